@@ -1,0 +1,12 @@
+#pragma once
+
+// The whole public API of gatehouse.
+#include <gatehouse/config_error.hpp>
+#include <gatehouse/gateway.hpp>
+#include <gatehouse/gateway_response.hpp>
+#include <gatehouse/http.hpp>
+#include <gatehouse/integration.hpp>
+#include <gatehouse/router.hpp>
+#include <gatehouse/stage.hpp>
+#include <gatehouse/tls.hpp>
+#include <gatehouse/version.hpp>

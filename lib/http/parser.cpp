@@ -1,0 +1,195 @@
+#include "http/parser.hpp"
+
+#include <iterator>
+
+namespace gatehouse::http {
+
+namespace {
+request_parser& self(llhttp_t* p) { return *static_cast<request_parser*>(p->data); }
+
+std::string_view trim(std::string_view s) noexcept {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
+// True when every coding in a Transfer-Encoding value is "chunked"; we decode no other coding.
+bool only_chunked(std::string_view value) noexcept {
+  while (!value.empty()) {
+    auto comma = value.find(',');
+    auto coding = trim(value.substr(0, comma));
+    if (!coding.empty() && !iequals(coding, "chunked")) return false;
+    if (comma == std::string_view::npos) break;
+    value.remove_prefix(comma + 1);
+  }
+  return true;
+}
+}  // namespace
+
+request_parser::request_parser(parser_limits limits) : limits_(limits) {
+  llhttp_settings_init(&settings_);
+  settings_.on_message_begin = &request_parser::on_message_begin;
+  settings_.on_url = &request_parser::on_url;
+  settings_.on_header_field = &request_parser::on_header_field;
+  settings_.on_header_value = &request_parser::on_header_value;
+  settings_.on_header_value_complete = &request_parser::on_header_value_complete;
+  settings_.on_headers_complete = &request_parser::on_headers_complete;
+  settings_.on_body = &request_parser::on_body;
+  settings_.on_message_complete = &request_parser::on_message_complete;
+  llhttp_init(&parser_, HTTP_REQUEST, &settings_);
+  parser_.data = this;
+}
+
+void request_parser::start(request& into) noexcept {
+  req_ = &into;
+  into.method.clear();
+  into.target.clear();
+  into.headers.clear();
+  into.body.clear();
+  header_bytes_ = 0;
+  bytes_seen_ = 0;
+  in_value_ = false;
+  started_ = false;
+  expect_continue_ = false;
+  head_done_ = false;
+  message_done_ = false;
+}
+
+request_parser::status request_parser::feed(std::string_view data, std::size_t& consumed) noexcept {
+  consumed = 0;
+  if (error_status_ != 0) return status::error;
+  if (data.empty()) return status::need_more;
+  const bool was_head_done = head_done_;
+  llhttp_errno_t err = llhttp_execute(&parser_, data.data(), data.size());
+  if (err == HPE_OK) {
+    consumed = data.size();
+  } else if (err == HPE_PAUSED || err == HPE_PAUSED_UPGRADE) {
+    consumed = static_cast<std::size_t>(llhttp_get_error_pos(&parser_) - data.data());
+    if (err == HPE_PAUSED)
+      llhttp_resume(&parser_);
+    else
+      llhttp_resume_after_upgrade(&parser_);
+  } else {
+    if (error_status_ == 0) {
+      error_status_ = 400;
+      error_reason_ = llhttp_get_error_reason(&parser_);
+      if (error_reason_ == nullptr) error_reason_ = llhttp_errno_name(err);
+    }
+    return status::error;
+  }
+  if (started_) bytes_seen_ += consumed;
+  if (message_done_) return status::complete;
+  if (head_done_ && !was_head_done) return status::head_complete;
+  return status::need_more;
+}
+
+request_parser::status request_parser::finish() noexcept {
+  if (error_status_ != 0) return status::error;
+  if (!started_) return status::need_more;
+  if (llhttp_finish(&parser_) != HPE_OK) {
+    error_status_ = 400;
+    error_reason_ = "connection closed in the middle of a request";
+    return status::error;
+  }
+  return message_done_ ? status::complete : status::need_more;
+}
+
+bool request_parser::keep_alive() const noexcept {
+  return llhttp_should_keep_alive(&parser_) != 0 && parser_.upgrade == 0;
+}
+
+bool request_parser::has_body() const noexcept {
+  return (parser_.flags & F_CHUNKED) != 0 || parser_.content_length > 0;
+}
+
+int request_parser::fail(int status, const char* reason) noexcept {
+  error_status_ = status;
+  error_reason_ = reason;
+  return HPE_USER;
+}
+
+int request_parser::on_message_begin(llhttp_t* p) {
+  self(p).started_ = true;
+  return HPE_OK;
+}
+
+int request_parser::on_url(llhttp_t* p, const char* at, std::size_t len) {
+  auto& s = self(p);
+  if (s.req_->target.size() + len > s.limits_.max_uri_bytes)
+    return s.fail(414, "request target too long");
+  s.req_->target.append(at, len);
+  return HPE_OK;
+}
+
+int request_parser::on_header_field(llhttp_t* p, const char* at, std::size_t len) {
+  auto& s = self(p);
+  s.header_bytes_ += len;
+  if (s.header_bytes_ > s.limits_.max_header_bytes)
+    return s.fail(431, "request header fields too large");
+  auto& headers = s.req_->headers;
+  if (headers.empty() || s.in_value_) {
+    headers.add(std::string(at, len), std::string());
+    s.in_value_ = false;
+  } else {
+    std::prev(headers.end())->name.append(at, len);
+  }
+  return HPE_OK;
+}
+
+int request_parser::on_header_value(llhttp_t* p, const char* at, std::size_t len) {
+  auto& s = self(p);
+  s.header_bytes_ += len;
+  if (s.header_bytes_ > s.limits_.max_header_bytes)
+    return s.fail(431, "request header fields too large");
+  std::prev(s.req_->headers.end())->value.append(at, len);
+  return HPE_OK;
+}
+
+int request_parser::on_header_value_complete(llhttp_t* p) {
+  auto& s = self(p);
+  s.in_value_ = true;  // the next field name starts a new header
+  auto& v = std::prev(s.req_->headers.end())->value;
+  auto t = trim(v);
+  if (t.size() != v.size()) v = std::string(t);
+  return HPE_OK;
+}
+
+int request_parser::check_head() noexcept {
+  auto& req = *req_;
+  req.method = llhttp_method_name(static_cast<llhttp_method_t>(parser_.method));
+  if (req.target.empty() || req.target.front() != '/') {
+    // Absolute-form and authority-form targets are proxy requests, which a gateway does not serve.
+    if (req.target != "*" || req.method != "OPTIONS") return fail(400, "bad request target");
+  }
+  for (const auto& f : req.headers) {
+    if (iequals(f.name, "transfer-encoding") && !only_chunked(f.value))
+      return fail(501, "transfer coding not implemented");
+    if (iequals(f.name, "expect")) {
+      if (iequals(trim(f.value), "100-continue"))
+        expect_continue_ = true;
+      else
+        return fail(417, "expectation not supported");
+    }
+  }
+  if ((parser_.flags & F_CONTENT_LENGTH) && parser_.content_length > limits_.max_body_bytes)
+    return fail(413, "request body too large");
+  head_done_ = true;
+  return HPE_PAUSED;
+}
+
+int request_parser::on_headers_complete(llhttp_t* p) { return self(p).check_head(); }
+
+int request_parser::on_body(llhttp_t* p, const char* at, std::size_t len) {
+  auto& s = self(p);
+  if (s.req_->body.size() + len > s.limits_.max_body_bytes)
+    return s.fail(413, "request body too large");
+  s.req_->body.append(at, len);
+  return HPE_OK;
+}
+
+int request_parser::on_message_complete(llhttp_t* p) {
+  self(p).message_done_ = true;
+  return HPE_PAUSED;
+}
+
+}  // namespace gatehouse::http

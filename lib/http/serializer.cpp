@@ -1,0 +1,100 @@
+#include "http/serializer.hpp"
+
+#include <fmt/format.h>
+
+#include <chrono>
+#include <ctime>
+
+namespace gatehouse::http {
+
+std::string_view reason_phrase(int status) noexcept {
+  switch (status) {
+    case 100: return "Continue";
+    case 101: return "Switching Protocols";
+    case 200: return "OK";
+    case 201: return "Created";
+    case 202: return "Accepted";
+    case 203: return "Non-Authoritative Information";
+    case 204: return "No Content";
+    case 205: return "Reset Content";
+    case 206: return "Partial Content";
+    case 300: return "Multiple Choices";
+    case 301: return "Moved Permanently";
+    case 302: return "Found";
+    case 303: return "See Other";
+    case 304: return "Not Modified";
+    case 307: return "Temporary Redirect";
+    case 308: return "Permanent Redirect";
+    case 400: return "Bad Request";
+    case 401: return "Unauthorized";
+    case 402: return "Payment Required";
+    case 403: return "Forbidden";
+    case 404: return "Not Found";
+    case 405: return "Method Not Allowed";
+    case 406: return "Not Acceptable";
+    case 408: return "Request Timeout";
+    case 409: return "Conflict";
+    case 410: return "Gone";
+    case 411: return "Length Required";
+    case 412: return "Precondition Failed";
+    case 413: return "Payload Too Large";
+    case 414: return "URI Too Long";
+    case 415: return "Unsupported Media Type";
+    case 416: return "Range Not Satisfiable";
+    case 417: return "Expectation Failed";
+    case 422: return "Unprocessable Entity";
+    case 425: return "Too Early";
+    case 426: return "Upgrade Required";
+    case 428: return "Precondition Required";
+    case 429: return "Too Many Requests";
+    case 431: return "Request Header Fields Too Large";
+    case 500: return "Internal Server Error";
+    case 501: return "Not Implemented";
+    case 502: return "Bad Gateway";
+    case 503: return "Service Unavailable";
+    case 504: return "Gateway Timeout";
+    case 505: return "HTTP Version Not Supported";
+    default: return "Unknown";
+  }
+}
+
+std::string_view http_date_now() noexcept {
+  struct cache {
+    std::time_t second = -1;
+    char text[40] = {};
+    std::size_t size = 0;
+  };
+  thread_local cache c;
+  std::time_t now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
+  if (now != c.second) {
+    std::tm tm{};
+    gmtime_r(&now, &tm);
+    c.size = std::strftime(c.text, sizeof c.text, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+    c.second = now;
+  }
+  return {c.text, c.size};
+}
+
+bool body_forbidden(std::string_view method, int status) noexcept {
+  return method == "HEAD" || (status >= 100 && status < 200) || status == 204 || status == 304;
+}
+
+void write_head(const response& res, bool keep_alive, std::string& out) {
+  auto it = std::back_inserter(out);
+  fmt::format_to(it, "HTTP/1.1 {} {}\r\n", res.status, reason_phrase(res.status));
+  bool has_date = false;
+  for (const auto& f : res.headers) {
+    if (iequals(f.name, "content-length") || iequals(f.name, "transfer-encoding") ||
+        iequals(f.name, "connection"))
+      continue;
+    if (iequals(f.name, "date")) has_date = true;
+    out.append(f.name).append(": ").append(f.value).append("\r\n");
+  }
+  if (!has_date) out.append("Date: ").append(http_date_now()).append("\r\n");
+  if (!(res.status >= 100 && res.status < 200) && res.status != 204)
+    fmt::format_to(it, "Content-Length: {}\r\n", res.body.size());
+  if (!keep_alive) out.append("Connection: close\r\n");
+  out.append("\r\n");
+}
+
+}  // namespace gatehouse::http

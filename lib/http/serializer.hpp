@@ -1,0 +1,25 @@
+#pragma once
+
+// Writes responses as HTTP/1.1 bytes. The serializer owns framing: it sets Content-Length,
+// Connection and Date itself and drops any framing fields a response carries.
+
+#include <gatehouse/http.hpp>
+
+#include <string>
+#include <string_view>
+
+namespace gatehouse::http {
+
+/// "OK", "Not Found", …; "Unknown" for a status without a registered phrase.
+std::string_view reason_phrase(int status) noexcept;
+
+/// Today's IMF-fixdate ("Tue, 24 Nov 2026 01:02:03 GMT"), recomputed at most once a second.
+std::string_view http_date_now() noexcept;
+
+/// Appends the status line and header fields of `res`, ending with the blank line.
+void write_head(const response& res, bool keep_alive, std::string& out);
+
+/// True when a response to `method` with `status` carries no body on the wire.
+bool body_forbidden(std::string_view method, int status) noexcept;
+
+}  // namespace gatehouse::http

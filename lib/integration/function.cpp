@@ -1,0 +1,96 @@
+// The function integration ("Lambda proxy"): calls a host's C++ handler with the proxy event
+// and turns its proxy result into the response, as AWS_PROXY does.
+
+#include "integration/integration_impl.hpp"
+#include "integration/proxy_response.hpp"
+
+#include <gatehouse/integration.hpp>
+
+#include <asio/co_spawn.hpp>
+#include <asio/use_awaitable.hpp>
+
+#include <fmt/format.h>
+
+#include <exception>
+#include <variant>
+
+namespace gatehouse {
+
+namespace {
+detail::outcome malformed(std::string reason) {
+  // AWS answers a malformed Lambda proxy response or a failed invocation with 502.
+  return {{}, detail::gateway_error{response_type::default_5xx, 502, "Internal server error",
+                                    std::move(reason)}};
+}
+
+using handler = std::variant<sync_handler, async_handler, sync_json_handler, async_json_handler>;
+
+class function_integration final : public detail::integration_impl {
+ public:
+  function_integration(handler h, function_options opts) : h_(std::move(h)), opts_(opts) {}
+
+  asio::awaitable<detail::outcome> invoke(detail::exchange& ex) const override {
+    proxy_event ev(ex, opts_.format);
+    std::string why;
+    std::optional<proxy_result> result;
+    try {
+      if (opts_.executor) {
+        // Blocking handlers run on the host's executor; we resume here when they finish.
+        result = co_await asio::co_spawn(
+            *opts_.executor, [this, &ev, &why]() { return call(ev, why); }, asio::use_awaitable);
+      } else {
+        result = co_await call(ev, why);
+      }
+    } catch (const std::exception& e) {
+      co_return malformed(fmt::format("Execution failed: the handler threw: {}", e.what()));
+    } catch (...) {
+      co_return malformed("Execution failed: the handler threw a non-standard exception");
+    }
+    if (!result)
+      co_return malformed(
+          fmt::format("Execution failed due to configuration error: Malformed Lambda proxy "
+                      "response: {}",
+                      why));
+    detail::outcome out;
+    if (!detail::to_response(std::move(*result), opts_.format, out.res, why))
+      co_return malformed(
+          fmt::format("Execution failed due to configuration error: Malformed Lambda proxy "
+                      "response: {}",
+                      why));
+    co_return out;
+  }
+
+ private:
+  asio::awaitable<std::optional<proxy_result>> call(const proxy_event& ev,
+                                                    std::string& why) const {
+    switch (h_.index()) {
+      case 0: co_return std::get<0>(h_)(ev);
+      case 1: co_return co_await std::get<1>(h_)(ev);
+      case 2: co_return proxy_result::from_json(std::get<2>(h_)(ev), opts_.format, &why);
+      default: {
+        std::string json = co_await std::get<3>(h_)(ev);
+        co_return proxy_result::from_json(json, opts_.format, &why);
+      }
+    }
+  }
+
+  handler h_;
+  function_options opts_;
+};
+
+template <class H>
+integration make(H h, function_options opts) {
+  return integration{std::make_shared<function_integration>(handler(std::move(h)), std::move(opts))};
+}
+}  // namespace
+
+integration make_function(sync_handler h, function_options opts) { return make(std::move(h), opts); }
+integration make_function(async_handler h, function_options opts) { return make(std::move(h), opts); }
+integration make_function(sync_json_handler h, function_options opts) {
+  return make(std::move(h), opts);
+}
+integration make_function(async_json_handler h, function_options opts) {
+  return make(std::move(h), opts);
+}
+
+}  // namespace gatehouse

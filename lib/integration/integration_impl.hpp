@@ -1,0 +1,23 @@
+#pragma once
+
+// The contract every integration type fulfils (step 10 of the pipeline).
+
+#include "pipeline/exchange.hpp"
+
+#include <asio/awaitable.hpp>
+
+#include <string>
+#include <vector>
+
+namespace gatehouse::detail {
+
+struct integration_impl {
+  virtual ~integration_impl() = default;
+  /// Calls the integration for a matched request; never throws, ends with a response or a
+  /// gateway error.
+  virtual asio::awaitable<outcome> invoke(exchange& ex) const = 0;
+  /// Appends the stage variables the integration uses, checked when a stage is mounted.
+  virtual void collect_stage_variables(std::vector<std::string>&) const {}
+};
+
+}  // namespace gatehouse::detail

@@ -1,0 +1,311 @@
+// The proxy event a function integration receives, and its JSON form in AWS's payload formats.
+
+#include "pipeline/exchange.hpp"
+#include "routing/route_table.hpp"
+#include "util/json_text.hpp"
+#include "util/time_text.hpp"
+
+#include <gatehouse/integration.hpp>
+
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+#include <map>
+
+namespace gatehouse {
+
+namespace {
+using writer = rapidjson::Writer<rapidjson::StringBuffer>;
+
+void str(writer& w, std::string_view s) { w.String(s.data(), static_cast<rapidjson::SizeType>(s.size())); }
+void key(writer& w, std::string_view s) { w.Key(s.data(), static_cast<rapidjson::SizeType>(s.size())); }
+void str_or_null(writer& w, std::string_view s) {
+  if (s.empty())
+    w.Null();
+  else
+    str(w, s);
+}
+
+// Query parameters in order, decoded.
+std::vector<std::pair<std::string, std::string>> parse_query(std::string_view q) {
+  std::vector<std::pair<std::string, std::string>> out;
+  while (!q.empty()) {
+    auto amp = q.find('&');
+    auto part = q.substr(0, amp);
+    q = amp == std::string_view::npos ? std::string_view{} : q.substr(amp + 1);
+    if (part.empty()) continue;
+    auto eq = part.find('=');
+    out.emplace_back(routing::percent_decode(part.substr(0, eq), true),
+                     eq == std::string_view::npos
+                         ? std::string()
+                         : routing::percent_decode(part.substr(eq + 1), true));
+  }
+  return out;
+}
+
+std::string_view domain_prefix(std::string_view host) {
+  auto dot = host.find('.');
+  return host.substr(0, dot);
+}
+
+std::string_view host_of(const detail::exchange& ex) {
+  auto h = ex.req.headers.get("Host");
+  return h ? *h : std::string_view{};
+}
+}  // namespace
+
+std::string_view proxy_event::http_method() const noexcept { return ex_->req.method; }
+std::string_view proxy_event::resource() const noexcept { return ex_->match.resource; }
+std::string_view proxy_event::path() const noexcept { return ex_->stage_path; }
+std::string_view proxy_event::raw_query_string() const noexcept { return ex_->query; }
+std::string_view proxy_event::body() const noexcept { return ex_->req.body; }
+
+std::optional<std::string_view> proxy_event::header(std::string_view name) const noexcept {
+  return ex_->req.headers.get(name);
+}
+
+std::optional<std::string> proxy_event::query(std::string_view name) const {
+  std::optional<std::string> found;
+  for (auto& [k, v] : parse_query(ex_->query))
+    if (k == name) found = std::move(v);
+  return found;
+}
+
+std::optional<std::string_view> proxy_event::path_parameter(std::string_view name) const noexcept {
+  return ex_->path_param(name);
+}
+
+std::optional<std::string_view> proxy_event::stage_variable(std::string_view name) const noexcept {
+  const auto& vars = ex_->stage->variables;
+  if (auto it = vars.find(name); it != vars.end()) return std::string_view{it->second};
+  return std::nullopt;
+}
+
+request_context proxy_event::context() const noexcept {
+  const auto& ex = *ex_;
+  request_context c;
+  c.account_id = ex.gateway.account_id;
+  c.api_id = ex.stage->deployment->api.id;
+  c.domain_name = host_of(ex);
+  c.http_method = ex.req.method;
+  c.path = ex.path;
+  c.protocol = "HTTP/1.1";
+  c.request_id = ex.id();
+  c.request_time = ex.request_time;
+  c.request_time_epoch = ex.request_time_epoch;
+  c.resource_path = ex.match.resource;
+  c.stage = ex.stage->name;
+  c.source_ip = ex.req.source_ip;
+  if (auto ua = ex.req.headers.get("User-Agent")) c.user_agent = *ua;
+  return c;
+}
+
+std::string proxy_event::to_json() const {
+  const auto& ex = *ex_;
+  const auto ctx = context();
+  rapidjson::StringBuffer buf;
+  writer w(buf);
+  const bool binary = !util::valid_utf8(ex.req.body);
+  auto body = [&] {
+    key(w, "body");
+    if (ex.req.body.empty())
+      w.Null();
+    else
+      str(w, binary ? util::base64_encode(ex.req.body) : std::string(ex.req.body));
+    key(w, "isBase64Encoded");
+    w.Bool(binary);
+  };
+  auto path_params = [&](bool null_when_empty) {
+    if (ex.match.param_count == 0) {
+      if (null_when_empty) {
+        key(w, "pathParameters");
+        w.Null();
+      }
+      return;
+    }
+    key(w, "pathParameters");
+    w.StartObject();
+    for (std::size_t i = 0; i < ex.match.param_count; ++i) {
+      key(w, ex.match.params[i].name);
+      str(w, ex.match.params[i].value);
+    }
+    w.EndObject();
+  };
+  auto stage_vars = [&](bool null_when_empty) {
+    const auto& vars = ex.stage->variables;
+    if (vars.empty()) {
+      if (null_when_empty) {
+        key(w, "stageVariables");
+        w.Null();
+      }
+      return;
+    }
+    key(w, "stageVariables");
+    w.StartObject();
+    for (const auto& [k, v] : vars) {
+      key(w, k);
+      str(w, v);
+    }
+    w.EndObject();
+  };
+  const auto query = parse_query(ex.query);
+
+  w.StartObject();
+  if (format_ == payload_format::v1) {
+    key(w, "resource"), str(w, ex.match.resource);
+    key(w, "path"), str(w, ex.stage_path);
+    key(w, "httpMethod"), str(w, ex.req.method);
+    // headers: the last value of each name; multiValueHeaders: all of them.
+    std::map<std::string_view, std::vector<std::string_view>> headers;
+    for (const auto& f : ex.req.headers) headers[f.name].push_back(f.value);
+    key(w, "headers");
+    if (headers.empty()) {
+      w.Null();
+    } else {
+      w.StartObject();
+      for (auto& [k, v] : headers) key(w, k), str(w, v.back());
+      w.EndObject();
+    }
+    key(w, "multiValueHeaders");
+    if (headers.empty()) {
+      w.Null();
+    } else {
+      w.StartObject();
+      for (auto& [k, v] : headers) {
+        key(w, k);
+        w.StartArray();
+        for (auto s : v) str(w, s);
+        w.EndArray();
+      }
+      w.EndObject();
+    }
+    std::map<std::string_view, std::vector<std::string_view>> qs;
+    for (const auto& [k, v] : query) qs[k].push_back(v);
+    key(w, "queryStringParameters");
+    if (qs.empty()) {
+      w.Null();
+    } else {
+      w.StartObject();
+      for (auto& [k, v] : qs) key(w, k), str(w, v.back());
+      w.EndObject();
+    }
+    key(w, "multiValueQueryStringParameters");
+    if (qs.empty()) {
+      w.Null();
+    } else {
+      w.StartObject();
+      for (auto& [k, v] : qs) {
+        key(w, k);
+        w.StartArray();
+        for (auto s : v) str(w, s);
+        w.EndArray();
+      }
+      w.EndObject();
+    }
+    path_params(true);
+    stage_vars(true);
+    key(w, "requestContext");
+    w.StartObject();
+    key(w, "accountId"), str(w, ctx.account_id);
+    key(w, "apiId"), str(w, ctx.api_id);
+    key(w, "domainName"), str(w, ctx.domain_name);
+    key(w, "domainPrefix"), str(w, domain_prefix(ctx.domain_name));
+    key(w, "extendedRequestId"), str(w, ctx.request_id);
+    key(w, "httpMethod"), str(w, ctx.http_method);
+    key(w, "identity");
+    w.StartObject();
+    for (auto k : {"accessKey", "accountId", "caller", "cognitoAuthenticationProvider",
+                   "cognitoAuthenticationType", "cognitoIdentityId", "cognitoIdentityPoolId",
+                   "principalOrgId", "user", "userArn", "clientCert"}) {
+      key(w, k);
+      w.Null();
+    }
+    key(w, "sourceIp"), str(w, ctx.source_ip);
+    key(w, "userAgent"), str_or_null(w, ctx.user_agent);
+    w.EndObject();
+    key(w, "path"), str(w, ctx.path);
+    key(w, "protocol"), str(w, ctx.protocol);
+    key(w, "requestId"), str(w, ctx.request_id);
+    key(w, "requestTime"), str(w, ctx.request_time);
+    key(w, "requestTimeEpoch"), w.Int64(ctx.request_time_epoch);
+    key(w, "resourceId"), str(w, ex.match.resource);
+    key(w, "resourcePath"), str(w, ctx.resource_path);
+    key(w, "stage"), str(w, ctx.stage);
+    w.EndObject();
+    body();
+  } else {
+    const std::string route_key = std::string(ex.match.method) + " " + std::string(ex.match.resource);
+    key(w, "version"), str(w, "2.0");
+    key(w, "routeKey"), str(w, route_key);
+    key(w, "rawPath"), str(w, ex.path);
+    key(w, "rawQueryString"), str(w, ex.query);
+    // Cookies move out of the headers into their own list; other repeats are comma-joined.
+    std::vector<std::string_view> cookies;
+    std::map<std::string, std::string> headers;
+    for (const auto& f : ex.req.headers) {
+      std::string name = f.name;
+      for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      if (name == "cookie") {
+        std::string_view v = f.value;
+        while (!v.empty()) {
+          auto semi = v.find(';');
+          auto c = v.substr(0, semi);
+          while (!c.empty() && c.front() == ' ') c.remove_prefix(1);
+          if (!c.empty()) cookies.push_back(c);
+          v = semi == std::string_view::npos ? std::string_view{} : v.substr(semi + 1);
+        }
+        continue;
+      }
+      auto [it, fresh] = headers.try_emplace(std::move(name), f.value);
+      if (!fresh) it->second.append(",").append(f.value);
+    }
+    if (!cookies.empty()) {
+      key(w, "cookies");
+      w.StartArray();
+      for (auto c : cookies) str(w, c);
+      w.EndArray();
+    }
+    key(w, "headers");
+    w.StartObject();
+    for (auto& [k, v] : headers) key(w, k), str(w, v);
+    w.EndObject();
+    if (!query.empty()) {
+      std::map<std::string_view, std::string> qs;
+      for (const auto& [k, v] : query) {
+        auto [it, fresh] = qs.try_emplace(k, v);
+        if (!fresh) it->second.append(",").append(v);
+      }
+      key(w, "queryStringParameters");
+      w.StartObject();
+      for (auto& [k, v] : qs) key(w, k), str(w, v);
+      w.EndObject();
+    }
+    key(w, "requestContext");
+    w.StartObject();
+    key(w, "accountId"), str(w, ctx.account_id);
+    key(w, "apiId"), str(w, ctx.api_id);
+    key(w, "domainName"), str(w, ctx.domain_name);
+    key(w, "domainPrefix"), str(w, domain_prefix(ctx.domain_name));
+    key(w, "http");
+    w.StartObject();
+    key(w, "method"), str(w, ctx.http_method);
+    key(w, "path"), str(w, ctx.path);
+    key(w, "protocol"), str(w, ctx.protocol);
+    key(w, "sourceIp"), str(w, ctx.source_ip);
+    key(w, "userAgent"), str(w, ctx.user_agent);
+    w.EndObject();
+    key(w, "requestId"), str(w, ctx.request_id);
+    key(w, "routeKey"), str(w, route_key);
+    key(w, "stage"), str(w, ctx.stage);
+    key(w, "time"), str(w, ctx.request_time);
+    key(w, "timeEpoch"), w.Int64(ctx.request_time_epoch);
+    w.EndObject();
+    path_params(false);
+    stage_vars(false);
+    body();
+  }
+  w.EndObject();
+  return {buf.GetString(), buf.GetSize()};
+}
+
+}  // namespace gatehouse

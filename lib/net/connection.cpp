@@ -1,0 +1,324 @@
+#include "net/connection.hpp"
+
+#include "http/parser.hpp"
+#include "http/serializer.hpp"
+#include "pipeline/gateway_responses.hpp"
+#include "pipeline/request_id.hpp"
+
+#include <asio/co_spawn.hpp>
+#include <asio/detached.hpp>
+#include <asio/experimental/as_tuple.hpp>
+#include <asio/post.hpp>
+#include <asio/read.hpp>
+#include <asio/ssl/stream.hpp>
+#include <asio/steady_timer.hpp>
+#include <asio/use_awaitable.hpp>
+#include <asio/write.hpp>
+
+#include <fmt/format.h>
+
+#include <array>
+#include <cstring>
+
+namespace gatehouse::net {
+
+namespace {
+using asio::ip::tcp;
+using clock = std::chrono::steady_clock;
+constexpr auto use_tuple = asio::experimental::as_tuple(asio::use_awaitable);
+constexpr std::size_t read_buffer_size = 16 * 1024;
+constexpr std::size_t large_body = 64 * 1024;  // bodies larger than this are written in place
+
+tcp::socket& lowest(tcp::socket& s) { return s; }
+tcp::socket& lowest(asio::ssl::stream<tcp::socket>& s) { return s.next_layer(); }
+
+// What the connection is doing; the watchdog applies the matching timeout.
+enum class phase { handshake, idle, head, body, dispatch, write, closing };
+
+template <class Stream>
+class connection final : public connection_base,
+                         public std::enable_shared_from_this<connection<Stream>> {
+ public:
+  connection(std::shared_ptr<server> srv, std::shared_ptr<asio::ssl::context> tls,
+             tcp::socket socket)
+      : srv_(std::move(srv)),
+        tls_(std::move(tls)),
+        stream_(make_stream(std::move(socket), tls_.get())),
+        watchdog_(stream_.get_executor()),
+        parser_({srv_->limits().max_header_bytes, srv_->limits().max_uri_bytes,
+                 srv_->limits().max_body_bytes}) {
+    in_.resize(read_buffer_size);
+    std::error_code ec;
+    auto ep = lowest(stream_).remote_endpoint(ec);
+    if (!ec) {
+      auto addr = ep.address();
+      if (addr.is_v6() && addr.to_v6().is_v4_mapped())
+        addr = asio::ip::make_address_v4(asio::ip::v4_mapped, addr.to_v6());
+      remote_ip_ = addr.to_string();
+    }
+  }
+
+  void start() {
+    auto self = this->shared_from_this();
+    if (!srv_->add(self)) {
+      std::error_code ec;
+      lowest(stream_).close(ec);
+      return;
+    }
+    asio::co_spawn(stream_.get_executor(), [self] { return self->watch(); }, asio::detached);
+    asio::co_spawn(stream_.get_executor(), [self] { return self->serve(); }, asio::detached);
+  }
+
+  void drain() override {
+    asio::post(stream_.get_executor(), [self = this->shared_from_this()] {
+      self->draining_ = true;
+      // Nothing in flight: close at once. Otherwise the request finishes with Connection: close.
+      if (self->phase_ == phase::idle || self->phase_ == phase::handshake ||
+          (self->phase_ == phase::head && self->parser_.bytes_seen() == 0))
+        self->shut();
+    });
+  }
+
+  void close() override {
+    asio::post(stream_.get_executor(), [self = this->shared_from_this()] { self->shut(); });
+  }
+
+ private:
+  static Stream make_stream(tcp::socket socket, asio::ssl::context* tls) {
+    if constexpr (std::is_same_v<Stream, tcp::socket>)
+      return socket;
+    else
+      return Stream(std::move(socket), *tls);
+  }
+
+  void shut() {
+    if (closed_) return;
+    closed_ = true;
+    std::error_code ec;
+    lowest(stream_).shutdown(tcp::socket::shutdown_both, ec);
+    lowest(stream_).close(ec);
+    watchdog_.cancel();
+  }
+
+  void enter(phase p) {
+    phase_ = p;
+    since_ = clock::now();
+  }
+
+  // The timeout of the current phase, measured from when it began.
+  std::chrono::milliseconds phase_limit() const {
+    const auto& l = srv_->limits();
+    switch (phase_) {
+      case phase::handshake: return l.tls_handshake_timeout;
+      case phase::idle: return l.idle_timeout;
+      case phase::head: return l.header_timeout;
+      case phase::body: return l.body_timeout;
+      case phase::write: return l.body_timeout;
+      case phase::closing: return std::chrono::milliseconds(1000);
+      case phase::dispatch: break;
+    }
+    return std::chrono::milliseconds::max();
+  }
+
+  // One timer per connection that wakes a few times per timeout, instead of a timer operation
+  // per read: the reads stay free of timer bookkeeping.
+  asio::awaitable<void> watch() {
+    const auto& l = srv_->limits();
+    auto tick = std::min({l.header_timeout, l.idle_timeout, l.body_timeout,
+                          l.tls_handshake_timeout}) / 4;
+    tick = std::clamp(tick, std::chrono::milliseconds(5), std::chrono::milliseconds(1000));
+    while (!closed_) {
+      watchdog_.expires_after(tick);
+      co_await watchdog_.async_wait(use_tuple);
+      if (closed_) break;
+      auto limit = phase_limit();
+      if (limit == std::chrono::milliseconds::max() || clock::now() - since_ < limit) continue;
+      if (phase_ == phase::head && parser_.bytes_seen() > 0 && !timed_out_) {
+        // Too slow with its headers: the reader answers 408 once its read is cancelled.
+        timed_out_ = true;
+        std::error_code ec;
+        lowest(stream_).cancel(ec);
+        enter(phase::closing);
+        continue;
+      }
+      shut();
+    }
+  }
+
+  asio::awaitable<void> serve() {
+    auto self = this->shared_from_this();  // keeps us alive to the end of the loop
+    co_await run();
+    shut();
+    srv_->remove(this);
+  }
+
+  asio::awaitable<void> run() {
+    if constexpr (!std::is_same_v<Stream, tcp::socket>) {
+      enter(phase::handshake);
+      auto [ec] = co_await stream_.async_handshake(asio::ssl::stream_base::server, use_tuple);
+      if (ec || closed_) co_return;
+    }
+    const detail::pipeline& pipeline = srv_->pipeline();
+    enter(phase::head);
+    parser_.start(req_);
+    req_.source_ip = remote_ip_;
+    req_.secure = !std::is_same_v<Stream, tcp::socket>;
+
+    for (;;) {
+      // Take every complete request already buffered (pipelining), answering in order.
+      while (begin_ < end_) {
+        std::size_t used = 0;
+        auto st = parser_.feed({in_.data() + begin_, end_ - begin_}, used);
+        begin_ += used;
+        if (st == http::request_parser::status::error) {
+          co_await fail(parser_.error_status(), parser_.error_reason());
+          co_return;
+        }
+        if (st == http::request_parser::status::head_complete) {
+          enter(phase::body);
+          if (parser_.expects_continue() && parser_.has_body() && begin_ == end_) {
+            out_.append("HTTP/1.1 100 Continue\r\n\r\n");
+            if (!co_await flush({})) co_return;
+            enter(phase::body);
+          }
+          continue;
+        }
+        if (st == http::request_parser::status::complete) {
+          const bool keep = parser_.keep_alive() && !draining_;
+          enter(phase::dispatch);
+          response res = co_await pipeline.run(req_);
+          if (closed_) co_return;
+          std::string_view body = res.body;
+          const bool no_body = http::body_forbidden(req_.method, res.status);
+          http::write_head(res, keep && !draining_, out_);
+          if (no_body) body = {};
+          if (body.size() < large_body) {
+            out_.append(body);
+            body = {};
+          }
+          // Flush now unless more pipelined requests are waiting to be answered with this write.
+          if (!body.empty() || !keep || draining_ || begin_ == end_) {
+            if (!co_await flush(body)) co_return;
+          }
+          if (!keep || draining_) {
+            co_await linger_close();
+            co_return;
+          }
+          parser_.start(req_);
+          enter(begin_ < end_ ? phase::head : phase::idle);
+          continue;
+        }
+        break;  // need more input
+      }
+      if (!out_.empty() && !co_await flush({})) co_return;
+
+      if (begin_ == end_) begin_ = end_ = 0;
+      if (end_ == in_.size()) {  // the parser keeps what it needs: shift the unread tail down
+        std::memmove(in_.data(), in_.data() + begin_, end_ - begin_);
+        end_ -= begin_;
+        begin_ = 0;
+      }
+      auto [ec, n] = co_await stream_.async_read_some(
+          asio::buffer(in_.data() + end_, in_.size() - end_), use_tuple);
+      if (timed_out_) {
+        co_await fail(408, "request head not received in time");
+        co_return;
+      }
+      if (ec || closed_) {
+        // The peer closed: a message that runs to EOF may end here; anything else is dropped.
+        if (parser_.in_message() && parser_.finish() == http::request_parser::status::error)
+          co_await fail(400, parser_.error_reason());
+        co_return;
+      }
+      if (phase_ == phase::idle) enter(phase::head);
+      if (phase_ == phase::body) since_ = clock::now();  // the body timeout counts from progress
+      end_ += n;
+    }
+  }
+
+  // Writes out_ (and a large body after it, without copying) in one gather write.
+  asio::awaitable<bool> flush(std::string_view body) {
+    auto resume = phase_;
+    auto started = since_;
+    enter(phase::write);
+    std::array<asio::const_buffer, 2> bufs = {asio::buffer(out_), asio::buffer(body)};
+    auto [ec, n] = co_await asio::async_write(stream_, bufs, use_tuple);
+    out_.clear();
+    if (ec || closed_) co_return false;
+    phase_ = resume;
+    since_ = started;
+    co_return true;
+  }
+
+  // Answers a request the server itself refuses (bad framing, limits, timeouts), then closes.
+  asio::awaitable<void> fail(int status, std::string_view reason) {
+    response res;
+    if (status == 413) {
+      res = detail::render_gateway_error({response_type::request_too_large}, nullptr);
+    } else {
+      res.status = status;
+      res.headers.add("Content-Type", "application/json");
+      res.body = fmt::format("{{\"message\":\"{}\"}}", http::reason_phrase(status));
+    }
+    char id[37];
+    detail::make_request_id(id);
+    res.headers.add("x-amzn-RequestId", std::string(id, 36));
+    srv_->pipeline().log(log_level::info,
+                         fmt::format("{} from {}: {} ({})", status, remote_ip_, reason,
+                                     http::reason_phrase(status)));
+    http::write_head(res, false, out_);
+    out_.append(res.body);
+    timed_out_ = false;
+    if (co_await flush({})) co_await linger_close();
+  }
+
+  // Closes after the last response without losing it: stop sending, then read and drop what the
+  // client still sends for a moment, so that closing with unread data does not reset the
+  // connection before the client has read our answer.
+  asio::awaitable<void> linger_close() {
+    if constexpr (std::is_same_v<Stream, tcp::socket>) {
+      std::error_code ec;
+      stream_.shutdown(tcp::socket::shutdown_send, ec);
+      enter(phase::closing);
+      std::size_t dropped = 0;
+      while (!closed_ && dropped < 1024 * 1024) {
+        auto [rec, n] = co_await stream_.async_read_some(asio::buffer(in_), use_tuple);
+        if (rec) break;
+        dropped += n;
+      }
+    } else {
+      enter(phase::closing);
+      co_await stream_.async_shutdown(use_tuple);
+    }
+  }
+
+  std::shared_ptr<server> srv_;
+  std::shared_ptr<asio::ssl::context> tls_;  // outlives the stream that uses it
+  Stream stream_;
+  asio::steady_timer watchdog_;
+  http::request_parser parser_;
+  request req_;
+  std::vector<char> in_;
+  std::size_t begin_ = 0, end_ = 0;
+  std::string out_;
+  std::string remote_ip_;
+  phase phase_ = phase::head;
+  clock::time_point since_ = clock::now();
+  bool draining_ = false;
+  bool closed_ = false;
+  bool timed_out_ = false;
+};
+}  // namespace
+
+void start_connection(const std::shared_ptr<server>& srv, tcp::socket socket,
+                      const std::shared_ptr<asio::ssl::context>& tls) {
+  std::error_code ec;
+  socket.set_option(tcp::no_delay(true), ec);
+  if (tls)
+    std::make_shared<connection<asio::ssl::stream<tcp::socket>>>(srv, tls, std::move(socket))
+        ->start();
+  else
+    std::make_shared<connection<tcp::socket>>(srv, nullptr, std::move(socket))->start();
+}
+
+}  // namespace gatehouse::net

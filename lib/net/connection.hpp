@@ -1,0 +1,19 @@
+#pragma once
+
+// One client connection of gatehouse's own server: reads requests with the llhttp glue, runs
+// each through the pipeline, writes responses in order (pipelining), enforces the limits.
+
+#include "net/server.hpp"
+
+#include <asio/ip/tcp.hpp>
+#include <asio/ssl/context.hpp>
+
+#include <memory>
+
+namespace gatehouse::net {
+
+/// Starts serving an accepted socket (on its own strand); plain HTTP when `tls` is null.
+void start_connection(const std::shared_ptr<server>& srv, asio::ip::tcp::socket socket,
+                      const std::shared_ptr<asio::ssl::context>& tls);
+
+}  // namespace gatehouse::net

@@ -1,0 +1,73 @@
+#pragma once
+
+// gatehouse's own HTTP/1.1 server: listeners, the connections they accept, and how they stop.
+
+#include "pipeline/pipeline.hpp"
+
+#include <gatehouse/gateway.hpp>
+
+#include <asio/any_io_executor.hpp>
+#include <asio/ip/tcp.hpp>
+#include <asio/ssl/context.hpp>
+#include <asio/steady_timer.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <unordered_map>
+#include <vector>
+
+namespace gatehouse::net {
+
+/// What the server needs of a connection to stop it. Both calls are thread-safe.
+class connection_base {
+ public:
+  virtual ~connection_base() = default;
+  /// Finish the request in flight (answering with Connection: close), then close.
+  virtual void drain() = 0;
+  /// Close now.
+  virtual void close() = 0;
+};
+
+class server : public std::enable_shared_from_this<server> {
+ public:
+  server(asio::any_io_executor executor, std::shared_ptr<const detail::pipeline> pipeline,
+         server_limits limits);
+
+  /// Binds and starts accepting; `tls` null means plain HTTP. Throws config_error.
+  asio::ip::tcp::endpoint listen(const asio::ip::tcp::endpoint& at,
+                                 std::shared_ptr<asio::ssl::context> tls);
+
+  /// Stops accepting and closes every connection now.
+  void stop_now();
+  /// Stops accepting, drains connections for up to `drain`, closes the rest, then calls `done`.
+  void stop_gracefully(std::chrono::milliseconds drain, detail::callback<detail::nothing> done);
+
+  std::size_t connection_count() const noexcept { return count_.load(std::memory_order_relaxed); }
+
+  // For connections.
+  const detail::pipeline& pipeline() const noexcept { return *pipeline_; }
+  const server_limits& limits() const noexcept { return limits_; }
+  bool add(const std::shared_ptr<connection_base>& c);
+  void remove(connection_base* c);
+
+ private:
+  struct listener;
+  void close_listeners();
+
+  asio::any_io_executor executor_;
+  std::shared_ptr<const detail::pipeline> pipeline_;
+  server_limits limits_;
+  std::atomic<std::size_t> count_{0};
+
+  std::mutex mutex_;  // guards what follows; taken on connect, disconnect and stop only
+  std::vector<std::shared_ptr<listener>> listeners_;
+  std::unordered_map<connection_base*, std::weak_ptr<connection_base>> connections_;
+  bool stopping_ = false;
+  std::vector<detail::callback<detail::nothing>> stop_waiters_;
+  std::shared_ptr<asio::steady_timer> drain_timer_;
+};
+
+}  // namespace gatehouse::net

@@ -1,0 +1,60 @@
+#include "net/tls_context.hpp"
+
+#include <gatehouse/config_error.hpp>
+
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+
+#include <fmt/format.h>
+
+#include <cstring>
+
+namespace gatehouse::net {
+
+namespace {
+std::string last_ssl_error() {
+  unsigned long e = ERR_get_error();
+  char buf[256];
+  ERR_error_string_n(e, buf, sizeof buf);
+  ERR_clear_error();
+  return buf;
+}
+
+// We speak HTTP/1.1 only; a client offering ALPN without it gets no ALPN answer (and falls
+// back to HTTP/1.1 anyway, since it connected to an HTTP/1.1 server).
+int select_alpn(SSL*, const unsigned char** out, unsigned char* outlen, const unsigned char* in,
+                unsigned int inlen, void*) {
+  static constexpr unsigned char http11[] = "http/1.1";
+  for (unsigned int i = 0; i < inlen;) {
+    unsigned int len = in[i];
+    if (i + 1 + len > inlen) break;
+    if (len == 8 && std::memcmp(in + i + 1, http11, 8) == 0) {
+      *out = in + i + 1;
+      *outlen = 8;
+      return SSL_TLSEXT_ERR_OK;
+    }
+    i += 1 + len;
+  }
+  return SSL_TLSEXT_ERR_NOACK;
+}
+}  // namespace
+
+std::shared_ptr<asio::ssl::context> make_server_context(const tls::config& config) {
+  auto ctx = std::make_shared<asio::ssl::context>(asio::ssl::context::tls_server);
+  SSL_CTX* native = ctx->native_handle();
+  SSL_CTX_set_min_proto_version(native, TLS1_2_VERSION);
+  SSL_CTX_set_options(native, SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE);
+  SSL_CTX_set_alpn_select_cb(native, &select_alpn, nullptr);
+  std::error_code ec;
+  ctx->use_certificate_chain(asio::buffer(config.certificate_chain_pem), ec);
+  if (ec)
+    throw config_error(fmt::format("TLS certificate chain: cannot use it: {}", ec.message()));
+  ctx->use_private_key(asio::buffer(config.private_key_pem), asio::ssl::context::pem, ec);
+  if (ec) throw config_error(fmt::format("TLS private key: cannot use it: {}", ec.message()));
+  if (SSL_CTX_check_private_key(native) != 1)
+    throw config_error(fmt::format("TLS private key does not match the certificate: {}",
+                                   last_ssl_error()));
+  return ctx;
+}
+
+}  // namespace gatehouse::net

@@ -1,0 +1,61 @@
+#pragma once
+
+// The per-request state that flows through the pipeline's steps.
+
+#include "routing/deployment.hpp"
+#include "routing/route_table.hpp"
+
+#include <gatehouse/gateway_response.hpp>
+#include <gatehouse/http.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace gatehouse::detail {
+
+/// How the gateway ends a request itself: a gateway response of a type, with an optional
+/// status and client message overriding the type's defaults, and a reason for the log only.
+struct gateway_error {
+  response_type type;
+  int status = 0;
+  std::string message;
+  std::string log_reason;
+};
+
+/// What a step or an integration produced: a response, or a gateway error to render.
+struct outcome {
+  response res;
+  std::optional<gateway_error> error;
+};
+
+struct gateway_identity {
+  std::string_view account_id;
+  std::string_view region;
+};
+
+struct exchange {
+  request& req;
+  gateway_identity gateway;
+  std::chrono::system_clock::time_point start = std::chrono::system_clock::now();
+  char request_id[37] = {};               // UUID text, $context.requestId
+  char request_time_text[32] = {};        // CLF, $context.requestTime
+  std::string_view request_time;
+  std::int64_t request_time_epoch = 0;    // milliseconds
+  std::string_view path;                  // request path without the query: /prod/pets/1
+  std::string_view query;                 // raw query string, without '?'
+  std::string_view stage_path;            // path below the stage: /pets/1
+  std::shared_ptr<const stage_snapshot> stage;
+  routing::route_match match;
+  std::string decoded_params[routing::max_path_params];  // filled only for %-encoded values
+
+  explicit exchange(request& r, gateway_identity g) : req(r), gateway(g) {}
+  std::string_view id() const noexcept { return {request_id, 36}; }
+  /// Path parameter value, percent-decoded.
+  std::optional<std::string_view> path_param(std::string_view name) const noexcept;
+};
+
+}  // namespace gatehouse::detail

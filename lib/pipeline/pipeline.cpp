@@ -1,0 +1,123 @@
+#include "pipeline/pipeline.hpp"
+
+#include "integration/integration_impl.hpp"
+#include "pipeline/gateway_responses.hpp"
+#include "pipeline/request_id.hpp"
+#include "util/time_text.hpp"
+
+#include <gatehouse/config_error.hpp>
+
+#include <fmt/format.h>
+
+#include <cstdio>
+#include <cstring>
+
+namespace gatehouse::detail {
+
+namespace {
+using step = std::optional<gateway_error>;  // nullopt: go on; otherwise end the request
+
+// Step 1: find the API and stage from the base path /{stage}/….
+step find_stage(exchange& ex, const mount_table& mounts) {
+  const std::string& target = ex.req.target;
+  auto q = target.find('?');
+  ex.path = std::string_view(target).substr(0, q);
+  ex.query = q == std::string::npos ? std::string_view{} : std::string_view(target).substr(q + 1);
+  std::string_view rest = ex.path.substr(ex.path.empty() ? 0 : 1);
+  auto slash = rest.find('/');
+  std::string_view name = rest.substr(0, slash);
+  ex.stage_path = slash == std::string_view::npos ? std::string_view("/") : rest.substr(slash);
+  auto it = mounts.stages.find(name);
+  if (it == mounts.stages.end()) {
+    if (mounts.all_http_apis) return gateway_error{response_type::resource_not_found};
+    return gateway_error{response_type::missing_authentication_token};
+  }
+  ex.stage = it->second->load();
+  return std::nullopt;
+}
+
+// Step 2: match the route in the stage's deployment.
+step match_route(exchange& ex) {
+  const auto& deployment = *ex.stage->deployment;
+  if (!deployment.routes.match(ex.req.method, ex.stage_path, ex.match)) {
+    if (deployment.api.type == api_type::http)
+      return gateway_error{response_type::resource_not_found};
+    return gateway_error{response_type::missing_authentication_token};
+  }
+  for (std::size_t i = 0; i < ex.match.param_count; ++i) {
+    auto& p = ex.match.params[i];
+    if (p.value.find('%') != std::string_view::npos) {
+      ex.decoded_params[i] = routing::percent_decode(p.value);
+      p.value = ex.decoded_params[i];
+    }
+  }
+  return std::nullopt;
+}
+
+void start(exchange& ex) {
+  make_request_id(ex.request_id);
+  auto t = util::clf_time(ex.start);
+  std::memcpy(ex.request_time_text, t.data(), std::min(t.size(), sizeof ex.request_time_text - 1));
+  ex.request_time = {ex.request_time_text, std::min(t.size(), sizeof ex.request_time_text - 1)};
+  ex.request_time_epoch = std::chrono::duration_cast<std::chrono::milliseconds>(
+                              ex.start.time_since_epoch())
+                              .count();
+}
+}  // namespace
+
+asio::awaitable<response> pipeline::run(request& req) const {
+  exchange ex(req, {options_.account_id, options_.region});
+  start(ex);
+  auto mounts = mounts_.load(std::memory_order_acquire);
+  outcome out;
+
+  // 1 find the API and stage, 2 match the route.
+  // 3 resource policy, 4 authorize, 5 API key + usage plan, 6 throttle, 7 validate,
+  // 8 cache lookup and 9 request transform join here as their modules land.
+  out.error = find_stage(ex, *mounts);
+  if (!out.error) out.error = match_route(ex);
+  // 10 integration.
+  if (!out.error) out = co_await ex.match.target->impl().invoke(ex);
+  // 11 response transform and 12 cache store join here.
+
+  if (out.error) {
+    if (!out.error->log_reason.empty())
+      log(log_level::error, fmt::format("{} {} {}: {}", ex.id(), req.method, ex.path,
+                                        out.error->log_reason));
+    out.res = render_gateway_error(*out.error, &ex);
+  }
+  out.res.headers.add("x-amzn-RequestId", std::string(ex.id()));
+  co_return std::move(out.res);
+}
+
+void pipeline::mount(const std::shared_ptr<stage_state>& stage) {
+  std::lock_guard lock(mount_mutex_);
+  auto current = mounts_.load();
+  if (current->stages.contains(stage->name))
+    throw config_error(fmt::format("stage '{}' is mounted already", stage->name));
+  {
+    std::lock_guard stage_lock(stage->write_mutex);
+    check_stage_variables(*stage->load());
+    stage->mounted = true;
+  }
+  auto next = std::make_shared<mount_table>(*current);
+  next->stages.emplace(stage->name, stage);
+  next->all_http_apis = true;
+  for (const auto& [name, s] : next->stages)
+    if (s->load()->deployment->api.type != api_type::http) next->all_http_apis = false;
+  mounts_.store(std::move(next), std::memory_order_release);
+}
+
+void pipeline::log(log_level level, std::string_view text) const {
+  if (options_.log) {
+    options_.log(level, text);
+    return;
+  }
+  if (level >= log_level::warning) {
+    static constexpr const char* names[] = {"debug", "info", "warning", "error"};
+    std::fprintf(stderr, "gatehouse %s: %.*s\n", names[static_cast<int>(level)],
+                 static_cast<int>(text.size()), text.data());
+  }
+}
+
+}  // namespace gatehouse::detail

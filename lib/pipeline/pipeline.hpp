@@ -1,0 +1,43 @@
+#pragma once
+
+// The way of a request through the gateway, in AWS's order. Every entry point (the listener,
+// async_dispatch, later the WebSocket upgrade) runs requests through run().
+
+#include "routing/deployment.hpp"
+
+#include <gatehouse/gateway.hpp>
+#include <gatehouse/http.hpp>
+
+#include <asio/awaitable.hpp>
+
+#include <atomic>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+
+namespace gatehouse::detail {
+
+/// The stages a gateway serves, by name. Immutable; replaced as a whole on mount.
+struct mount_table {
+  std::map<std::string, std::shared_ptr<stage_state>, std::less<>> stages;
+  bool all_http_apis = false;  // then an unknown stage answers 404 rather than 403
+};
+
+class pipeline {
+ public:
+  explicit pipeline(gateway_options options) : options_(std::move(options)) {}
+
+  /// Runs one request through every step and returns the response to send. Never throws.
+  asio::awaitable<response> run(request& req) const;
+
+  void mount(const std::shared_ptr<stage_state>& stage);
+  void log(log_level level, std::string_view text) const;
+
+ private:
+  gateway_options options_;
+  std::atomic<std::shared_ptr<const mount_table>> mounts_{std::make_shared<mount_table>()};
+  std::mutex mount_mutex_;
+};
+
+}  // namespace gatehouse::detail
