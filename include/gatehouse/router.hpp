@@ -1,0 +1,67 @@
+#pragma once
+
+#include <gatehouse/gateway_response.hpp>
+#include <gatehouse/integration.hpp>
+
+#include <memory>
+#include <string>
+#include <string_view>
+
+namespace gatehouse {
+
+namespace detail {
+struct deployment_data;
+struct router_state;
+}  // namespace detail
+
+/// AWS's two styles of API, which differ in how they answer an unknown route.
+enum class api_type {
+  rest,  ///< unknown resource or method → 403 {"message":"Missing Authentication Token"}
+  http,  ///< unknown route → 404 {"message":"Not Found"}
+};
+
+/// Identity and style of an API.
+struct api_options {
+  std::string name = "api";
+  std::string id;  ///< AWS-style API id ($context.apiId); generated when empty
+  api_type type = api_type::rest;
+};
+
+/// An immutable snapshot of a Router's routes, made by Router::deploy(); cheap to copy.
+class Deployment {
+ public:
+  Deployment() = default;
+  explicit Deployment(std::shared_ptr<const detail::deployment_data> data) noexcept
+      : data_(std::move(data)) {}
+  explicit operator bool() const noexcept { return data_ != nullptr; }
+  const detail::deployment_data& data() const noexcept { return *data_; }
+  std::shared_ptr<const detail::deployment_data> share() const noexcept { return data_; }
+
+ private:
+  std::shared_ptr<const detail::deployment_data> data_;
+};
+
+/// An API under construction: resources (path templates) and methods, each with an integration.
+/// Templates use `{name}` for a segment and `{name+}` (last) for the rest of the path. The most
+/// specific route wins whatever the order: literal segment, then parameter, then greedy.
+class Router {
+ public:
+  explicit Router(api_options options = {});
+
+  /// Adds a method (GET, POST, PUT, DELETE, PATCH, HEAD, OPTIONS or ANY) on a resource.
+  /// Throws config_error for a bad method or template, or a route defined twice.
+  Router& route(std::string_view method, std::string_view path_template, integration target);
+
+  /// Overrides the response the gateway sends for one type of failure (AWS's gateway responses).
+  Router& set_gateway_response(response_type type, gateway_response response);
+
+  /// Freezes the current routes into a snapshot that stages serve.
+  Deployment deploy() const;
+
+  const api_options& options() const noexcept;
+
+ private:
+  std::shared_ptr<detail::router_state> state_;
+};
+
+}  // namespace gatehouse
