@@ -1,0 +1,139 @@
+#pragma once
+
+#include <gatehouse/http.hpp>
+#include <gatehouse/stage.hpp>
+#include <gatehouse/tls.hpp>
+
+#include <asio/any_io_executor.hpp>
+#include <asio/associated_executor.hpp>
+#include <asio/async_result.hpp>
+#include <asio/dispatch.hpp>
+#include <asio/io_context.hpp>
+#include <asio/ip/tcp.hpp>
+
+#include <chrono>
+#include <cstddef>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <utility>
+
+namespace gatehouse {
+
+/// Limits of gatehouse's own HTTP server. Defaults are AWS API Gateway's numbers.
+struct server_limits {
+  std::size_t max_header_bytes = 10240;              ///< request header fields, total → 431
+  std::size_t max_uri_bytes = 10240;                 ///< request target → 414
+  std::size_t max_body_bytes = 10 * 1024 * 1024;     ///< payload → 413 REQUEST_TOO_LARGE
+  std::chrono::milliseconds header_timeout{10'000};  ///< to receive a request's head → 408
+  std::chrono::milliseconds body_timeout{30'000};    ///< between body reads, and per write
+  std::chrono::milliseconds idle_timeout{60'000};    ///< idle keep-alive connection → closed
+  std::chrono::milliseconds tls_handshake_timeout{10'000};
+  std::size_t max_connections = 10'000;  ///< further connections are closed on accept
+};
+
+enum class log_level { debug, info, warning, error };
+
+/// Settings of a Gateway.
+struct gateway_options {
+  server_limits limits;
+  std::string account_id = "123456789012";  ///< $context.accountId
+  std::string region = "us-east-1";
+  /// Where the gateway logs; by default warnings and errors go to stderr.
+  std::function<void(log_level, std::string_view)> log;
+};
+
+namespace detail {
+class gateway_impl;
+/// A move-only, type-erased completion callback.
+template <class Arg>
+class callback {
+ public:
+  template <class F>
+  explicit callback(F f) : self_(std::make_unique<model<F>>(std::move(f))) {}
+  void operator()(Arg a) { self_->call(std::move(a)); }
+
+ private:
+  struct concept_t {
+    virtual ~concept_t() = default;
+    virtual void call(Arg) = 0;
+  };
+  template <class F>
+  struct model final : concept_t {
+    explicit model(F fn) : f(std::move(fn)) {}
+    void call(Arg a) override { std::move(f)(std::move(a)); }
+    F f;
+  };
+  std::unique_ptr<concept_t> self_;
+};
+struct nothing {};
+}  // namespace detail
+
+/// The gateway: mounts stages, serves them on its own listeners or through async_dispatch.
+/// Runs on the host's io_context, on as many threads as the host runs it.
+class Gateway {
+ public:
+  explicit Gateway(asio::io_context& io, gateway_options options = {});
+  explicit Gateway(asio::any_io_executor executor, gateway_options options = {});
+  ~Gateway();  // closes listeners and connections at once; use async_stop to drain first
+  Gateway(const Gateway&) = delete;
+  Gateway& operator=(const Gateway&) = delete;
+
+  /// Serves a stage under /{stage name}/…; throws config_error for a name already mounted
+  /// or an integration that uses a stage variable the stage does not define.
+  Gateway& mount(Stage stage);
+
+  /// Listens on "host:port" ("[::1]:0" for IPv6, port 0 for an ephemeral port) over HTTPS
+  /// (TLS 1.2 or later, ALPN http/1.1). Returns the bound endpoint; throws config_error.
+  asio::ip::tcp::endpoint listen(std::string_view address, tls::config tls);
+  /// Listens over plain HTTP: only when asked for explicitly.
+  asio::ip::tcp::endpoint listen(std::string_view address, plain_http_t);
+
+  /// Runs a request a host has parsed itself through the pipeline. Completion: void(response).
+  template <class Token>
+  auto async_dispatch(request req, Token&& token) {
+    return asio::async_initiate<Token, void(response)>(
+        [this](auto handler, request r) {
+          auto ex = asio::get_associated_executor(handler, executor());
+          start_dispatch(std::move(r),
+                         detail::callback<response>([h = std::move(handler), ex](
+                                                        response res) mutable {
+                           asio::dispatch(ex, [h = std::move(h), res = std::move(res)]() mutable {
+                             std::move(h)(std::move(res));
+                           });
+                         }));
+        },
+        token, std::move(req));
+  }
+
+  /// Graceful stop: stops accepting, lets requests in flight finish for up to `drain`, then
+  /// closes every connection. Completion: void().
+  template <class Token>
+  auto async_stop(std::chrono::milliseconds drain, Token&& token) {
+    return asio::async_initiate<Token, void()>(
+        [this](auto handler, std::chrono::milliseconds d) {
+          auto ex = asio::get_associated_executor(handler, executor());
+          start_stop(d, detail::callback<detail::nothing>(
+                            [h = std::move(handler), ex](detail::nothing) mutable {
+                              asio::dispatch(ex, std::move(h));
+                            }));
+        },
+        token, drain);
+  }
+
+  /// Closes listeners and connections at once.
+  void stop();
+
+  /// How many client connections are open now.
+  std::size_t connection_count() const noexcept;
+
+  asio::any_io_executor executor() const noexcept;
+
+ private:
+  void start_dispatch(request req, detail::callback<response> done);
+  void start_stop(std::chrono::milliseconds drain, detail::callback<detail::nothing> done);
+  std::shared_ptr<detail::gateway_impl> impl_;
+};
+
+}  // namespace gatehouse
