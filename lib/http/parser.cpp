@@ -58,7 +58,7 @@ void request_parser::start(request& into) noexcept {
 request_parser::status request_parser::feed(std::string_view data, std::size_t& consumed) noexcept {
   consumed = 0;
   if (error_status_ != 0) return status::error;
-  if (data.empty()) return status::need_more;
+  // Empty input still runs the parser: after the head it may complete a body-less message.
   const bool was_head_done = head_done_;
   llhttp_errno_t err = llhttp_execute(&parser_, data.data(), data.size());
   if (err == HPE_OK) {

@@ -39,7 +39,7 @@ std::string read_file(const std::filesystem::path& p, std::string_view what) {
 }
 
 std::string bio_text(BIO* bio) {
-  const char* data = nullptr;
+  char* data = nullptr;
   long len = BIO_get_mem_data(bio, &data);
   return std::string(data, static_cast<std::size_t>(len));
 }

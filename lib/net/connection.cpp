@@ -166,7 +166,9 @@ class connection final : public connection_base,
 
     for (;;) {
       // Take every complete request already buffered (pipelining), answering in order.
-      while (begin_ < end_) {
+      // After a head the parser runs once more even without input: the message may be complete.
+      bool after_head = false;
+      while (begin_ < end_ || std::exchange(after_head, false)) {
         std::size_t used = 0;
         auto st = parser_.feed({in_.data() + begin_, end_ - begin_}, used);
         begin_ += used;
@@ -181,6 +183,7 @@ class connection final : public connection_base,
             if (!co_await flush({})) co_return;
             enter(phase::body);
           }
+          after_head = true;
           continue;
         }
         if (st == http::request_parser::status::complete) {

@@ -20,10 +20,12 @@ namespace gatehouse::detail {
 /// How the gateway ends a request itself: a gateway response of a type, with an optional
 /// status and client message overriding the type's defaults, and a reason for the log only.
 struct gateway_error {
+  gateway_error(response_type t, int s = 0, std::string m = {}, std::string why = {})
+      : type(t), status(s), message(std::move(m)), log_reason(std::move(why)) {}
   response_type type;
-  int status = 0;
-  std::string message;
-  std::string log_reason;
+  int status;              // 0: the type's default
+  std::string message;     // empty: the type's default
+  std::string log_reason;  // for the log only, never sent
 };
 
 /// What a step or an integration produced: a response, or a gateway error to render.

@@ -1,0 +1,133 @@
+#include "pets.hpp"
+
+#include <rapidjson/document.h>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+#include <charconv>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+namespace petstore {
+
+namespace {
+struct pet {
+  int id;
+  std::string type;
+  double price;
+};
+
+constexpr int page_size = 10;
+
+class store {
+ public:
+  store() : pets_{{1, "dog", 249.99}, {2, "cat", 124.99}, {3, "fish", 0.99}} {}
+
+  std::vector<pet> list(std::string_view type, int page) const {
+    std::lock_guard lock(mutex_);
+    std::vector<pet> out;
+    int skip = (page - 1) * page_size;
+    for (const auto& p : pets_) {
+      if (!type.empty() && p.type != type) continue;
+      if (skip-- > 0) continue;
+      if (out.size() == page_size) break;
+      out.push_back(p);
+    }
+    return out;
+  }
+  std::optional<pet> find(int id) const {
+    std::lock_guard lock(mutex_);
+    for (const auto& p : pets_)
+      if (p.id == id) return p;
+    return std::nullopt;
+  }
+  pet add(std::string type, double price) {
+    std::lock_guard lock(mutex_);
+    pets_.push_back({static_cast<int>(pets_.size()) + 1, std::move(type), price});
+    return pets_.back();
+  }
+
+ private:
+  mutable std::mutex mutex_;
+  std::vector<pet> pets_;
+};
+
+void write(rapidjson::Writer<rapidjson::StringBuffer>& w, const pet& p) {
+  w.StartObject();
+  w.Key("id"), w.Int(p.id);
+  w.Key("type"), w.String(p.type.c_str());
+  w.Key("price"), w.Double(p.price);
+  w.EndObject();
+}
+
+gatehouse::proxy_result json(int status, const rapidjson::StringBuffer& buf) {
+  gatehouse::proxy_result r;
+  r.status_code = status;
+  r.headers.add("Content-Type", "application/json");
+  r.body.assign(buf.GetString(), buf.GetSize());
+  return r;
+}
+
+gatehouse::proxy_result message(int status, std::string_view text) {
+  rapidjson::StringBuffer buf;
+  rapidjson::Writer<rapidjson::StringBuffer> w(buf);
+  w.StartObject();
+  w.Key("message"), w.String(text.data(), static_cast<rapidjson::SizeType>(text.size()));
+  w.EndObject();
+  return json(status, buf);
+}
+
+std::optional<int> to_int(std::string_view s) {
+  int v = 0;
+  auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (ec != std::errc() || end != s.data() + s.size()) return std::nullopt;
+  return v;
+}
+}  // namespace
+
+gatehouse::Router make_api() {
+  auto pets = std::make_shared<store>();
+  gatehouse::Router api({.name = "PetStore"});
+
+  api.route("GET", "/pets", gatehouse::function([pets](const gatehouse::proxy_event& ev) {
+    auto type = ev.query("type").value_or("");
+    auto page_text = ev.query("page");
+    auto page = page_text ? to_int(*page_text) : 1;
+    if (!page || *page < 1) return message(400, "page must be a positive integer");
+    rapidjson::StringBuffer buf;
+    rapidjson::Writer<rapidjson::StringBuffer> w(buf);
+    w.StartArray();
+    for (const auto& p : pets->list(type, *page)) write(w, p);
+    w.EndArray();
+    return json(200, buf);
+  }));
+
+  api.route("POST", "/pets", gatehouse::function([pets](const gatehouse::proxy_event& ev) {
+    rapidjson::Document doc;
+    doc.Parse(ev.body().data(), ev.body().size());
+    if (doc.HasParseError() || !doc.IsObject() || !doc.HasMember("type") ||
+        !doc["type"].IsString() || !doc.HasMember("price") || !doc["price"].IsNumber())
+      return message(400, "a pet is {\"type\": string, \"price\": number}");
+    auto p = pets->add(doc["type"].GetString(), doc["price"].GetDouble());
+    rapidjson::StringBuffer buf;
+    rapidjson::Writer<rapidjson::StringBuffer> w(buf);
+    write(w, p);
+    return json(201, buf);
+  }));
+
+  api.route("GET", "/pets/{petId}", gatehouse::function([pets](const gatehouse::proxy_event& ev) {
+    auto id_text = ev.path_parameter("petId").value_or("");
+    auto id = to_int(id_text);
+    auto p = id ? pets->find(*id) : std::nullopt;
+    if (!p) return message(404, "Pet " + std::string(id_text) + " not found");
+    rapidjson::StringBuffer buf;
+    rapidjson::Writer<rapidjson::StringBuffer> w(buf);
+    write(w, *p);
+    return json(200, buf);
+  }));
+  return api;
+}
+
+}  // namespace petstore

@@ -1,0 +1,43 @@
+// A minimal host of gatehouse: the umbrella header, Asio and the TLS library all come through
+// gatehouse::gatehouse. EXPECTED_VERSION / EXPECTED_TLS are set by tests/package.
+#include <gatehouse/gatehouse.hpp>
+
+#include <asio.hpp>
+#include <openssl/crypto.h>
+
+#include <iostream>
+#include <string_view>
+
+#if !defined(ASIO_STANDALONE) || !defined(ASIO_NO_DEPRECATED)
+#error "gatehouse::gatehouse must give its consumers ASIO_STANDALONE and ASIO_NO_DEPRECATED"
+#endif
+#if defined(GATEHOUSE_TLS_BORINGSSL) == defined(GATEHOUSE_TLS_OPENSSL)
+#error "exactly one of GATEHOUSE_TLS_BORINGSSL / GATEHOUSE_TLS_OPENSSL must be defined"
+#endif
+
+int main() {
+  asio::io_context io;
+  bool ran = false;
+  asio::post(io, [&] { ran = true; });
+  io.run();
+
+  const std::string_view version = gatehouse::version();
+  const std::string_view tls = gatehouse::tls_implementation();
+  std::cout << "gatehouse " << version << ", TLS: " << tls << " (" << OpenSSL_version(OPENSSL_VERSION)
+            << ")\n";
+
+  int failures = ran ? 0 : 1;
+#ifdef EXPECTED_VERSION
+  if (version != EXPECTED_VERSION) {
+    std::cerr << "expected version " << EXPECTED_VERSION << '\n';
+    ++failures;
+  }
+#endif
+#ifdef EXPECTED_TLS
+  if (tls != EXPECTED_TLS) {
+    std::cerr << "expected TLS " << EXPECTED_TLS << '\n';
+    ++failures;
+  }
+#endif
+  return failures == 0 ? 0 : 1;
+}

@@ -1,0 +1,77 @@
+# Builds and runs one consumer project of gatehouse; run by ctest with cmake -P.
+# Inputs (-D): MODE (find-package | add-subdirectory), CONSUMER_DIR, WORK_DIR,
+# GATEHOUSE_SOURCE_DIR, GATEHOUSE_BINARY_DIR, GATEHOUSE_VERSION, GATEHOUSE_TLS,
+# GENERATOR, MAKE_PROGRAM, C_COMPILER, CXX_COMPILER, CONFIG.
+cmake_minimum_required(VERSION 3.25)
+
+foreach(var MODE CONSUMER_DIR WORK_DIR GATEHOUSE_SOURCE_DIR GATEHOUSE_BINARY_DIR
+            GATEHOUSE_VERSION GATEHOUSE_TLS GENERATOR CXX_COMPILER)
+  if(NOT DEFINED ${var} OR "${${var}}" STREQUAL "")
+    message(FATAL_ERROR "consumer.cmake: -D${var}=... is required")
+  endif()
+endforeach()
+if(NOT CONFIG)
+  set(CONFIG Release)
+endif()
+
+# Runs a command, echoing it; any failure ends the test.
+function(step)
+  list(JOIN ARGN " " command_line)
+  message(STATUS "[${MODE}] $ ${command_line}")
+  execute_process(COMMAND ${ARGN} RESULT_VARIABLE rc)
+  if(NOT rc EQUAL 0)
+    message(FATAL_ERROR "[${MODE}] step failed (${rc}): ${command_line}")
+  endif()
+endfunction()
+
+set(build_dir "${WORK_DIR}/build")
+set(configure_args
+  --fresh -S "${CONSUMER_DIR}" -B "${build_dir}" -G "${GENERATOR}"
+  "-DCMAKE_BUILD_TYPE=${CONFIG}"
+  "-DCMAKE_CXX_COMPILER=${CXX_COMPILER}"
+  "-DGATEHOUSE_TLS=${GATEHOUSE_TLS}"
+  "-DEXPECTED_VERSION=${GATEHOUSE_VERSION}")
+if(C_COMPILER)
+  list(APPEND configure_args "-DCMAKE_C_COMPILER=${C_COMPILER}")
+endif()
+if(MAKE_PROGRAM)
+  list(APPEND configure_args "-DCMAKE_MAKE_PROGRAM=${MAKE_PROGRAM}")
+endif()
+
+if(MODE STREQUAL "find-package")
+  set(prefix "${WORK_DIR}/prefix")
+  file(REMOVE_RECURSE "${prefix}")
+  step("${CMAKE_COMMAND}" --install "${GATEHOUSE_BINARY_DIR}" --prefix "${prefix}" --config "${CONFIG}")
+  list(APPEND configure_args "-DCMAKE_PREFIX_PATH=${prefix}")
+elseif(MODE STREQUAL "add-subdirectory")
+  list(APPEND configure_args "-DGATEHOUSE_SOURCE_DIR=${GATEHOUSE_SOURCE_DIR}")
+else()
+  message(FATAL_ERROR "consumer.cmake: unknown MODE '${MODE}'")
+endif()
+
+step("${CMAKE_COMMAND}" ${configure_args})
+step("${CMAKE_COMMAND}" --build "${build_dir}" --config "${CONFIG}" --target consumer -j2)
+# The consumer puts its binary at the top of its build dir (for every generator).
+step("${build_dir}/consumer")
+
+# Exactly one TLS library, resolved without LD_LIBRARY_PATH (DESIGN.md: never both).
+find_program(LDD ldd)
+if(LDD)
+  execute_process(COMMAND "${LDD}" "${build_dir}/consumer" OUTPUT_VARIABLE libs RESULT_VARIABLE rc)
+  message(STATUS "[${MODE}] ldd consumer:\n${libs}")
+  if(NOT rc EQUAL 0 OR libs MATCHES "not found")
+    message(FATAL_ERROR "[${MODE}] consumer has unresolved shared libraries")
+  endif()
+  # Only libraries whose symbols are used get linked (--as-needed), so check libssl/libcrypto.
+  if(GATEHOUSE_TLS STREQUAL "boringssl")
+    if(NOT libs MATCHES "lib(ssl|crypto)\\.so\\.0 => [^\n]*/android/"
+       OR libs MATCHES "lib(ssl|crypto)\\.so\\.[1-9]")
+      message(FATAL_ERROR "[${MODE}] expected BoringSSL from .../android and no OpenSSL")
+    endif()
+  else()
+    if(NOT libs MATCHES "lib(ssl|crypto)\\.so\\.[1-9]" OR libs MATCHES "/android/")
+      message(FATAL_ERROR "[${MODE}] expected OpenSSL and nothing of BoringSSL")
+    endif()
+  endif()
+endif()
+message(STATUS "[${MODE}] OK")
