@@ -1,0 +1,171 @@
+// The examples, run as a user runs them: a separate process, real sockets, a signal to stop.
+
+#include "harness.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <csignal>
+#include <cstdio>
+#include <regex>
+#include <string>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#ifdef PETSTORE_BINARY
+
+namespace {
+// A child process whose stdout we read line by line.
+class process {
+ public:
+  explicit process(std::vector<std::string> argv) {
+    int fds[2];
+    REQUIRE(::pipe(fds) == 0);
+    pid_ = ::fork();
+    REQUIRE(pid_ >= 0);
+    if (pid_ == 0) {
+      ::dup2(fds[1], 1);
+      ::close(fds[0]);
+      ::close(fds[1]);
+      std::vector<char*> args;
+      for (auto& a : argv) args.push_back(a.data());
+      args.push_back(nullptr);
+      ::execv(args[0], args.data());
+      ::_exit(127);
+    }
+    ::close(fds[1]);
+    out_ = ::fdopen(fds[0], "r");
+  }
+  ~process() {
+    if (pid_ > 0) {
+      ::kill(pid_, SIGKILL);
+      ::waitpid(pid_, nullptr, 0);
+    }
+    if (out_) std::fclose(out_);
+  }
+  std::string line() {
+    char buf[512];
+    if (!std::fgets(buf, sizeof buf, out_)) return "";
+    return buf;
+  }
+  // Sends `sig` and returns the exit status, or -1 when the process did not exit normally.
+  int stop(int sig) {
+    ::kill(pid_, sig);
+    int status = 0;
+    ::waitpid(pid_, &status, 0);
+    pid_ = -1;
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  }
+
+ private:
+  pid_t pid_ = -1;
+  FILE* out_ = nullptr;
+};
+
+unsigned short port_of(const std::string& banner) {
+  std::smatch m;
+  std::regex re(R"(:(\d+)/prod)");
+  REQUIRE(std::regex_search(banner, m, re));
+  return static_cast<unsigned short>(std::stoi(m[1]));
+}
+}  // namespace
+
+TEST_CASE("petstore serves AWS's PetStore API over plain HTTP and stops on SIGTERM") {
+  process p({PETSTORE_BINARY, "--http", "--listen", "127.0.0.1:0"});
+  std::string banner = p.line();
+  CHECK(banner.find("http://127.0.0.1:") != std::string::npos);
+  auto port = port_of(banner);
+
+  test::raw_client c(port);
+  c.send(test::get("/prod/pets"));
+  auto list = c.read_reply();
+  REQUIRE(list);
+  CHECK(list->status == 200);
+  CHECK(list->body.find(R"("type":"dog")") != std::string::npos);
+
+  c.send(test::get("/prod/pets?type=cat"));
+  auto cats = c.read_reply();
+  REQUIRE(cats);
+  CHECK(cats->body == R"([{"id":2,"type":"cat","price":124.99}])");
+
+  std::string body = R"({"type":"bird","price":5.5})";
+  c.send("POST /prod/pets HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: " +
+         std::to_string(body.size()) + "\r\n\r\n" + body);
+  auto created = c.read_reply();
+  REQUIRE(created);
+  CHECK(created->status == 201);
+  CHECK(created->body == R"({"id":4,"type":"bird","price":5.5})");
+
+  c.send(test::get("/prod/pets/4"));
+  auto got = c.read_reply();
+  REQUIRE(got);
+  CHECK(got->status == 200);
+  CHECK(got->body == created->body);
+
+  c.send(test::get("/prod/pets/99"));
+  auto missing = c.read_reply();
+  REQUIRE(missing);
+  CHECK(missing->status == 404);
+  CHECK(missing->body == R"({"message":"Pet 99 not found"})");
+
+  c.send("POST /prod/pets HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nnope!");
+  auto bad = c.read_reply();
+  REQUIRE(bad);
+  CHECK(bad->status == 400);
+
+  c.send(test::get("/prod/pets?page=2"));
+  auto page2 = c.read_reply();
+  REQUIRE(page2);
+  CHECK(page2->body == "[]");
+
+  c.send(test::get("/prod/unknown"));
+  auto unknown = c.read_reply();
+  REQUIRE(unknown);
+  CHECK(unknown->status == 403);
+  CHECK(unknown->body == R"({"message":"Missing Authentication Token"})");
+
+  c.close();
+  CHECK(p.stop(SIGTERM) == 0);
+}
+
+TEST_CASE("petstore serves HTTPS by default with a self-signed certificate") {
+  process p({PETSTORE_BINARY, "--listen", "127.0.0.1:0"});
+  std::string banner = p.line();
+  CHECK(banner.find("https://127.0.0.1:") != std::string::npos);
+  auto port = port_of(banner);
+  int status = 0;
+  auto out = test::shell("curl -sk --max-time 10 https://127.0.0.1:" + std::to_string(port) +
+                             "/prod/pets/1",
+                         &status);
+  CHECK(status == 0);
+  CHECK(out == R"({"id":1,"type":"dog","price":249.99})");
+  CHECK(p.stop(SIGINT) == 0);
+}
+
+TEST_CASE("petstore refuses bad flags with a clear message") {
+  int status = 0;
+  auto out = test::shell(std::string(PETSTORE_BINARY) + " --cert only.pem 2>&1", &status);
+  CHECK(status == 2);
+  CHECK(out.find("--cert and --key go together") != std::string::npos);
+  out = test::shell(std::string(PETSTORE_BINARY) + " --http --listen nowhere 2>&1", &status);
+  CHECK(status == 1);
+  CHECK(out.find("listen address 'nowhere'") != std::string::npos);
+}
+
+TEST_CASE("embed hands requests from the host's own server to gatehouse") {
+  process p({EMBED_BINARY, "--listen", "127.0.0.1:0"});
+  std::string banner = p.line();
+  std::smatch m;
+  REQUIRE(std::regex_search(banner, m, std::regex(R"(:(\d+)/prod)")));
+  int status = 0;
+  auto out = test::shell("curl -s --max-time 10 http://127.0.0.1:" + std::string(m[1]) +
+                             "/prod/hello/world",
+                         &status);
+  CHECK(status == 0);
+  CHECK(out == "hello, world\n");
+  out = test::shell("curl -s --max-time 10 http://127.0.0.1:" + std::string(m[1]) + "/prod/nope",
+                    &status);
+  CHECK(out == R"({"message":"Missing Authentication Token"})");
+  p.stop(SIGTERM);
+}
+
+#endif
