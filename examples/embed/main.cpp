@@ -28,11 +28,11 @@ namespace {
 gatehouse::Router make_api() {
   gatehouse::Router api({.name = "embedded"});
   api.route("GET", "/hello/{name}", gatehouse::function([](const gatehouse::proxy_event& ev) {
-    gatehouse::proxy_result r;
-    r.headers.add("Content-Type", "text/plain");
-    r.body = "hello, " + std::string(ev.path_parameter("name").value_or("?")) + "\n";
-    return r;
-  }));
+              gatehouse::proxy_result r;
+              r.headers.add("Content-Type", "text/plain");
+              r.body = "hello, " + std::string(ev.path_parameter("name").value_or("?")) + "\n";
+              return r;
+            }));
   return api;
 }
 

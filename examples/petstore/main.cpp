@@ -76,10 +76,10 @@ int main(int argc, char** argv) {
     else
       at = gw.listen(a.listen, gatehouse::tls::self_signed());
 
-    std::string host = at.address().is_v6() ? "[" + at.address().to_string() + "]"
-                                            : at.address().to_string();
-    std::printf("petstore: serving %s://%s:%u/prod/pets\n", a.http ? "http" : "https",
-                host.c_str(), at.port());
+    std::string host =
+        at.address().is_v6() ? "[" + at.address().to_string() + "]" : at.address().to_string();
+    std::printf("petstore: serving %s://%s:%u/prod/pets\n", a.http ? "http" : "https", host.c_str(),
+                at.port());
     std::fflush(stdout);
 
     // The host owns the signals: on SIGINT/SIGTERM, drain for up to 5 s, then stop.

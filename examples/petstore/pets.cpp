@@ -92,41 +92,41 @@ gatehouse::Router make_api() {
   gatehouse::Router api({.name = "PetStore"});
 
   api.route("GET", "/pets", gatehouse::function([pets](const gatehouse::proxy_event& ev) {
-    auto type = ev.query("type").value_or("");
-    auto page_text = ev.query("page");
-    auto page = page_text ? to_int(*page_text) : 1;
-    if (!page || *page < 1) return message(400, "page must be a positive integer");
-    rapidjson::StringBuffer buf;
-    rapidjson::Writer<rapidjson::StringBuffer> w(buf);
-    w.StartArray();
-    for (const auto& p : pets->list(type, *page)) write(w, p);
-    w.EndArray();
-    return json(200, buf);
-  }));
+              auto type = ev.query("type").value_or("");
+              auto page_text = ev.query("page");
+              auto page = page_text ? to_int(*page_text) : 1;
+              if (!page || *page < 1) return message(400, "page must be a positive integer");
+              rapidjson::StringBuffer buf;
+              rapidjson::Writer<rapidjson::StringBuffer> w(buf);
+              w.StartArray();
+              for (const auto& p : pets->list(type, *page)) write(w, p);
+              w.EndArray();
+              return json(200, buf);
+            }));
 
   api.route("POST", "/pets", gatehouse::function([pets](const gatehouse::proxy_event& ev) {
-    rapidjson::Document doc;
-    doc.Parse(ev.body().data(), ev.body().size());
-    if (doc.HasParseError() || !doc.IsObject() || !doc.HasMember("type") ||
-        !doc["type"].IsString() || !doc.HasMember("price") || !doc["price"].IsNumber())
-      return message(400, "a pet is {\"type\": string, \"price\": number}");
-    auto p = pets->add(doc["type"].GetString(), doc["price"].GetDouble());
-    rapidjson::StringBuffer buf;
-    rapidjson::Writer<rapidjson::StringBuffer> w(buf);
-    write(w, p);
-    return json(201, buf);
-  }));
+              rapidjson::Document doc;
+              doc.Parse(ev.body().data(), ev.body().size());
+              if (doc.HasParseError() || !doc.IsObject() || !doc.HasMember("type") ||
+                  !doc["type"].IsString() || !doc.HasMember("price") || !doc["price"].IsNumber())
+                return message(400, "a pet is {\"type\": string, \"price\": number}");
+              auto p = pets->add(doc["type"].GetString(), doc["price"].GetDouble());
+              rapidjson::StringBuffer buf;
+              rapidjson::Writer<rapidjson::StringBuffer> w(buf);
+              write(w, p);
+              return json(201, buf);
+            }));
 
   api.route("GET", "/pets/{petId}", gatehouse::function([pets](const gatehouse::proxy_event& ev) {
-    auto id_text = ev.path_parameter("petId").value_or("");
-    auto id = to_int(id_text);
-    auto p = id ? pets->find(*id) : std::nullopt;
-    if (!p) return message(404, "Pet " + std::string(id_text) + " not found");
-    rapidjson::StringBuffer buf;
-    rapidjson::Writer<rapidjson::StringBuffer> w(buf);
-    write(w, *p);
-    return json(200, buf);
-  }));
+              auto id_text = ev.path_parameter("petId").value_or("");
+              auto id = to_int(id_text);
+              auto p = id ? pets->find(*id) : std::nullopt;
+              if (!p) return message(404, "Pet " + std::string(id_text) + " not found");
+              rapidjson::StringBuffer buf;
+              rapidjson::Writer<rapidjson::StringBuffer> w(buf);
+              write(w, *p);
+              return json(200, buf);
+            }));
   return api;
 }
 

@@ -96,9 +96,8 @@ class Gateway {
     return asio::async_initiate<Token, void(response)>(
         [this](auto handler, request r) {
           auto ex = asio::get_associated_executor(handler, executor());
-          start_dispatch(std::move(r),
-                         detail::callback<response>([h = std::move(handler), ex](
-                                                        response res) mutable {
+          start_dispatch(std::move(r), detail::callback<response>([h = std::move(handler),
+                                                                   ex](response res) mutable {
                            asio::dispatch(ex, [h = std::move(h), res = std::move(res)]() mutable {
                              std::move(h)(std::move(res));
                            });

@@ -50,8 +50,8 @@ bool iequals(std::string_view a, std::string_view b) noexcept;
 
 /// An HTTP request as the gateway sees it: from its own listener, or handed over by a host.
 struct request {
-  std::string method;   ///< "GET", "POST", …
-  std::string target;   ///< origin-form request target: path and optional "?query"
+  std::string method;  ///< "GET", "POST", …
+  std::string target;  ///< origin-form request target: path and optional "?query"
   header_map headers;
   std::string body;
   std::string source_ip;  ///< the client's address ($context.identity.sourceIp)

@@ -34,10 +34,10 @@ struct request_context {
   std::string_view api_id;
   std::string_view domain_name;
   std::string_view http_method;
-  std::string_view path;          ///< full path including the stage: /prod/pets/1
-  std::string_view protocol;      ///< "HTTP/1.1"
+  std::string_view path;      ///< full path including the stage: /prod/pets/1
+  std::string_view protocol;  ///< "HTTP/1.1"
   std::string_view request_id;
-  std::string_view request_time;  ///< CLF: 24/Nov/2026:01:02:03 +0000
+  std::string_view request_time;        ///< CLF: 24/Nov/2026:01:02:03 +0000
   std::int64_t request_time_epoch = 0;  ///< milliseconds
   std::string_view resource_path;       ///< the matched resource template: /pets/{petId}
   std::string_view stage;

@@ -36,9 +36,9 @@ void header_map::set(std::string_view name, std::string value) {
     return;
   }
   it->value = std::move(value);
-  fields_.erase(std::remove_if(it + 1, fields_.end(),
-                               [&](const field& f) { return iequals(f.name, name); }),
-                fields_.end());
+  fields_.erase(
+      std::remove_if(it + 1, fields_.end(), [&](const field& f) { return iequals(f.name, name); }),
+      fields_.end());
 }
 
 std::size_t header_map::erase(std::string_view name) {

@@ -19,8 +19,9 @@ namespace gatehouse {
 namespace {
 detail::outcome malformed(std::string reason) {
   // AWS answers a malformed Lambda proxy response or a failed invocation with 502.
-  return {{}, detail::gateway_error{response_type::default_5xx, 502, "Internal server error",
-                                    std::move(reason)}};
+  return {{},
+          detail::gateway_error{response_type::default_5xx, 502, "Internal server error",
+                                std::move(reason)}};
 }
 
 using handler = std::variant<sync_handler, async_handler, sync_json_handler, async_json_handler>;
@@ -61,12 +62,14 @@ class function_integration final : public detail::integration_impl {
   }
 
  private:
-  asio::awaitable<std::optional<proxy_result>> call(const proxy_event& ev,
-                                                    std::string& why) const {
+  asio::awaitable<std::optional<proxy_result>> call(const proxy_event& ev, std::string& why) const {
     switch (h_.index()) {
-      case 0: co_return std::get<0>(h_)(ev);
-      case 1: co_return co_await std::get<1>(h_)(ev);
-      case 2: co_return proxy_result::from_json(std::get<2>(h_)(ev), opts_.format, &why);
+      case 0:
+        co_return std::get<0>(h_)(ev);
+      case 1:
+        co_return co_await std::get<1>(h_)(ev);
+      case 2:
+        co_return proxy_result::from_json(std::get<2>(h_)(ev), opts_.format, &why);
       default: {
         std::string json = co_await std::get<3>(h_)(ev);
         co_return proxy_result::from_json(json, opts_.format, &why);
@@ -80,12 +83,17 @@ class function_integration final : public detail::integration_impl {
 
 template <class H>
 integration make(H h, function_options opts) {
-  return integration{std::make_shared<function_integration>(handler(std::move(h)), std::move(opts))};
+  return integration{
+      std::make_shared<function_integration>(handler(std::move(h)), std::move(opts))};
 }
 }  // namespace
 
-integration make_function(sync_handler h, function_options opts) { return make(std::move(h), opts); }
-integration make_function(async_handler h, function_options opts) { return make(std::move(h), opts); }
+integration make_function(sync_handler h, function_options opts) {
+  return make(std::move(h), opts);
+}
+integration make_function(async_handler h, function_options opts) {
+  return make(std::move(h), opts);
+}
 integration make_function(sync_json_handler h, function_options opts) {
   return make(std::move(h), opts);
 }

@@ -49,8 +49,8 @@ class mock_integration final : public detail::integration_impl {
 
 integration mock(mock_response response) {
   if (response.status < 100 || response.status > 599)
-    throw config_error(fmt::format("mock integration: status {} is not an HTTP status",
-                                   response.status));
+    throw config_error(
+        fmt::format("mock integration: status {} is not an HTTP status", response.status));
   return integration{std::make_shared<mock_integration>(std::move(response))};
 }
 

@@ -17,8 +17,12 @@ namespace gatehouse {
 namespace {
 using writer = rapidjson::Writer<rapidjson::StringBuffer>;
 
-void str(writer& w, std::string_view s) { w.String(s.data(), static_cast<rapidjson::SizeType>(s.size())); }
-void key(writer& w, std::string_view s) { w.Key(s.data(), static_cast<rapidjson::SizeType>(s.size())); }
+void str(writer& w, std::string_view s) {
+  w.String(s.data(), static_cast<rapidjson::SizeType>(s.size()));
+}
+void key(writer& w, std::string_view s) {
+  w.Key(s.data(), static_cast<rapidjson::SizeType>(s.size()));
+}
 void str_or_null(writer& w, std::string_view s) {
   if (s.empty())
     w.Null();
@@ -234,7 +238,8 @@ std::string proxy_event::to_json() const {
     w.EndObject();
     body();
   } else {
-    const std::string route_key = std::string(ex.match.method) + " " + std::string(ex.match.resource);
+    const std::string route_key =
+        std::string(ex.match.method) + " " + std::string(ex.match.resource);
     key(w, "version"), str(w, "2.0");
     key(w, "routeKey"), str(w, route_key);
     key(w, "rawPath"), str(w, ex.path);

@@ -16,8 +16,8 @@ bool valid_field_name(std::string_view s) noexcept {
   if (s.empty()) return false;
   for (unsigned char c : s) {
     // RFC 9110 token characters.
-    if (c <= 32 || c >= 127 || std::string_view("\"(),/:;<=>?@[\\]{}").find(char(c)) !=
-                                   std::string_view::npos)
+    if (c <= 32 || c >= 127 ||
+        std::string_view("\"(),/:;<=>?@[\\]{}").find(char(c)) != std::string_view::npos)
       return false;
   }
   return true;
@@ -89,7 +89,8 @@ std::optional<proxy_result> proxy_result::from_json(std::string_view json, paylo
   doc.Parse<rapidjson::kParseStopWhenDoneFlag>(json.data(), json.size());
   if (doc.HasParseError())
     return fail(fmt::format("not JSON ({} at offset {})",
-                            rapidjson::GetParseError_En(doc.GetParseError()), doc.GetErrorOffset()));
+                            rapidjson::GetParseError_En(doc.GetParseError()),
+                            doc.GetErrorOffset()));
 
   const bool v2 = format == payload_format::v2;
   // HTTP API 2.0: valid JSON without a statusCode is taken as the body of a 200 answer.
@@ -133,7 +134,8 @@ std::optional<proxy_result> proxy_result::from_json(std::string_view json, paylo
       if (!v.IsObject()) return fail("multiValueHeaders is not an object");
       for (auto& h : v.GetObject()) {
         std::string name(h.name.GetString(), h.name.GetStringLength());
-        if (!h.value.IsArray()) return fail(fmt::format("multiValueHeaders '{}' is not a list", name));
+        if (!h.value.IsArray())
+          return fail(fmt::format("multiValueHeaders '{}' is not a list", name));
         for (auto& item : h.value.GetArray()) {
           if (item.IsString())
             r.headers.add(name, std::string(item.GetString(), item.GetStringLength()));

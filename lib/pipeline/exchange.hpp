@@ -43,13 +43,13 @@ struct exchange {
   request& req;
   gateway_identity gateway;
   std::chrono::system_clock::time_point start = std::chrono::system_clock::now();
-  char request_id[37] = {};               // UUID text, $context.requestId
-  char request_time_text[32] = {};        // CLF, $context.requestTime
+  char request_id[37] = {};         // UUID text, $context.requestId
+  char request_time_text[32] = {};  // CLF, $context.requestTime
   std::string_view request_time;
-  std::int64_t request_time_epoch = 0;    // milliseconds
-  std::string_view path;                  // request path without the query: /prod/pets/1
-  std::string_view query;                 // raw query string, without '?'
-  std::string_view stage_path;            // path below the stage: /pets/1
+  std::int64_t request_time_epoch = 0;  // milliseconds
+  std::string_view path;                // request path without the query: /prod/pets/1
+  std::string_view query;               // raw query string, without '?'
+  std::string_view stage_path;          // path below the stage: /pets/1
   std::shared_ptr<const stage_snapshot> stage;
   routing::route_match match;
   std::string decoded_params[routing::max_path_params];  // filled only for %-encoded values

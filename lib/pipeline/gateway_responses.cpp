@@ -36,10 +36,10 @@ constexpr std::array<type_info, 21> types = {{
      "Internal server error"},
     {response_type::expired_token, "EXPIRED_TOKEN", 403, "ExpiredTokenException",
      "The security token included in the request is expired"},
-    {response_type::integration_failure, "INTEGRATION_FAILURE", 504,
-     "InternalServerErrorException", "Network error communicating with endpoint"},
-    {response_type::integration_timeout, "INTEGRATION_TIMEOUT", 504,
-     "InternalServerErrorException", "Endpoint request timed out"},
+    {response_type::integration_failure, "INTEGRATION_FAILURE", 504, "InternalServerErrorException",
+     "Network error communicating with endpoint"},
+    {response_type::integration_timeout, "INTEGRATION_TIMEOUT", 504, "InternalServerErrorException",
+     "Endpoint request timed out"},
     {response_type::invalid_api_key, "INVALID_API_KEY", 403, "ForbiddenException", "Forbidden"},
     {response_type::invalid_signature, "INVALID_SIGNATURE", 403, "InvalidSignatureException",
      "The request signature we calculated does not match the signature you provided. Check your "
@@ -107,7 +107,8 @@ std::string substitute(std::string_view tmpl, const render_context& c) {
       if (c.ex && c.ex->stage) out.append(c.ex->stage->name);
     } else if (take("$stageVariables.")) {
       std::size_t start = i;
-      while (i < tmpl.size() && (std::isalnum(static_cast<unsigned char>(tmpl[i])) || tmpl[i] == '_'))
+      while (i < tmpl.size() &&
+             (std::isalnum(static_cast<unsigned char>(tmpl[i])) || tmpl[i] == '_'))
         ++i;
       if (c.ex && c.ex->stage) {
         auto& vars = c.ex->stage->variables;

@@ -59,9 +59,8 @@ void start(exchange& ex) {
   auto t = util::clf_time(ex.start);
   std::memcpy(ex.request_time_text, t.data(), std::min(t.size(), sizeof ex.request_time_text - 1));
   ex.request_time = {ex.request_time_text, std::min(t.size(), sizeof ex.request_time_text - 1)};
-  ex.request_time_epoch = std::chrono::duration_cast<std::chrono::milliseconds>(
-                              ex.start.time_since_epoch())
-                              .count();
+  ex.request_time_epoch =
+      std::chrono::duration_cast<std::chrono::milliseconds>(ex.start.time_since_epoch()).count();
 }
 }  // namespace
 
@@ -82,8 +81,8 @@ asio::awaitable<response> pipeline::run(request& req) const {
 
   if (out.error) {
     if (!out.error->log_reason.empty())
-      log(log_level::error, fmt::format("{} {} {}: {}", ex.id(), req.method, ex.path,
-                                        out.error->log_reason));
+      log(log_level::error,
+          fmt::format("{} {} {}: {}", ex.id(), req.method, ex.path, out.error->log_reason));
     out.res = render_gateway_error(*out.error, &ex);
   }
   out.res.headers.add("x-amzn-RequestId", std::string(ex.id()));

@@ -21,7 +21,7 @@ void make_request_id(char (&out)[37]) noexcept {
   }();
   static constexpr char hex[] = "0123456789abcdef";
   std::uint64_t a = splitmix64(state), b = splitmix64(state);
-  a = (a & ~0xf000ull) | 0x4000ull;                       // version 4
+  a = (a & ~0xf000ull) | 0x4000ull;                         // version 4
   b = (b & 0x3fffffffffffffffull) | 0x8000000000000000ull;  // RFC 4122 variant
   int k = 0;
   for (int i = 0; i < 32; ++i) {

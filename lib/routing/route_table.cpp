@@ -60,9 +60,10 @@ void route_table::add(std::string_view method_text, std::string_view tmpl, integ
   auto where = [&] { return fmt::format("route {} {}", method_text, tmpl); };
   method m;
   if (!parse_method(method_text, m))
-    throw config_error(fmt::format("{}: unknown method (use GET, POST, PUT, DELETE, PATCH, HEAD, "
-                                   "OPTIONS or ANY)",
-                                   where()));
+    throw config_error(
+        fmt::format("{}: unknown method (use GET, POST, PUT, DELETE, PATCH, HEAD, "
+                    "OPTIONS or ANY)",
+                    where()));
   if (!target) throw config_error(fmt::format("{}: no integration", where()));
   if (tmpl.empty() || tmpl.front() != '/')
     throw config_error(fmt::format("{}: a path template starts with '/'", where()));
@@ -95,8 +96,8 @@ void route_table::add(std::string_view method_text, std::string_view tmpl, integ
             fmt::format("{}: greedy parameter '{}' must be the last segment", where(), seg));
       names.push_back(name);
       if (names.size() > max_path_params)
-        throw config_error(fmt::format("{}: more than {} path parameters", where(),
-                                       max_path_params));
+        throw config_error(
+            fmt::format("{}: more than {} path parameters", where(), max_path_params));
       std::uint32_t child = greedy ? nodes_[n].greedy : nodes_[n].param;
       if (child == none) {
         child = static_cast<std::uint32_t>(nodes_.size());
@@ -105,9 +106,9 @@ void route_table::add(std::string_view method_text, std::string_view tmpl, integ
         nodes_[child].param_name = std::string(name);
         nodes_[child].resource = resource;
       } else if (nodes_[child].param_name != name) {
-        throw config_error(fmt::format(
-            "{}: a sibling {{{}{}}} already uses another name at this position", where(),
-            nodes_[child].param_name, greedy ? "+" : ""));
+        throw config_error(
+            fmt::format("{}: a sibling {{{}{}}} already uses another name at this position",
+                        where(), nodes_[child].param_name, greedy ? "+" : ""));
       }
       n = child;
     } else {
@@ -130,8 +131,8 @@ void route_table::add(std::string_view method_text, std::string_view tmpl, integ
   nodes_[n].resource = resource;
   auto& slot = nodes_[n].routes[static_cast<std::size_t>(m)];
   if (slot != none)
-    throw config_error(fmt::format("{}: defined twice (as {} {})", where(),
-                                   routes_[slot].method, routes_[slot].path_template));
+    throw config_error(fmt::format("{}: defined twice (as {} {})", where(), routes_[slot].method,
+                                   routes_[slot].path_template));
   slot = static_cast<std::uint32_t>(routes_.size());
   routes_.push_back({std::string(method_text), std::string(tmpl), std::move(target)});
 }

@@ -1,6 +1,6 @@
+#include "integration/integration_impl.hpp"
 #include "routing/deployment.hpp"
 #include "routing/stage_variables.hpp"
-#include "integration/integration_impl.hpp"
 
 #include <gatehouse/config_error.hpp>
 #include <gatehouse/router.hpp>
@@ -39,8 +39,7 @@ Router::Router(api_options options) : state_(std::make_shared<detail::router_sta
 
 const api_options& Router::options() const noexcept { return state_->options; }
 
-Router& Router::route(std::string_view method, std::string_view path_template,
-                      integration target) {
+Router& Router::route(std::string_view method, std::string_view path_template, integration target) {
   state_->routes.add(method, path_template, std::move(target));
   return *this;
 }

@@ -22,11 +22,10 @@ void check_stage_variables(const stage_snapshot& s) {
 
 namespace {
 bool valid_stage_name(std::string_view name) noexcept {
-  return !name.empty() && name.size() <= 128 &&
-         std::all_of(name.begin(), name.end(), [](char c) {
-           return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                  c == '_' || c == '-';
-         });
+  return !name.empty() && name.size() <= 128 && std::all_of(name.begin(), name.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+           c == '-';
+  });
 }
 
 // Applies `change` to a copy of the current snapshot and publishes it; requests in flight
@@ -58,8 +57,8 @@ const std::string& Stage::name() const noexcept { return state_->name; }
 
 Stage& Stage::variable(std::string name, std::string value) {
   if (!routing::valid_stage_variable_name(name))
-    throw config_error(fmt::format("stage '{}': stage variable name '{}': use A-Z a-z 0-9 _",
-                                   state_->name, name));
+    throw config_error(
+        fmt::format("stage '{}': stage variable name '{}': use A-Z a-z 0-9 _", state_->name, name));
   update(*state_, [&](detail::stage_snapshot& s) { s.variables[name] = std::move(value); });
   return *this;
 }

@@ -34,8 +34,7 @@ void collect_stage_variables(std::string_view text, std::vector<std::string>& na
 std::string substitute_stage_variables(std::string_view text, const detail::variable_map& vars) {
   std::string out;
   std::size_t from = 0;
-  for (auto pos = text.find(prefix); pos != std::string_view::npos;
-       pos = text.find(prefix, from)) {
+  for (auto pos = text.find(prefix); pos != std::string_view::npos; pos = text.find(prefix, from)) {
     auto start = pos + prefix.size();
     auto close = text.find('}', start);
     if (close == std::string_view::npos) break;

@@ -34,9 +34,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   std::string_view input(reinterpret_cast<const char*>(data), size);
   if (!input.empty()) input.remove_prefix(1);
 
-  gatehouse::http::request_parser parser({.max_header_bytes = 2048,
-                                          .max_uri_bytes = 1024,
-                                          .max_body_bytes = 4096});
+  gatehouse::http::request_parser parser(
+      {.max_header_bytes = 2048, .max_uri_bytes = 1024, .max_body_bytes = 4096});
   gatehouse::request req;
   parser.start(req);
   std::size_t offset = 0;

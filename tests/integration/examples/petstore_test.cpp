@@ -4,12 +4,12 @@
 
 #include <catch2/catch.hpp>
 
+#include <sys/wait.h>
+#include <unistd.h>
 #include <csignal>
 #include <cstdio>
 #include <regex>
 #include <string>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #ifdef PETSTORE_BINARY
 
@@ -88,8 +88,9 @@ TEST_CASE("petstore serves AWS's PetStore API over plain HTTP and stops on SIGTE
   CHECK(cats->body == R"([{"id":2,"type":"cat","price":124.99}])");
 
   std::string body = R"({"type":"bird","price":5.5})";
-  c.send("POST /prod/pets HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: " +
-         std::to_string(body.size()) + "\r\n\r\n" + body);
+  c.send(
+      "POST /prod/pets HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: " +
+      std::to_string(body.size()) + "\r\n\r\n" + body);
   auto created = c.read_reply();
   REQUIRE(created);
   CHECK(created->status == 201);
@@ -133,9 +134,8 @@ TEST_CASE("petstore serves HTTPS by default with a self-signed certificate") {
   CHECK(banner.find("https://127.0.0.1:") != std::string::npos);
   auto port = port_of(banner);
   int status = 0;
-  auto out = test::shell("curl -sk --max-time 10 https://127.0.0.1:" + std::to_string(port) +
-                             "/prod/pets/1",
-                         &status);
+  auto out = test::shell(
+      "curl -sk --max-time 10 https://127.0.0.1:" + std::to_string(port) + "/prod/pets/1", &status);
   CHECK(status == 0);
   CHECK(out == R"({"id":1,"type":"dog","price":249.99})");
   CHECK(p.stop(SIGINT) == 0);
@@ -157,9 +157,8 @@ TEST_CASE("embed hands requests from the host's own server to gatehouse") {
   std::smatch m;
   REQUIRE(std::regex_search(banner, m, std::regex(R"(:(\d+)/prod)")));
   int status = 0;
-  auto out = test::shell("curl -s --max-time 10 http://127.0.0.1:" + std::string(m[1]) +
-                             "/prod/hello/world",
-                         &status);
+  auto out = test::shell(
+      "curl -s --max-time 10 http://127.0.0.1:" + std::string(m[1]) + "/prod/hello/world", &status);
   CHECK(status == 0);
   CHECK(out == "hello, world\n");
   out = test::shell("curl -s --max-time 10 http://127.0.0.1:" + std::string(m[1]) + "/prod/nope",

@@ -2,13 +2,13 @@
 
 #include <gatehouse/gatehouse.hpp>
 
+#include <rapidjson/document.h>
 #include <asio/co_spawn.hpp>
 #include <asio/steady_timer.hpp>
 #include <asio/thread_pool.hpp>
 #include <asio/use_awaitable.hpp>
 #include <asio/use_future.hpp>
 #include <catch2/catch.hpp>
-#include <rapidjson/document.h>
 
 #include <atomic>
 #include <thread>
@@ -72,15 +72,16 @@ TEST_CASE("a blocking handler runs on the executor it is given") {
   asio::thread_pool pool(1);
   std::atomic<std::thread::id> ran_on;
   Router api;
-  api.route("GET", "/block", function(
-                                 [&](const proxy_event&) {
-                                   ran_on = std::this_thread::get_id();
-                                   std::this_thread::sleep_for(std::chrono::milliseconds(20));
-                                   proxy_result r;
-                                   r.body = "blocked";
-                                   return r;
-                                 },
-                                 {.executor = pool.get_executor()}));
+  api.route("GET", "/block",
+            function(
+                [&](const proxy_event&) {
+                  ran_on = std::this_thread::get_id();
+                  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+                  proxy_result r;
+                  r.body = "blocked";
+                  return r;
+                },
+                {.executor = pool.get_executor()}));
   served s(api);
   CHECK(dispatch(s.g, "GET", "/prod/block").body == "blocked");
   std::thread::id pool_thread;
@@ -145,8 +146,9 @@ TEST_CASE("JSON results follow AWS's Lambda proxy rules") {
     api.route("GET", path, function([out](const proxy_event&) { return out; }, {.format = f}));
   };
   Router api;
-  json_route(api, "/ok",
-             R"({"statusCode":202,"headers":{"X-A":"1","X-B":true},"multiValueHeaders":{"X-A":["2","3"]},"body":"hi"})");
+  json_route(
+      api, "/ok",
+      R"({"statusCode":202,"headers":{"X-A":"1","X-B":true},"multiValueHeaders":{"X-A":["2","3"]},"body":"hi"})");
   json_route(api, "/b64", R"({"statusCode":200,"body":"aGVsbG8=","isBase64Encoded":true})");
   json_route(api, "/nostatus", R"({"body":"x"})");
   json_route(api, "/notjson", "hello");
@@ -253,12 +255,13 @@ TEST_CASE("the v1 event has null maps when empty and base64 bodies when binary")
 TEST_CASE("the v2 event has the HTTP API 2.0 shape") {
   std::string event;
   Router api({.type = api_type::http});
-  api.route("GET", "/items/{id}", function(
-                                      [&](const proxy_event& ev) {
-                                        event = ev.to_json();
-                                        return proxy_result{};
-                                      },
-                                      {.format = payload_format::v2}));
+  api.route("GET", "/items/{id}",
+            function(
+                [&](const proxy_event& ev) {
+                  event = ev.to_json();
+                  return proxy_result{};
+                },
+                {.format = payload_format::v2}));
   served s(api);
   header_map h;
   h.add("Host", "x.example.com");

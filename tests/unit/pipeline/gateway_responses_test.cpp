@@ -49,8 +49,7 @@ TEST_CASE("every gateway response type has AWS's status, error type and message"
       {response_type::resource_not_found, "RESOURCE_NOT_FOUND", 404, "ResourceNotFoundException"},
       {response_type::throttled, "THROTTLED", 429, "TooManyRequestsException"},
       {response_type::unauthorized, "UNAUTHORIZED", 401, "UnauthorizedException"},
-      {response_type::unsupported_media_type, "UNSUPPORTED_MEDIA_TYPE", 415,
-       "BadRequestException"},
+      {response_type::unsupported_media_type, "UNSUPPORTED_MEDIA_TYPE", 415, "BadRequestException"},
       {response_type::waf_filtered, "WAF_FILTERED", 403, "WafFilteredException"},
   };
   for (const auto& r : rows) {
@@ -128,9 +127,8 @@ TEST_CASE("a host overrides a gateway response's status, headers and body") {
 TEST_CASE("DEFAULT_4XX and DEFAULT_5XX apply to types without their own override") {
   test::running_gateway g;
   Router api;
-  api.route("GET", "/boom", function([](const proxy_event&) -> proxy_result {
-              throw std::runtime_error("boom");
-            }));
+  api.route("GET", "/boom",
+            function([](const proxy_event&) -> proxy_result { throw std::runtime_error("boom"); }));
   gateway_response four;
   four.body = R"({"oops":$context.error.messageString})";
   api.set_gateway_response(response_type::default_4xx, four);
