@@ -1,7 +1,7 @@
 #include "http/serializer.hpp"
 
-#include <fmt/format.h>
 
+#include <charconv>
 #include <chrono>
 #include <ctime>
 
@@ -125,9 +125,20 @@ bool body_forbidden(std::string_view method, int status) noexcept {
   return method == "HEAD" || (status >= 100 && status < 200) || status == 204 || status == 304;
 }
 
+namespace {
+void append_number(std::string& out, std::size_t n) {
+  char digits[24];
+  auto [end, ec] = std::to_chars(digits, digits + sizeof digits, n);
+  out.append(digits, end);
+}
+}  // namespace
+
 void write_head(const response& res, bool keep_alive, std::string& out) {
-  auto it = std::back_inserter(out);
-  fmt::format_to(it, "HTTP/1.1 {} {}\r\n", res.status, reason_phrase(res.status));
+  // Plain appends: this runs once per response, and formatting machinery costs more here.
+  out.append("HTTP/1.1 ");
+  append_number(out, static_cast<std::size_t>(res.status));
+  out.push_back(' ');
+  out.append(reason_phrase(res.status)).append("\r\n");
   bool has_date = false;
   for (const auto& f : res.headers) {
     if (iequals(f.name, "content-length") || iequals(f.name, "transfer-encoding") ||
@@ -137,8 +148,11 @@ void write_head(const response& res, bool keep_alive, std::string& out) {
     out.append(f.name).append(": ").append(f.value).append("\r\n");
   }
   if (!has_date) out.append("Date: ").append(http_date_now()).append("\r\n");
-  if (!(res.status >= 100 && res.status < 200) && res.status != 204)
-    fmt::format_to(it, "Content-Length: {}\r\n", res.body.size());
+  if (!(res.status >= 100 && res.status < 200) && res.status != 204) {
+    out.append("Content-Length: ");
+    append_number(out, res.body.size());
+    out.append("\r\n");
+  }
   if (!keep_alive) out.append("Connection: close\r\n");
   out.append("\r\n");
 }

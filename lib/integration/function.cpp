@@ -39,6 +39,8 @@ class function_integration final : public detail::integration_impl {
         // Blocking handlers run on the host's executor; we resume here when they finish.
         result = co_await asio::co_spawn(
             *opts_.executor, [this, &ev, &why]() { return call(ev, why); }, asio::use_awaitable);
+      } else if (synchronous()) {
+        result = call_now(ev, why);  // no coroutine frame for the common, synchronous case
       } else {
         result = co_await call(ev, why);
       }
@@ -62,18 +64,23 @@ class function_integration final : public detail::integration_impl {
   }
 
  private:
+  bool synchronous() const noexcept { return h_.index() == 0 || h_.index() == 2; }
+
+  std::optional<proxy_result> call_now(const proxy_event& ev, std::string& why) const {
+    if (h_.index() == 0) return std::get<0>(h_)(ev);
+    return proxy_result::from_json(std::get<2>(h_)(ev), opts_.format, &why);
+  }
+
   asio::awaitable<std::optional<proxy_result>> call(const proxy_event& ev, std::string& why) const {
     switch (h_.index()) {
-      case 0:
-        co_return std::get<0>(h_)(ev);
       case 1:
         co_return co_await std::get<1>(h_)(ev);
-      case 2:
-        co_return proxy_result::from_json(std::get<2>(h_)(ev), opts_.format, &why);
-      default: {
+      case 3: {
         std::string json = co_await std::get<3>(h_)(ev);
         co_return proxy_result::from_json(json, opts_.format, &why);
       }
+      default:
+        co_return call_now(ev, why);
     }
   }
 

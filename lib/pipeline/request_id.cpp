@@ -23,12 +23,19 @@ void make_request_id(char (&out)[37]) noexcept {
   std::uint64_t a = splitmix64(state), b = splitmix64(state);
   a = (a & ~0xf000ull) | 0x4000ull;                         // version 4
   b = (b & 0x3fffffffffffffffull) | 0x8000000000000000ull;  // RFC 4122 variant
-  int k = 0;
-  for (int i = 0; i < 32; ++i) {
-    if (i == 8 || i == 12 || i == 16 || i == 20) out[k++] = '-';
-    std::uint64_t word = i < 16 ? a : b;
-    out[k++] = hex[(word >> (60 - 4 * (i % 16))) & 15];
-  }
+  // 8-4-4-4-12 hex digits: a fills the first 16 digits, b the last 16.
+  auto put = [&](std::uint64_t word, int first_digit, int count, char* at) {
+    for (int i = 0; i < count; ++i) at[i] = hex[(word >> (60 - 4 * (first_digit + i))) & 15];
+  };
+  put(a, 0, 8, out);
+  out[8] = '-';
+  put(a, 8, 4, out + 9);
+  out[13] = '-';
+  put(a, 12, 4, out + 14);
+  out[18] = '-';
+  put(b, 0, 4, out + 19);
+  out[23] = '-';
+  put(b, 4, 12, out + 24);
   out[36] = '\0';
 }
 
