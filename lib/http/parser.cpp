@@ -13,16 +13,26 @@ std::string_view trim(std::string_view s) noexcept {
   return s;
 }
 
-// True when every coding in a Transfer-Encoding value is "chunked"; we decode no other coding.
-bool only_chunked(std::string_view value) noexcept {
+// Calls f(coding) for each non-empty coding of a comma-separated Transfer-Encoding value.
+template <class F>
+void for_each_coding(std::string_view value, F f) {
   while (!value.empty()) {
     auto comma = value.find(',');
     auto coding = trim(value.substr(0, comma));
-    if (!coding.empty() && !iequals(coding, "chunked")) return false;
+    if (!coding.empty()) f(coding);
     if (comma == std::string_view::npos) break;
     value.remove_prefix(comma + 1);
   }
-  return true;
+}
+
+// True when `head` (bytes of a request head, `before` the byte preceding them) holds a line
+// that starts with SP or HTAB: obs-fold (RFC 9112 5.2), which llhttp 8.1 accepts and joins.
+bool has_obs_fold(char before, std::string_view head) noexcept {
+  for (std::size_t i = 0; i < head.size(); ++i) {
+    char prev = i == 0 ? before : head[i - 1];
+    if (prev == '\n' && (head[i] == ' ' || head[i] == '\t')) return true;
+  }
+  return false;
 }
 }  // namespace
 
@@ -47,7 +57,9 @@ void request_parser::start(request& into) noexcept {
   into.headers.clear();
   into.body.clear();
   header_bytes_ = 0;
+  head_wire_bytes_ = 0;
   bytes_seen_ = 0;
+  last_head_byte_ = 0;
   in_value_ = false;
   started_ = false;
   expect_continue_ = false;
@@ -78,6 +90,24 @@ request_parser::status request_parser::feed(std::string_view data, std::size_t& 
     return status::error;
   }
   if (started_) bytes_seen_ += consumed;
+  if (!was_head_done && consumed > 0) {
+    // The head stops at on_headers_complete, so these bytes are all request line and headers.
+    std::string_view head = data.substr(0, consumed);
+    if (has_obs_fold(last_head_byte_, head)) {
+      fail(400, "obsolete line folding in a header field");
+      return status::error;
+    }
+    last_head_byte_ = head.back();
+    // Names and values are counted against max_header_bytes; the head as sent must fit too,
+    // or whitespace padding and empty fields would make the server read an unbounded head.
+    // Besides the target and the fields, allow each line its ": " and CRLF, and a request line.
+    head_wire_bytes_ += consumed;
+    if (head_wire_bytes_ > limits_.max_uri_bytes + limits_.max_header_bytes +
+                               4 * req_->headers.size() + 64) {
+      fail(431, "request head too large");
+      return status::error;
+    }
+  }
   if (message_done_) return status::complete;
   if (head_done_ && !was_head_done) return status::head_complete;
   return status::need_more;
@@ -126,6 +156,9 @@ int request_parser::on_header_field(llhttp_t* p, const char* at, std::size_t len
   s.header_bytes_ += len;
   if (s.header_bytes_ > s.limits_.max_header_bytes)
     return s.fail(431, "request header fields too large");
+  // Trailer fields of a chunked body count against the limit but are dropped: merging them
+  // into the headers checked at the head would let them bypass those checks (RFC 9110 6.5.1).
+  if (s.head_done_) return HPE_OK;
   auto& headers = s.req_->headers;
   if (headers.empty() || s.in_value_) {
     headers.add(std::string(at, len), std::string());
@@ -141,12 +174,15 @@ int request_parser::on_header_value(llhttp_t* p, const char* at, std::size_t len
   s.header_bytes_ += len;
   if (s.header_bytes_ > s.limits_.max_header_bytes)
     return s.fail(431, "request header fields too large");
+  if (s.head_done_) return HPE_OK;  // a trailer field
+  if (s.req_->headers.empty()) return s.fail(400, "header value without a name");
   std::prev(s.req_->headers.end())->value.append(at, len);
   return HPE_OK;
 }
 
 int request_parser::on_header_value_complete(llhttp_t* p) {
   auto& s = self(p);
+  if (s.head_done_) return HPE_OK;  // a trailer field
   s.in_value_ = true;  // the next field name starts a new header
   auto& v = std::prev(s.req_->headers.end())->value;
   auto t = trim(v);
@@ -161,15 +197,39 @@ int request_parser::check_head() noexcept {
     // Absolute-form and authority-form targets are proxy requests, which a gateway does not serve.
     if (req.target != "*" || req.method != "OPTIONS") return fail(400, "bad request target");
   }
+  // llhttp 8.1 takes any one-digit version, and "GET /path" without one as HTTP/0.9.
+  if (parser_.http_major != 1) return fail(505, "HTTP version not supported");
+  // Transfer-Encoding: chunked must be the final coding, once (RFC 9112 6.1, 6.3), else the
+  // body length is unknown: 400. A valid list with codings we do not decode: 501. llhttp 8.1
+  // would itself refuse some of these, but only after this check has run.
+  bool te = false, chunked_last = false, chunked_before = false, other = false;
+  int hosts = 0;
   for (const auto& f : req.headers) {
-    if (iequals(f.name, "transfer-encoding") && !only_chunked(f.value))
-      return fail(501, "transfer coding not implemented");
+    // llhttp 8.1 (non-strict build) takes ": value" as a field with an empty name.
+    if (f.name.empty()) return fail(400, "empty header field name");
+    if (iequals(f.name, "transfer-encoding")) {
+      te = true;
+      for_each_coding(f.value, [&](std::string_view coding) {
+        if (chunked_last) chunked_before = true;
+        chunked_last = iequals(coding, "chunked");
+        if (!chunked_last) other = true;
+      });
+    }
+    // RFC 9112 3.2: a request with more than one Host field gets 400.
+    if (iequals(f.name, "host") && ++hosts > 1) return fail(400, "more than one Host field");
     if (iequals(f.name, "expect")) {
       if (iequals(trim(f.value), "100-continue"))
-        expect_continue_ = true;
+        expect_continue_ = parser_.http_minor >= 1;  // ignored from HTTP/1.0 (RFC 9110 10.1.1)
       else
         return fail(417, "expectation not supported");
     }
+  }
+  if (te) {
+    if (!chunked_last || chunked_before)
+      return fail(400, "chunked is not the final transfer coding");
+    if (parser_.http_minor == 0)  // RFC 9112 6.1: faulty framing in an HTTP/1.0 message
+      return fail(400, "Transfer-Encoding in an HTTP/1.0 request");
+    if (other) return fail(501, "transfer coding not implemented");
   }
   if ((parser_.flags & F_CONTENT_LENGTH) && parser_.content_length > limits_.max_body_bytes)
     return fail(413, "request body too large");

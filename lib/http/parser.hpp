@@ -42,7 +42,7 @@ class request_parser {
   /// Tells the parser the peer closed the connection (a message without length ends here).
   status finish() noexcept;
 
-  /// HTTP status to answer when feed() said error: 400, 413, 414, 431 or 501.
+  /// HTTP status to answer when feed() said error: 400, 413, 414, 417, 431, 501 or 505.
   int error_status() const noexcept { return error_status_; }
   std::string_view error_reason() const noexcept { return error_reason_; }
 
@@ -71,7 +71,9 @@ class request_parser {
   parser_limits limits_;
   request* req_ = nullptr;
   std::size_t header_bytes_ = 0;
+  std::size_t head_wire_bytes_ = 0;  // the request line and header section as sent
   std::size_t bytes_seen_ = 0;
+  char last_head_byte_ = 0;  // the byte before the current input, while in the head
   bool in_value_ = false;
   bool started_ = false;
   bool expect_continue_ = false;
