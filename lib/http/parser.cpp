@@ -108,6 +108,13 @@ request_parser::status request_parser::feed(std::string_view data, std::size_t& 
       return status::error;
     }
   }
+  // Chunk framing (sizes, extensions, trailers) is not body, but it is bytes a client makes us
+  // read: cap the whole message on the wire at the body limit twice over.
+  if (was_head_done && !message_done_ &&
+      bytes_seen_ > head_wire_bytes_ + 2 * limits_.max_body_bytes + 64 * 1024) {
+    fail(413, "request body framing too large");
+    return status::error;
+  }
   if (message_done_) return status::complete;
   if (head_done_ && !was_head_done) return status::head_complete;
   return status::need_more;

@@ -133,8 +133,9 @@ class connection final : public connection_base,
       if (closed_) break;
       auto limit = phase_limit();
       if (limit == std::chrono::milliseconds::max() || clock::now() - since_ < limit) continue;
-      if (phase_ == phase::head && parser_.bytes_seen() > 0 && !timed_out_) {
-        // Too slow with its headers: the reader answers 408 once its read is cancelled.
+      if ((phase_ == phase::body || (phase_ == phase::head && parser_.bytes_seen() > 0)) &&
+          !timed_out_) {
+        // Too slow with its request: the reader answers 408 once its read is cancelled.
         timed_out_ = true;
         std::error_code ec;
         lowest(stream_).cancel(ec);
@@ -224,7 +225,7 @@ class connection final : public connection_base,
       auto [ec, n] = co_await stream_.async_read_some(
           asio::buffer(in_.data() + end_, in_.size() - end_), use_tuple);
       if (timed_out_) {
-        co_await fail(408, "request head not received in time");
+        co_await fail(408, "request not received in time");
         co_return;
       }
       if (ec || closed_) {

@@ -4,6 +4,7 @@
 #include <asio/read.hpp>
 #include <asio/write.hpp>
 
+#include <poll.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 
@@ -43,13 +44,19 @@ unsigned short running_gateway::serve_tls(const gatehouse::Stage& stage,
   return gw_.listen("127.0.0.1:0", tls).port();
 }
 
-raw_client::raw_client(unsigned short port, std::chrono::milliseconds timeout) : socket_(io_) {
+raw_client::raw_client(unsigned short port, std::chrono::milliseconds timeout)
+    : socket_(io_), timeout_(timeout) {
   socket_.connect({asio::ip::make_address("127.0.0.1"), port});
   timeval tv{};
   tv.tv_sec = static_cast<time_t>(timeout.count() / 1000);
   tv.tv_usec = static_cast<suseconds_t>((timeout.count() % 1000) * 1000);
-  ::setsockopt(socket_.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
   ::setsockopt(socket_.native_handle(), SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+}
+
+bool raw_client::readable() {
+  // Asio's blocking reads retry after SO_RCVTIMEO, so the timeout is a poll() before each read.
+  pollfd p{socket_.native_handle(), POLLIN, 0};
+  return ::poll(&p, 1, static_cast<int>(timeout_.count())) > 0;
 }
 
 void raw_client::send(std::string_view bytes) {
@@ -58,6 +65,7 @@ void raw_client::send(std::string_view bytes) {
 }
 
 bool raw_client::fill() {
+  if (!readable()) return false;
   std::array<char, 16384> chunk;
   std::error_code ec;
   std::size_t n = socket_.read_some(asio::buffer(chunk), ec);
@@ -102,6 +110,7 @@ std::optional<reply> raw_client::read_reply(bool head_only) {
 
 bool raw_client::wait_closed() {
   for (;;) {
+    if (!readable()) return false;  // timeout
     std::array<char, 4096> chunk;
     std::error_code ec;
     socket_.read_some(asio::buffer(chunk), ec);

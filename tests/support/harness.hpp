@@ -59,9 +59,11 @@ class raw_client {
   void close();
 
  private:
-  bool fill();  // reads more into buf_; false on EOF, error or timeout
+  bool fill();      // reads more into buf_; false on EOF, error or timeout
+  bool readable();  // waits up to the timeout for input (or EOF)
   asio::io_context io_;
   asio::ip::tcp::socket socket_;
+  std::chrono::milliseconds timeout_;
   std::string buf_;
 };
 
