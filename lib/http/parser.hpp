@@ -50,6 +50,8 @@ class request_parser {
   bool keep_alive() const noexcept;
   bool expects_continue() const noexcept { return expect_continue_; }
   bool has_body() const noexcept;
+  /// An HTTP/1.0 request: keep-alive must then be announced in the response.
+  bool http10() const noexcept { return parser_.http_major == 1 && parser_.http_minor == 0; }
   bool in_message() const noexcept { return started_; }
   std::size_t bytes_seen() const noexcept { return bytes_seen_; }
 

@@ -133,7 +133,7 @@ void append_number(std::string& out, std::size_t n) {
 }
 }  // namespace
 
-void write_head(const response& res, bool keep_alive, std::string& out) {
+void write_head(const response& res, bool keep_alive, std::string& out, bool http10_keep_alive) {
   // Plain appends: this runs once per response, and formatting machinery costs more here.
   out.append("HTTP/1.1 ");
   append_number(out, static_cast<std::size_t>(res.status));
@@ -153,7 +153,10 @@ void write_head(const response& res, bool keep_alive, std::string& out) {
     append_number(out, res.body.size());
     out.append("\r\n");
   }
-  if (!keep_alive) out.append("Connection: close\r\n");
+  if (!keep_alive)
+    out.append("Connection: close\r\n");
+  else if (http10_keep_alive)
+    out.append("Connection: keep-alive\r\n");
   out.append("\r\n");
 }
 

@@ -17,7 +17,9 @@ std::string_view reason_phrase(int status) noexcept;
 std::string_view http_date_now() noexcept;
 
 /// Appends the status line and header fields of `res`, ending with the blank line.
-void write_head(const response& res, bool keep_alive, std::string& out);
+/// `http10_keep_alive` announces a kept connection to an HTTP/1.0 client.
+void write_head(const response& res, bool keep_alive, std::string& out,
+                bool http10_keep_alive = false);
 
 /// True when a response to `method` with `status` carries no body on the wire.
 bool body_forbidden(std::string_view method, int status) noexcept;

@@ -32,10 +32,17 @@ using bio_ptr = std::unique_ptr<BIO, deleter<BIO, BIO_free_all>>;
 
 std::string read_file(const std::filesystem::path& p, std::string_view what) {
   std::ifstream in(p, std::ios::binary);
-  if (!in) throw config_error(fmt::format("TLS {}: cannot read '{}'", what, p.string()));
+  // A directory opens fine and reads as nothing: say so here, naming it, not later at listen.
+  std::error_code ec;
+  if (!in || std::filesystem::is_directory(p, ec))
+    throw config_error(fmt::format("TLS {}: cannot read '{}'", what, p.string()));
   std::ostringstream ss;
   ss << in.rdbuf();
-  return ss.str();
+  std::string text = ss.str();
+  if (in.bad()) throw config_error(fmt::format("TLS {}: cannot read '{}'", what, p.string()));
+  if (text.find("-----BEGIN ") == std::string::npos)
+    throw config_error(fmt::format("TLS {}: '{}' holds no PEM data", what, p.string()));
+  return text;
 }
 
 std::string bio_text(BIO* bio) {

@@ -194,7 +194,7 @@ class connection final : public connection_base,
           if (closed_) co_return;
           std::string_view body = res.body;
           const bool no_body = http::body_forbidden(req_.method, res.status);
-          http::write_head(res, keep && !draining_, out_);
+          http::write_head(res, keep && !draining_, out_, parser_.http10());
           if (no_body) body = {};
           if (body.size() < large_body) {
             out_.append(body);

@@ -56,6 +56,7 @@ class server : public std::enable_shared_from_this<server> {
  private:
   struct listener;
   void close_listeners();
+  void drain_deadline();
 
   asio::any_io_executor executor_;
   std::shared_ptr<const detail::pipeline> pipeline_;

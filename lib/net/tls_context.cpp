@@ -37,6 +37,10 @@ int select_alpn(SSL*, const unsigned char** out, unsigned char* outlen, const un
   }
   return SSL_TLSEXT_ERR_NOACK;
 }
+
+// There is no way to give a pass phrase: an encrypted key fails to load. Without this, OpenSSL
+// asks for the pass phrase on the controlling terminal, and listen() blocks on it.
+int no_passphrase(char*, int, int, void*) { return 0; }
 }  // namespace
 
 std::shared_ptr<asio::ssl::context> make_server_context(const tls::config& config) {
@@ -45,12 +49,16 @@ std::shared_ptr<asio::ssl::context> make_server_context(const tls::config& confi
   SSL_CTX_set_min_proto_version(native, TLS1_2_VERSION);
   SSL_CTX_set_options(native, SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE);
   SSL_CTX_set_alpn_select_cb(native, &select_alpn, nullptr);
+  SSL_CTX_set_default_passwd_cb(native, &no_passphrase);
   std::error_code ec;
+  // The key first: BoringSSL refuses a key that does not match a certificate already set
+  // (KEY_VALUES_MISMATCH), OpenSSL drops it silently; a certificate set after the key is
+  // accepted by both, so that the check below reports a mismatch the same way for both.
+  ctx->use_private_key(asio::buffer(config.private_key_pem), asio::ssl::context::pem, ec);
+  if (ec) throw config_error(fmt::format("TLS private key: cannot use it: {}", ec.message()));
   ctx->use_certificate_chain(asio::buffer(config.certificate_chain_pem), ec);
   if (ec)
     throw config_error(fmt::format("TLS certificate chain: cannot use it: {}", ec.message()));
-  ctx->use_private_key(asio::buffer(config.private_key_pem), asio::ssl::context::pem, ec);
-  if (ec) throw config_error(fmt::format("TLS private key: cannot use it: {}", ec.message()));
   if (SSL_CTX_check_private_key(native) != 1)
     throw config_error(fmt::format("TLS private key does not match the certificate: {}",
                                    last_ssl_error()));
