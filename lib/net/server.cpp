@@ -15,7 +15,6 @@
 
 #include <fmt/format.h>
 
-#define GHD(...) do { if (getenv("GH_DEBUG")) { fprintf(stderr, "%lld ", (long long)(std::chrono::steady_clock::now().time_since_epoch().count()/1000000 % 100000)); fprintf(stderr, __VA_ARGS__); } } while (0)
 namespace gatehouse::net {
 
 using asio::ip::tcp;
@@ -83,7 +82,6 @@ bool server::add(const std::shared_ptr<connection_base>& c) {
   if (stopping_) return false;
   connections_.emplace(c.get(), c);
   count_.fetch_add(1, std::memory_order_relaxed);
-  GHD("add %p\n", (void*)c.get());
   return true;
 }
 
@@ -91,7 +89,6 @@ void server::remove(connection_base* c) {
   std::vector<detail::callback<detail::nothing>> done;
   {
     std::lock_guard lock(mutex_);
-    GHD("remove %p\n", (void*)c);
     if (connections_.erase(c) == 0) return;
     count_.fetch_sub(1, std::memory_order_relaxed);
     if (stopping_ && connections_.empty()) {
@@ -126,7 +123,6 @@ void server::stop_now() {
 }
 
 void server::drain_deadline() {
-  GHD("deadline\n");
   // Whatever is still open is closed now, and the stop completes now. A connection whose
   // request is still inside a handler cannot interrupt it: its socket is closed, it no longer
   // counts, and it goes away whenever the handler returns (its remove() then finds nothing).
@@ -163,11 +159,9 @@ void server::stop_gracefully(std::chrono::milliseconds drain,
     // At the deadline, whatever is still open is closed.
     drain_timer_ = std::make_shared<asio::steady_timer>(asio::make_strand(executor_), drain);
     drain_timer_->async_wait([self = shared_from_this()](std::error_code ec) {
-      GHD("timer %s\n", ec.message().c_str());
       if (!ec) self->drain_deadline();
     });
   }
-  for (auto& c : open) GHD("drain %p\n", (void*)c.get());
   for (auto& c : open) c->drain();
 }
 

@@ -52,7 +52,7 @@ struct exchange {
   std::string_view stage_path;          // path below the stage: /pets/1
   std::shared_ptr<const stage_snapshot> stage;
   routing::route_match match;
-  std::string decoded_params[routing::max_path_params];  // filled only for %-encoded values
+  std::string decoded_params;  // percent-decoded parameter values, when any needed decoding
 
   explicit exchange(request& r, gateway_identity g) : req(r), gateway(g) {}
   std::string_view id() const noexcept { return {request_id, 36}; }

@@ -23,7 +23,8 @@ inline constexpr std::size_t method_count = 8;
 /// Parses "GET" … "ANY"; false for anything else.
 bool parse_method(std::string_view text, method& out) noexcept;
 
-inline constexpr std::size_t max_path_params = 16;
+// A bound that keeps the per-request state small enough for Asio's coroutine-frame recycling.
+inline constexpr std::size_t max_path_params = 12;
 
 struct path_param {
   std::string_view name;

@@ -144,3 +144,13 @@ TEST_CASE("percent_decode") {
   CHECK(percent_decode("%zz%4") == "%zz%4");
   CHECK(percent_decode("%2F") == "/");
 }
+
+TEST_CASE("a template may have at most max_path_params parameters") {
+  route_table t;
+  std::string tmpl;
+  for (std::size_t i = 0; i < gatehouse::routing::max_path_params; ++i)
+    tmpl += "/{p" + std::to_string(i) + "}";
+  t.add("GET", tmpl, answer(200));
+  CHECK_THROWS_WITH(t.add("GET", tmpl + "/{one_more}", answer(200)),
+                    Catch::Contains("path parameters"));
+}
