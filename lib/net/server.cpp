@@ -53,7 +53,7 @@ tcp::endpoint server::listen(const tcp::endpoint& at, std::shared_ptr<asio::ssl:
       [self, l]() -> asio::awaitable<void> {
         for (;;) {
           auto [ec, socket] = co_await l->acceptor.async_accept(
-              asio::make_strand(self->executor_),
+              self->connection_executor(),
               asio::experimental::as_tuple(asio::use_awaitable));
           if (ec == asio::error::operation_aborted || !l->acceptor.is_open()) co_return;
           if (ec) {
@@ -75,6 +75,14 @@ tcp::endpoint server::listen(const tcp::endpoint& at, std::shared_ptr<asio::ssl:
       },
       asio::detached);
   return bound;
+}
+
+asio::any_io_executor server::connection_executor() const {
+  // A strand over the io_context's own executor fits inside any_io_executor; a strand over an
+  // any_io_executor does not, and then costs heap allocations on every operation.
+  if (const auto* io = executor_.target<asio::io_context::executor_type>())
+    return asio::make_strand(*io);
+  return asio::make_strand(executor_);
 }
 
 bool server::add(const std::shared_ptr<connection_base>& c) {

@@ -56,6 +56,8 @@ class server : public std::enable_shared_from_this<server> {
  private:
   struct listener;
   void close_listeners();
+  /// A fresh strand for a connection: its work stays serial whatever threads run the context.
+  asio::any_io_executor connection_executor() const;
   void drain_deadline();
 
   asio::any_io_executor executor_;
