@@ -32,6 +32,9 @@ constexpr std::size_t large_body = 64 * 1024;  // bodies larger than this are wr
 tcp::socket& lowest(tcp::socket& s) { return s; }
 tcp::socket& lowest(asio::ssl::stream<tcp::socket>& s) { return s.next_layer(); }
 
+// How long a closing connection waits for the client to take our last response.
+constexpr std::chrono::milliseconds closing_limit{1000};
+
 // What the connection is doing; the watchdog applies the matching timeout.
 enum class phase { handshake, idle, head, body, dispatch, write, closing };
 
@@ -114,7 +117,7 @@ class connection final : public connection_base,
       case phase::head: return l.header_timeout;
       case phase::body: return l.body_timeout;
       case phase::write: return l.body_timeout;
-      case phase::closing: return std::chrono::milliseconds(1000);
+      case phase::closing: return closing_limit;
       case phase::dispatch: break;
     }
     return std::chrono::milliseconds::max();
@@ -125,7 +128,7 @@ class connection final : public connection_base,
   asio::awaitable<void> watch() {
     const auto& l = srv_->limits();
     auto tick = std::min({l.header_timeout, l.idle_timeout, l.body_timeout,
-                          l.tls_handshake_timeout}) / 4;
+                          l.tls_handshake_timeout, closing_limit}) / 4;
     tick = std::clamp(tick, std::chrono::milliseconds(5), std::chrono::milliseconds(1000));
     while (!closed_) {
       watchdog_.expires_after(tick);
@@ -194,7 +197,8 @@ class connection final : public connection_base,
           if (closed_) co_return;
           std::string_view body = res.body;
           const bool no_body = http::body_forbidden(req_.method, res.status);
-          http::write_head(res, keep && !draining_, out_, parser_.http10());
+          const bool announced_close = !keep || draining_;
+          http::write_head(res, !announced_close, out_, parser_.http10());
           if (no_body) body = {};
           if (body.size() < large_body) {
             out_.append(body);
@@ -204,10 +208,13 @@ class connection final : public connection_base,
           if (!body.empty() || !keep || draining_ || begin_ == end_) {
             if (!co_await flush(body)) co_return;
           }
-          if (!keep || draining_) {
+          if (announced_close) {
             co_await linger_close();
             co_return;
           }
+          // A drain that began while we answered with keep-alive: nothing more is read, so
+          // there is nothing to linger for.
+          if (draining_) co_return;
           parser_.start(req_);
           enter(begin_ < end_ ? phase::head : phase::idle);
           continue;
