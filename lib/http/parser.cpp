@@ -1,5 +1,6 @@
 #include "http/parser.hpp"
 
+#include <cstring>
 #include <iterator>
 
 namespace gatehouse::http {
@@ -28,9 +29,14 @@ void for_each_coding(std::string_view value, F f) {
 // True when `head` (bytes of a request head, `before` the byte preceding them) holds a line
 // that starts with SP or HTAB: obs-fold (RFC 9112 5.2), which llhttp 8.1 accepts and joins.
 bool has_obs_fold(char before, std::string_view head) noexcept {
-  for (std::size_t i = 0; i < head.size(); ++i) {
-    char prev = i == 0 ? before : head[i - 1];
-    if (prev == '\n' && (head[i] == ' ' || head[i] == '\t')) return true;
+  auto folds = [](char c) { return c == ' ' || c == '\t'; };
+  if (before == '\n' && !head.empty() && folds(head.front())) return true;
+  // memchr finds the line ends: far faster than looking at every byte in turn.
+  const char* p = head.data();
+  const char* end = p + head.size();
+  while ((p = static_cast<const char*>(std::memchr(p, '\n', static_cast<std::size_t>(end - p))))) {
+    if (++p == end) break;
+    if (folds(*p)) return true;
   }
   return false;
 }
