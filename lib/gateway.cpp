@@ -42,8 +42,9 @@ void check_limits(const server_limits& l) {
   positive(l.idle_timeout, "idle_timeout");
   positive(l.tls_handshake_timeout, "tls_handshake_timeout");
   if (l.max_header_bytes == 0 || l.max_uri_bytes == 0 || l.max_connections == 0)
-    throw config_error("server limits max_header_bytes, max_uri_bytes and max_connections must "
-                       "be positive");
+    throw config_error(
+        "server limits max_header_bytes, max_uri_bytes and max_connections must "
+        "be positive");
 }
 
 asio::ip::tcp::endpoint parse_address(std::string_view address) {
@@ -53,8 +54,7 @@ asio::ip::tcp::endpoint parse_address(std::string_view address) {
   std::string_view host, port;
   if (!address.empty() && address.front() == '[') {
     auto close = address.find(']');
-    if (close == std::string_view::npos || close + 1 >= address.size() ||
-        address[close + 1] != ':')
+    if (close == std::string_view::npos || close + 1 >= address.size() || address[close + 1] != ':')
       throw bad("use [IPv6]:port");
     host = address.substr(1, close - 1);
     port = address.substr(close + 2);
@@ -104,9 +104,7 @@ asio::ip::tcp::endpoint Gateway::listen(std::string_view address, plain_http_t) 
 
 void Gateway::stop() { impl_->server->stop_now(); }
 
-std::size_t Gateway::connection_count() const noexcept {
-  return impl_->server->connection_count();
-}
+std::size_t Gateway::connection_count() const noexcept { return impl_->server->connection_count(); }
 
 asio::any_io_executor Gateway::executor() const noexcept { return impl_->executor; }
 

@@ -56,8 +56,11 @@ const std::string json_post =
     "Accept: */*\r\n"
     "Content-Type: application/json\r\n"
     "Authorization: Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.c2lnbmF0dXJl\r\n"
-    "Content-Length: " + std::to_string(body_1k.size()) + "\r\n"
-    "\r\n" + body_1k;
+    "Content-Length: " +
+    std::to_string(body_1k.size()) +
+    "\r\n"
+    "\r\n" +
+    body_1k;
 
 // The same 1 KB body sent as four 256-byte chunks.
 std::string chunked(const std::string& body, std::size_t chunk) {
@@ -97,10 +100,15 @@ void parse(benchmark::State& state, const std::string& wire, std::size_t body_si
       auto st = parser.feed(rest, used);
       rest.remove_prefix(used);
       switch (st) {
-        case request_parser::status::error: return false;
-        case request_parser::status::head_complete: after_head = true; break;
-        case request_parser::status::complete: return rest.empty();
-        case request_parser::status::need_more: break;
+        case request_parser::status::error:
+          return false;
+        case request_parser::status::head_complete:
+          after_head = true;
+          break;
+        case request_parser::status::complete:
+          return rest.empty();
+        case request_parser::status::need_more:
+          break;
       }
     }
     return false;

@@ -30,9 +30,9 @@ using gatehouse::routing::route_match;
 using gatehouse::routing::route_table;
 
 constexpr const char* nouns[] = {
-    "users",    "orders",   "products", "invoices", "payments", "customers", "accounts",
-    "carts",    "coupons",  "reviews",  "shipments", "stores",  "vendors",   "tickets",
-    "projects", "teams",    "messages", "webhooks", "reports",  "sessions",
+    "users",    "orders",  "products", "invoices",  "payments", "customers", "accounts",
+    "carts",    "coupons", "reviews",  "shipments", "stores",   "vendors",   "tickets",
+    "projects", "teams",   "messages", "webhooks",  "reports",  "sessions",
 };
 constexpr std::size_t noun_count = sizeof nouns / sizeof nouns[0];
 
@@ -83,11 +83,12 @@ const table& table_of(std::size_t n) {
   return *t;
 }
 
-void run(benchmark::State& state, const char* method, const std::string& path,
-         bool expect_hit, std::size_t expect_params) {
+void run(benchmark::State& state, const char* method, const std::string& path, bool expect_hit,
+         std::size_t expect_params) {
   const auto& t = table_of(static_cast<std::size_t>(state.range(0)));
   route_match m;
-  if (t.routes.match(method, path, m) != expect_hit || (expect_hit && m.param_count != expect_params)) {
+  if (t.routes.match(method, path, m) != expect_hit ||
+      (expect_hit && m.param_count != expect_params)) {
     state.SkipWithError(("unexpected match result for " + path).c_str());
     return;
   }
@@ -99,9 +100,9 @@ void run(benchmark::State& state, const char* method, const std::string& path,
     benchmark::DoNotOptimize(out);
   }
   state.counters["routes"] = static_cast<double>(t.routes.size());
-  state.counters["allocs/op"] = benchmark::Counter(
-      static_cast<double>(bench::allocations.load() - allocs_before),
-      benchmark::Counter::kAvgIterations);
+  state.counters["allocs/op"] =
+      benchmark::Counter(static_cast<double>(bench::allocations.load() - allocs_before),
+                         benchmark::Counter::kAvgIterations);
 }
 
 // GET /v1/<noun>/search: literal segments only.

@@ -108,8 +108,8 @@ request_parser::status request_parser::feed(std::string_view data, std::size_t& 
     // or whitespace padding and empty fields would make the server read an unbounded head.
     // Besides the target and the fields, allow each line its ": " and CRLF, and a request line.
     head_wire_bytes_ += consumed;
-    if (head_wire_bytes_ > limits_.max_uri_bytes + limits_.max_header_bytes +
-                               4 * req_->headers.size() + 64) {
+    if (head_wire_bytes_ >
+        limits_.max_uri_bytes + limits_.max_header_bytes + 4 * req_->headers.size() + 64) {
       fail(431, "request head too large");
       return status::error;
     }
@@ -196,7 +196,7 @@ int request_parser::on_header_value(llhttp_t* p, const char* at, std::size_t len
 int request_parser::on_header_value_complete(llhttp_t* p) {
   auto& s = self(p);
   if (s.head_done_) return HPE_OK;  // a trailer field
-  s.in_value_ = true;  // the next field name starts a new header
+  s.in_value_ = true;               // the next field name starts a new header
   auto& v = std::prev(s.req_->headers.end())->value;
   auto t = trim(v);
   if (t.size() != v.size()) v = std::string(t);

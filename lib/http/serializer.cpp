@@ -1,6 +1,5 @@
 #include "http/serializer.hpp"
 
-
 #include <charconv>
 #include <chrono>
 #include <ctime>

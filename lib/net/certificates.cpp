@@ -51,10 +51,14 @@ std::string bio_text(BIO* bio) {
   return std::string(data, static_cast<std::size_t>(len));
 }
 
-bool is_ip(const std::string& s) { return s.find_first_not_of("0123456789.") == std::string::npos || s.find(':') != std::string::npos; }
+bool is_ip(const std::string& s) {
+  return s.find_first_not_of("0123456789.") == std::string::npos ||
+         s.find(':') != std::string::npos;
+}
 }  // namespace
 
-config from_files(const std::filesystem::path& certificate_chain, const std::filesystem::path& key) {
+config from_files(const std::filesystem::path& certificate_chain,
+                  const std::filesystem::path& key) {
   return config{read_file(certificate_chain, "certificate chain"), read_file(key, "private key")};
 }
 
@@ -91,8 +95,8 @@ config self_signed(const std::vector<std::string>& names, int days) {
                              reinterpret_cast<const unsigned char*>("gatehouse development"), -1,
                              -1, 0);
   X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
-                             reinterpret_cast<const unsigned char*>(names.front().c_str()), -1,
-                             -1, 0);
+                             reinterpret_cast<const unsigned char*>(names.front().c_str()), -1, -1,
+                             0);
   X509_set_issuer_name(cert.get(), name);
 
   std::string san;
@@ -114,7 +118,8 @@ config self_signed(const std::vector<std::string>& names, int days) {
 
   bio_ptr cert_bio(BIO_new(BIO_s_mem())), key_bio(BIO_new(BIO_s_mem()));
   if (PEM_write_bio_X509(cert_bio.get(), cert.get()) != 1 ||
-      PEM_write_bio_PrivateKey(key_bio.get(), key.get(), nullptr, nullptr, 0, nullptr, nullptr) != 1)
+      PEM_write_bio_PrivateKey(key_bio.get(), key.get(), nullptr, nullptr, 0, nullptr, nullptr) !=
+          1)
     throw fail("PEM encoding");
   return config{bio_text(cert_bio.get()), bio_text(key_bio.get())};
 }

@@ -68,8 +68,10 @@ class connection final : public connection_base,
       lowest(stream_).close(ec);
       return;
     }
-    asio::co_spawn(stream_.get_executor(), [self] { return self->watch(); }, asio::detached);
-    asio::co_spawn(stream_.get_executor(), [self] { return self->serve(); }, asio::detached);
+    asio::co_spawn(
+        stream_.get_executor(), [self] { return self->watch(); }, asio::detached);
+    asio::co_spawn(
+        stream_.get_executor(), [self] { return self->serve(); }, asio::detached);
   }
 
   void drain() override {
@@ -112,13 +114,20 @@ class connection final : public connection_base,
   std::chrono::milliseconds phase_limit() const {
     const auto& l = srv_->limits();
     switch (phase_) {
-      case phase::handshake: return l.tls_handshake_timeout;
-      case phase::idle: return l.idle_timeout;
-      case phase::head: return l.header_timeout;
-      case phase::body: return l.body_timeout;
-      case phase::write: return l.body_timeout;
-      case phase::closing: return closing_limit;
-      case phase::dispatch: break;
+      case phase::handshake:
+        return l.tls_handshake_timeout;
+      case phase::idle:
+        return l.idle_timeout;
+      case phase::head:
+        return l.header_timeout;
+      case phase::body:
+        return l.body_timeout;
+      case phase::write:
+        return l.body_timeout;
+      case phase::closing:
+        return closing_limit;
+      case phase::dispatch:
+        break;
     }
     return std::chrono::milliseconds::max();
   }
@@ -127,8 +136,9 @@ class connection final : public connection_base,
   // per read: the reads stay free of timer bookkeeping.
   asio::awaitable<void> watch() {
     const auto& l = srv_->limits();
-    auto tick = std::min({l.header_timeout, l.idle_timeout, l.body_timeout,
-                          l.tls_handshake_timeout, closing_limit}) / 4;
+    auto tick = std::min({l.header_timeout, l.idle_timeout, l.body_timeout, l.tls_handshake_timeout,
+                          closing_limit}) /
+                4;
     tick = std::clamp(tick, std::chrono::milliseconds(5), std::chrono::milliseconds(1000));
     while (!closed_) {
       watchdog_.expires_after(tick);
@@ -274,9 +284,8 @@ class connection final : public connection_base,
     char id[37];
     detail::make_request_id(id);
     res.headers.add("x-amzn-RequestId", std::string(id, 36));
-    srv_->pipeline().log(log_level::info,
-                         fmt::format("{} from {}: {} ({})", status, remote_ip_, reason,
-                                     http::reason_phrase(status)));
+    srv_->pipeline().log(log_level::info, fmt::format("{} from {}: {} ({})", status, remote_ip_,
+                                                      reason, http::reason_phrase(status)));
     http::write_head(res, false, out_);
     out_.append(res.body);
     timed_out_ = false;

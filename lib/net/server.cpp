@@ -6,8 +6,8 @@
 
 #include <asio/co_spawn.hpp>
 #include <asio/detached.hpp>
-#include <asio/ip/v6_only.hpp>
 #include <asio/experimental/as_tuple.hpp>
+#include <asio/ip/v6_only.hpp>
 #include <asio/post.hpp>
 #include <asio/steady_timer.hpp>
 #include <asio/strand.hpp>
@@ -53,8 +53,7 @@ tcp::endpoint server::listen(const tcp::endpoint& at, std::shared_ptr<asio::ssl:
       [self, l]() -> asio::awaitable<void> {
         for (;;) {
           auto [ec, socket] = co_await l->acceptor.async_accept(
-              self->connection_executor(),
-              asio::experimental::as_tuple(asio::use_awaitable));
+              self->connection_executor(), asio::experimental::as_tuple(asio::use_awaitable));
           if (ec == asio::error::operation_aborted || !l->acceptor.is_open()) co_return;
           if (ec) {
             // Out of descriptors and the like: log, breathe, and keep accepting.

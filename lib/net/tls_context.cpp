@@ -57,11 +57,10 @@ std::shared_ptr<asio::ssl::context> make_server_context(const tls::config& confi
   ctx->use_private_key(asio::buffer(config.private_key_pem), asio::ssl::context::pem, ec);
   if (ec) throw config_error(fmt::format("TLS private key: cannot use it: {}", ec.message()));
   ctx->use_certificate_chain(asio::buffer(config.certificate_chain_pem), ec);
-  if (ec)
-    throw config_error(fmt::format("TLS certificate chain: cannot use it: {}", ec.message()));
+  if (ec) throw config_error(fmt::format("TLS certificate chain: cannot use it: {}", ec.message()));
   if (SSL_CTX_check_private_key(native) != 1)
-    throw config_error(fmt::format("TLS private key does not match the certificate: {}",
-                                   last_ssl_error()));
+    throw config_error(
+        fmt::format("TLS private key does not match the certificate: {}", last_ssl_error()));
   return ctx;
 }
 

@@ -39,7 +39,8 @@ struct echo_gateway {
   test::running_gateway gw;
   unsigned short port;
 
-  explicit echo_gateway(gatehouse::server_limits limits = short_timeouts()) : gw({.limits = limits}) {
+  explicit echo_gateway(gatehouse::server_limits limits = short_timeouts())
+      : gw({.limits = limits}) {
     gatehouse::Router api;
     auto echo = gatehouse::function([c = calls](const gatehouse::proxy_event& ev) {
       ++*c;
@@ -50,20 +51,21 @@ struct echo_gateway {
     });
     api.route("ANY", "/echo", echo);
     api.route("ANY", "/echo/{rest+}", echo);
-    api.route("GET", "/hdr/{name}", gatehouse::function([c = calls](const gatehouse::proxy_event& ev) {
-      ++*c;
-      gatehouse::proxy_result r;
-      auto v = ev.header(*ev.path_parameter("name"));
-      r.body = v ? std::string(*v) : "<none>";
-      return r;
-    }));
+    api.route("GET", "/hdr/{name}",
+              gatehouse::function([c = calls](const gatehouse::proxy_event& ev) {
+                ++*c;
+                gatehouse::proxy_result r;
+                auto v = ev.header(*ev.path_parameter("name"));
+                r.body = v ? std::string(*v) : "<none>";
+                return r;
+              }));
     api.route("HEAD", "/head", gatehouse::function([c = calls](const gatehouse::proxy_event&) {
-      ++*c;
-      gatehouse::proxy_result r;
-      r.body = "hello";
-      r.headers.add("X-Head", "yes");
-      return r;
-    }));
+                ++*c;
+                gatehouse::proxy_result r;
+                r.body = "hello";
+                r.headers.add("X-Head", "yes");
+                return r;
+              }));
     gatehouse::Stage st{"prod", api.deploy()};
     port = gw.serve_plain(st);
   }
@@ -104,8 +106,9 @@ TEST_CASE("http framing: pipelined requests in one write are answered in order")
     else
       batch += test::get("/prod/echo/p" + std::to_string(i));
   }
-  batch += "POST /prod/echo/chunked HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n"
-           "3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n";
+  batch +=
+      "POST /prod/echo/chunked HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n"
+      "3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n";
   batch += test::get("/prod/echo/tail");
   c.send(batch);
   for (int i = 0; i < 8; ++i) {
@@ -146,8 +149,9 @@ TEST_CASE("http framing: a pipelined batch that ends in Connection: close drops 
 TEST_CASE("http framing: a request split into single bytes is reassembled") {
   echo_gateway g;
   test::raw_client c(g.port, 5s);
-  std::string req = "POST /prod/echo HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n"
-                    "4\r\nwiki\r\n5\r\npedia\r\n0\r\n\r\n";
+  std::string req =
+      "POST /prod/echo HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n"
+      "4\r\nwiki\r\n5\r\npedia\r\n0\r\n\r\n";
   for (char ch : req) c.send(std::string_view(&ch, 1));
   auto r = c.read_reply();
   REQUIRE(r);
@@ -184,8 +188,9 @@ TEST_CASE("http framing: chunked trailer fields are not merged into the request 
   // a header after the head was checked could carry credentials or framing past the checks.
   echo_gateway g;
   test::raw_client c(g.port, 5s);
-  c.send("GET /prod/hdr/X-Trailer HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n"
-         "2\r\nhi\r\n0\r\nX-Trailer: smuggled\r\n\r\n");
+  c.send(
+      "GET /prod/hdr/X-Trailer HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n"
+      "2\r\nhi\r\n0\r\nX-Trailer: smuggled\r\n\r\n");
   auto r = c.read_reply();
   REQUIRE(r);
   CHECK(r->status == 200);
@@ -219,7 +224,8 @@ TEST_CASE("http framing: Content-Length bodies, including zero and a body across
 TEST_CASE("http framing: Expect: 100-continue gets 100 before the body is sent") {
   echo_gateway g;
   test::raw_client c(g.port, 5s);
-  c.send("POST /prod/echo HTTP/1.1\r\nHost: a\r\nExpect: 100-continue\r\nContent-Length: 5\r\n\r\n");
+  c.send(
+      "POST /prod/echo HTTP/1.1\r\nHost: a\r\nExpect: 100-continue\r\nContent-Length: 5\r\n\r\n");
   auto interim = c.read_reply();
   REQUIRE(interim);
   CHECK(interim->status == 100);
@@ -248,7 +254,8 @@ TEST_CASE("http framing: no 100 Continue for an HTTP/1.0 request") {
   addr.sin_port = htons(g.port);
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   REQUIRE(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
-  std::string head = "POST /prod/echo HTTP/1.0\r\nExpect: 100-continue\r\nContent-Length: 5\r\n\r\n";
+  std::string head =
+      "POST /prod/echo HTTP/1.0\r\nExpect: 100-continue\r\nContent-Length: 5\r\n\r\n";
   ::send(fd, head.data(), head.size(), MSG_NOSIGNAL);
   pollfd p{fd, POLLIN, 0};
   CHECK(::poll(&p, 1, 300) == 0);  // nothing within 300 ms
@@ -359,8 +366,9 @@ TEST_CASE("http framing: Transfer-Encoding in an HTTP/1.0 request is refused") {
 TEST_CASE("http framing: transfer codings other than a final chunked") {
   echo_gateway g;
   SECTION("an unknown coding before chunked is valid framing we do not decode: 501") {
-    auto r = test::roundtrip(g.port, "POST /prod/echo HTTP/1.1\r\nHost: a\r\n"
-                                     "Transfer-Encoding: gzip, chunked\r\n\r\n1\r\na\r\n0\r\n\r\n");
+    auto r = test::roundtrip(g.port,
+                             "POST /prod/echo HTTP/1.1\r\nHost: a\r\n"
+                             "Transfer-Encoding: gzip, chunked\r\n\r\n1\r\na\r\n0\r\n\r\n");
     REQUIRE(r);
     CHECK(r->status == 501);
   }
@@ -403,7 +411,8 @@ TEST_CASE("http framing: obs-fold header continuation lines are refused") {
 
 TEST_CASE("http framing: HTTP versions other than 1.x get 505") {
   echo_gateway g;
-  for (std::string line : {"GET /prod/echo HTTP/2.0", "GET /prod/echo HTTP/0.9", "GET /prod/echo"}) {
+  for (std::string line :
+       {"GET /prod/echo HTTP/2.0", "GET /prod/echo HTTP/0.9", "GET /prod/echo"}) {
     INFO(line);
     test::raw_client c(g.port, 5s);
     c.send(line + "\r\nHost: a\r\n\r\n");
@@ -420,7 +429,8 @@ TEST_CASE("http framing: Expect: 100-continue with a body over the limit gets 41
   limits.max_body_bytes = 100;
   echo_gateway g(limits);
   test::raw_client c(g.port, 5s);
-  c.send("POST /prod/echo HTTP/1.1\r\nHost: a\r\nExpect: 100-continue\r\nContent-Length: 101\r\n\r\n");
+  c.send(
+      "POST /prod/echo HTTP/1.1\r\nHost: a\r\nExpect: 100-continue\r\nContent-Length: 101\r\n\r\n");
   auto r = c.read_reply();
   REQUIRE(r);
   CHECK(r->status == 413);
@@ -430,8 +440,9 @@ TEST_CASE("http framing: Expect: 100-continue with a body over the limit gets 41
 TEST_CASE("http framing: Expect: 100-continue with a chunked body") {
   echo_gateway g;
   test::raw_client c(g.port, 5s);
-  c.send("POST /prod/echo HTTP/1.1\r\nHost: a\r\nExpect: 100-continue\r\n"
-         "Transfer-Encoding: chunked\r\n\r\n");
+  c.send(
+      "POST /prod/echo HTTP/1.1\r\nHost: a\r\nExpect: 100-continue\r\n"
+      "Transfer-Encoding: chunked\r\n\r\n");
   auto interim = c.read_reply();
   REQUIRE(interim);
   CHECK(interim->status == 100);
@@ -448,7 +459,8 @@ TEST_CASE("http framing: pipelined requests with large bodies stay in order") {
   std::string batch;
   std::vector<std::string> bodies;
   for (int i = 0; i < 4; ++i) {
-    bodies.push_back(std::string(static_cast<std::size_t>(70000 + i * 1000), static_cast<char>('k' + i)));
+    bodies.push_back(
+        std::string(static_cast<std::size_t>(70000 + i * 1000), static_cast<char>('k' + i)));
     batch += post("/prod/echo/big" + std::to_string(i), bodies.back());
     batch += test::get("/prod/echo/small" + std::to_string(i));
   }
@@ -456,7 +468,8 @@ TEST_CASE("http framing: pipelined requests with large bodies stay in order") {
   for (int i = 0; i < 4; ++i) {
     auto r = c.read_reply();
     REQUIRE(r);
-    CHECK(r->body == "POST /echo/big" + std::to_string(i) + " " + bodies[static_cast<std::size_t>(i)]);
+    CHECK(r->body ==
+          "POST /echo/big" + std::to_string(i) + " " + bodies[static_cast<std::size_t>(i)]);
     r = c.read_reply();
     REQUIRE(r);
     CHECK(r->body == "GET /echo/small" + std::to_string(i) + " ");

@@ -38,10 +38,10 @@ struct target_gateway {
       : gw({.limits = limits}) {
     gatehouse::Router api;
     api.route("ANY", "/echo", gatehouse::function([](const gatehouse::proxy_event& ev) {
-      gatehouse::proxy_result r;
-      r.body = std::string(ev.body());
-      return r;
-    }));
+                gatehouse::proxy_result r;
+                r.body = std::string(ev.body());
+                return r;
+              }));
     gatehouse::Stage st{"prod", api.deploy()};
     port = gw.serve_plain(st);
   }
@@ -55,8 +55,9 @@ struct target_gateway {
   }
 
   void check_still_serving() const {
-    auto r = test::roundtrip(port, "POST /prod/echo HTTP/1.1\r\nHost: a\r\nContent-Length: 4\r\n"
-                                   "\r\nsane");
+    auto r = test::roundtrip(port,
+                             "POST /prod/echo HTTP/1.1\r\nHost: a\r\nContent-Length: 4\r\n"
+                             "\r\nsane");
     REQUIRE(r);
     CHECK(r->status == 200);
     CHECK(r->body == "sane");
@@ -145,8 +146,9 @@ TEST_CASE("http garbage: NUL and control bytes in the request line get 400") {
   using namespace std::string_literals;
   for (const auto& line : {"GET /prod/e\0cho HTTP/1.1\r\n"s, "G\0ET /prod/echo HTTP/1.1\r\n"s,
                            "GET /prod/echo HTTP/1.1\0\r\n"s, "GET /prod/echo\0 HTTP/1.1\r\n"s,
-                           "GET /prod/e\x7f" "cho HTTP/1.1\r\n"s, "GET\t/prod/echo HTTP/1.1\r\n"s,
-                           "\0\0\0\0\r\n"s}) {
+                           "GET /prod/e\x7f"
+                           "cho HTTP/1.1\r\n"s,
+                           "GET\t/prod/echo HTTP/1.1\r\n"s, "\0\0\0\0\r\n"s}) {
     INFO(line);
     auto o = throw_at(g.port, line + "Host: a\r\n\r\n");
     check_refused(o);
@@ -161,9 +163,8 @@ TEST_CASE("http garbage: odd request lines and targets get 4xx, never a route") 
        {"GET http://a/prod/echo HTTP/1.1", "CONNECT a:443 HTTP/1.1", "GET prod/echo HTTP/1.1",
         "BREW /prod/echo HTTP/1.1", "GET /prod/echo HTTP/1.1 extra", "GET /prod/echo",
         "GET /prod/echo HTTP/1.1\r\n:empty-name", "GET /prod/echo HTTP/1.1\r\nA: b\r\n: v",
-        "GET /prod/echo HTTP/1.1\r\nno-colon", "GET /prod/echo HTTP/1.2",
-        "GET /prod/echo HTTP/x.y", "GET /prod/echo HTTP/11.1",
-        "PRI * HTTP/2.0\r\n\r\nSM"}) {
+        "GET /prod/echo HTTP/1.1\r\nno-colon", "GET /prod/echo HTTP/1.2", "GET /prod/echo HTTP/x.y",
+        "GET /prod/echo HTTP/11.1", "PRI * HTTP/2.0\r\n\r\nSM"}) {
     // (Not here: "GET  /prod/echo HTTP/1.1" with two spaces. llhttp 8.1 takes it, which
     // RFC 9112 3 permits: "recipients MAY instead parse on whitespace-delimited word
     // boundaries"; the target itself still cannot hold a space, see vector 30.)
@@ -214,9 +215,10 @@ TEST_CASE("http garbage: many garbage clients at once, then a normal one") {
 
 TEST_CASE("http garbage: clients that vanish mid-request leave nothing behind") {
   target_gateway g;
-  for (std::string part : {"GET /prod/ec", "GET /prod/echo HTTP/1.1\r\nHost: a\r\nX-A: b",
-                           "POST /prod/echo HTTP/1.1\r\nContent-Length: 100\r\n\r\nabc",
-                           "POST /prod/echo HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nab"}) {
+  for (std::string part :
+       {"GET /prod/ec", "GET /prod/echo HTTP/1.1\r\nHost: a\r\nX-A: b",
+        "POST /prod/echo HTTP/1.1\r\nContent-Length: 100\r\n\r\nabc",
+        "POST /prod/echo HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nab"}) {
     INFO(part);
     test::raw_client c(g.port, 5s);
     c.send(part);

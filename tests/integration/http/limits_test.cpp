@@ -43,10 +43,10 @@ struct limited_gateway {
       : gw({.limits = limits}) {
     gatehouse::Router api;
     api.route("ANY", "/echo", gatehouse::function([](const gatehouse::proxy_event& ev) {
-      gatehouse::proxy_result r;
-      r.body = std::string(ev.body());
-      return r;
-    }));
+                gatehouse::proxy_result r;
+                r.body = std::string(ev.body());
+                return r;
+              }));
     gatehouse::Stage st{"prod", api.deploy()};
     port = gw.serve_plain(st);
   }

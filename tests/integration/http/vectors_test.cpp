@@ -23,7 +23,7 @@ namespace {
 struct vector_case {
   std::string name;
   std::string raw;
-  std::string expected;  // the meta's expected_strict
+  std::string expected;                 // the meta's expected_strict
   std::optional<std::size_t> body_len;  // what Node's handler saw (accepted cases)
 };
 
@@ -91,15 +91,13 @@ struct counting_gateway {
           o.limits.idle_timeout = std::chrono::milliseconds(2000);
           return o;
         }()) {
-    auto handler = gatehouse::function(
-        [m = mutex, r = requests](const gatehouse::proxy_event& ev) {
-          std::lock_guard lock(*m);
-          r->push_back({std::string(ev.http_method()), std::string(ev.path()),
-                        std::string(ev.body())});
-          gatehouse::proxy_result res;
-          res.body = "seen " + std::string(ev.http_method()) + " " + std::string(ev.path());
-          return res;
-        });
+    auto handler = gatehouse::function([m = mutex, r = requests](const gatehouse::proxy_event& ev) {
+      std::lock_guard lock(*m);
+      r->push_back({std::string(ev.http_method()), std::string(ev.path()), std::string(ev.body())});
+      gatehouse::proxy_result res;
+      res.body = "seen " + std::string(ev.http_method()) + " " + std::string(ev.path());
+      return res;
+    });
     gatehouse::Router api;
     api.route("ANY", "/", handler);
     api.route("ANY", "/{proxy+}", handler);
@@ -204,14 +202,16 @@ TEST_CASE("http vectors: accept cases reach the handler with their whole body") 
   }
 }
 
-TEST_CASE("http vectors: 33 answers the first request, closes, and never parses the trailing bytes") {
+TEST_CASE(
+    "http vectors: 33 answers the first request, closes, and never parses the trailing bytes") {
   counting_gateway g;
   auto cases = load_cases();
   auto it = std::find_if(cases.begin(), cases.end(), is_33);
   REQUIRE(it != cases.end());
   // The trailing "GET / HTTP/1.1" has no end; give it one, so that a server that (wrongly)
   // parses it as a second request would answer it.
-  for (const std::string& raw : {under_stage(it->raw), under_stage(it->raw) + "\r\nHost: a\r\n\r\n"}) {
+  for (const std::string& raw :
+       {under_stage(it->raw), under_stage(it->raw) + "\r\nHost: a\r\n\r\n"}) {
     g.reset();
     test::raw_client client(g.port, client_timeout);
     client.send(raw);

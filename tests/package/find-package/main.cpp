@@ -2,8 +2,8 @@
 // gatehouse::gatehouse. EXPECTED_VERSION / EXPECTED_TLS are set by tests/package.
 #include <gatehouse/gatehouse.hpp>
 
-#include <asio.hpp>
 #include <openssl/crypto.h>
+#include <asio.hpp>
 
 #include <iostream>
 #include <string_view>
@@ -23,8 +23,8 @@ int main() {
 
   const std::string_view version = gatehouse::version();
   const std::string_view tls = gatehouse::tls_implementation();
-  std::cout << "gatehouse " << version << ", TLS: " << tls << " (" << OpenSSL_version(OPENSSL_VERSION)
-            << ")\n";
+  std::cout << "gatehouse " << version << ", TLS: " << tls << " ("
+            << OpenSSL_version(OPENSSL_VERSION) << ")\n";
 
   int failures = ran ? 0 : 1;
 #ifdef EXPECTED_VERSION
