@@ -242,7 +242,7 @@ int request_parser::check_head() noexcept {
       return fail(400, "chunked is not the final transfer coding");
     if (parser_.http_minor == 0)  // RFC 9112 6.1: faulty framing in an HTTP/1.0 message
       return fail(400, "Transfer-Encoding in an HTTP/1.0 request");
-    if (other) return fail(501, "transfer coding not implemented");
+    if (other) return fail(501, "transfer coding other than chunked: unsupported");
   }
   if ((parser_.flags & F_CONTENT_LENGTH) && parser_.content_length > limits_.max_body_bytes)
     return fail(413, "request body too large");
