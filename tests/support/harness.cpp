@@ -142,6 +142,16 @@ std::string shell(const std::string& command, int* status) {
   return out;
 }
 
+gatehouse::Stage echo_stage() {
+  gatehouse::Router api;
+  api.route("ANY", "/echo", gatehouse::function([](const gatehouse::proxy_event& ev) {
+              gatehouse::proxy_result r;
+              r.body = std::string(ev.body());
+              return r;
+            }));
+  return gatehouse::Stage{"prod", api.deploy()};
+}
+
 std::string get(std::string_view target) {
   return "GET " + std::string(target) + " HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
 }

@@ -73,6 +73,9 @@ std::optional<reply> roundtrip(unsigned short port, std::string_view raw_request
 /// Runs a shell command; returns its standard output, and its exit status in `status`.
 std::string shell(const std::string& command, int* status = nullptr);
 
+/// A stage "prod" whose route ANY /echo answers 200 with the request body.
+gatehouse::Stage echo_stage();
+
 /// A simple GET request for `target` (keep-alive).
 std::string get(std::string_view target);
 

@@ -36,14 +36,7 @@ struct target_gateway {
 
   explicit target_gateway(gatehouse::server_limits limits = garbage_limits())
       : gw({.limits = limits}) {
-    gatehouse::Router api;
-    api.route("ANY", "/echo", gatehouse::function([](const gatehouse::proxy_event& ev) {
-                gatehouse::proxy_result r;
-                r.body = std::string(ev.body());
-                return r;
-              }));
-    gatehouse::Stage st{"prod", api.deploy()};
-    port = gw.serve_plain(st);
+    port = gw.serve_plain(test::echo_stage());
   }
 
   // Every connection the garbage opened is released (none is leaked or stuck).

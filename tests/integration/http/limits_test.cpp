@@ -41,14 +41,7 @@ struct limited_gateway {
 
   explicit limited_gateway(gatehouse::server_limits limits = small_limits())
       : gw({.limits = limits}) {
-    gatehouse::Router api;
-    api.route("ANY", "/echo", gatehouse::function([](const gatehouse::proxy_event& ev) {
-                gatehouse::proxy_result r;
-                r.body = std::string(ev.body());
-                return r;
-              }));
-    gatehouse::Stage st{"prod", api.deploy()};
-    port = gw.serve_plain(st);
+    port = gw.serve_plain(test::echo_stage());
   }
 
   // A fresh client is served normally.
