@@ -159,53 +159,38 @@ std::string proxy_event::to_json() const {
     key(w, "resource"), str(w, ex.match.resource);
     key(w, "path"), str(w, ex.stage_path);
     key(w, "httpMethod"), str(w, ex.req.method);
-    // headers: the last value of each name; multiValueHeaders: all of them.
-    std::map<std::string_view, std::vector<std::string_view>> headers;
+    // REST events carry each multi-valued map twice: the last value of each name ("headers"),
+    // and all of them ("multiValueHeaders"); null when empty.
+    using multi_map = std::map<std::string_view, std::vector<std::string_view>>;
+    auto write_both = [&](std::string_view single_key, std::string_view multi_key,
+                          const multi_map& m) {
+      key(w, single_key);
+      if (m.empty()) {
+        w.Null();
+      } else {
+        w.StartObject();
+        for (auto& [k, v] : m) key(w, k), str(w, v.back());
+        w.EndObject();
+      }
+      key(w, multi_key);
+      if (m.empty()) {
+        w.Null();
+      } else {
+        w.StartObject();
+        for (auto& [k, v] : m) {
+          key(w, k);
+          w.StartArray();
+          for (auto s : v) str(w, s);
+          w.EndArray();
+        }
+        w.EndObject();
+      }
+    };
+    multi_map headers, qs;
     for (const auto& f : ex.req.headers) headers[f.name].push_back(f.value);
-    key(w, "headers");
-    if (headers.empty()) {
-      w.Null();
-    } else {
-      w.StartObject();
-      for (auto& [k, v] : headers) key(w, k), str(w, v.back());
-      w.EndObject();
-    }
-    key(w, "multiValueHeaders");
-    if (headers.empty()) {
-      w.Null();
-    } else {
-      w.StartObject();
-      for (auto& [k, v] : headers) {
-        key(w, k);
-        w.StartArray();
-        for (auto s : v) str(w, s);
-        w.EndArray();
-      }
-      w.EndObject();
-    }
-    std::map<std::string_view, std::vector<std::string_view>> qs;
     for (const auto& [k, v] : query) qs[k].push_back(v);
-    key(w, "queryStringParameters");
-    if (qs.empty()) {
-      w.Null();
-    } else {
-      w.StartObject();
-      for (auto& [k, v] : qs) key(w, k), str(w, v.back());
-      w.EndObject();
-    }
-    key(w, "multiValueQueryStringParameters");
-    if (qs.empty()) {
-      w.Null();
-    } else {
-      w.StartObject();
-      for (auto& [k, v] : qs) {
-        key(w, k);
-        w.StartArray();
-        for (auto s : v) str(w, s);
-        w.EndArray();
-      }
-      w.EndObject();
-    }
+    write_both("headers", "multiValueHeaders", headers);
+    write_both("queryStringParameters", "multiValueQueryStringParameters", qs);
     path_params(true);
     stage_vars(true);
     key(w, "requestContext");
