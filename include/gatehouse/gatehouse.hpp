@@ -1,10 +1,13 @@
 #pragma once
 
 // The whole public API of gatehouse.
+#include <gatehouse/client_certificate.hpp>
 #include <gatehouse/config_error.hpp>
 #include <gatehouse/gateway.hpp>
 #include <gatehouse/gateway_response.hpp>
 #include <gatehouse/http.hpp>
+#include <gatehouse/http_client.hpp>
+#include <gatehouse/http_integration.hpp>
 #include <gatehouse/integration.hpp>
 #include <gatehouse/router.hpp>
 #include <gatehouse/stage.hpp>

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <gatehouse/http.hpp>
+#include <gatehouse/http_client.hpp>
 #include <gatehouse/stage.hpp>
 #include <gatehouse/tls.hpp>
 
@@ -40,6 +41,8 @@ struct gateway_options {
   server_limits limits;
   std::string account_id = "123456789012";  ///< $context.accountId
   std::string region = "us-east-1";
+  /// The client HTTP integrations call backends with (pools, timeouts, trust store).
+  http_client_options upstream;
   /// Where the gateway logs; by default warnings and errors go to stderr.
   std::function<void(log_level, std::string_view)> log;
 };
@@ -128,6 +131,9 @@ class Gateway {
   std::size_t connection_count() const noexcept;
 
   asio::any_io_executor executor() const noexcept;
+
+  /// The gateway's HTTP client (the pools its HTTP integrations use), for the host's own calls.
+  http_client& client() noexcept;
 
  private:
   void start_dispatch(request req, detail::callback<response> done);

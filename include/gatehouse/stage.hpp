@@ -1,5 +1,6 @@
 #pragma once
 
+#include <gatehouse/client_certificate.hpp>
 #include <gatehouse/router.hpp>
 
 #include <memory>
@@ -25,6 +26,9 @@ class Stage {
   Stage& variable(std::string name, std::string value);
   std::optional<std::string> variable(std::string_view name) const;
 
+  /// The client certificate this stage's HTTP integrations present to HTTPS backends (AWS's
+  /// stage clientCertificateId); an empty one stops presenting any.
+  Stage& backend_certificate(client_certificate certificate);
   /// Replaces the deployment this stage serves (redeploy), without dropping any request.
   Stage& deploy(Deployment deployment);
 
