@@ -1,5 +1,6 @@
 // The Gateway facade: mounts stages into the pipeline and opens the ways in.
 
+#include "net/client_core.hpp"
 #include "net/server.hpp"
 #include "net/tls_context.hpp"
 #include "pipeline/pipeline.hpp"
@@ -22,7 +23,7 @@ class gateway_impl {
  public:
   gateway_impl(asio::any_io_executor ex, gateway_options options)
       : executor(std::move(ex)),
-        pipeline(std::make_shared<detail::pipeline>(options)),
+        pipeline(std::make_shared<detail::pipeline>(executor, options)),
         server(std::make_shared<net::server>(executor, pipeline, options.limits)) {}
   asio::any_io_executor executor;
   std::shared_ptr<detail::pipeline> pipeline;
@@ -85,7 +86,7 @@ Gateway::Gateway(asio::any_io_executor executor, gateway_options options) {
 }
 
 Gateway::~Gateway() {
-  if (impl_) impl_->server->stop_now();
+  if (impl_) stop();
 }
 
 Gateway& Gateway::mount(Stage stage) {
@@ -102,7 +103,12 @@ asio::ip::tcp::endpoint Gateway::listen(std::string_view address, plain_http_t) 
   return impl_->server->listen(parse_address(address), nullptr);
 }
 
-void Gateway::stop() { impl_->server->stop_now(); }
+void Gateway::stop() {
+  impl_->server->stop_now();
+  impl_->pipeline->client().core()->abort_all();
+}
+
+http_client& Gateway::client() noexcept { return impl_->pipeline->client(); }
 
 std::size_t Gateway::connection_count() const noexcept { return impl_->server->connection_count(); }
 

@@ -1,6 +1,9 @@
 // petstore: AWS's PetStore sample API served by gatehouse under the stage "prod".
 //
 //   petstore [--listen ADDR:PORT] [--cert FILE --key FILE] [--http] [--threads N]
+//            [--backend HOST:PORT]
+//
+// ANY /prod/legacy/{proxy+} is proxied to http://BACKEND/{proxy} (default 127.0.0.1:8080).
 
 #include "pets.hpp"
 
@@ -20,12 +23,13 @@ struct args {
   std::string cert, key;
   bool http = false;
   int threads = 1;
+  std::string backend = "127.0.0.1:8080";
 };
 
 [[noreturn]] void usage(const char* why) {
   std::fprintf(stderr,
                "petstore: %s\nusage: petstore [--listen ADDR:PORT] [--cert FILE --key FILE] "
-               "[--http] [--threads N]\n",
+               "[--http] [--threads N] [--backend HOST:PORT]\n",
                why);
   std::exit(2);
 }
@@ -46,6 +50,8 @@ args parse(int argc, char** argv) {
       a.key = value();
     else if (arg == "--http")
       a.http = true;
+    else if (arg == "--backend")
+      a.backend = value();
     else if (arg == "--threads")
       a.threads = std::atoi(value().c_str());
     else if (arg == "--help" || arg == "-h")
@@ -65,6 +71,7 @@ int main(int argc, char** argv) {
     asio::io_context io;
     gatehouse::Router api = petstore::make_api();
     gatehouse::Stage prod{"prod", api.deploy()};
+    prod.variable("backend", a.backend);
 
     gatehouse::Gateway gw{io};
     gw.mount(prod);
@@ -80,6 +87,8 @@ int main(int argc, char** argv) {
         at.address().is_v6() ? "[" + at.address().to_string() + "]" : at.address().to_string();
     std::printf("petstore: serving %s://%s:%u/prod/pets\n", a.http ? "http" : "https", host.c_str(),
                 at.port());
+    std::printf("petstore: %s://%s:%u/prod/legacy/… proxies to http://%s/…\n",
+                a.http ? "http" : "https", host.c_str(), at.port(), a.backend.c_str());
     std::fflush(stdout);
 
     // The host owns the signals: on SIGINT/SIGTERM, drain for up to 5 s, then stop.

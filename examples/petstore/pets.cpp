@@ -127,6 +127,11 @@ gatehouse::Router make_api() {
               write(w, *p);
               return json(200, buf);
             }));
+
+  // The legacy API, still served by an older HTTP backend: everything under /legacy goes there
+  // as it is (AWS's HTTP_PROXY), to the host:port the stage variable `backend` names.
+  api.route("ANY", "/legacy/{proxy+}",
+            gatehouse::http_proxy("http://${stageVariables.backend}/{proxy}"));
   return api;
 }
 

@@ -17,6 +17,8 @@
 
 namespace gatehouse::detail {
 
+class client_core;
+
 /// How the gateway ends a request itself: a gateway response of a type, with an optional
 /// status and client message overriding the type's defaults, and a reason for the log only.
 struct gateway_error {
@@ -51,6 +53,7 @@ struct exchange {
   std::string_view query;               // raw query string, without '?'
   std::string_view stage_path;          // path below the stage: /pets/1
   std::shared_ptr<const stage_snapshot> stage;
+  client_core* client = nullptr;  // the gateway's HTTP client, for HTTP integrations
   routing::route_match match;
   std::string decoded_params;  // percent-decoded parameter values, when any needed decoding
 

@@ -75,6 +75,7 @@ void start(exchange& ex) {
 
 asio::awaitable<response> pipeline::run(request& req) const {
   exchange ex(req, {options_.account_id, options_.region});
+  ex.client = client_.core().get();
   start(ex);
   auto mounts = mounts_.load(std::memory_order_acquire);
   outcome out;

@@ -6,6 +6,7 @@
 #include "routing/deployment.hpp"
 
 #include <gatehouse/gateway.hpp>
+#include <gatehouse/http_client.hpp>
 #include <gatehouse/http.hpp>
 
 #include <asio/awaitable.hpp>
@@ -26,16 +27,20 @@ struct mount_table {
 
 class pipeline {
  public:
-  explicit pipeline(gateway_options options) : options_(std::move(options)) {}
+  pipeline(asio::any_io_executor executor, gateway_options options)
+      : options_(std::move(options)), client_(std::move(executor), options_.upstream) {}
 
   /// Runs one request through every step and returns the response to send. Never throws.
   asio::awaitable<response> run(request& req) const;
 
   void mount(const std::shared_ptr<stage_state>& stage);
   void log(log_level level, std::string_view text) const;
+  /// The client HTTP integrations call backends with.
+  http_client& client() noexcept { return client_; }
 
  private:
   gateway_options options_;
+  http_client client_;
   std::atomic<std::shared_ptr<const mount_table>> mounts_{std::make_shared<mount_table>()};
   std::mutex mount_mutex_;
 };

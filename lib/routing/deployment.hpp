@@ -5,6 +5,7 @@
 
 #include "routing/route_table.hpp"
 
+#include <gatehouse/client_certificate.hpp>
 #include <gatehouse/gateway_response.hpp>
 #include <gatehouse/router.hpp>
 
@@ -31,6 +32,7 @@ struct stage_snapshot {
   std::string name;
   std::shared_ptr<const deployment_data> deployment;
   variable_map variables;
+  client_certificate backend_certificate;  // presented to HTTPS backends
 };
 
 struct stage_state {

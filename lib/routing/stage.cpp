@@ -69,6 +69,11 @@ std::optional<std::string> Stage::variable(std::string_view name) const {
   return std::nullopt;
 }
 
+Stage& Stage::backend_certificate(client_certificate certificate) {
+  update(*state_, [&](detail::stage_snapshot& s) { s.backend_certificate = std::move(certificate); });
+  return *this;
+}
+
 Stage& Stage::deploy(Deployment deployment) {
   if (!deployment) throw config_error(fmt::format("stage '{}': no deployment", state_->name));
   update(*state_, [&](detail::stage_snapshot& s) { s.deployment = deployment.share(); });

@@ -1,0 +1,775 @@
+#include "net/client_core.hpp"
+
+#include "http/response_parser.hpp"
+
+#include <gatehouse/config_error.hpp>
+
+#include <asio/connect.hpp>
+#include <asio/experimental/as_tuple.hpp>
+#include <asio/ip/address.hpp>
+#include <asio/ip/tcp.hpp>
+#include <asio/post.hpp>
+#include <asio/read.hpp>
+#include <asio/ssl/error.hpp>
+#include <asio/ssl/stream.hpp>
+#include <asio/this_coro.hpp>
+#include <asio/use_awaitable.hpp>
+#include <asio/write.hpp>
+
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+
+#include <fmt/format.h>
+
+#include <sys/socket.h>
+
+#include <algorithm>
+#include <array>
+#include <cerrno>
+#include <charconv>
+#include <deque>
+#include <filesystem>
+#include <functional>
+
+namespace gatehouse::detail {
+
+namespace {
+using asio::ip::tcp;
+using clock = std::chrono::steady_clock;
+constexpr auto use_tuple = asio::experimental::as_tuple(asio::use_awaitable);
+constexpr std::size_t shard_count = 16;
+constexpr std::size_t read_buffer_size = 16 * 1024;
+constexpr std::size_t inline_body = 16 * 1024;  // smaller bodies go out in the head's buffer
+
+std::int64_t ticks(clock::time_point t) noexcept {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(t.time_since_epoch()).count();
+}
+
+bool idempotent(std::string_view method) noexcept {
+  return method == "GET" || method == "HEAD" || method == "OPTIONS" || method == "PUT" ||
+         method == "DELETE" || method == "TRACE";
+}
+
+bool ip_literal(std::string_view host, asio::ip::address& out) {
+  std::error_code ec;
+  out = asio::ip::make_address(std::string(host), ec);
+  return !ec;
+}
+
+// Each thread keeps to one shard of the pools (its idle connections, the calls it watches),
+// so threads seldom meet on a lock.
+std::size_t thread_shard() noexcept {
+  static std::atomic<std::size_t> next{0};
+  thread_local const std::size_t mine = next.fetch_add(1, std::memory_order_relaxed) % shard_count;
+  return mine;
+}
+
+std::shared_ptr<asio::ssl::context> make_client_context(const http_client_options& o, bool verify,
+                                                        const client_certificate* cert) {
+  auto ctx = std::make_shared<asio::ssl::context>(asio::ssl::context::tls_client);
+  SSL_CTX_set_min_proto_version(ctx->native_handle(), TLS1_2_VERSION);
+  static const unsigned char alpn[] = "\x08http/1.1";
+  SSL_CTX_set_alpn_protos(ctx->native_handle(), alpn, sizeof alpn - 1);
+  std::error_code ec;
+  if (verify) {
+    ctx->set_verify_mode(asio::ssl::verify_peer);
+    if (!o.ca_file.empty()) {
+      ctx->load_verify_file(o.ca_file, ec);
+      if (ec)
+        throw config_error(
+            fmt::format("http client ca_file '{}': cannot load: {}", o.ca_file, ec.message()));
+    } else if (!o.ca_pem.empty()) {
+      // Only the given certificates.
+    } else {
+      // The system trust store; Debian's bundle first, as BoringSSL's default paths differ.
+      const char* bundle = "/etc/ssl/certs/ca-certificates.crt";
+      std::error_code fec;
+      if (std::filesystem::exists(bundle, fec))
+        ctx->load_verify_file(bundle, ec);
+      else
+        ctx->set_default_verify_paths(ec);
+    }
+    if (!o.ca_pem.empty()) {
+      ctx->add_certificate_authority(asio::buffer(o.ca_pem), ec);
+      if (ec)
+        throw config_error(
+            fmt::format("http client ca_pem: not PEM certificates: {}", ec.message()));
+    }
+  } else {
+    ctx->set_verify_mode(asio::ssl::verify_none);
+  }
+  if (cert && *cert) {
+    const auto& d = cert->data();
+    ctx->use_certificate_chain(asio::buffer(d.certificate_pem), ec);
+    if (!ec) ctx->use_private_key(asio::buffer(d.private_key_pem), asio::ssl::context::pem, ec);
+    if (ec)
+      throw config_error(
+          fmt::format("client certificate '{}': cannot be used: {}", d.id, ec.message()));
+  }
+  return ctx;
+}
+}  // namespace
+
+struct upstream_connection : std::enable_shared_from_this<upstream_connection> {
+  upstream_connection(const asio::any_io_executor& ex, std::shared_ptr<upstream> u,
+                      const http_client_options& o)
+      : up(std::move(u)),
+        socket(ex),
+        parser({o.max_response_head_bytes, o.max_response_body_bytes}) {
+    in.resize(read_buffer_size);
+  }
+
+  void close() noexcept {
+    std::error_code ec;
+    socket.shutdown(tcp::socket::shutdown_both, ec);
+    socket.close(ec);
+    connected = false;
+  }
+
+  // On the owner's strand, from the sweeper: the call ran out of time, or the client closes.
+  void abort(bool by_client) noexcept {
+    (by_client ? aborted : timed_out) = true;
+    close();
+  }
+
+  template <class F>
+  auto on_stream(F&& f) {
+    if (tls) return f(*tls);
+    return f(socket);
+  }
+
+  std::shared_ptr<upstream> up;
+  tcp::socket socket;
+  std::unique_ptr<asio::ssl::stream<tcp::socket&>> tls;  // over `socket` for HTTPS
+  bool connected = false;
+  std::vector<char> in;
+  std::string out;
+  http::response_parser parser;
+  clock::time_point idle_since;
+  std::uint64_t epoch = 0;  // abort_all's epoch when the connection was leased
+
+  // While a call uses it: read by the sweeper under the watching shard's mutex.
+  std::atomic<std::int64_t> deadline{0};
+  std::uint64_t generation = 0;  // bumped when the call ends (under that mutex)
+  asio::any_io_executor owner;   // the strand of the call
+  std::size_t watch_shard = 0, watch_index = 0;
+  bool abort_posted = false;
+  // Set on the owner's strand.
+  bool timed_out = false;
+  bool aborted = false;
+};
+
+namespace {
+// A call waiting for a connection of an upstream at its connection cap.
+struct waiter {
+  asio::any_io_executor strand;
+  asio::steady_timer* timer;
+  std::shared_ptr<upstream_connection> conn;  // a connection handed over
+  bool slot = false;                          // or a free slot: open a new connection
+  bool aborted = false;                       // or the client closed
+  bool done = false;
+};
+}  // namespace
+
+struct upstream {
+  bool tls = false;
+  std::string host;
+  std::uint16_t port = 0;
+  client_certificate certificate;  // keeps the data alive, so its address identifies it
+  bool skip_verification = false;
+  std::size_t hash = 0;
+  std::shared_ptr<asio::ssl::context> ssl;
+
+  std::atomic<std::size_t> open{0};
+  std::atomic<std::size_t> idle_count{0};
+  struct idle_list {
+    std::mutex m;
+    std::vector<std::shared_ptr<upstream_connection>> conns;
+  };
+  std::array<idle_list, shard_count> idle;
+  std::mutex wait_mutex;
+  std::deque<waiter*> waiters;
+  std::atomic<std::size_t> waiting{0};
+
+  static std::size_t hash_of(const upstream_address& a, const call_options& o) noexcept {
+    std::size_t h = std::hash<std::string_view>{}(a.host);
+    h ^= (std::size_t(a.port) << 1) ^ std::size_t(a.tls) ^ (std::size_t(o.skip_verification) << 17);
+    if (o.certificate && *o.certificate)
+      h ^= std::hash<const void*>{}(&o.certificate->data());
+    return h;
+  }
+  bool matches(const upstream_address& a, const call_options& o, std::size_t h) const noexcept {
+    const void* mine = certificate ? &certificate.data() : nullptr;
+    const void* theirs = o.certificate && *o.certificate ? &o.certificate->data() : nullptr;
+    return hash == h && port == a.port && tls == a.tls && host == a.host && mine == theirs &&
+           skip_verification == (a.tls && o.skip_verification);
+  }
+};
+
+struct client_core::shard {
+  std::mutex m;
+  std::vector<std::shared_ptr<upstream>> known;  // upstreams this thread has used
+  std::vector<upstream_connection*> watched;     // calls in flight, for the sweeper
+};
+
+struct client_core::lease {
+  std::shared_ptr<upstream_connection> conn;
+  bool reused = false;
+  std::error_code ec;
+};
+
+client_core::client_core(asio::any_io_executor executor, http_client_options options)
+    : executor_(std::move(executor)), options_(std::move(options)), sweeper_(executor_) {
+  if (options_.max_connections_per_upstream == 0)
+    throw config_error("http client: max_connections_per_upstream must be at least 1");
+  if (options_.connect_timeout <= std::chrono::milliseconds::zero() ||
+      options_.timeout <= std::chrono::milliseconds::zero() ||
+      options_.idle_timeout <= std::chrono::milliseconds::zero())
+    throw config_error("http client: connect_timeout, timeout and idle_timeout must be positive");
+  if (options_.max_response_head_bytes == 0)
+    throw config_error("http client: max_response_head_bytes must be positive");
+  if (!options_.ca_file.empty() && !std::filesystem::exists(options_.ca_file))
+    throw config_error(fmt::format("http client ca_file '{}': no such file", options_.ca_file));
+  // Made now, so that a bad trust store is a config_error at start-up, not a failed call.
+  verify_context_ = make_client_context(options_, true, nullptr);
+  insecure_context_ = make_client_context(options_, false, nullptr);
+  for (std::size_t i = 0; i < shard_count; ++i) shards_.push_back(std::make_unique<shard>());
+}
+
+client_core::~client_core() {
+  std::error_code ec;
+  sweeper_.cancel();
+  for (auto& up : upstreams_)
+    for (auto& list : up->idle)
+      for (auto& c : list.conns) c->close();
+}
+
+client_core::shard& client_core::my_shard() noexcept { return *shards_[thread_shard()]; }
+
+std::shared_ptr<upstream> client_core::find_upstream(const upstream_address& to,
+                                                     const call_options& o) {
+  const std::size_t h = upstream::hash_of(to, o);
+  auto& sh = my_shard();
+  {
+    std::lock_guard lock(sh.m);
+    for (const auto& u : sh.known)
+      if (u->matches(to, o, h)) return u;
+  }
+  std::shared_ptr<upstream> found;
+  {
+    std::lock_guard lock(mutex_);
+    for (const auto& u : upstreams_)
+      if (u->matches(to, o, h)) {
+        found = u;
+        break;
+      }
+    if (!found) {
+      auto u = std::make_shared<upstream>();
+      u->tls = to.tls;
+      u->host = std::string(to.host);
+      u->port = to.port;
+      u->skip_verification = to.tls && o.skip_verification;
+      if (o.certificate) u->certificate = *o.certificate;
+      u->hash = h;
+      if (to.tls) {
+        if (u->certificate) {
+          try {
+            u->ssl = make_client_context(options_, !u->skip_verification, &u->certificate);
+          } catch (const config_error&) {
+            return nullptr;
+          }
+        } else {
+          u->ssl = u->skip_verification ? insecure_context_ : verify_context_;
+        }
+      }
+      upstreams_.push_back(u);
+      found = std::move(u);
+    }
+  }
+  std::lock_guard lock(sh.m);
+  sh.known.push_back(found);
+  return found;
+}
+
+namespace {
+// Whether an idle connection can carry another request: the peer has not closed it meanwhile.
+bool still_usable(upstream_connection& c, clock::time_point now,
+                  std::chrono::milliseconds idle_timeout) noexcept {
+  if (!c.connected || now - c.idle_since >= idle_timeout) return false;
+  char byte;
+  ssize_t n = ::recv(c.socket.native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+  if (n == 0) return false;  // the peer closed
+  if (n < 0) return errno == EAGAIN || errno == EWOULDBLOCK;
+  // Bytes while idle: a TLS peer may send session tickets; plain HTTP has no business to.
+  return c.tls != nullptr;
+}
+
+// Hands a released connection (or, when `c` is null, its slot) to the oldest waiting call.
+bool hand_over(upstream& up, std::shared_ptr<upstream_connection>& c) {
+  if (up.waiting.load(std::memory_order_acquire) == 0) return false;
+  waiter* w = nullptr;
+  {
+    std::lock_guard lock(up.wait_mutex);
+    if (up.waiters.empty()) return false;
+    w = up.waiters.front();
+    up.waiters.pop_front();
+    up.waiting.fetch_sub(1, std::memory_order_release);
+  }
+  asio::post(w->strand, [w, conn = std::move(c)]() mutable {
+    w->slot = conn == nullptr;
+    w->conn = std::move(conn);
+    w->done = true;
+    w->timer->cancel();
+  });
+  return true;
+}
+}  // namespace
+
+asio::awaitable<client_core::lease> client_core::acquire(upstream& up, clock::time_point deadline) {
+  const std::size_t me = thread_shard();
+  for (;;) {
+    // 1. An idle connection: this thread's shard first, then the others'.
+    if (up.idle_count.load(std::memory_order_acquire) > 0) {
+      for (std::size_t i = 0; i < shard_count;) {
+        auto& list = up.idle[(me + i) % shard_count];
+        std::shared_ptr<upstream_connection> c;
+        {
+          std::lock_guard lock(list.m);
+          if (!list.conns.empty()) {
+            c = std::move(list.conns.back());
+            list.conns.pop_back();
+            up.idle_count.fetch_sub(1, std::memory_order_relaxed);
+          }
+        }
+        if (!c) {
+          ++i;
+          continue;
+        }
+        if (still_usable(*c, clock::now(), options_.idle_timeout)) co_return lease{c, true, {}};
+        c->close();
+        up.open.fetch_sub(1, std::memory_order_relaxed);
+        open_.fetch_sub(1, std::memory_order_relaxed);
+      }
+    }
+    // 2. A new connection, under the cap.
+    std::size_t n = up.open.load(std::memory_order_relaxed);
+    while (n < options_.max_connections_per_upstream) {
+      if (up.open.compare_exchange_weak(n, n + 1, std::memory_order_acq_rel)) {
+        open_.fetch_add(1, std::memory_order_relaxed);
+        co_return lease{std::make_shared<upstream_connection>(executor_, nullptr, options_), false,
+                        {}};
+      }
+    }
+    // 3. Wait for a connection or a slot to come free, until the deadline.
+    auto strand = co_await asio::this_coro::executor;
+    asio::steady_timer timer(strand);
+    waiter w{strand, &timer};
+    {
+      std::lock_guard lock(up.wait_mutex);
+      // A release may have happened since the checks above, without seeing us: look again.
+      if (up.idle_count.load() > 0 || up.open.load() < options_.max_connections_per_upstream)
+        continue;
+      up.waiters.push_back(&w);
+      up.waiting.fetch_add(1, std::memory_order_release);
+    }
+    timer.expires_at(deadline);
+    co_await timer.async_wait(use_tuple);
+    if (!w.done) {
+      bool withdrawn = false;
+      {
+        std::lock_guard lock(up.wait_mutex);
+        auto it = std::find(up.waiters.begin(), up.waiters.end(), &w);
+        if (it != up.waiters.end()) {
+          up.waiters.erase(it);
+          up.waiting.fetch_sub(1, std::memory_order_release);
+          withdrawn = true;
+        }
+      }
+      if (!withdrawn) {  // a hand-over is on its way to this strand: wait for it
+        timer.expires_at(clock::time_point::max());
+        co_await timer.async_wait(use_tuple);
+      }
+    }
+    if (w.aborted) co_return lease{nullptr, false, make_error_code(client_errc::client_closed)};
+    if (w.conn) co_return lease{std::move(w.conn), true, {}};
+    if (w.slot)
+      co_return lease{std::make_shared<upstream_connection>(executor_, nullptr, options_), false,
+                      {}};
+    co_return lease{nullptr, false, make_error_code(client_errc::timed_out)};
+  }
+}
+
+void client_core::watch(upstream_connection& c, clock::time_point deadline) {
+  c.deadline.store(ticks(deadline), std::memory_order_relaxed);
+  c.timed_out = false;
+  c.aborted = false;
+  auto& sh = my_shard();
+  {
+    std::lock_guard lock(sh.m);
+    c.abort_posted = false;
+    c.watch_shard = thread_shard();
+    c.watch_index = sh.watched.size();
+    sh.watched.push_back(&c);
+  }
+  start_sweeper();
+}
+
+void client_core::unwatch(upstream_connection& c) {
+  auto& sh = *shards_[c.watch_shard];
+  std::lock_guard lock(sh.m);
+  auto& v = sh.watched;
+  if (c.watch_index < v.size() && v[c.watch_index] == &c) {
+    v[c.watch_index] = v.back();
+    v[c.watch_index]->watch_index = c.watch_index;
+    v.pop_back();
+  }
+  ++c.generation;
+  c.deadline.store(0, std::memory_order_relaxed);
+}
+
+void client_core::release(std::shared_ptr<upstream_connection> c, bool reusable) {
+  unwatch(*c);
+  upstream& up = *c->up;
+  if (reusable && c->connected && c->epoch == abort_epoch_.load(std::memory_order_acquire)) {
+    if (hand_over(up, c)) return;
+    c->idle_since = clock::now();
+    c->owner = {};
+    auto& list = up.idle[thread_shard()];
+    std::lock_guard lock(list.m);
+    list.conns.push_back(std::move(c));
+    up.idle_count.fetch_add(1, std::memory_order_release);
+    return;
+  }
+  c->close();
+  c.reset();
+  if (hand_over(up, c)) return;  // the slot goes to a waiting call
+  up.open.fetch_sub(1, std::memory_order_relaxed);
+  open_.fetch_sub(1, std::memory_order_relaxed);
+}
+
+void client_core::start_sweeper() {
+  std::lock_guard lock(mutex_);
+  if (sweeping_) return;
+  sweeping_ = true;
+  auto tick = std::chrono::milliseconds(
+      std::clamp<std::int64_t>(shortest_timeout_ms_.load(std::memory_order_relaxed) / 5, 5, 100));
+  sweeper_.expires_after(tick);
+  sweeper_.async_wait([w = weak_from_this()](std::error_code ec) {
+    if (ec) return;
+    if (auto self = w.lock()) self->sweep();
+  });
+}
+
+// Ends calls past their deadline (on their own strands) and closes connections idle too long.
+void client_core::sweep() {
+  const auto now = clock::now();
+  const auto now_ticks = ticks(now);
+  for (auto& sh : shards_) {
+    std::lock_guard lock(sh->m);
+    for (auto* c : sh->watched) {
+      auto d = c->deadline.load(std::memory_order_relaxed);
+      if (d == 0 || d > now_ticks || c->abort_posted) continue;
+      c->abort_posted = true;
+      asio::post(c->owner, [conn = c->shared_from_this(), gen = c->generation, sh = sh.get()] {
+        bool current;
+        {
+          std::lock_guard l(sh->m);
+          current = conn->generation == gen;
+        }
+        if (current) conn->abort(false);
+      });
+    }
+  }
+  std::vector<std::shared_ptr<upstream>> ups;
+  {
+    std::lock_guard lock(mutex_);
+    ups = upstreams_;
+  }
+  for (auto& up : ups) {
+    if (up->idle_count.load(std::memory_order_acquire) == 0) continue;
+    for (auto& list : up->idle) {
+      std::vector<std::shared_ptr<upstream_connection>> expired;
+      {
+        std::lock_guard lock(list.m);
+        auto keep = std::partition(list.conns.begin(), list.conns.end(), [&](const auto& c) {
+          return now - c->idle_since < options_.idle_timeout;
+        });
+        expired.assign(std::make_move_iterator(keep), std::make_move_iterator(list.conns.end()));
+        list.conns.erase(keep, list.conns.end());
+        up->idle_count.fetch_sub(expired.size(), std::memory_order_relaxed);
+      }
+      for (auto& c : expired) {
+        c->close();
+        up->open.fetch_sub(1, std::memory_order_relaxed);
+        open_.fetch_sub(1, std::memory_order_relaxed);
+      }
+    }
+  }
+  std::lock_guard lock(mutex_);
+  sweeping_ = false;
+  if (open_.load(std::memory_order_relaxed) == 0) {
+    bool watching = false;
+    for (auto& sh : shards_) {
+      std::lock_guard l(sh->m);
+      watching = watching || !sh->watched.empty();
+    }
+    if (!watching) return;
+  }
+  sweeping_ = true;
+  auto tick = std::chrono::milliseconds(
+      std::clamp<std::int64_t>(shortest_timeout_ms_.load(std::memory_order_relaxed) / 5, 5, 100));
+  sweeper_.expires_after(tick);
+  sweeper_.async_wait([w = weak_from_this()](std::error_code ec) {
+    if (ec) return;
+    if (auto self = w.lock()) self->sweep();
+  });
+}
+
+void client_core::close_idle() {
+  std::vector<std::shared_ptr<upstream>> ups;
+  {
+    std::lock_guard lock(mutex_);
+    ups = upstreams_;
+  }
+  for (auto& up : ups)
+    for (auto& list : up->idle) {
+      std::vector<std::shared_ptr<upstream_connection>> conns;
+      {
+        std::lock_guard lock(list.m);
+        conns.swap(list.conns);
+        up->idle_count.fetch_sub(conns.size(), std::memory_order_relaxed);
+      }
+      for (auto& c : conns) {
+        c->close();
+        up->open.fetch_sub(1, std::memory_order_relaxed);
+        open_.fetch_sub(1, std::memory_order_relaxed);
+      }
+    }
+}
+
+void client_core::abort_all() {
+  abort_epoch_.fetch_add(1, std::memory_order_acq_rel);
+  for (auto& sh : shards_) {
+    std::lock_guard lock(sh->m);
+    for (auto* c : sh->watched)
+      asio::post(c->owner, [conn = c->shared_from_this(), gen = c->generation, sh = sh.get()] {
+        bool current;
+        {
+          std::lock_guard l(sh->m);
+          current = conn->generation == gen;
+        }
+        if (current) conn->abort(true);
+      });
+  }
+  std::vector<std::shared_ptr<upstream>> ups;
+  {
+    std::lock_guard lock(mutex_);
+    ups = upstreams_;
+  }
+  for (auto& up : ups) {
+    std::lock_guard lock(up->wait_mutex);
+    for (waiter* w : up->waiters)
+      asio::post(w->strand, [w] {
+        w->aborted = true;
+        w->done = true;
+        w->timer->cancel();
+      });
+    up->waiting.fetch_sub(up->waiters.size());
+    up->waiters.clear();
+  }
+  close_idle();
+}
+
+namespace {
+void append_number(std::string& out, std::size_t n) {
+  char buf[24];
+  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, n);
+  out.append(buf, end);
+}
+
+bool sends_length(std::string_view method, std::size_t body) noexcept {
+  return body > 0 || method == "POST" || method == "PUT" || method == "PATCH";
+}
+
+// Opens the connection (resolving a host name first), with TLS when the upstream has it.
+asio::awaitable<std::error_code> connect(upstream_connection& c, const upstream_address& to,
+                                         const asio::any_io_executor& executor) {
+  std::vector<tcp::endpoint> endpoints;
+  asio::ip::address addr;
+  if (ip_literal(to.host, addr)) {
+    endpoints.emplace_back(addr, to.port);
+  } else {
+    tcp::resolver resolver(executor);
+    char port[8];
+    auto [end, pec] = std::to_chars(port, port + sizeof port, to.port);
+    auto [rec, results] = co_await resolver.async_resolve(
+        std::string(to.host), std::string(port, end), use_tuple);
+    if (c.aborted) co_return make_error_code(client_errc::client_closed);
+    if (c.timed_out) co_return make_error_code(client_errc::connect_timeout);
+    if (rec) co_return make_error_code(client_errc::resolve_failed);
+    for (const auto& r : results) endpoints.push_back(r.endpoint());
+  }
+  std::error_code last = asio::error::host_not_found;
+  for (const auto& ep : endpoints) {
+    std::error_code ec;
+    if (c.socket.is_open()) c.socket.close(ec);
+    auto [cec] = co_await c.socket.async_connect(ep, use_tuple);
+    if (c.aborted) co_return make_error_code(client_errc::client_closed);
+    if (c.timed_out) co_return make_error_code(client_errc::connect_timeout);
+    last = cec;
+    if (!cec) break;
+  }
+  if (last)
+    co_return make_error_code(last == asio::error::connection_refused
+                                  ? client_errc::connect_refused
+                                  : client_errc::connect_failed);
+  std::error_code ec;
+  c.socket.set_option(tcp::no_delay(true), ec);
+  if (c.up->tls) {
+    c.tls = std::make_unique<asio::ssl::stream<tcp::socket&>>(c.socket, *c.up->ssl);
+    SSL* ssl = c.tls->native_handle();
+    const std::string host(to.host);
+    const bool is_ip = ip_literal(to.host, addr);
+    if (!is_ip) SSL_set_tlsext_host_name(ssl, host.c_str());
+    if (!c.up->skip_verification) {
+      if (is_ip)
+        X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), host.c_str());
+      else
+        X509_VERIFY_PARAM_set1_host(SSL_get0_param(ssl), host.c_str(), host.size());
+    }
+    auto [hec] = co_await c.tls->async_handshake(asio::ssl::stream_base::client, use_tuple);
+    if (c.aborted) co_return make_error_code(client_errc::client_closed);
+    if (c.timed_out) co_return make_error_code(client_errc::connect_timeout);
+    if (hec) {
+      const bool rejected =
+          !c.up->skip_verification && SSL_get_verify_result(ssl) != X509_V_OK;
+      co_return make_error_code(rejected ? client_errc::certificate_rejected
+                                         : client_errc::tls_handshake_failed);
+    }
+  }
+  c.connected = true;
+  co_return std::error_code{};
+}
+}  // namespace
+
+asio::awaitable<std::error_code> client_core::call(const upstream_address& to,
+                                                   std::string_view method,
+                                                   std::string_view target, head_writer fields,
+                                                   std::string_view body,
+                                                   const call_options& options, response& out) {
+  const auto start = clock::now();
+  const auto deadline = start + options.timeout;
+  {
+    auto ms = options.timeout.count();
+    auto cur = shortest_timeout_ms_.load(std::memory_order_relaxed);
+    while (ms < cur && !shortest_timeout_ms_.compare_exchange_weak(cur, ms)) {
+    }
+  }
+  auto up = find_upstream(to, options);
+  if (!up) co_return make_error_code(client_errc::tls_handshake_failed);
+  const bool head_request = method == "HEAD";
+
+  for (int attempt = 0;; ++attempt) {
+    lease l = co_await acquire(*up, deadline);
+    if (l.ec) co_return l.ec;
+    auto conn = std::move(l.conn);
+    upstream_connection& c = *conn;
+    if (!l.reused) {
+      c.up = up;
+      c.epoch = abort_epoch_.load(std::memory_order_acquire);
+    }
+    c.owner = co_await asio::this_coro::executor;
+    watch(c, deadline);
+
+    if (!c.connected) {
+      auto connect_by = std::min(deadline, clock::now() + options_.connect_timeout);
+      c.deadline.store(ticks(connect_by), std::memory_order_relaxed);
+      auto ec = co_await connect(c, to, executor_);
+      if (ec) {
+        // A connect that ran out of the call's own time is the call timing out.
+        if (ec == client_errc::connect_timeout && clock::now() >= deadline)
+          ec = make_error_code(client_errc::timed_out);
+        release(std::move(conn), false);
+        co_return ec;
+      }
+      c.deadline.store(ticks(deadline), std::memory_order_relaxed);
+    }
+
+    // The head, into the connection's own buffer (its capacity stays for the next call).
+    std::string& o = c.out;
+    o.clear();
+    o.append(method).push_back(' ');
+    if (target.empty() || target.front() == '?') o.push_back('/');
+    o.append(target).append(" HTTP/1.1\r\nHost: ").append(to.authority).append("\r\n");
+    if (fields.write) fields.write(fields.context, o);
+    if (sends_length(method, body.size())) {
+      o.append("Content-Length: ");
+      append_number(o, body.size());
+      o.append("\r\n");
+    }
+    o.append("\r\n");
+    std::string_view rest = body;
+    if (rest.size() <= inline_body) {
+      o.append(rest);
+      rest = {};
+    }
+    std::array<asio::const_buffer, 2> bufs = {asio::buffer(o), asio::buffer(rest)};
+    auto [wec, wn] = co_await c.on_stream(
+        [&](auto& s) { return asio::async_write(s, bufs, use_tuple); });
+
+    std::error_code ec = wec;
+    bool complete = false, leftover = false;
+    c.parser.start(out, head_request);
+    while (!ec) {
+      auto [rec, n] = co_await c.on_stream([&](auto& s) {
+        return s.async_read_some(asio::buffer(c.in.data(), c.in.size()), use_tuple);
+      });
+      if (c.aborted || c.timed_out) {
+        ec = asio::error::operation_aborted;
+        break;
+      }
+      if (rec) {
+        if ((rec == asio::error::eof || rec == asio::ssl::error::stream_truncated) &&
+            c.parser.finish() == http::response_parser::status::complete)
+          complete = true;  // a response delimited by the connection's end
+        else
+          ec = rec;
+        c.connected = false;
+        break;
+      }
+      std::size_t used = 0;
+      auto st = c.parser.feed({c.in.data(), n}, used);
+      if (st == http::response_parser::status::complete) {
+        complete = true;
+        leftover = used < n;
+        break;
+      }
+      if (st == http::response_parser::status::error) {
+        ec = make_error_code(c.parser.too_large() ? client_errc::response_too_large
+                                                  : client_errc::bad_response);
+        break;
+      }
+    }
+    if (complete) {
+      release(std::move(conn), c.parser.keep_alive() && !leftover && c.connected);
+      co_return std::error_code{};
+    }
+    std::error_code result;
+    if (c.aborted)
+      result = make_error_code(client_errc::client_closed);
+    else if (c.timed_out)
+      result = make_error_code(client_errc::timed_out);
+    else if (ec.category() == client_category())
+      result = ec;
+    else
+      result = make_error_code(client_errc::connection_reset);
+    // A kept-alive connection the server closed just as we reused it: try once more on a new
+    // one, when nothing of a response arrived and the method may be repeated.
+    const bool retry = l.reused && attempt == 0 && result == client_errc::connection_reset &&
+                       !c.parser.started() && idempotent(method) && clock::now() < deadline;
+    release(std::move(conn), false);
+    if (!retry) co_return result;
+  }
+}
+
+}  // namespace gatehouse::detail

@@ -1,0 +1,214 @@
+#include "transform/parameter_mapping.hpp"
+
+#include "routing/route_table.hpp"
+#include "routing/stage_variables.hpp"
+
+#include <gatehouse/config_error.hpp>
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <array>
+
+namespace gatehouse::transform {
+
+namespace {
+bool starts_with(std::string_view s, std::string_view p) noexcept {
+  return s.substr(0, p.size()) == p;
+}
+
+// AWS: parameter names match ^[a-zA-Z0-9._$-]+$.
+bool valid_name(std::string_view n) noexcept {
+  return !n.empty() && std::all_of(n.begin(), n.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+           c == '.' || c == '_' || c == '$' || c == '-';
+  });
+}
+
+// Headers API Gateway owns: mapping them is a configuration error, as in AWS.
+bool reserved_header(std::string_view n) noexcept {
+  for (std::string_view r : {"host", "content-length", "transfer-encoding", "connection",
+                             "keep-alive", "te", "trailer", "upgrade", "expect",
+                             "x-amzn-trace-id", "x-amzn-apigateway-api-id"})
+    if (iequals(n, r)) return true;
+  return false;
+}
+
+constexpr std::array<std::string_view, 15> context_names = {
+    "accountId",   "apiId",         "domainName",          "domainPrefix",
+    "httpMethod",  "path",          "protocol",            "requestId",
+    "requestTime", "requestTimeEpoch", "resourcePath",     "stage",
+    "identity.sourceIp", "identity.userAgent", "extendedRequestId"};
+
+std::vector<std::pair<std::string_view, std::string_view>> query_pairs(std::string_view q) {
+  std::vector<std::pair<std::string_view, std::string_view>> out;
+  while (!q.empty()) {
+    auto amp = q.find('&');
+    auto part = q.substr(0, amp);
+    q = amp == std::string_view::npos ? std::string_view{} : q.substr(amp + 1);
+    if (part.empty()) continue;
+    auto eq = part.find('=');
+    out.emplace_back(part.substr(0, eq),
+                     eq == std::string_view::npos ? std::string_view{} : part.substr(eq + 1));
+  }
+  return out;
+}
+}  // namespace
+
+bool known_context_variable(std::string_view name) noexcept {
+  return std::find(context_names.begin(), context_names.end(), name) != context_names.end();
+}
+
+std::optional<std::string> context_value(const detail::exchange& ex, std::string_view name) {
+  auto host = [&] { return ex.req.headers.get("Host").value_or(std::string_view{}); };
+  if (name == "accountId") return std::string(ex.gateway.account_id);
+  if (name == "apiId") return ex.stage ? ex.stage->deployment->api.id : std::string();
+  if (name == "domainName") return std::string(host());
+  if (name == "domainPrefix") return std::string(host().substr(0, host().find('.')));
+  if (name == "httpMethod") return ex.req.method;
+  if (name == "path") return std::string(ex.path);
+  if (name == "protocol") return std::string("HTTP/1.1");
+  if (name == "requestId" || name == "extendedRequestId") return std::string(ex.id());
+  if (name == "requestTime") return std::string(ex.request_time);
+  if (name == "requestTimeEpoch") return std::to_string(ex.request_time_epoch);
+  if (name == "resourcePath") return std::string(ex.match.resource);
+  if (name == "stage") return ex.stage ? ex.stage->name : std::string();
+  if (name == "identity.sourceIp") return ex.req.source_ip;
+  if (name == "identity.userAgent")
+    return std::string(ex.req.headers.get("User-Agent").value_or(std::string_view{}));
+  return std::nullopt;
+}
+
+parameter_mapping::parameter_mapping(const std::vector<std::pair<std::string, std::string>>& pairs,
+                                     std::string_view what) {
+  using sk = mapping_rule::source_kind;
+  for (const auto& [target, source] : pairs) {
+    auto bad = [&](std::string_view why) {
+      return config_error(
+          fmt::format("{}: request parameter '{}' = '{}': {}", what, target, source, why));
+    };
+    mapping_rule r;
+    std::string_view t = target;
+    if (starts_with(t, "integration.request.header.")) {
+      r.target = target_kind::header;
+      t.remove_prefix(27);
+    } else if (starts_with(t, "integration.request.querystring.")) {
+      r.target = target_kind::querystring;
+      t.remove_prefix(32);
+    } else if (starts_with(t, "integration.request.path.")) {
+      r.target = target_kind::path;
+      t.remove_prefix(25);
+    } else {
+      throw bad("the target must be integration.request.{header|querystring|path}.NAME");
+    }
+    if (!valid_name(t)) throw bad("the target name must match [a-zA-Z0-9._$-]+");
+    if (r.target == target_kind::header && reserved_header(t))
+      throw bad("API Gateway owns this header; it cannot be mapped");
+    r.target_name = std::string(t);
+
+    std::string_view s = source;
+    static constexpr std::pair<std::string_view, sk> prefixes[] = {
+        {"method.request.path.", sk::path},
+        {"method.request.querystring.", sk::querystring},
+        {"method.request.multivaluequerystring.", sk::multivalue_querystring},
+        {"method.request.header.", sk::header},
+        {"method.request.multivalueheader.", sk::multivalue_header},
+        {"stageVariables.", sk::stage_variable},
+        {"context.", sk::context},
+    };
+    bool found = false;
+    if (s.size() >= 2 && s.front() == '\'' && s.back() == '\'') {
+      r.source = sk::literal;
+      r.source_name = std::string(s.substr(1, s.size() - 2));
+      found = true;
+    } else if (s == "method.request.body") {
+      r.source = sk::body;
+      found = true;
+    } else {
+      for (const auto& [p, kind] : prefixes)
+        if (starts_with(s, p)) {
+          r.source = kind;
+          r.source_name = std::string(s.substr(p.size()));
+          found = true;
+          break;
+        }
+      if (found && r.source == sk::context && !known_context_variable(r.source_name))
+        throw bad("unknown context variable");
+      if (found && r.source == sk::stage_variable &&
+          !routing::valid_stage_variable_name(r.source_name))
+        throw bad("a stage variable name is [A-Za-z0-9_]+");
+      if (found && r.source != sk::context && r.source != sk::stage_variable &&
+          !valid_name(r.source_name))
+        throw bad("the source name must match [a-zA-Z0-9._$-]+");
+    }
+    if (!found) {
+      if (starts_with(s, "method.request.body."))
+        throw bad("JSONPath body sources come with mapping templates; not supported yet");
+      throw bad(
+          "the source must be method.request.{path|querystring|multivaluequerystring|header|"
+          "multivalueheader}.NAME, method.request.body, stageVariables.NAME, context.NAME or "
+          "'static'");
+    }
+    for (const auto& other : rules_)
+      if (other.target == r.target && (r.target == target_kind::header
+                                           ? iequals(other.target_name, r.target_name)
+                                           : other.target_name == r.target_name))
+        throw bad("the target is mapped twice");
+    rules_.push_back(std::move(r));
+  }
+}
+
+void parameter_mapping::collect_stage_variables(std::vector<std::string>& names) const {
+  for (const auto& r : rules_)
+    if (r.source == mapping_rule::source_kind::stage_variable) names.push_back(r.source_name);
+}
+
+bool parameter_mapping::maps(target_kind kind, std::string_view name) const noexcept {
+  for (const auto& r : rules_)
+    if (r.target == kind &&
+        (kind == target_kind::header ? iequals(r.target_name, name) : r.target_name == name))
+      return true;
+  return false;
+}
+
+void parameter_mapping::values(const mapping_rule& rule, const detail::exchange& ex,
+                               std::vector<std::string>& out) {
+  using sk = mapping_rule::source_kind;
+  out.clear();
+  switch (rule.source) {
+    case sk::path:
+      if (auto v = ex.path_param(rule.source_name)) out.emplace_back(*v);
+      break;
+    case sk::querystring:
+    case sk::multivalue_querystring:
+      for (auto [k, v] : query_pairs(ex.query))
+        if (routing::percent_decode(k, true) == rule.source_name) {
+          if (rule.source == sk::querystring) out.clear();
+          out.push_back(routing::percent_decode(v, true));
+        }
+      break;
+    case sk::header:
+    case sk::multivalue_header:
+      for (const auto& f : ex.req.headers)
+        if (iequals(f.name, rule.source_name)) {
+          if (rule.source == sk::header) out.clear();
+          out.push_back(f.value);
+        }
+      break;
+    case sk::body:
+      out.push_back(ex.req.body);
+      break;
+    case sk::stage_variable:
+      if (auto it = ex.stage->variables.find(rule.source_name); it != ex.stage->variables.end())
+        out.push_back(it->second);
+      break;
+    case sk::context:
+      if (auto v = context_value(ex, rule.source_name)) out.push_back(std::move(*v));
+      break;
+    case sk::literal:
+      out.push_back(rule.source_name);
+      break;
+  }
+}
+
+}  // namespace gatehouse::transform
