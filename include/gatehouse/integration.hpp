@@ -5,6 +5,7 @@
 #include <asio/any_io_executor.hpp>
 #include <asio/awaitable.hpp>
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -93,6 +94,11 @@ struct function_options {
   payload_format format = payload_format::v1;
   /// When set, the handler runs there instead of on the I/O thread: for handlers that block.
   std::optional<asio::any_io_executor> executor;
+  /// For coroutine handlers: after this (50 ms to 29 s) the handler is cancelled (its pending
+  /// Asio operation ends with operation_aborted) and the client gets 504
+  /// {"message":"Endpoint request timed out"}. A handler that ignores cancellation, and a
+  /// synchronous or executor-run handler, still holds its request until it returns.
+  std::chrono::milliseconds timeout{29'000};
 };
 
 /// An integration: what a route calls once the request has passed the pipeline's checks.

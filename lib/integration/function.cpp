@@ -4,9 +4,13 @@
 #include "integration/integration_impl.hpp"
 #include "integration/proxy_response.hpp"
 
+#include <gatehouse/config_error.hpp>
 #include <gatehouse/integration.hpp>
 
 #include <asio/co_spawn.hpp>
+#include <asio/experimental/awaitable_operators.hpp>
+#include <asio/steady_timer.hpp>
+#include <asio/this_coro.hpp>
 #include <asio/use_awaitable.hpp>
 
 #include <fmt/format.h>
@@ -42,7 +46,18 @@ class function_integration final : public detail::integration_impl {
       } else if (synchronous()) {
         result = call_now(ev, why);  // no coroutine frame for the common, synchronous case
       } else {
-        result = co_await call(ev, why);
+        // A coroutine handler races the integration timeout; the loser is cancelled.
+        using namespace asio::experimental::awaitable_operators;
+        asio::steady_timer timer(co_await asio::this_coro::executor, opts_.timeout);
+        auto first = co_await (call(ev, why) || timer.async_wait(asio::use_awaitable));
+        if (first.index() == 1)
+          co_return detail::outcome{
+              {},
+              detail::gateway_error{response_type::integration_timeout, 0, {},
+                                    fmt::format("Execution failed due to a timeout error: the "
+                                                "handler took over {} ms",
+                                                opts_.timeout.count())}};
+        result = std::move(std::get<0>(first));
       }
     } catch (const std::exception& e) {
       co_return malformed(fmt::format("Execution failed: the handler threw: {}", e.what()));
@@ -90,6 +105,9 @@ class function_integration final : public detail::integration_impl {
 
 template <class H>
 integration make(H h, function_options opts) {
+  if (opts.timeout < std::chrono::milliseconds(50) || opts.timeout > std::chrono::milliseconds(29'000))
+    throw config_error(fmt::format(
+        "function integration: timeout {} ms is outside 50 ms to 29,000 ms", opts.timeout.count()));
   return integration{
       std::make_shared<function_integration>(handler(std::move(h)), std::move(opts))};
 }
