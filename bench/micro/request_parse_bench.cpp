@@ -1,4 +1,4 @@
-// The llhttp glue: http::request_parser turning bytes into gatehouse::request values, driven
+// The llhttp glue: wire::request_parser turning bytes into gatehouse::request values, driven
 // the way net/connection.cpp drives it on a keep-alive connection (one parser and one request
 // object reused for every message; after head_complete, feed again even with no input).
 // Reports time per request, bytes/s, requests/s and heap allocations per request.
@@ -12,8 +12,8 @@
 #include <string>
 
 namespace {
-using gatehouse::http::parser_limits;
-using gatehouse::http::request_parser;
+using gatehouse::wire::parser_limits;
+using gatehouse::wire::request_parser;
 
 // What a browser's fetch() sends to an API: 8 header fields.
 const std::string browser_get =

@@ -3,7 +3,7 @@
 #include <cstring>
 #include <iterator>
 
-namespace gatehouse::http {
+namespace gatehouse::wire {
 
 namespace {
 request_parser& self(llhttp_t* p) { return *static_cast<request_parser*>(p->data); }
@@ -265,4 +265,4 @@ int request_parser::on_message_complete(llhttp_t* p) {
   return HPE_PAUSED;
 }
 
-}  // namespace gatehouse::http
+}  // namespace gatehouse::wire

@@ -11,7 +11,7 @@
 #include <cstdint>
 #include <string_view>
 
-namespace gatehouse::http {
+namespace gatehouse::wire {
 
 struct parser_limits {
   std::size_t max_header_bytes = 10240;
@@ -85,4 +85,4 @@ class request_parser {
   const char* error_reason_ = "";
 };
 
-}  // namespace gatehouse::http
+}  // namespace gatehouse::wire

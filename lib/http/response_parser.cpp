@@ -2,7 +2,7 @@
 
 #include <iterator>
 
-namespace gatehouse::http {
+namespace gatehouse::wire {
 
 namespace {
 response_parser& self(llhttp_t* p) { return *static_cast<response_parser*>(p->data); }
@@ -26,10 +26,15 @@ void response_parser::start(response& into, bool head_request) noexcept {
   llhttp_init(&parser_, HTTP_RESPONSE, &settings_);
   parser_.data = this;
   res_ = &into;
+  body_ = &into.body;
+  stop_after_head_ = false;
+  head_reported_ = false;
+  no_body_ = false;
   into.status = 0;
   into.headers.clear();
   into.body.clear();
   head_bytes_ = 0;
+  body_bytes_ = 0;
   bytes_seen_ = 0;
   head_request_ = head_request;
   in_value_ = false;
@@ -62,7 +67,12 @@ response_parser::status response_parser::feed(std::string_view data,
     return status::error;
   }
   bytes_seen_ += consumed;
-  return done_ ? status::complete : status::need_more;
+  if (done_) return status::complete;
+  if (head_done_ && stop_after_head_ && !head_reported_) {
+    head_reported_ = true;
+    return status::head_complete;
+  }
+  return status::need_more;
 }
 
 response_parser::status response_parser::finish() noexcept {
@@ -77,6 +87,8 @@ response_parser::status response_parser::finish() noexcept {
   keep_alive_ = false;  // delimited by the close
   return status::complete;
 }
+
+std::optional<std::size_t> response_parser::content_length() const noexcept { return length_; }
 
 int response_parser::fail(bool too_large, const char* reason) noexcept {
   failed_ = true;
@@ -144,17 +156,23 @@ int response_parser::on_headers_complete(llhttp_t* p) {
   if ((p->flags & F_CONTENT_LENGTH) && p->content_length > s.limits_.max_body_bytes &&
       !s.head_request_)
     return s.fail(true, "response body too large");
-  if ((p->flags & F_CONTENT_LENGTH) && !s.head_request_)
+  if ((p->flags & F_CONTENT_LENGTH) && !s.head_request_ && !s.stop_after_head_)
     s.res_->body.reserve(static_cast<std::size_t>(p->content_length));
+  // llhttp counts content_length down while it reads the body: keep the announced value.
+  s.length_.reset();
+  if (p->flags & F_CONTENT_LENGTH) s.length_ = static_cast<std::size_t>(p->content_length);
+  s.no_body_ = s.head_request_ || code == 204 || code == 304 ||
+               ((p->flags & F_CONTENT_LENGTH) && p->content_length == 0);
   // 1: the message has no body (a response to HEAD), whatever its Content-Length says.
-  return s.head_request_ ? 1 : 0;
+  if (s.head_request_) return 1;
+  return s.stop_after_head_ ? HPE_PAUSED : 0;
 }
 
 int response_parser::on_body(llhttp_t* p, const char* at, std::size_t len) {
   auto& s = self(p);
-  if (s.res_->body.size() + len > s.limits_.max_body_bytes)
+  if ((s.body_bytes_ += len) > s.limits_.max_body_bytes)
     return s.fail(true, "response body too large");
-  s.res_->body.append(at, len);
+  s.body_->append(at, len);
   return HPE_OK;
 }
 
@@ -170,4 +188,4 @@ int response_parser::on_message_complete(llhttp_t* p) {
   return HPE_PAUSED;
 }
 
-}  // namespace gatehouse::http
+}  // namespace gatehouse::wire

@@ -8,9 +8,11 @@
 #include <llhttp.h>
 
 #include <cstddef>
+#include <optional>
+#include <string>
 #include <string_view>
 
-namespace gatehouse::http {
+namespace gatehouse::wire {
 
 struct response_limits {
   std::size_t max_head_bytes = 64 * 1024;
@@ -20,7 +22,8 @@ struct response_limits {
 class response_parser {
  public:
   enum class status {
-    need_more,  ///< all input consumed, response not finished
+    need_more,      ///< all input consumed, response not finished
+    head_complete,  ///< (streaming) the head is in; body bytes follow with further feeds
     complete,   ///< a whole response is in the target
     error,      ///< not valid HTTP, or over a limit (see too_large())
   };
@@ -31,6 +34,14 @@ class response_parser {
 
   /// Starts reading the response to a request; a response to HEAD has no body.
   void start(response& into, bool head_request) noexcept;
+  /// Makes feed() stop after the head (head_complete), so the body can be passed on in pieces.
+  void stop_after_head() noexcept { stop_after_head_ = true; }
+  /// Where body bytes go from now on (by default the response's body).
+  void body_into(std::string& out) noexcept { body_ = &out; }
+  /// Valid after the head: the body's announced length, if any.
+  std::optional<std::size_t> content_length() const noexcept;
+  /// Valid after the head: the response has no body at all.
+  bool bodiless() const noexcept { return no_body_; }
   /// Consumes bytes; stops after a complete response (`consumed` says how many were used).
   status feed(std::string_view data, std::size_t& consumed) noexcept;
   /// The peer closed: a response delimited by the end of the connection completes here.
@@ -57,7 +68,13 @@ class response_parser {
   llhttp_settings_t settings_{};
   response_limits limits_;
   response* res_ = nullptr;
+  std::string* body_ = nullptr;
+  bool stop_after_head_ = false;
+  bool head_reported_ = false;
+  bool no_body_ = false;
   std::size_t head_bytes_ = 0;
+  std::size_t body_bytes_ = 0;
+  std::optional<std::size_t> length_;
   std::size_t bytes_seen_ = 0;
   bool head_request_ = false;
   bool in_value_ = false;
@@ -70,4 +87,4 @@ class response_parser {
   const char* reason_ = "";
 };
 
-}  // namespace gatehouse::http
+}  // namespace gatehouse::wire

@@ -4,7 +4,7 @@
 #include <chrono>
 #include <ctime>
 
-namespace gatehouse::http {
+namespace gatehouse::wire {
 
 std::string_view reason_phrase(int status) noexcept {
   switch (status) {
@@ -132,7 +132,8 @@ void append_number(std::string& out, std::size_t n) {
 }
 }  // namespace
 
-void write_head(const response& res, bool keep_alive, std::string& out, bool http10_keep_alive) {
+void write_head(const response& res, bool keep_alive, std::string& out, bool http10_keep_alive,
+                body_framing framing) {
   // Plain appends: this runs once per response, and formatting machinery costs more here.
   out.append("HTTP/1.1 ");
   append_number(out, static_cast<std::size_t>(res.status));
@@ -148,9 +149,19 @@ void write_head(const response& res, bool keep_alive, std::string& out, bool htt
   }
   if (!has_date) out.append("Date: ").append(http_date_now()).append("\r\n");
   if (!(res.status >= 100 && res.status < 200) && res.status != 204) {
-    out.append("Content-Length: ");
-    append_number(out, res.body.size());
-    out.append("\r\n");
+    switch (framing.kind) {
+      case body_framing::whole:
+      case body_framing::sized:
+        out.append("Content-Length: ");
+        append_number(out, framing.kind == body_framing::whole ? res.body.size() : framing.length);
+        out.append("\r\n");
+        break;
+      case body_framing::chunked:
+        out.append("Transfer-Encoding: chunked\r\n");
+        break;
+      case body_framing::until_close:
+        break;
+    }
   }
   if (!keep_alive)
     out.append("Connection: close\r\n");
@@ -159,4 +170,4 @@ void write_head(const response& res, bool keep_alive, std::string& out, bool htt
   out.append("\r\n");
 }
 
-}  // namespace gatehouse::http
+}  // namespace gatehouse::wire

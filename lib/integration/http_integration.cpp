@@ -208,7 +208,15 @@ class http_integration final : public detail::integration_impl {
     head_context hc{this, &ex, &mapped};
     outcome out;
     auto ec = co_await ex.client->call(to, method, parts->target, {&hc, &write_head_fields}, body,
-                                       copts, out.res);
+                                       copts, out.res, ex.may_stream ? &ex.stream : nullptr);
+    if (!ec && ex.stream) {
+      // Large or open-ended bodies pass through as they arrive. Read the first piece now: a
+      // backend that fails before sending any body still gets a proper gateway response, and
+      // a body that turns out short is sent whole, with its length.
+      bool done = false;
+      ec = co_await ex.stream->read(out.res.body, done);
+      if (ec || done) ex.stream.reset();
+    }
     if (ec) {
       const bool timeout = ec == client_errc::timed_out || ec == client_errc::connect_timeout;
       out.res = {};

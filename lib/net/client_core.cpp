@@ -144,7 +144,7 @@ struct upstream_connection : std::enable_shared_from_this<upstream_connection> {
   bool connected = false;
   std::vector<char> in;
   std::string out;
-  http::response_parser parser;
+  wire::response_parser parser;
   clock::time_point idle_since;
   std::uint64_t epoch = 0;  // abort_all's epoch when the connection was leased
 
@@ -448,6 +448,7 @@ void client_core::release(std::shared_ptr<upstream_connection> c, bool reusable)
 }
 
 void client_core::start_sweeper() {
+  if (sweeping_.load(std::memory_order_acquire)) return;  // the common case takes no lock
   std::lock_guard lock(mutex_);
   if (sweeping_) return;
   sweeping_ = true;
@@ -581,6 +582,78 @@ void client_core::abort_all() {
 }
 
 namespace {
+// The rest of a response body, read from the upstream connection as the consumer asks for it.
+class upstream_body final : public wire::body_source {
+ public:
+  upstream_body(std::shared_ptr<client_core> core, std::shared_ptr<upstream_connection> c,
+                std::size_t begin, std::size_t end)
+      : core_(std::move(core)), conn_(std::move(c)), begin_(begin), end_(end) {}
+  ~upstream_body() override {
+    if (conn_) core_->finish(std::move(conn_), false);  // not read to its end: not reusable
+  }
+
+  std::optional<std::size_t> length() const noexcept override { return length_; }
+
+  asio::awaitable<std::error_code> read(std::string& out, bool& done) override {
+    out.clear();
+    done = false;
+    if (!conn_) {
+      done = true;
+      co_return std::error_code{};
+    }
+    auto& c = *conn_;
+    c.parser.body_into(out);
+    for (;;) {
+      if (begin_ < end_ || first_) {
+        first_ = false;
+        std::size_t used = 0;
+        auto st = c.parser.feed({c.in.data() + begin_, end_ - begin_}, used);
+        begin_ += used;
+        if (st == wire::response_parser::status::complete) {
+          const bool reusable = c.parser.keep_alive() && begin_ == end_ && c.connected;
+          core_->finish(std::move(conn_), reusable);
+          done = true;
+          co_return std::error_code{};
+        }
+        if (st == wire::response_parser::status::error)
+          co_return fail(c.parser.too_large() ? client_errc::response_too_large
+                                              : client_errc::bad_response);
+        if (!out.empty() && begin_ == end_) co_return std::error_code{};
+        if (begin_ < end_) continue;
+      }
+      auto [ec, n] = co_await c.on_stream([&](auto& s) {
+        return s.async_read_some(asio::buffer(c.in.data(), c.in.size()), use_tuple);
+      });
+      if (c.aborted) co_return fail(client_errc::client_closed);
+      if (c.timed_out) co_return fail(client_errc::timed_out);
+      if (ec) {
+        c.connected = false;
+        if ((ec == asio::error::eof || ec == asio::ssl::error::stream_truncated) &&
+            c.parser.finish() == wire::response_parser::status::complete) {
+          core_->finish(std::move(conn_), false);
+          done = true;
+          co_return std::error_code{};
+        }
+        co_return fail(client_errc::connection_reset);
+      }
+      begin_ = 0;
+      end_ = n;
+    }
+  }
+
+ private:
+  std::error_code fail(client_errc e) {
+    core_->finish(std::move(conn_), false);
+    return make_error_code(e);
+  }
+
+  std::shared_ptr<client_core> core_;
+  std::shared_ptr<upstream_connection> conn_;
+  std::size_t begin_, end_;
+  std::optional<std::size_t> length_ = conn_->parser.content_length();
+  bool first_ = true;  // feed once even without input: the parser may be at the body's end
+};
+
 void append_number(std::string& out, std::size_t n) {
   char buf[24];
   auto [end, ec] = std::to_chars(buf, buf + sizeof buf, n);
@@ -656,7 +729,8 @@ asio::awaitable<std::error_code> client_core::call(const upstream_address& to,
                                                    std::string_view method,
                                                    std::string_view target, head_writer fields,
                                                    std::string_view body,
-                                                   const call_options& options, response& out) {
+                                                   const call_options& options, response& out,
+                                                   std::unique_ptr<wire::body_source>* stream) {
   const auto start = clock::now();
   const auto deadline = start + options.timeout;
   {
@@ -720,6 +794,7 @@ asio::awaitable<std::error_code> client_core::call(const upstream_address& to,
     std::error_code ec = wec;
     bool complete = false, leftover = false;
     c.parser.start(out, head_request);
+    if (stream) c.parser.stop_after_head();
     while (!ec) {
       auto [rec, n] = co_await c.on_stream([&](auto& s) {
         return s.async_read_some(asio::buffer(c.in.data(), c.in.size()), use_tuple);
@@ -730,21 +805,36 @@ asio::awaitable<std::error_code> client_core::call(const upstream_address& to,
       }
       if (rec) {
         if ((rec == asio::error::eof || rec == asio::ssl::error::stream_truncated) &&
-            c.parser.finish() == http::response_parser::status::complete)
+            c.parser.finish() == wire::response_parser::status::complete)
           complete = true;  // a response delimited by the connection's end
         else
           ec = rec;
         c.connected = false;
         break;
       }
-      std::size_t used = 0;
-      auto st = c.parser.feed({c.in.data(), n}, used);
-      if (st == http::response_parser::status::complete) {
+      std::size_t pos = 0;
+      auto st = wire::response_parser::status::need_more;
+      // After the head the parser runs again even without input: a body-less response ends.
+      for (bool again = true; again;) {
+        again = false;
+        std::size_t used = 0;
+        st = c.parser.feed({c.in.data() + pos, n - pos}, used);
+        pos += used;
+        if (st == wire::response_parser::status::head_complete) {
+          auto length = c.parser.content_length();
+          if (!c.parser.bodiless() && (!length || *length > stream_threshold)) {
+            *stream = std::make_unique<upstream_body>(shared_from_this(), std::move(conn), pos, n);
+            co_return std::error_code{};
+          }
+          again = true;
+        }
+      }
+      if (st == wire::response_parser::status::complete) {
         complete = true;
-        leftover = used < n;
+        leftover = pos < n;
         break;
       }
-      if (st == http::response_parser::status::error) {
+      if (st == wire::response_parser::status::error) {
         ec = make_error_code(c.parser.too_large() ? client_errc::response_too_large
                                                   : client_errc::bad_response);
         break;

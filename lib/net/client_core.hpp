@@ -4,6 +4,8 @@
 // their own buffers, TLS toward backends, and one sweeper timer that enforces call deadlines and
 // idle timeouts. http_client is its public face; HTTP integrations call it directly.
 
+#include "http/body_source.hpp"
+
 #include <gatehouse/http_client.hpp>
 
 #include <asio/any_io_executor.hpp>
@@ -56,10 +58,22 @@ class client_core : public std::enable_shared_from_this<client_core> {
 
   /// Sends a request and reads the whole response into `out`. The method, target, fields and
   /// body must stay valid until the call ends. Never throws.
+  /// With `stream`, a large body or one of unknown length is not read whole: the call returns
+  /// after the head with `out.body` empty and *stream set to what yields the body; the call's
+  /// deadline still covers the body, and the connection is busy until the stream ends.
   asio::awaitable<std::error_code> call(const upstream_address& to, std::string_view method,
                                         std::string_view target, head_writer fields,
                                         std::string_view body, const call_options& options,
-                                        response& out);
+                                        response& out,
+                                        std::unique_ptr<wire::body_source>* stream = nullptr);
+
+  /// Bodies above this many bytes are streamed when the caller allows it.
+  static constexpr std::size_t stream_threshold = 256 * 1024;
+
+  /// Ends a call that streamed its body (for the stream).
+  void finish(std::shared_ptr<upstream_connection> c, bool reusable) {
+    release(std::move(c), reusable);
+  }
 
   /// Closes idle connections now.
   void close_idle();
@@ -94,7 +108,7 @@ class client_core : public std::enable_shared_from_this<client_core> {
   std::mutex mutex_;  // guards what follows: taken when an upstream is first seen, and by sweeps
   std::vector<std::shared_ptr<upstream>> upstreams_;
   asio::steady_timer sweeper_;
-  bool sweeping_ = false;
+  std::atomic<bool> sweeping_{false};  // written under mutex_; read without it
 };
 
 }  // namespace gatehouse::detail

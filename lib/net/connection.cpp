@@ -18,6 +18,7 @@
 #include <fmt/format.h>
 
 #include <array>
+#include <charconv>
 #include <cstring>
 
 namespace gatehouse::net {
@@ -186,11 +187,11 @@ class connection final : public connection_base,
         std::size_t used = 0;
         auto st = parser_.feed({in_.data() + begin_, end_ - begin_}, used);
         begin_ += used;
-        if (st == http::request_parser::status::error) {
+        if (st == wire::request_parser::status::error) {
           co_await fail(parser_.error_status(), parser_.error_reason());
           co_return;
         }
-        if (st == http::request_parser::status::head_complete) {
+        if (st == wire::request_parser::status::head_complete) {
           enter(phase::body);
           if (parser_.expects_continue() && parser_.has_body() && begin_ == end_) {
             out_.append("HTTP/1.1 100 Continue\r\n\r\n");
@@ -200,23 +201,29 @@ class connection final : public connection_base,
           after_head = true;
           continue;
         }
-        if (st == http::request_parser::status::complete) {
+        if (st == wire::request_parser::status::complete) {
           const bool keep = parser_.keep_alive() && !draining_;
           enter(phase::dispatch);
-          response res = co_await pipeline.run(req_);
+          std::unique_ptr<wire::body_source> stream;
+          response res = co_await pipeline.run(req_, &stream);
           if (closed_) co_return;
           std::string_view body = res.body;
-          const bool no_body = http::body_forbidden(req_.method, res.status);
-          const bool announced_close = !keep || draining_;
-          http::write_head(res, !announced_close, out_, parser_.http10());
-          if (no_body) body = {};
-          if (body.size() < large_body) {
-            out_.append(body);
-            body = {};
-          }
-          // Flush now unless more pipelined requests are waiting to be answered with this write.
-          if (!body.empty() || !keep || draining_ || begin_ == end_) {
-            if (!co_await flush(body)) co_return;
+          const bool no_body = wire::body_forbidden(req_.method, res.status);
+          bool announced_close = !keep || draining_;
+          if (stream && !no_body) {
+            // A body still arriving from the integration: sent piece by piece as it comes.
+            if (!co_await send_streamed(res, *stream, announced_close)) co_return;
+          } else {
+            wire::write_head(res, !announced_close, out_, parser_.http10());
+            if (no_body) body = {};
+            if (body.size() < large_body) {
+              out_.append(body);
+              body = {};
+            }
+            // Flush now unless more pipelined requests wait to be answered with this write.
+            if (!body.empty() || !keep || draining_ || begin_ == end_) {
+              if (!co_await flush(body)) co_return;
+            }
           }
           if (announced_close) {
             co_await linger_close();
@@ -247,7 +254,7 @@ class connection final : public connection_base,
       }
       if (ec || closed_) {
         // The peer closed: a message that runs to EOF may end here; anything else is dropped.
-        if (parser_.in_message() && parser_.finish() == http::request_parser::status::error)
+        if (parser_.in_message() && parser_.finish() == wire::request_parser::status::error)
           co_await fail(400, parser_.error_reason());
         co_return;
       }
@@ -271,6 +278,59 @@ class connection final : public connection_base,
     co_return true;
   }
 
+  // Sends a response whose body comes in pieces: with its length when the integration knows
+  // it, else chunked (or, to an HTTP/1.0 client, until the connection closes). A body that
+  // fails half-way cannot be answered any more: the connection closes, so the client sees it
+  // truncated. False when the connection is done.
+  asio::awaitable<bool> send_streamed(response& res, wire::body_source& source,
+                                      bool& announced_close) {
+    wire::body_framing framing;
+    if (auto n = source.length()) {
+      framing = {wire::body_framing::sized, *n};
+    } else if (!parser_.http10()) {
+      framing.kind = wire::body_framing::chunked;
+    } else {
+      framing.kind = wire::body_framing::until_close;
+      announced_close = true;
+    }
+    const bool chunked = framing.kind == wire::body_framing::chunked;
+    wire::write_head(res, !announced_close, out_, parser_.http10() && !announced_close, framing);
+    std::string piece = std::move(res.body);
+    bool done = false, open_chunk = false;
+    std::size_t sent = 0;
+    for (;;) {
+      if (!piece.empty()) {
+        sent += piece.size();
+        if (chunked) {
+          if (open_chunk) out_.append("\r\n");
+          char size[20];
+          auto [end, ec] = std::to_chars(size, size + sizeof size, piece.size(), 16);
+          out_.append(size, end).append("\r\n");
+          open_chunk = true;
+        }
+        if (!co_await flush(piece)) co_return false;
+      }
+      if (done) break;
+      enter(phase::dispatch);  // the integration's own deadline covers its body
+      auto ec = co_await source.read(piece, done);
+      if (closed_) co_return false;
+      if (ec) {
+        srv_->pipeline().log(log_level::error,
+                             fmt::format("response body from the integration failed after {} "
+                                         "bytes: {}; closing the connection to {}",
+                                         sent, ec.message(), remote_ip_));
+        co_return false;
+      }
+    }
+    if (chunked) {
+      if (open_chunk) out_.append("\r\n");
+      out_.append("0\r\n\r\n");
+    }
+    if (framing.kind == wire::body_framing::sized && sent != framing.length) co_return false;
+    if (!out_.empty() && !co_await flush({})) co_return false;
+    co_return true;
+  }
+
   // Answers a request the server itself refuses (bad framing, limits, timeouts), then closes.
   asio::awaitable<void> fail(int status, std::string_view reason) {
     response res;
@@ -279,14 +339,14 @@ class connection final : public connection_base,
     } else {
       res.status = status;
       res.headers.add("Content-Type", "application/json");
-      res.body = fmt::format("{{\"message\":\"{}\"}}", http::reason_phrase(status));
+      res.body = fmt::format("{{\"message\":\"{}\"}}", wire::reason_phrase(status));
     }
     char id[37];
     detail::make_request_id(id);
     res.headers.add("x-amzn-RequestId", std::string(id, 36));
     srv_->pipeline().log(log_level::info, fmt::format("{} from {}: {} ({})", status, remote_ip_,
-                                                      reason, http::reason_phrase(status)));
-    http::write_head(res, false, out_);
+                                                      reason, wire::reason_phrase(status)));
+    wire::write_head(res, false, out_);
     out_.append(res.body);
     timed_out_ = false;
     if (co_await flush({})) co_await linger_close();
@@ -316,7 +376,7 @@ class connection final : public connection_base,
   std::shared_ptr<asio::ssl::context> tls_;  // outlives the stream that uses it
   Stream stream_;
   asio::steady_timer watchdog_;
-  http::request_parser parser_;
+  wire::request_parser parser_;
   request req_;
   std::vector<char> in_;
   std::size_t begin_ = 0, end_ = 0;

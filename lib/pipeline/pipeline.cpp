@@ -73,9 +73,11 @@ void start(exchange& ex) {
 }
 }  // namespace
 
-asio::awaitable<response> pipeline::run(request& req) const {
+asio::awaitable<response> pipeline::run(request& req,
+                                        std::unique_ptr<wire::body_source>* stream) const {
   exchange ex(req, {options_.account_id, options_.region});
   ex.client = client_.core().get();
+  ex.may_stream = stream != nullptr;
   start(ex);
   auto mounts = mounts_.load(std::memory_order_acquire);
   outcome out;
@@ -96,6 +98,7 @@ asio::awaitable<response> pipeline::run(request& req) const {
     out.res = render_gateway_error(*out.error, &ex);
   }
   out.res.headers.add("x-amzn-RequestId", std::string(ex.id()));  // 36 characters: one allocation
+  if (stream && !out.error && ex.stream) *stream = std::move(ex.stream);
   co_return std::move(out.res);
 }
 

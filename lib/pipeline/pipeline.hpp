@@ -3,6 +3,7 @@
 // The way of a request through the gateway, in AWS's order. Every entry point (the listener,
 // async_dispatch, later the WebSocket upgrade) runs requests through run().
 
+#include "http/body_source.hpp"
 #include "routing/deployment.hpp"
 
 #include <gatehouse/gateway.hpp>
@@ -31,7 +32,10 @@ class pipeline {
       : options_(std::move(options)), client_(std::move(executor), options_.upstream) {}
 
   /// Runs one request through every step and returns the response to send. Never throws.
-  asio::awaitable<response> run(request& req) const;
+  /// With `stream`, an integration may leave a large body to be read as it is sent: then the
+  /// response's body holds its first bytes and *stream yields the rest.
+  asio::awaitable<response> run(request& req,
+                                std::unique_ptr<wire::body_source>* stream = nullptr) const;
 
   void mount(const std::shared_ptr<stage_state>& stage);
   void log(log_level level, std::string_view text) const;

@@ -28,13 +28,13 @@ const gatehouse::routing::route_table& routes() {
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-  using status = gatehouse::http::request_parser::status;
+  using status = gatehouse::wire::request_parser::status;
   // The first byte chooses the chunk size, so the fuzzer explores split points too.
   std::size_t chunk = size > 0 ? (data[0] % 64) + 1 : 1;
   std::string_view input(reinterpret_cast<const char*>(data), size);
   if (!input.empty()) input.remove_prefix(1);
 
-  gatehouse::http::request_parser parser(
+  gatehouse::wire::request_parser parser(
       {.max_header_bytes = 2048, .max_uri_bytes = 1024, .max_body_bytes = 4096});
   gatehouse::request req;
   parser.start(req);

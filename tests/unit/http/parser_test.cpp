@@ -2,8 +2,8 @@
 
 #include <catch2/catch.hpp>
 
-using gatehouse::http::parser_limits;
-using gatehouse::http::request_parser;
+using gatehouse::wire::parser_limits;
+using gatehouse::wire::request_parser;
 using status = request_parser::status;
 
 namespace {
