@@ -1,20 +1,36 @@
 #!/usr/bin/env bash
-# Load benchmark: wrk against the petstore example (plain HTTP) and, in the same run, against
-# nginx answering the same request with `return 200`, plus (optional) nginx proxy_pass in front
-# of petstore. Prints each run, then medians of req/s and p99 latency and gatehouse/nginx ratios.
+# Load benchmark: wrk against gatehouse's petstore example (plain HTTP) and, in the same run,
+# against nginx and HAProxy doing the same work with one worker/thread each:
+#
+#   gatehouse (petstore --http)        GET /prod/pets/1, answered by petstore itself
+#   nginx return 200                   the same response from nginx `return 200`
+#   nginx proxy_pass -> gatehouse      nginx (upstream keepalive) in front of petstore
+#   gatehouse proxy -> nginx backend   petstore --backend: GET /prod/legacy/pets/1 -> backend /pets/1
+#   nginx proxy_pass -> nginx backend  the same path mapping by nginx (upstream keepalive 128)
+#   haproxy -> nginx backend           the same path mapping by HAProxy (http-reuse always)
+#
+# The last three share one backend: its own nginx (one worker) answering /pets/1 with the same
+# JSON. Like gatehouse (AWS's HTTP_PROXY), the nginx and HAProxy proxies add X-Forwarded-For,
+# -Proto and -Host. Within each round the rows run one after another (round-robin), so drift
+# hits them all alike. Prints each run, then medians of req/s, p99 latency and server CPU time
+# per request, and the ratios gatehouse / nginx (direct), gatehouse proxy / nginx proxy_pass and
+# gatehouse proxy / haproxy.
 #
 #   bench/load.sh [--rounds N] [--duration SECONDS] [--connections N] [--warmup SECONDS]
 #                 [--no-proxy] [--build-dir DIR]
 #
 # The same settings can come from the environment: ROUNDS (5), DURATION (5), CONNECTIONS (50),
-# WARMUP (2), PROXY (1; 0 skips the proxy line), BUILD_DIR (build/release), JOBS (2),
-# SERVER_CPU (0), CLIENT_CPU (1).
+# WARMUP (2), PROXY (1; 0 or --no-proxy skips all the proxy rows), BUILD_DIR (build/release),
+# JOBS (2), SERVER_CPU (0), CLIENT_CPU (1). For testing this script only, GATEHOUSE_PROXY_URL
+# replaces the gatehouse proxy row's URL (petstore then runs without --backend); BACKEND in it
+# stands for the backend's address, e.g. GATEHOUSE_PROXY_URL=http://BACKEND/pets/1.
 #
-# Servers (and petstore as nginx's upstream) are pinned to SERVER_CPU and wrk (one thread) to
-# CLIENT_CPU: on a 2-core machine that cuts the run-to-run spread from ~14-28 % to ~5-7 %.
-# Besides req/s and p99, each run reports the servers' CPU time per request ("cpu us", user +
-# system, from /proc), which stays meaningful when other work shares the machine.
-# Everything listens on 127.0.0.1 only; every server started here is stopped on exit.
+# All servers (proxies and backend) are pinned to SERVER_CPU and wrk (one thread) to CLIENT_CPU:
+# on a 2-core machine that cuts the run-to-run spread from ~14-28 % to ~5-7 %. Besides req/s and
+# p99, each run reports the servers' CPU time per request ("cpu us", user + system, from /proc;
+# for proxy rows the proxy plus what is behind it), which stays meaningful when other work
+# shares the machine. Everything listens on 127.0.0.1 only; every server started here is
+# stopped on exit.
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -27,8 +43,13 @@ BUILD_DIR=${BUILD_DIR:-$root/build/release}
 JOBS=${JOBS:-2}
 SERVER_CPU=${SERVER_CPU:-0}
 CLIENT_CPU=${CLIENT_CPU:-1}
+GATEHOUSE_PROXY_URL=${GATEHOUSE_PROXY_URL:-}
 
-usage() { sed -n '2,17p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
+# The comment block at the top, up to the first line that is not a comment.
+usage() {
+  awk 'NR == 1 { next } !/^#/ { exit } { sub(/^# ?/, ""); print }' "${BASH_SOURCE[0]}"
+  exit "${1:-0}"
+}
 while (($#)); do
   case $1 in
     --rounds) ROUNDS=$2; shift 2 ;;
@@ -44,13 +65,16 @@ done
 for v in ROUNDS DURATION CONNECTIONS WARMUP; do
   [[ ${!v} =~ ^[1-9][0-9]*$ ]] || { echo "load.sh: $v must be a positive integer" >&2; exit 2; }
 done
+[[ $PROXY == [01] ]] || { echo "load.sh: PROXY must be 0 or 1" >&2; exit 2; }
 
 say() { printf 'load.sh: %s\n' "$*" >&2; }
 
 # --- dependencies and build ------------------------------------------------------------------
 "$root/scripts/install-deps"
-PATH=$PATH:/usr/sbin:/sbin  # nginx lives in /usr/sbin
-for tool in wrk nginx taskset curl; do
+PATH=$PATH:/usr/sbin:/sbin  # nginx and haproxy live in /usr/sbin
+tools=(wrk nginx taskset curl)
+[[ $PROXY == 1 ]] && tools+=(haproxy)
+for tool in "${tools[@]}"; do
   command -v "$tool" >/dev/null || { say "$tool not found (scripts/install-deps installs it)"; exit 1; }
 done
 if [[ ! -f $BUILD_DIR/CMakeCache.txt ]]; then
@@ -61,6 +85,14 @@ say "building petstore in $BUILD_DIR"
 cmake --build "$BUILD_DIR" --target petstore -j "$JOBS" >/dev/null
 petstore=$BUILD_DIR/examples/petstore/petstore
 [[ -x $petstore ]] || { say "no petstore binary at $petstore"; exit 1; }
+if [[ $PROXY == 1 && -z $GATEHOUSE_PROXY_URL ]]; then
+  help=$("$petstore" --help 2>&1 || true)
+  if [[ $help != *--backend* ]]; then
+    say "this petstore has no --backend option, so there is no gatehouse proxy to measure;"
+    say "run with --no-proxy (PROXY=0), or set GATEHOUSE_PROXY_URL to test the script"
+    exit 1
+  fi
+fi
 
 # --- servers ---------------------------------------------------------------------------------
 tmp=$(mktemp -d /tmp/gatehouse-load.XXXXXX)
@@ -74,24 +106,34 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-# A loopback port nothing listens on right now (each server start is verified anyway).
+# A loopback port nothing listens on right now and not handed out before in this run (each
+# server start is verified anyway).
+ports_taken=" "
 free_port() {
   local p i
-  for i in $(seq 100); do
+  for ((i = 0; i < 100; i++)); do
     p=$((20000 + RANDOM % 40000))
+    [[ $ports_taken == *" $p "* ]] && continue
     if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then echo "$p"; return; fi
   done
   say "no free port found"; exit 1
 }
+# free_port runs in a subshell when called as $(free_port): remember its answer out here.
+take_port() { local p; p=$(free_port); ports_taken+="$p "; printf -v "$1" '%s' "$p"; }
 
-path=/prod/pets/1
+path=/prod/pets/1                # petstore's own route, and nginx return 200's location
+proxy_path=/prod/legacy/pets/1   # through a proxy: /prod/legacy/{proxy+} -> backend /{proxy}
+backend_path=/pets/1
 expected='{"id":1,"type":"dog","price":249.99}'
 
 # Waits until URL answers 200 with the expected JSON; the bytes of a whole response go to stdout.
+# NAME names the output shown when the server (PID) dies: $tmp/NAME.log and $tmp/NAME.out.
 await() {
   local name=$1 url=$2 pid=$3 i out
-  for i in $(seq 100); do
-    kill -0 "$pid" 2>/dev/null || { say "$name exited; its log:"; cat "$tmp/$name.log" >&2; exit 1; }
+  for ((i = 0; i < 100; i++)); do
+    if ! kill -0 "$pid" 2>/dev/null; then
+      say "$name exited; its output:"; cat "$tmp/$name.log" "$tmp/$name.out" >&2 2>/dev/null; exit 1
+    fi
     if out=$(curl -s -D "$tmp/$name.head" "$url" 2>/dev/null) && [[ $out == "$expected" ]]; then
       if ! grep -qi '^content-type: application/json' "$tmp/$name.head"; then
         say "$name answers $url without Content-Type: application/json"; exit 1
@@ -104,25 +146,85 @@ await() {
   say "$name does not answer $url with $expected"; exit 1
 }
 
-taskset -c "$SERVER_CPU" "$petstore" --http --listen 127.0.0.1:0 >"$tmp/petstore.log" 2>&1 &
+# Set by take_port and start_nginx below.
+backend_port="" nginx_port="" ngx_gh_port="" ngx_be_port="" hap_port=""
+backend_pid="" nginx_pid="" haproxy_pid=""
+user_line=""
+[[ $(id -u) -eq 0 ]] && user_line="user root;"  # workers may then use the temp dirs below
+
+# Starts an nginx instance NAME (one worker, pinned to SERVER_CPU, prefix $tmp/NAME) whose http
+# block holds SERVERS; its error log is $tmp/NAME.log. Sets the variable NAME_pid.
+start_nginx() {
+  local name=$1 servers=$2 dir=$tmp/$1
+  mkdir -p "$dir"
+  cat >"$dir/nginx.conf" <<EOF
+$user_line
+worker_processes 1;
+pid $dir/nginx.pid;
+error_log $tmp/$name.log warn;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  client_body_temp_path $dir/client_body;
+  proxy_temp_path $dir/proxy;
+  fastcgi_temp_path $dir/fastcgi;
+  uwsgi_temp_path $dir/uwsgi;
+  scgi_temp_path $dir/scgi;
+  keepalive_requests 10000000;
+  keepalive_timeout 300s;
+$servers
+}
+EOF
+  taskset -c "$SERVER_CPU" nginx -p "$dir" -c "$dir/nginx.conf" -g 'daemon off;' \
+    >"$tmp/$name.out" 2>&1 &
+  pids+=($!)
+  printf -v "${name}_pid" '%s' "$!"
+}
+
+# The backend of the proxy rows.
+if [[ $PROXY == 1 ]]; then
+  take_port backend_port
+  start_nginx backend "
+  server {
+    listen 127.0.0.1:$backend_port;
+    location = $backend_path {
+      default_type application/json;
+      return 200 '$expected';
+    }
+  }"
+fi
+
+# gatehouse: petstore on an ephemeral port; with --backend for the gatehouse proxy row.
+petstore_args=(--http --listen 127.0.0.1:0)
+[[ $PROXY == 1 && -z $GATEHOUSE_PROXY_URL ]] && petstore_args+=(--backend "127.0.0.1:$backend_port")
+taskset -c "$SERVER_CPU" "$petstore" "${petstore_args[@]}" >"$tmp/petstore.log" 2>&1 &
 pids+=($!)
 gh_pid=$!
-for i in $(seq 100); do
-  gh_port=$(sed -n 's|.*serving http://127\.0\.0\.1:\([0-9]*\)/.*|\1|p' "$tmp/petstore.log")
+gh_port=""
+for ((i = 0; i < 100; i++)); do
+  gh_port=$(sed -n 's|.*serving http://127\.0\.0\.1:\([0-9]*\)/.*|\1|p' "$tmp/petstore.log" | head -n1)
   [[ -n $gh_port ]] && break
   kill -0 "$gh_pid" 2>/dev/null || { say "petstore exited:"; cat "$tmp/petstore.log" >&2; exit 1; }
   sleep 0.1
 done
 [[ -n $gh_port ]] || { say "petstore did not report its port"; exit 1; }
+ports_taken+="$gh_port "
 
-nginx_port=$(free_port)
-proxy_port=$(free_port)
-while [[ $proxy_port == "$nginx_port" ]]; do proxy_port=$(free_port); done
-user_line=""
-[[ $(id -u) -eq 0 ]] && user_line="user root;"  # workers may then use the temp dir below
-proxy_server=""
+# nginx as a peer of gatehouse: return 200, and (proxy rows) proxy_pass to petstore and to the
+# backend, with upstream keepalive, one worker for all of them.
+take_port nginx_port
+servers="
+  server {
+    listen 127.0.0.1:$nginx_port;
+    location = $path {
+      default_type application/json;
+      return 200 '$expected';
+    }
+  }"
 if [[ $PROXY == 1 ]]; then
-  proxy_server="
+  take_port ngx_gh_port
+  take_port ngx_be_port
+  servers+="
   upstream gatehouse {
     server 127.0.0.1:$gh_port;
     keepalive 128;
@@ -130,55 +232,97 @@ if [[ $PROXY == 1 ]]; then
     keepalive_timeout 300s;
   }
   server {
-    listen 127.0.0.1:$proxy_port;
+    listen 127.0.0.1:$ngx_gh_port;
     location / {
       proxy_pass http://gatehouse;
       proxy_http_version 1.1;
       proxy_set_header Connection \"\";
     }
+  }
+  upstream backend {
+    server 127.0.0.1:$backend_port;
+    keepalive 128;
+    keepalive_requests 10000000;
+    keepalive_timeout 300s;
+  }
+  server {
+    listen 127.0.0.1:$ngx_be_port;
+    location /prod/legacy/ {
+      proxy_pass http://backend/;
+      proxy_http_version 1.1;
+      proxy_set_header Connection \"\";
+      proxy_set_header X-Forwarded-For \$proxy_add_x_forwarded_for;
+      proxy_set_header X-Forwarded-Proto \$scheme;
+      proxy_set_header X-Forwarded-Host \$http_host;
+    }
   }"
 fi
-cat >"$tmp/nginx.conf" <<EOF
-$user_line
-worker_processes 1;
-pid $tmp/nginx.pid;
-error_log $tmp/nginx.log warn;
-events { worker_connections 4096; }
-http {
-  access_log off;
-  client_body_temp_path $tmp/client_body;
-  proxy_temp_path $tmp/proxy;
-  fastcgi_temp_path $tmp/fastcgi;
-  uwsgi_temp_path $tmp/uwsgi;
-  scgi_temp_path $tmp/scgi;
-  keepalive_requests 10000000;
-  keepalive_timeout 300s;
-  server {
-    listen 127.0.0.1:$nginx_port;
-    location = $path {
-      default_type application/json;
-      return 200 '$expected';
-    }
-  }$proxy_server
-}
-EOF
-taskset -c "$SERVER_CPU" nginx -p "$tmp" -c "$tmp/nginx.conf" -g 'daemon off;' \
-  >"$tmp/nginx.out" 2>&1 &
-pids+=($!)
-nginx_pid=$!
+start_nginx nginx "$servers"
 
-names=(gatehouse nginx)
-urls=("http://127.0.0.1:$gh_port$path" "http://127.0.0.1:$nginx_port$path")
-labels=("gatehouse (petstore --http)" "nginx return 200")
-[[ $PROXY == 1 ]] && {
-  names+=(proxy)
-  urls+=("http://127.0.0.1:$proxy_port$path")
-  labels+=("nginx proxy_pass to gatehouse")
+# HAProxy in front of the backend: one thread, server-side connection reuse.
+if [[ $PROXY == 1 ]]; then
+  take_port hap_port
+  cat >"$tmp/haproxy.cfg" <<EOF
+global
+  nbthread 1
+  maxconn 4096
+defaults
+  mode http
+  maxconn 4096
+  timeout connect 5s
+  timeout client 60s
+  timeout server 60s
+  timeout http-request 60s
+  timeout http-keep-alive 300s
+  option http-keep-alive
+  option forwardfor
+  http-reuse always
+frontend proxy
+  bind 127.0.0.1:$hap_port
+  default_backend backend
+backend backend
+  http-request set-header X-Forwarded-Proto http
+  http-request set-header X-Forwarded-Host %[req.hdr(host)]
+  http-request replace-path ^/prod/legacy(/.*)\$ \1
+  server backend 127.0.0.1:$backend_port
+EOF
+  haproxy -c -f "$tmp/haproxy.cfg" >"$tmp/haproxy.check" 2>&1 || {
+    say "haproxy rejects its configuration:"; cat "$tmp/haproxy.check" >&2; exit 1; }
+  grep -qi 'warning\|alert' "$tmp/haproxy.check" && { say "haproxy -c:"; cat "$tmp/haproxy.check" >&2; }
+  # -db: stay in the foreground (no daemon), so that the pid is HAProxy's.
+  taskset -c "$SERVER_CPU" haproxy -db -f "$tmp/haproxy.cfg" >"$tmp/haproxy.log" 2>&1 &
+  pids+=($!)
+  haproxy_pid=$!
+fi
+
+# --- rows ------------------------------------------------------------------------------------
+# Each row: a key, its URL, its label, the processes that serve it (for CPU time; the first is
+# watched while waiting for an answer) and the name of the log to show if that one dies.
+rows=()
+declare -A row_url row_label row_pids row_log row_size
+add_row() {
+  rows+=("$1")
+  row_url[$1]=$2; row_label[$1]=$3; row_pids[$1]=$4; row_log[$1]=$5
 }
-sizes=()
-sizes+=("$(await petstore "${urls[0]}" "$gh_pid")")
-sizes+=("$(await nginx "${urls[1]}" "$nginx_pid")")
-[[ $PROXY == 1 ]] && sizes+=("$(await nginx "${urls[2]}" "$nginx_pid")")
+add_row gh "http://127.0.0.1:$gh_port$path" "gatehouse (petstore --http)" "$gh_pid" petstore
+add_row nginx "http://127.0.0.1:$nginx_port$path" "nginx return 200" "$nginx_pid" nginx
+if [[ $PROXY == 1 ]]; then
+  add_row ngx_gh "http://127.0.0.1:$ngx_gh_port$path" "nginx proxy_pass -> gatehouse" \
+    "$nginx_pid $gh_pid" nginx
+  gh_be_url="http://127.0.0.1:$gh_port$proxy_path"
+  [[ -n $GATEHOUSE_PROXY_URL ]] && gh_be_url=${GATEHOUSE_PROXY_URL//BACKEND/127.0.0.1:$backend_port}
+  add_row gh_be "$gh_be_url" "gatehouse proxy -> nginx backend" "$gh_pid $backend_pid" petstore
+  add_row ngx_be "http://127.0.0.1:$ngx_be_port$proxy_path" "nginx proxy_pass -> nginx backend" \
+    "$nginx_pid $backend_pid" nginx
+  add_row hap_be "http://127.0.0.1:$hap_port$proxy_path" "haproxy -> nginx backend" \
+    "$haproxy_pid $backend_pid" haproxy
+  s=$(await backend "http://127.0.0.1:$backend_port$backend_path" "$backend_pid")
+fi
+for k in "${rows[@]}"; do
+  pid=${row_pids[$k]%% *}
+  s=$(await "${row_log[$k]}" "${row_url[$k]}" "$pid")
+  row_size[$k]=$s
+done
 
 # --- load ------------------------------------------------------------------------------------
 # Runs wrk; prints "<req/s> <p99 ms> <requests> <non-2xx or error count>".
@@ -201,7 +345,7 @@ run_wrk() {
 # (nginx's worker). Server CPU per request does not depend on what else runs on the machine
 # nearly as much as req/s does, so it is printed too.
 cpu_ticks() {
-  local pid kids total=0 f
+  local pid kids total=0 f p
   for pid in "$@"; do
     kids=$(cat /proc/"$pid"/task/*/children 2>/dev/null || true)
     for p in $pid $kids; do
@@ -214,57 +358,60 @@ cpu_ticks() {
   echo "$total"
 }
 hz=$(getconf CLK_TCK)
-# Which processes serve each target: gatehouse, nginx, nginx + gatehouse behind it.
-serving=("$gh_pid" "$nginx_pid" "$nginx_pid $gh_pid")
 
 median() { sort -g | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
-say "gatehouse on 127.0.0.1:$gh_port, nginx on 127.0.0.1:$nginx_port$([[ $PROXY == 1 ]] && echo ", nginx proxy on 127.0.0.1:$proxy_port")"
+say "gatehouse on 127.0.0.1:$gh_port, nginx on 127.0.0.1:$nginx_port$(
+  [[ $PROXY == 1 ]] && echo ", nginx proxies on 127.0.0.1:$ngx_gh_port (gatehouse) and :$ngx_be_port (backend), haproxy on :$hap_port, backend nginx on :$backend_port")"
+[[ -n $GATEHOUSE_PROXY_URL ]] && say "TESTING: the gatehouse proxy row measures ${row_url[gh_be]}, not gatehouse"
 say "servers on CPU $SERVER_CPU, wrk -t1 on CPU $CLIENT_CPU; $CONNECTIONS connections, ${DURATION}s x $ROUNDS rounds each, ${WARMUP}s warm-up"
 # Other work on the machine skews req/s and latency: say how busy it was, before and after.
 say "load average before: $(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo n/a)"
-for i in "${!names[@]}"; do run_wrk "${urls[$i]}" "$WARMUP" >/dev/null; done
+for k in "${rows[@]}"; do run_wrk "${row_url[$k]}" "$WARMUP" >/dev/null; done
 
 declare -A rps p99 cpu
-printf '\n%-6s' round
-for i in "${!names[@]}"; do printf '  %15s %8s %8s' "${names[$i]} req/s" "p99 ms" "cpu us"; done
-printf '\n'
+printf '\n%-5s  %-34s %10s %9s %9s\n' round target req/s "p99 ms" "cpu us"
 warn=0
 for ((r = 1; r <= ROUNDS; r++)); do
-  printf '%-6s' "$r"
-  for i in "${!names[@]}"; do
+  for k in "${rows[@]}"; do
     # shellcheck disable=SC2086
-    before=$(cpu_ticks ${serving[$i]})
-    read -r q l n bad < <(run_wrk "${urls[$i]}" "$DURATION") || true
-    [[ -n ${q:-} && -n ${bad:-} && ${n:-0} -gt 0 ]] || { say "wrk against ${urls[$i]} failed"; exit 1; }
+    before=$(cpu_ticks ${row_pids[$k]})
+    read -r q l n bad < <(run_wrk "${row_url[$k]}" "$DURATION") || true
+    [[ -n ${q:-} && -n ${bad:-} && ${n:-0} -gt 0 ]] || { say "wrk against ${row_url[$k]} failed"; exit 1; }
     # shellcheck disable=SC2086
-    after=$(cpu_ticks ${serving[$i]})
+    after=$(cpu_ticks ${row_pids[$k]})
     c=$(awk -v t=$((after - before)) -v hz="$hz" -v n="$n" 'BEGIN { printf "%.2f", t / hz * 1e6 / n }')
-    rps[$i]+="$q "
-    p99[$i]+="$l "
-    cpu[$i]+="$c "
+    rps[$k]+="$q "
+    p99[$k]+="$l "
+    cpu[$k]+="$c "
     flag=""
     ((bad > 0)) && { flag="!"; warn=1; }
-    printf '  %15s %8s %8s' "$q$flag" "$l" "$c"
+    printf '%-5s  %-34s %10s %9s %9s\n' "$r" "${row_label[$k]}" "$q$flag" "$l" "$c"
   done
-  printf '\n'
 done
 ((warn)) && say "! marks runs with non-2xx responses or socket errors"
 say "load average after: $(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo n/a)"
 
-printf '\n%-32s %10s %9s %12s %11s\n' "median of $ROUNDS runs" "req/s" "p99 ms" "server cpu" "resp bytes"
-declare -a med_rps med_p99 med_cpu
-for i in "${!names[@]}"; do
-  med_rps[$i]=$(tr ' ' '\n' <<<"${rps[$i]}" | grep . | median)
-  med_p99[$i]=$(tr ' ' '\n' <<<"${p99[$i]}" | grep . | median)
-  med_cpu[$i]=$(tr ' ' '\n' <<<"${cpu[$i]}" | grep . | median)
-  printf '%-32s %10.0f %9.3f %9.2f us %11s\n' "${labels[$i]}" "${med_rps[$i]}" "${med_p99[$i]}" \
-    "${med_cpu[$i]}" "${sizes[$i]}"
+printf '\n%-34s %10s %9s %12s %11s\n' "median of $ROUNDS runs" "req/s" "p99 ms" "server cpu" "resp bytes"
+declare -A med_rps med_p99 med_cpu
+for k in "${rows[@]}"; do
+  med_rps[$k]=$(tr ' ' '\n' <<<"${rps[$k]}" | grep . | median)
+  med_p99[$k]=$(tr ' ' '\n' <<<"${p99[$k]}" | grep . | median)
+  med_cpu[$k]=$(tr ' ' '\n' <<<"${cpu[$k]}" | grep . | median)
+  printf '%-34s %10.0f %9.3f %9.2f us %11s\n' "${row_label[$k]}" "${med_rps[$k]}" "${med_p99[$k]}" \
+    "${med_cpu[$k]}" "${row_size[$k]}"
 done
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
-printf '\n%-32s %10s %9s %12s\n' "gatehouse / nginx" "$(ratio "${med_rps[0]}" "${med_rps[1]}")" \
-  "$(ratio "${med_p99[0]}" "${med_p99[1]}")" "$(ratio "${med_cpu[0]}" "${med_cpu[1]}")"
-[[ $PROXY == 1 ]] && printf '%-32s %10s %9s %12s\n' "gatehouse / nginx proxy_pass" \
-  "$(ratio "${med_rps[0]}" "${med_rps[2]}")" "$(ratio "${med_p99[0]}" "${med_p99[2]}")" \
-  "$(ratio "${med_cpu[0]}" "${med_cpu[2]}")"
+# Prints the ratios of row A's medians to row B's under LABEL.
+ratio_line() {
+  printf '%-34s %10s %9s %12s\n' "$1" "$(ratio "${med_rps[$2]}" "${med_rps[$3]}")" \
+    "$(ratio "${med_p99[$2]}" "${med_p99[$3]}")" "$(ratio "${med_cpu[$2]}" "${med_cpu[$3]}")"
+}
+printf '\n%-34s %10s %9s %12s\n' "ratios of medians" "req/s" "p99" "server cpu"
+ratio_line "gatehouse / nginx return 200" gh nginx
+if [[ $PROXY == 1 ]]; then
+  ratio_line "gatehouse / nginx proxy_pass to it" gh ngx_gh
+  ratio_line "gatehouse proxy / nginx proxy_pass" gh_be ngx_be
+  ratio_line "gatehouse proxy / haproxy" gh_be hap_be
+fi
 exit 0
