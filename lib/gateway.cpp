@@ -127,7 +127,14 @@ void Gateway::start_dispatch(request req, detail::callback<response> done) {
 }
 
 void Gateway::start_stop(std::chrono::milliseconds drain, detail::callback<detail::nothing> done) {
-  impl_->server->stop_gracefully(drain, std::move(done));
+  // Once drained, the backend connections go too: nothing of the gateway keeps the host's
+  // io_context busy afterwards.
+  impl_->server->stop_gracefully(
+      drain, detail::callback<detail::nothing>(
+                 [p = impl_->pipeline, done = std::move(done)](detail::nothing n) mutable {
+                   p->client().core()->abort_all();
+                   done(n);
+                 }));
 }
 
 }  // namespace gatehouse

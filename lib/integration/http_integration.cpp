@@ -225,7 +225,7 @@ class http_integration final : public detail::integration_impl {
           {},
           timeout ? fmt::format("Execution failed due to a timeout error ({} {}{})", method,
                                 parts->authority, parts->target)
-                  : fmt::format("Execution failed due to configuration error: Network error "
+                  : fmt::format("Execution failed: Network error "
                                 "communicating with endpoint {} {}{}: {}",
                                 method, parts->authority, parts->target, ec.message())};
       co_return out;
