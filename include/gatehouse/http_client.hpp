@@ -74,7 +74,9 @@ class client_core;
 class http_client {
  public:
   explicit http_client(asio::any_io_executor executor, http_client_options options = {});
-  ~http_client();  // closes idle connections; calls in flight end with client_closed
+  /// Closes idle connections; calls in flight end with client_closed (their completions run on
+  /// the executor, so destroy the client from it, or once the io_context has stopped).
+  ~http_client();
   http_client(const http_client&) = delete;
   http_client& operator=(const http_client&) = delete;
 

@@ -78,7 +78,9 @@ response_parser::status response_parser::feed(std::string_view data,
 response_parser::status response_parser::finish() noexcept {
   if (failed_) return status::error;
   if (done_) return status::complete;
-  if (bytes_seen_ == 0 || llhttp_finish(&parser_) != HPE_OK || !done_) {
+  // on_message_complete pauses the parser, so a response that ends here finishes with HPE_PAUSED.
+  const auto err = bytes_seen_ == 0 ? HPE_INVALID_EOF_STATE : llhttp_finish(&parser_);
+  if ((err != HPE_OK && err != HPE_PAUSED) || !done_) {
     failed_ = true;
     reason_ = bytes_seen_ == 0 ? "connection closed before a response"
                                : "connection closed in the middle of a response";

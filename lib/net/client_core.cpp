@@ -851,6 +851,11 @@ asio::awaitable<std::error_code> client_core::call(const upstream_address& to,
       result = make_error_code(client_errc::timed_out);
     else if (ec.category() == client_category())
       result = ec;
+    else if (ec.category() == asio::error::get_ssl_category() && !l.reused &&
+             !c.parser.started())
+      // TLS 1.3 servers check our certificate after the client has finished its handshake:
+      // their refusal arrives as an alert on the first read.
+      result = make_error_code(client_errc::tls_handshake_failed);
     else
       result = make_error_code(client_errc::connection_reset);
     // A kept-alive connection the server closed just as we reused it: try once more on a new
