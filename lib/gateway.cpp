@@ -1,6 +1,7 @@
 // The Gateway facade: mounts stages into the pipeline and opens the ways in.
 
 #include "net/client_core.hpp"
+#include "net/serial_executor.hpp"
 #include "net/server.hpp"
 #include "net/tls_context.hpp"
 #include "pipeline/pipeline.hpp"
@@ -117,7 +118,7 @@ asio::any_io_executor Gateway::executor() const noexcept { return impl_->executo
 void Gateway::start_dispatch(request req, detail::callback<response> done) {
   // The request lives in the coroutine frame; the pipeline keeps itself alive through it.
   asio::co_spawn(
-      asio::make_strand(impl_->executor),
+      net::serial_executor(impl_->executor),
       [p = impl_->pipeline, req = std::move(req),
        done = std::move(done)]() mutable -> asio::awaitable<void> {
         response res = co_await p->run(req);

@@ -68,7 +68,7 @@ args parse(int argc, char** argv) {
 int main(int argc, char** argv) {
   args a = parse(argc, argv);
   try {
-    asio::io_context io;
+    asio::io_context io{a.threads};  // the concurrency hint: 1 lets gatehouse skip strands
     gatehouse::Router api = petstore::make_api();
     gatehouse::Stage prod{"prod", api.deploy()};
     prod.variable("backend", a.backend);

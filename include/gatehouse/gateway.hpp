@@ -74,7 +74,9 @@ struct nothing {};
 }  // namespace detail
 
 /// The gateway: mounts stages, serves them on its own listeners or through async_dispatch.
-/// Runs on the host's io_context, on as many threads as the host runs it.
+/// Runs on the host's io_context, on as many threads as the host runs it; each connection's
+/// work stays on a strand. An io_context made with concurrency hint 1 (`asio::io_context{1}`)
+/// promises a single thread, and then gatehouse leaves the strands out.
 class Gateway {
  public:
   explicit Gateway(asio::io_context& io, gateway_options options = {});

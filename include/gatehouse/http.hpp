@@ -31,6 +31,20 @@ class header_map {
   void set(std::string_view name, std::string value);
   /// Removes every field called `name`; returns how many were removed.
   std::size_t erase(std::string_view name);
+  /// Removes every field for which `pred(field&)` is true, keeping the order of the others;
+  /// `pred` may change the fields it keeps.
+  template <class Pred>
+  std::size_t erase_if(Pred pred) {
+    std::size_t kept = 0;
+    for (std::size_t i = 0; i < fields_.size(); ++i) {
+      if (pred(fields_[i])) continue;
+      if (kept != i) fields_[kept] = std::move(fields_[i]);
+      ++kept;
+    }
+    const std::size_t removed = fields_.size() - kept;
+    fields_.erase(fields_.begin() + static_cast<std::ptrdiff_t>(kept), fields_.end());
+    return removed;
+  }
   void clear() noexcept { fields_.clear(); }
 
   std::size_t size() const noexcept { return fields_.size(); }

@@ -32,6 +32,7 @@ void response_parser::start(response& into, bool head_request) noexcept {
   no_body_ = false;
   into.status = 0;
   into.headers.clear();
+  into.headers.reserve(12);  // one allocation instead of the vector doubling field by field
   into.body.clear();
   head_bytes_ = 0;
   body_bytes_ = 0;

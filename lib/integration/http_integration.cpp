@@ -361,29 +361,25 @@ class http_integration final : public detail::integration_impl {
   // fields the gateway owns to x-amzn-Remapped-*, as AWS does.
   void shape_response(const exchange& ex, response& res) const {
     const bool rest = ex.stage->deployment->api.type == api_type::rest;
-    header_map in = std::move(res.headers);
-    res.headers.clear();
-    res.headers.reserve(in.size() + 1);
     bool has_content_type = false;
-    for (auto& f : in) {
+    res.headers.erase_if([&](header_map::field& f) {
       std::string_view n = f.name;
       if (iequals(n, "transfer-encoding") || iequals(n, "keep-alive") || iequals(n, "te") ||
           iequals(n, "trailer") || iequals(n, "upgrade") || iequals(n, "proxy-authenticate"))
-        continue;
-      if (iequals(n, "content-type")) has_content_type = true;
-      if (!proxy_ && !iequals(n, "content-type")) continue;  // non-proxy: mapped fields only
-      const bool owned = iequals(n, "connection") || iequals(n, "content-length") ||
-                         iequals(n, "date") || iequals(n, "server") ||
-                         iequals(n, "www-authenticate");
-      if (owned) {
-        if (!rest && !iequals(n, "server") && !iequals(n, "www-authenticate")) continue;
-        if (rest) {
-          res.headers.add(fmt::format("x-amzn-Remapped-{}", f.name), std::move(f.value));
-          continue;
-        }
+        return true;
+      if (iequals(n, "content-type")) {
+        has_content_type = true;
+        return false;
       }
-      res.headers.add(std::move(f.name), std::move(f.value));
-    }
+      if (!proxy_) return true;  // non-proxy: the mapped fields only
+      const bool gateways = iequals(n, "server") || iequals(n, "www-authenticate");
+      if (gateways || iequals(n, "connection") || iequals(n, "content-length") ||
+          iequals(n, "date")) {
+        if (!rest) return !gateways;  // HTTP APIs drop framing and Date, keep the others
+        f.name.insert(0, "x-amzn-Remapped-");
+      }
+      return false;
+    });
     if (!has_content_type) res.headers.add("Content-Type", "application/json");
   }
 

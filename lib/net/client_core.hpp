@@ -89,7 +89,9 @@ class client_core : public std::enable_shared_from_this<client_core> {
 
  private:
   std::shared_ptr<upstream> find_upstream(const upstream_address& to, const call_options& o);
-  asio::awaitable<lease> acquire(upstream& up, std::chrono::steady_clock::time_point deadline);
+  lease try_acquire(upstream& up, bool repeatable);
+  asio::awaitable<lease> acquire(upstream& up, std::chrono::steady_clock::time_point deadline,
+                                 bool repeatable);
   void release(std::shared_ptr<upstream_connection> c, bool reusable);
   void watch(upstream_connection& c, std::chrono::steady_clock::time_point deadline);
   void unwatch(upstream_connection& c);

@@ -2,6 +2,7 @@
 // strand of the client's executor.
 
 #include "net/client_core.hpp"
+#include "net/serial_executor.hpp"
 #include "net/url.hpp"
 
 #include <gatehouse/http_client.hpp>
@@ -87,7 +88,7 @@ std::size_t http_client::connection_count() const noexcept { return core_->conne
 void http_client::launch(client_request req,
                          std::function<void(std::error_code, response)> done) {
   asio::co_spawn(
-      asio::make_strand(executor_),
+      net::serial_executor(executor_),
       [core = core_, req = std::move(req),
        done = std::move(done)]() mutable -> asio::awaitable<void> {
         response res;

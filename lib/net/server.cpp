@@ -1,5 +1,7 @@
 #include "net/server.hpp"
 
+#include "net/serial_executor.hpp"
+
 #include "net/connection.hpp"
 
 #include <gatehouse/config_error.hpp>
@@ -76,13 +78,7 @@ tcp::endpoint server::listen(const tcp::endpoint& at, std::shared_ptr<asio::ssl:
   return bound;
 }
 
-asio::any_io_executor server::connection_executor() const {
-  // A strand over the io_context's own executor fits inside any_io_executor; a strand over an
-  // any_io_executor does not, and then costs heap allocations on every operation.
-  if (const auto* io = executor_.target<asio::io_context::executor_type>())
-    return asio::make_strand(*io);
-  return asio::make_strand(executor_);
-}
+asio::any_io_executor server::connection_executor() const { return serial_executor(executor_); }
 
 bool server::add(const std::shared_ptr<connection_base>& c) {
   std::lock_guard lock(mutex_);

@@ -1,0 +1,26 @@
+#pragma once
+
+// The executor one connection's (or one call's) work runs on: a strand, so that its steps stay
+// serial whatever threads run the io_context, unless the host promised a single thread.
+
+#include <asio/any_io_executor.hpp>
+#include <asio/detail/scheduler.hpp>
+#include <asio/io_context.hpp>
+#include <asio/strand.hpp>
+
+namespace gatehouse::net {
+
+inline asio::any_io_executor serial_executor(const asio::any_io_executor& ex) {
+  if (const auto* io = ex.target<asio::io_context::executor_type>()) {
+    // io_context(1), Asio's concurrency hint for "one thread runs me": work is serial already,
+    // and a strand would only add a queue and a lock to every completion.
+    if (asio::use_service<asio::detail::scheduler>(io->context()).concurrency_hint() == 1)
+      return *io;
+    // A strand over the io_context's own executor fits inside any_io_executor; a strand over an
+    // any_io_executor does not, and then costs heap allocations on every operation.
+    return asio::make_strand(*io);
+  }
+  return asio::make_strand(ex);
+}
+
+}  // namespace gatehouse::net
