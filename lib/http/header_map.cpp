@@ -8,12 +8,13 @@ namespace {
 constexpr char lower(char c) noexcept { return (c >= 'A' && c <= 'Z') ? char(c + 32) : c; }
 }  // namespace
 
-bool iequals(std::string_view a, std::string_view b) noexcept {
-  if (a.size() != b.size()) return false;
+namespace detail {
+bool iequals_same_size(std::string_view a, std::string_view b) noexcept {
   for (std::size_t i = 0; i < a.size(); ++i)
     if (lower(a[i]) != lower(b[i])) return false;
   return true;
 }
+}  // namespace detail
 
 std::optional<std::string_view> header_map::get(std::string_view name) const noexcept {
   for (const auto& f : fields_)

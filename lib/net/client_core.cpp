@@ -41,6 +41,8 @@ constexpr std::size_t shard_count = 16;
 constexpr std::size_t read_buffer_size = 16 * 1024;
 constexpr std::size_t inline_body = 16 * 1024;  // smaller bodies go out in the head's buffer
 
+std::atomic<std::uint64_t> next_core_id{1};
+
 std::int64_t ticks(clock::time_point t) noexcept {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(t.time_since_epoch()).count();
 }
@@ -171,7 +173,7 @@ struct waiter {
 };
 }  // namespace
 
-struct upstream {
+struct upstream : std::enable_shared_from_this<upstream> {
   bool tls = false;
   std::string host;
   std::uint16_t port = 0;
@@ -219,7 +221,10 @@ struct client_core::lease {
 };
 
 client_core::client_core(asio::any_io_executor executor, http_client_options options)
-    : executor_(std::move(executor)), options_(std::move(options)), sweeper_(executor_) {
+    : executor_(std::move(executor)),
+      options_(std::move(options)),
+      id_(next_core_id.fetch_add(1, std::memory_order_relaxed)),
+      sweeper_(executor_) {
   if (options_.max_connections_per_upstream == 0)
     throw config_error("http client: max_connections_per_upstream must be at least 1");
   if (options_.connect_timeout <= std::chrono::milliseconds::zero() ||
@@ -246,14 +251,24 @@ client_core::~client_core() {
 
 client_core::shard& client_core::my_shard() noexcept { return *shards_[thread_shard()]; }
 
-std::shared_ptr<upstream> client_core::find_upstream(const upstream_address& to,
-                                                     const call_options& o) {
+// Upstreams live as long as their core, so plain pointers to them stay valid while it does.
+upstream* client_core::find_upstream(const upstream_address& to, const call_options& o) {
   const std::size_t h = upstream::hash_of(to, o);
+  // Most calls go where this thread's previous call went: no lock then.
+  struct last_used {
+    std::uint64_t core = 0;
+    upstream* up = nullptr;
+  };
+  thread_local last_used last;
+  if (last.core == id_ && last.up->matches(to, o, h)) return last.up;
   auto& sh = my_shard();
   {
     std::lock_guard lock(sh.m);
     for (const auto& u : sh.known)
-      if (u->matches(to, o, h)) return u;
+      if (u->matches(to, o, h)) {
+        last = {id_, u.get()};
+        return u.get();
+      }
   }
   std::shared_ptr<upstream> found;
   {
@@ -288,7 +303,8 @@ std::shared_ptr<upstream> client_core::find_upstream(const upstream_address& to,
   }
   std::lock_guard lock(sh.m);
   sh.known.push_back(found);
-  return found;
+  last = {id_, found.get()};
+  return found.get();
 }
 
 namespace {
@@ -763,7 +779,7 @@ asio::awaitable<std::error_code> client_core::call(const upstream_address& to,
     auto conn = std::move(l.conn);
     upstream_connection& c = *conn;
     if (!l.reused) {
-      c.up = up;
+      c.up = up->shared_from_this();
       c.epoch = abort_epoch_.load(std::memory_order_acquire);
     }
     c.owner = co_await asio::this_coro::executor;

@@ -88,7 +88,7 @@ class client_core : public std::enable_shared_from_this<client_core> {
   struct lease;
 
  private:
-  std::shared_ptr<upstream> find_upstream(const upstream_address& to, const call_options& o);
+  upstream* find_upstream(const upstream_address& to, const call_options& o);
   lease try_acquire(upstream& up, bool repeatable);
   asio::awaitable<lease> acquire(upstream& up, std::chrono::steady_clock::time_point deadline,
                                  bool repeatable);
@@ -103,6 +103,7 @@ class client_core : public std::enable_shared_from_this<client_core> {
   http_client_options options_;
   std::shared_ptr<asio::ssl::context> verify_context_, insecure_context_;  // without certificate
   std::vector<std::unique_ptr<shard>> shards_;
+  const std::uint64_t id_;  // tells cores apart in the per-thread cache of find_upstream
   std::atomic<std::size_t> open_{0};
   std::atomic<std::int64_t> shortest_timeout_ms_{1000};
   std::atomic<std::uint64_t> abort_epoch_{0};  // bumped by abort_all
