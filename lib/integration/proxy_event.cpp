@@ -30,22 +30,7 @@ void str_or_null(writer& w, std::string_view s) {
     str(w, s);
 }
 
-// Query parameters in order, decoded.
-std::vector<std::pair<std::string, std::string>> parse_query(std::string_view q) {
-  std::vector<std::pair<std::string, std::string>> out;
-  while (!q.empty()) {
-    auto amp = q.find('&');
-    auto part = q.substr(0, amp);
-    q = amp == std::string_view::npos ? std::string_view{} : q.substr(amp + 1);
-    if (part.empty()) continue;
-    auto eq = part.find('=');
-    out.emplace_back(routing::percent_decode(part.substr(0, eq), true),
-                     eq == std::string_view::npos
-                         ? std::string()
-                         : routing::percent_decode(part.substr(eq + 1), true));
-  }
-  return out;
-}
+using routing::parse_query;
 
 std::string_view domain_prefix(std::string_view host) {
   auto dot = host.find('.');

@@ -489,6 +489,19 @@ void client_core::start_sweeper() {
   });
 }
 
+// Ends the call using `c` on its own strand, unless it has ended meanwhile. Called with the
+// mutex of `sh`, the shard watching `c`, held.
+void client_core::post_abort(upstream_connection& c, shard& sh, bool by_client) {
+  asio::post(c.owner, [conn = c.shared_from_this(), gen = c.generation, s = &sh, by_client] {
+    bool current;
+    {
+      std::lock_guard lock(s->m);
+      current = conn->generation == gen;
+    }
+    if (current) conn->abort(by_client);
+  });
+}
+
 // Ends calls past their deadline (on their own strands) and closes connections idle too long.
 void client_core::sweep() {
   const auto now = clock::now();
@@ -499,14 +512,7 @@ void client_core::sweep() {
       auto d = c->deadline.load(std::memory_order_relaxed);
       if (d == 0 || d > now_ticks || c->abort_posted) continue;
       c->abort_posted = true;
-      asio::post(c->owner, [conn = c->shared_from_this(), gen = c->generation, sh = sh.get()] {
-        bool current;
-        {
-          std::lock_guard l(sh->m);
-          current = conn->generation == gen;
-        }
-        if (current) conn->abort(false);
-      });
+      post_abort(*c, *sh, false);
     }
   }
   std::vector<std::shared_ptr<upstream>> ups;
@@ -581,14 +587,7 @@ void client_core::abort_all() {
   for (auto& sh : shards_) {
     std::lock_guard lock(sh->m);
     for (auto* c : sh->watched)
-      asio::post(c->owner, [conn = c->shared_from_this(), gen = c->generation, sh = sh.get()] {
-        bool current;
-        {
-          std::lock_guard l(sh->m);
-          current = conn->generation == gen;
-        }
-        if (current) conn->abort(true);
-      });
+      post_abort(*c, *sh, true);
   }
   std::vector<std::shared_ptr<upstream>> ups;
   {

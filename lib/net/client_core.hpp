@@ -95,6 +95,7 @@ class client_core : public std::enable_shared_from_this<client_core> {
   void release(std::shared_ptr<upstream_connection> c, bool reusable);
   void watch(upstream_connection& c, std::chrono::steady_clock::time_point deadline);
   void unwatch(upstream_connection& c);
+  void post_abort(upstream_connection& c, shard& sh, bool by_client);
   void start_sweeper();
   void sweep();
   shard& my_shard() noexcept;

@@ -188,4 +188,19 @@ bool route_table::match(std::string_view method_text, std::string_view path,
   return match_from(0, rest, static_cast<std::size_t>(m), out);
 }
 
+std::vector<std::pair<std::string, std::string>> parse_query(std::string_view q) {
+  std::vector<std::pair<std::string, std::string>> out;
+  while (!q.empty()) {
+    auto amp = q.find('&');
+    auto part = q.substr(0, amp);
+    q = amp == std::string_view::npos ? std::string_view{} : q.substr(amp + 1);
+    if (part.empty()) continue;
+    auto eq = part.find('=');
+    out.emplace_back(percent_decode(part.substr(0, eq), true),
+                     eq == std::string_view::npos ? std::string()
+                                                  : percent_decode(part.substr(eq + 1), true));
+  }
+  return out;
+}
+
 }  // namespace gatehouse::routing

@@ -40,19 +40,6 @@ constexpr std::array<std::string_view, 15> context_names = {
     "requestTime", "requestTimeEpoch", "resourcePath",     "stage",
     "identity.sourceIp", "identity.userAgent", "extendedRequestId"};
 
-std::vector<std::pair<std::string_view, std::string_view>> query_pairs(std::string_view q) {
-  std::vector<std::pair<std::string_view, std::string_view>> out;
-  while (!q.empty()) {
-    auto amp = q.find('&');
-    auto part = q.substr(0, amp);
-    q = amp == std::string_view::npos ? std::string_view{} : q.substr(amp + 1);
-    if (part.empty()) continue;
-    auto eq = part.find('=');
-    out.emplace_back(part.substr(0, eq),
-                     eq == std::string_view::npos ? std::string_view{} : part.substr(eq + 1));
-  }
-  return out;
-}
 }  // namespace
 
 bool known_context_variable(std::string_view name) noexcept {
@@ -181,10 +168,10 @@ void parameter_mapping::values(const mapping_rule& rule, const detail::exchange&
       break;
     case sk::querystring:
     case sk::multivalue_querystring:
-      for (auto [k, v] : query_pairs(ex.query))
-        if (routing::percent_decode(k, true) == rule.source_name) {
+      for (auto& [k, v] : routing::parse_query(ex.query))
+        if (k == rule.source_name) {
           if (rule.source == sk::querystring) out.clear();
-          out.push_back(routing::percent_decode(v, true));
+          out.push_back(std::move(v));
         }
       break;
     case sk::header:

@@ -2,6 +2,7 @@
 // requests and responses, keep-alive pools, and one error code for each way a call fails.
 
 #include "backend.hpp"
+#include "client_env.hpp"
 #include "harness.hpp"
 
 #include <gatehouse/gatehouse.hpp>
@@ -27,55 +28,9 @@ using namespace std::chrono_literals;
 using clock_type = std::chrono::steady_clock;
 using gatehouse::client_errc;
 
-struct result {
-  std::error_code ec;
-  gatehouse::response res;
-};
+using result = test::client_result;
+using test::client_env;
 
-// An http_client on an io_context run by one thread. Teardown as a host does it: the loop
-// stops, then the client goes, then the io_context.
-struct client_env {
-  explicit client_env(gatehouse::http_client_options options = {})
-      : work(io.get_executor()),
-        client(std::make_unique<gatehouse::http_client>(io.get_executor(), std::move(options))) {
-    thread = std::thread([this] { io.run(); });
-  }
-  ~client_env() {
-    work.reset();
-    io.stop();
-    thread.join();
-    client.reset();
-  }
-
-  // Starts a call; the future is ready when its handler ran.
-  std::future<result> start(gatehouse::client_request req) {
-    auto p = std::make_shared<std::promise<result>>();
-    auto f = p->get_future();
-    client->async_request(std::move(req), [p](std::error_code ec, gatehouse::response res) {
-      p->set_value({ec, std::move(res)});
-    });
-    return f;
-  }
-
-  // One call, waited for (never longer than `wait`).
-  result call(gatehouse::client_request req, std::chrono::milliseconds wait = 30s) {
-    auto f = start(std::move(req));
-    if (f.wait_for(wait) != std::future_status::ready)
-      FAIL("the call did not complete within " << wait.count() << " ms");
-    return f.get();
-  }
-
-  result get(const std::string& url) {
-    gatehouse::client_request r;
-    r.url = url;
-    return call(std::move(r));
-  }
-
-  asio::io_context io;
-  asio::executor_work_guard<asio::io_context::executor_type> work;
-  std::unique_ptr<gatehouse::http_client> client;
-  std::thread thread;
-};
 
 gatehouse::client_request make(std::string method, std::string url, std::string body = {}) {
   gatehouse::client_request r;

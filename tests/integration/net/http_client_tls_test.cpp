@@ -3,6 +3,7 @@
 // TLS connections, and client certificates for backends that require one (mutual TLS).
 
 #include "backend.hpp"
+#include "client_env.hpp"
 #include "harness.hpp"
 
 #include <gatehouse/gatehouse.hpp>
@@ -28,46 +29,9 @@ namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 using gatehouse::client_errc;
 
-struct result {
-  std::error_code ec;
-  gatehouse::response res;
-};
+using result = test::client_result;
+using test::client_env;
 
-// An http_client on an io_context run by one thread (see http_client_test.cpp).
-struct client_env {
-  explicit client_env(gatehouse::http_client_options options = {})
-      : work(io.get_executor()),
-        client(std::make_unique<gatehouse::http_client>(io.get_executor(), std::move(options))) {
-    thread = std::thread([this] { io.run(); });
-  }
-  ~client_env() {
-    work.reset();
-    io.stop();
-    thread.join();
-    client.reset();
-  }
-  result call(gatehouse::client_request req, std::chrono::milliseconds wait = 30s) {
-    auto p = std::make_shared<std::promise<result>>();
-    auto f = p->get_future();
-    client->async_request(std::move(req), [p](std::error_code ec, gatehouse::response res) {
-      p->set_value({ec, std::move(res)});
-    });
-    if (f.wait_for(wait) != std::future_status::ready)
-      FAIL("the call did not complete within " << wait.count() << " ms");
-    return f.get();
-  }
-  result get(const std::string& url, gatehouse::client_certificate cert = {}) {
-    gatehouse::client_request r;
-    r.url = url;
-    r.certificate = std::move(cert);
-    return call(std::move(r));
-  }
-
-  asio::io_context io;
-  asio::executor_work_guard<asio::io_context::executor_type> work;
-  std::unique_ptr<gatehouse::http_client> client;
-  std::thread thread;
-};
 
 gatehouse::http_client_options trusting(const test::backend& b) {
   gatehouse::http_client_options o;
