@@ -84,10 +84,13 @@ asio::awaitable<response> pipeline::run(request& req,
 
   // 1 find the API and stage, 2 match the route.
   // 3 resource policy, 4 authorize, 5 API key + usage plan, 6 throttle, 7 validate,
-  // 8 cache lookup and 9 request transform join here as their modules land.
+  // 8 cache lookup and 9 request transform join here as their modules land. (Parameter
+  // mapping, transform/parameter_mapping, is applied by HTTP integrations as they build the
+  // backend request, AWS's integration request.)
   out.error = find_stage(ex, *mounts);
   if (!out.error) out.error = match_route(ex);
-  // 10 integration.
+  // 10 integration: a function, mock or HTTP backend. A large HTTP response body may be left in
+  // ex.stream, to be sent as it arrives; steps that need the whole body will drain() it.
   if (!out.error) out = co_await ex.match.target->impl().invoke(ex);
   // 11 response transform and 12 cache store join here.
 
