@@ -41,10 +41,10 @@ struct http_client_options {
   /// Connections open to one upstream (scheme, host, port, certificate) at most; further
   /// requests wait for one to come free, within their timeout.
   std::size_t max_connections_per_upstream = 512;
-  std::chrono::milliseconds connect_timeout{10'000};   ///< TCP connect plus TLS handshake
-  std::chrono::milliseconds timeout{29'000};           ///< a whole call, unless the request says
-  std::chrono::milliseconds idle_timeout{50'000};      ///< idle pooled connections close after it
-  std::size_t max_response_head_bytes = 64 * 1024;     ///< status line and header fields
+  std::chrono::milliseconds connect_timeout{10'000};  ///< TCP connect plus TLS handshake
+  std::chrono::milliseconds timeout{29'000};          ///< a whole call, unless the request says
+  std::chrono::milliseconds idle_timeout{50'000};     ///< idle pooled connections close after it
+  std::size_t max_response_head_bytes = 64 * 1024;    ///< status line and header fields
   std::size_t max_response_body_bytes = 10 * 1024 * 1024;  ///< AWS's 10 MB payload limit
   /// CA certificates (PEM file) that HTTPS servers must chain to; empty: the system trust store.
   std::string ca_file;
@@ -58,8 +58,8 @@ struct client_request {
   std::string url;  ///< http://host[:port]/path?query or https://… (IPv6 as [::1])
   header_map headers;
   std::string body;
-  std::chrono::milliseconds timeout{0};  ///< whole call; 0: the client's default
-  client_certificate certificate;        ///< presented to an HTTPS server that asks for one
+  std::chrono::milliseconds timeout{0};     ///< whole call; 0: the client's default
+  client_certificate certificate;           ///< presented to an HTTPS server that asks for one
   bool insecure_skip_verification = false;  ///< AWS's tlsConfig.insecureSkipVerification
 };
 
@@ -90,7 +90,7 @@ class http_client {
           auto shared = std::make_shared<decltype(handler)>(std::move(handler));
           launch(std::move(r), [shared, ex](std::error_code ec, response res) {
             asio::dispatch(ex, [shared, ec, res = std::move(res)]() mutable {
-              std::move(*shared)(ec, std::move(res));
+              std::move (*shared)(ec, std::move(res));
             });
           });
         },

@@ -24,8 +24,8 @@ class response_parser {
   enum class status {
     need_more,      ///< all input consumed, response not finished
     head_complete,  ///< (streaming) the head is in; body bytes follow with further feeds
-    complete,   ///< a whole response is in the target
-    error,      ///< not valid HTTP, or over a limit (see too_large())
+    complete,       ///< a whole response is in the target
+    error,          ///< not valid HTTP, or over a limit (see too_large())
   };
 
   explicit response_parser(response_limits limits);

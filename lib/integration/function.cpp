@@ -53,7 +53,9 @@ class function_integration final : public detail::integration_impl {
         if (first.index() == 1)
           co_return detail::outcome{
               {},
-              detail::gateway_error{response_type::integration_timeout, 0, {},
+              detail::gateway_error{response_type::integration_timeout,
+                                    0,
+                                    {},
                                     fmt::format("Execution failed due to a timeout error: the "
                                                 "handler took over {} ms",
                                                 opts_.timeout.count())}};
@@ -105,7 +107,8 @@ class function_integration final : public detail::integration_impl {
 
 template <class H>
 integration make(H h, function_options opts) {
-  if (opts.timeout < std::chrono::milliseconds(50) || opts.timeout > std::chrono::milliseconds(29'000))
+  if (opts.timeout < std::chrono::milliseconds(50) ||
+      opts.timeout > std::chrono::milliseconds(29'000))
     throw config_error(fmt::format(
         "function integration: timeout {} ms is outside 50 ms to 29,000 ms", opts.timeout.count()));
   return integration{

@@ -42,7 +42,8 @@ std::vector<url_piece> parse_url_template(std::string_view url, std::string_view
                       ? std::string_view{}
                       : url.substr(i + stage_prefix.size(), close - i - stage_prefix.size());
       if (!routing::valid_stage_variable_name(name))
-        throw config_error(fmt::format("{}: malformed stage variable reference in '{}'", what, url));
+        throw config_error(
+            fmt::format("{}: malformed stage variable reference in '{}'", what, url));
       if (!text.empty()) out.push_back({url_piece::kind::text, std::exchange(text, {})});
       out.push_back({url_piece::kind::stage_variable, std::string(name)});
       i = close + 1;
@@ -97,9 +98,9 @@ void append_query_encoded(std::string& out, std::string_view v) {
 }
 
 bool hop_by_hop(std::string_view n) noexcept {
-  for (std::string_view h : {"connection", "keep-alive", "proxy-authenticate",
-                             "proxy-authorization", "te", "trailer", "trailers",
-                             "transfer-encoding", "upgrade"})
+  for (std::string_view h :
+       {"connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te", "trailer",
+        "trailers", "transfer-encoding", "upgrade"})
     if (iequals(n, h)) return true;
   return false;
 }
@@ -150,8 +151,7 @@ class http_integration final : public detail::integration_impl {
       if (!net::parse_url(probe, &why))
         throw config_error(fmt::format("{}: bad URL: {}", what, why));
     } else if (pieces_.empty() || pieces_.front().k != url_piece::kind::stage_variable) {
-      throw config_error(
-          fmt::format("{}: bad URL: it must start with http:// or https://", what));
+      throw config_error(fmt::format("{}: bad URL: it must start with http:// or https://", what));
     }
   }
 
@@ -187,13 +187,17 @@ class http_integration final : public detail::integration_impl {
     auto parts = net::parse_url(url, &why);
     if (!parts)
       co_return outcome{{},
-                        gateway_error{response_type::api_configuration_error, 0, {},
+                        gateway_error{response_type::api_configuration_error,
+                                      0,
+                                      {},
                                       fmt::format("Execution failed due to configuration error: "
                                                   "Invalid endpoint address '{}': {}",
                                                   url, why)}};
     if (!ex.client)
-      co_return outcome{{}, gateway_error{response_type::api_configuration_error, 0, {},
-                                          "no HTTP client for this request"}};
+      co_return outcome{
+          {},
+          gateway_error{
+              response_type::api_configuration_error, 0, {}, "no HTTP client for this request"}};
 
     detail::upstream_address to{parts->tls, parts->host, parts->port, parts->authority};
     detail::call_options copts;
@@ -221,7 +225,8 @@ class http_integration final : public detail::integration_impl {
       const bool timeout = ec == client_errc::timed_out || ec == client_errc::connect_timeout;
       out.res = {};
       out.error = gateway_error{
-          timeout ? response_type::integration_timeout : response_type::integration_failure, 0,
+          timeout ? response_type::integration_timeout : response_type::integration_failure,
+          0,
           {},
           timeout ? fmt::format("Execution failed due to a timeout error ({} {}{})", method,
                                 parts->authority, parts->target)

@@ -196,8 +196,7 @@ struct upstream : std::enable_shared_from_this<upstream> {
   static std::size_t hash_of(const upstream_address& a, const call_options& o) noexcept {
     std::size_t h = std::hash<std::string_view>{}(a.host);
     h ^= (std::size_t(a.port) << 1) ^ std::size_t(a.tls) ^ (std::size_t(o.skip_verification) << 17);
-    if (o.certificate && *o.certificate)
-      h ^= std::hash<const void*>{}(&o.certificate->data());
+    if (o.certificate && *o.certificate) h ^= std::hash<const void*>{}(&o.certificate->data());
     return h;
   }
   bool matches(const upstream_address& a, const call_options& o, std::size_t h) const noexcept {
@@ -421,8 +420,8 @@ asio::awaitable<client_core::lease> client_core::acquire(upstream& up, clock::ti
     if (w.aborted) co_return lease{nullptr, false, make_error_code(client_errc::client_closed)};
     if (w.conn) co_return lease{std::move(w.conn), true, {}};
     if (w.slot)
-      co_return lease{std::make_shared<upstream_connection>(executor_, nullptr, options_), false,
-                      {}};
+      co_return lease{
+          std::make_shared<upstream_connection>(executor_, nullptr, options_), false, {}};
     co_return lease{nullptr, false, make_error_code(client_errc::timed_out)};
   }
 }
@@ -586,8 +585,7 @@ void client_core::abort_all() {
   abort_epoch_.fetch_add(1, std::memory_order_acq_rel);
   for (auto& sh : shards_) {
     std::lock_guard lock(sh->m);
-    for (auto* c : sh->watched)
-      post_abort(*c, *sh, true);
+    for (auto* c : sh->watched) post_abort(*c, *sh, true);
   }
   std::vector<std::shared_ptr<upstream>> ups;
   {
@@ -702,8 +700,8 @@ asio::awaitable<std::error_code> connect(upstream_connection& c, const upstream_
     tcp::resolver resolver(executor);
     char port[8];
     auto [end, pec] = std::to_chars(port, port + sizeof port, to.port);
-    auto [rec, results] = co_await resolver.async_resolve(
-        std::string(to.host), std::string(port, end), use_tuple);
+    auto [rec, results] =
+        co_await resolver.async_resolve(std::string(to.host), std::string(port, end), use_tuple);
     if (c.aborted) co_return make_error_code(client_errc::client_closed);
     if (c.timed_out) co_return make_error_code(client_errc::connect_timeout);
     if (rec) co_return make_error_code(client_errc::resolve_failed);
@@ -741,8 +739,7 @@ asio::awaitable<std::error_code> connect(upstream_connection& c, const upstream_
     if (c.aborted) co_return make_error_code(client_errc::client_closed);
     if (c.timed_out) co_return make_error_code(client_errc::connect_timeout);
     if (hec) {
-      const bool rejected =
-          !c.up->skip_verification && SSL_get_verify_result(ssl) != X509_V_OK;
+      const bool rejected = !c.up->skip_verification && SSL_get_verify_result(ssl) != X509_V_OK;
       co_return make_error_code(rejected ? client_errc::certificate_rejected
                                          : client_errc::tls_handshake_failed);
     }
@@ -753,9 +750,8 @@ asio::awaitable<std::error_code> connect(upstream_connection& c, const upstream_
 }  // namespace
 
 asio::awaitable<std::error_code> client_core::call(const upstream_address& to,
-                                                   std::string_view method,
-                                                   std::string_view target, head_writer fields,
-                                                   std::string_view body,
+                                                   std::string_view method, std::string_view target,
+                                                   head_writer fields, std::string_view body,
                                                    const call_options& options, response& out,
                                                    std::unique_ptr<wire::body_source>* stream) {
   const auto start = clock::now();
@@ -817,8 +813,8 @@ asio::awaitable<std::error_code> client_core::call(const upstream_address& to,
       rest = {};
     }
     std::array<asio::const_buffer, 2> bufs = {asio::buffer(o), asio::buffer(rest)};
-    auto [wec, wn] = co_await c.on_stream(
-        [&](auto& s) { return asio::async_write(s, bufs, use_tuple); });
+    auto [wec, wn] =
+        co_await c.on_stream([&](auto& s) { return asio::async_write(s, bufs, use_tuple); });
 
     std::error_code ec = wec;
     bool complete = false, leftover = false;
@@ -880,8 +876,7 @@ asio::awaitable<std::error_code> client_core::call(const upstream_address& to,
       result = make_error_code(client_errc::timed_out);
     else if (ec.category() == client_category())
       result = ec;
-    else if (ec.category() == asio::error::get_ssl_category() && !l.reused &&
-             !c.parser.started())
+    else if (ec.category() == asio::error::get_ssl_category() && !l.reused && !c.parser.started())
       // TLS 1.3 servers check our certificate after the client has finished its handshake:
       // their refusal arrives as an alert on the first read.
       result = make_error_code(client_errc::tls_handshake_failed);

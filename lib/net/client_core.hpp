@@ -28,7 +28,7 @@ namespace gatehouse::detail {
 /// Where a call goes, from a parsed URL.
 struct upstream_address {
   bool tls = false;
-  std::string_view host;       // a name or an IP address (IPv6 without brackets)
+  std::string_view host;  // a name or an IP address (IPv6 without brackets)
   std::uint16_t port = 0;
   std::string_view authority;  // the Host header's value
 };

@@ -85,8 +85,7 @@ void http_client::close_idle() { core_->close_idle(); }
 
 std::size_t http_client::connection_count() const noexcept { return core_->connection_count(); }
 
-void http_client::launch(client_request req,
-                         std::function<void(std::error_code, response)> done) {
+void http_client::launch(client_request req, std::function<void(std::error_code, response)> done) {
   asio::co_spawn(
       net::serial_executor(executor_),
       [core = core_, req = std::move(req),

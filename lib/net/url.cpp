@@ -51,7 +51,8 @@ std::optional<url_parts> parse_url(std::string_view url, std::string* why) {
   std::string_view rest = end == std::string_view::npos ? std::string_view{} : url.substr(end);
   if (auto hash = rest.find('#'); hash != std::string_view::npos) rest = rest.substr(0, hash);
   if (authority.empty()) return bad("the URL has no host");
-  if (authority.find('@') != std::string_view::npos) return bad("user info in URLs is not supported");
+  if (authority.find('@') != std::string_view::npos)
+    return bad("user info in URLs is not supported");
   u.authority = authority;
   std::string_view port;
   if (authority.front() == '[') {

@@ -54,8 +54,8 @@ struct exchange {
   std::string_view query;               // raw query string, without '?'
   std::string_view stage_path;          // path below the stage: /pets/1
   std::shared_ptr<const stage_snapshot> stage;
-  client_core* client = nullptr;  // the gateway's HTTP client, for HTTP integrations
-  bool may_stream = false;        // the way in can send a body as it arrives
+  client_core* client = nullptr;              // the gateway's HTTP client, for HTTP integrations
+  bool may_stream = false;                    // the way in can send a body as it arrives
   std::unique_ptr<wire::body_source> stream;  // the rest of the response body, when streamed
   routing::route_match match;
   std::string decoded_params;  // percent-decoded parameter values, when any needed decoding

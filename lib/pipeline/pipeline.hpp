@@ -7,8 +7,8 @@
 #include "routing/deployment.hpp"
 
 #include <gatehouse/gateway.hpp>
-#include <gatehouse/http_client.hpp>
 #include <gatehouse/http.hpp>
+#include <gatehouse/http_client.hpp>
 
 #include <asio/awaitable.hpp>
 

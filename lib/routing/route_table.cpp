@@ -196,9 +196,9 @@ std::vector<std::pair<std::string, std::string>> parse_query(std::string_view q)
     q = amp == std::string_view::npos ? std::string_view{} : q.substr(amp + 1);
     if (part.empty()) continue;
     auto eq = part.find('=');
-    out.emplace_back(percent_decode(part.substr(0, eq), true),
-                     eq == std::string_view::npos ? std::string()
-                                                  : percent_decode(part.substr(eq + 1), true));
+    out.emplace_back(
+        percent_decode(part.substr(0, eq), true),
+        eq == std::string_view::npos ? std::string() : percent_decode(part.substr(eq + 1), true));
   }
   return out;
 }

@@ -70,7 +70,8 @@ std::optional<std::string> Stage::variable(std::string_view name) const {
 }
 
 Stage& Stage::backend_certificate(client_certificate certificate) {
-  update(*state_, [&](detail::stage_snapshot& s) { s.backend_certificate = std::move(certificate); });
+  update(*state_,
+         [&](detail::stage_snapshot& s) { s.backend_certificate = std::move(certificate); });
   return *this;
 }
 

@@ -20,25 +20,24 @@ bool starts_with(std::string_view s, std::string_view p) noexcept {
 // AWS: parameter names match ^[a-zA-Z0-9._$-]+$.
 bool valid_name(std::string_view n) noexcept {
   return !n.empty() && std::all_of(n.begin(), n.end(), [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           c == '.' || c == '_' || c == '$' || c == '-';
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
+           c == '_' || c == '$' || c == '-';
   });
 }
 
 // Headers API Gateway owns: mapping them is a configuration error, as in AWS.
 bool reserved_header(std::string_view n) noexcept {
-  for (std::string_view r : {"host", "content-length", "transfer-encoding", "connection",
-                             "keep-alive", "te", "trailer", "upgrade", "expect",
-                             "x-amzn-trace-id", "x-amzn-apigateway-api-id"})
+  for (std::string_view r :
+       {"host", "content-length", "transfer-encoding", "connection", "keep-alive", "te", "trailer",
+        "upgrade", "expect", "x-amzn-trace-id", "x-amzn-apigateway-api-id"})
     if (iequals(n, r)) return true;
   return false;
 }
 
 constexpr std::array<std::string_view, 15> context_names = {
-    "accountId",   "apiId",         "domainName",          "domainPrefix",
-    "httpMethod",  "path",          "protocol",            "requestId",
-    "requestTime", "requestTimeEpoch", "resourcePath",     "stage",
-    "identity.sourceIp", "identity.userAgent", "extendedRequestId"};
+    "accountId",    "apiId",    "domainName",        "domainPrefix",       "httpMethod",
+    "path",         "protocol", "requestId",         "requestTime",        "requestTimeEpoch",
+    "resourcePath", "stage",    "identity.sourceIp", "identity.userAgent", "extendedRequestId"};
 
 }  // namespace
 
@@ -137,8 +136,8 @@ parameter_mapping::parameter_mapping(const std::vector<std::pair<std::string, st
           "'static'");
     }
     for (const auto& other : rules_)
-      if (other.target == r.target && (r.target == target_kind::header
-                                           ? iequals(other.target_name, r.target_name)
+      if (other.target == r.target &&
+          (r.target == target_kind::header ? iequals(other.target_name, r.target_name)
                                            : other.target_name == r.target_name))
         throw bad("the target is mapped twice");
     rules_.push_back(std::move(r));

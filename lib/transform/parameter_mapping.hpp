@@ -18,15 +18,15 @@ enum class target_kind { header, querystring, path };
 
 struct mapping_rule {
   enum class source_kind {
-    path,                  // method.request.path.NAME
-    querystring,           // method.request.querystring.NAME (the last value)
+    path,                    // method.request.path.NAME
+    querystring,             // method.request.querystring.NAME (the last value)
     multivalue_querystring,  // method.request.multivaluequerystring.NAME (all values)
-    header,                // method.request.header.NAME (the last value)
-    multivalue_header,     // method.request.multivalueheader.NAME (all values)
-    body,                  // method.request.body
-    stage_variable,        // stageVariables.NAME
-    context,               // context.NAME
-    literal,               // 'static value'
+    header,                  // method.request.header.NAME (the last value)
+    multivalue_header,       // method.request.multivalueheader.NAME (all values)
+    body,                    // method.request.body
+    stage_variable,          // stageVariables.NAME
+    context,                 // context.NAME
+    literal,                 // 'static value'
   };
   target_kind target;
   std::string target_name;

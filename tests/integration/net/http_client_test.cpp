@@ -31,7 +31,6 @@ using gatehouse::client_errc;
 using result = test::client_result;
 using test::client_env;
 
-
 gatehouse::client_request make(std::string method, std::string url, std::string body = {}) {
   gatehouse::client_request r;
   r.method = std::move(method);

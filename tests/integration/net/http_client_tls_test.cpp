@@ -32,7 +32,6 @@ using gatehouse::client_errc;
 using result = test::client_result;
 using test::client_env;
 
-
 gatehouse::http_client_options trusting(const test::backend& b) {
   gatehouse::http_client_options o;
   o.ca_pem = b.certificate_pem();
