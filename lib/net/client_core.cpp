@@ -241,7 +241,6 @@ client_core::client_core(asio::any_io_executor executor, http_client_options opt
 }
 
 client_core::~client_core() {
-  std::error_code ec;
   sweeper_.cancel();
   for (auto& up : upstreams_)
     for (auto& list : up->idle)
