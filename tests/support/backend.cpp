@@ -1,5 +1,7 @@
 #include "backend.hpp"
 
+#include <rapidjson/document.h>
+
 #include <asio.hpp>
 #include <asio/ssl.hpp>
 
@@ -822,6 +824,15 @@ std::optional<reply> fetch(unsigned short port, std::string_view request,
   http_conn c(port, timeout);
   bool head_only = starts_with(request, "HEAD ");
   return c.exchange(request, head_only);
+}
+
+std::optional<std::string> json_message(const std::string& body) {
+  rapidjson::Document d;
+  d.Parse(body.c_str(), body.size());
+  if (d.HasParseError() || !d.IsObject()) return std::nullopt;
+  auto it = d.FindMember("message");
+  if (it == d.MemberEnd() || !it->value.IsString()) return std::nullopt;
+  return std::string(it->value.GetString(), it->value.GetStringLength());
 }
 
 }  // namespace test

@@ -44,6 +44,9 @@ std::string pattern_bytes(std::size_t n);
 /// FNV-1a 64-bit hash of `data`, as 16 lowercase hex digits.
 std::string fnv1a_hex(std::string_view data);
 
+/// The "message" of a gateway response's JSON body; nullopt when it is not such a body.
+std::optional<std::string> json_message(const std::string& body);
+
 /// What the backend received in one request (what /echo describes).
 struct echoed {
   std::string method;

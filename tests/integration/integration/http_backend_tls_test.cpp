@@ -8,7 +8,6 @@
 
 #include <gatehouse/gatehouse.hpp>
 
-#include <rapidjson/document.h>
 #include <catch2/catch.hpp>
 
 #include <chrono>
@@ -54,20 +53,11 @@ std::optional<test::reply> get(unsigned short port, std::string_view target) {
   return test::fetch(port, test::request_text("GET", target));
 }
 
-std::optional<std::string> json_message(const std::string& body) {
-  rapidjson::Document d;
-  d.Parse(body.c_str(), body.size());
-  if (d.HasParseError() || !d.IsObject()) return std::nullopt;
-  auto it = d.FindMember("message");
-  if (it == d.MemberEnd() || !it->value.IsString()) return std::nullopt;
-  return std::string(it->value.GetString(), it->value.GetStringLength());
-}
-
 void check_integration_failure(const std::optional<test::reply>& r) {
   REQUIRE(r);
   INFO("body: " << r->body);
   CHECK(r->status == 504);
-  CHECK(json_message(r->body) == kNetworkError);
+  CHECK(test::json_message(r->body) == kNetworkError);
   CHECK(r->headers.get("x-amzn-ErrorType").value_or("") == "InternalServerErrorException");
 }
 

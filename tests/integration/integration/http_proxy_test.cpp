@@ -10,7 +10,6 @@
 
 #include <gatehouse/gatehouse.hpp>
 
-#include <rapidjson/document.h>
 #include <catch2/catch.hpp>
 
 #include <chrono>
@@ -108,16 +107,6 @@ std::vector<std::string> values(const gatehouse::header_map& h, std::string_view
   return out;
 }
 
-// The "message" of a gateway response's JSON body; nullopt when it is not such a body.
-std::optional<std::string> json_message(const std::string& body) {
-  rapidjson::Document d;
-  d.Parse(body.c_str(), body.size());
-  if (d.HasParseError() || !d.IsObject()) return std::nullopt;
-  auto it = d.FindMember("message");
-  if (it == d.MemberEnd() || !it->value.IsString()) return std::nullopt;
-  return std::string(it->value.GetString(), it->value.GetStringLength());
-}
-
 long long ms_since(clock_type::time_point t) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(clock_type::now() - t).count();
 }
@@ -127,7 +116,7 @@ void check_gateway_error(const std::optional<test::reply>& r, const std::string&
   REQUIRE(r);
   INFO("body: " << r->body);
   CHECK(r->status == 504);
-  CHECK(json_message(r->body) == message);
+  CHECK(test::json_message(r->body) == message);
   CHECK(str(r->headers.get("x-amzn-ErrorType")) == "InternalServerErrorException");
   CHECK(r->headers.contains("x-amzn-RequestId"));
   CHECK(str(r->headers.get("content-type")).find("application/json") == 0);
@@ -638,7 +627,7 @@ TEST_CASE("http_proxy: a stage variable changed after mounting applies to later 
     CHECK(r->status == 500);
     CHECK(str(r->headers.get("x-amzn-ErrorType")) ==
           gatehouse::error_type_header(response_type::api_configuration_error));
-    CHECK(json_message(r->body) ==
+    CHECK(test::json_message(r->body) ==
           std::string(gatehouse::default_message(response_type::api_configuration_error)));
     CHECK(first.requests() + second.requests() == 2);
   }
