@@ -5,6 +5,7 @@
 #include "net/server.hpp"
 #include "net/tls_context.hpp"
 #include "pipeline/pipeline.hpp"
+#include "throttle/token_bucket.hpp"
 
 #include <gatehouse/config_error.hpp>
 #include <gatehouse/gateway.hpp>
@@ -83,6 +84,7 @@ Gateway::Gateway(asio::io_context& io, gateway_options options)
 
 Gateway::Gateway(asio::any_io_executor executor, gateway_options options) {
   check_limits(options.limits);
+  if (options.throttle) throttle::check_settings(*options.throttle, "gateway (account) throttle");
   impl_ = std::make_shared<detail::gateway_impl>(std::move(executor), std::move(options));
 }
 
@@ -110,6 +112,8 @@ void Gateway::stop() {
 }
 
 http_client& Gateway::client() noexcept { return impl_->pipeline->client(); }
+
+ApiKeys& Gateway::api_keys() noexcept { return impl_->pipeline->api_keys(); }
 
 std::size_t Gateway::connection_count() const noexcept { return impl_->server->connection_count(); }
 

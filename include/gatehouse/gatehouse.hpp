@@ -1,6 +1,7 @@
 #pragma once
 
 // The whole public API of gatehouse.
+#include <gatehouse/api_keys.hpp>
 #include <gatehouse/client_certificate.hpp>
 #include <gatehouse/config_error.hpp>
 #include <gatehouse/gateway.hpp>
@@ -11,5 +12,8 @@
 #include <gatehouse/integration.hpp>
 #include <gatehouse/router.hpp>
 #include <gatehouse/stage.hpp>
+#include <gatehouse/store.hpp>
+#include <gatehouse/throttle.hpp>
 #include <gatehouse/tls.hpp>
+#include <gatehouse/usage_plan.hpp>
 #include <gatehouse/version.hpp>

@@ -1,8 +1,11 @@
 #pragma once
 
+#include <gatehouse/api_keys.hpp>
 #include <gatehouse/http.hpp>
 #include <gatehouse/http_client.hpp>
 #include <gatehouse/stage.hpp>
+#include <gatehouse/store.hpp>
+#include <gatehouse/throttle.hpp>
 #include <gatehouse/tls.hpp>
 
 #include <asio/any_io_executor.hpp>
@@ -16,6 +19,7 @@
 #include <cstddef>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -43,6 +47,11 @@ struct gateway_options {
   std::string region = "us-east-1";
   /// The client HTTP integrations call backends with (pools, timeouts, trust store).
   http_client_options upstream;
+  /// The account-level throttle over every request of every stage (AWS's regional default:
+  /// 10,000 a second, burst 5,000); nullopt turns it off.
+  std::optional<throttle_settings> throttle = account_default_throttle;
+  /// Where buckets, quotas and API keys live; an in-memory store when null.
+  std::shared_ptr<gatehouse::store> store;
   /// Where the gateway logs; by default warnings and errors go to stderr.
   std::function<void(log_level, std::string_view)> log;
 };
@@ -136,6 +145,9 @@ class Gateway {
 
   /// The gateway's HTTP client (the pools its HTTP integrations use), for the host's own calls.
   http_client& client() noexcept;
+
+  /// The gateway's API keys: create, import, enable, delete, join to usage plans, report usage.
+  ApiKeys& api_keys() noexcept;
 
  private:
   void start_dispatch(request req, detail::callback<response> done);

@@ -44,6 +44,8 @@ struct request_context {
   std::string_view stage;
   std::string_view source_ip;
   std::string_view user_agent;
+  std::string_view api_key;     ///< the API key the request used, when its method needs one
+  std::string_view api_key_id;  ///< that key's id
 };
 
 /// What a function integration ("Lambda proxy") gets: a view of the request, valid for the call.

@@ -20,11 +20,25 @@ enum class api_type {
   http,  ///< unknown route → 404 {"message":"Not Found"}
 };
 
+/// Where a method that requires an API key finds it (AWS's apiKeySource).
+enum class api_key_source {
+  header,      ///< the x-api-key request header
+  authorizer,  ///< the usageIdentifierKey an authorizer returned
+};
+
 /// Identity and style of an API.
 struct api_options {
   std::string name = "api";
   std::string id;  ///< AWS-style API id ($context.apiId); generated when empty
   api_type type = api_type::rest;
+  api_key_source key_source = api_key_source::header;
+};
+
+/// Settings of one method (AWS's Method).
+struct method_options {
+  /// Requests need an enabled API key of a usage plan on the stage, else 403 Forbidden; the
+  /// plan's throttle and quota then apply.
+  bool api_key_required = false;
 };
 
 /// An immutable snapshot of a Router's routes, made by Router::deploy(); cheap to copy.
@@ -50,7 +64,8 @@ class Router {
 
   /// Adds a method (GET, POST, PUT, DELETE, PATCH, HEAD, OPTIONS or ANY) on a resource.
   /// Throws config_error for a bad method or template, or a route defined twice.
-  Router& route(std::string_view method, std::string_view path_template, integration target);
+  Router& route(std::string_view method, std::string_view path_template, integration target,
+                method_options options = {});
 
   /// Overrides the response the gateway sends for one type of failure (AWS's gateway responses).
   Router& set_gateway_response(response_type type, gateway_response response);

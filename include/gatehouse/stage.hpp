@@ -2,6 +2,7 @@
 
 #include <gatehouse/client_certificate.hpp>
 #include <gatehouse/router.hpp>
+#include <gatehouse/throttle.hpp>
 
 #include <memory>
 #include <optional>
@@ -13,6 +14,11 @@ namespace gatehouse {
 namespace detail {
 struct stage_state;
 }
+
+/// Settings of one method on a stage (AWS's MethodSetting).
+struct method_setting {
+  std::optional<throttle_settings> throttle;  ///< replaces the stage's default for this method
+};
 
 /// A named deployment: what a Router looked like when deployed, plus stage variables.
 /// Requests reach it under /{name}/…. Copies share one stage; changes apply atomically to
@@ -29,7 +35,16 @@ class Stage {
   /// The client certificate this stage's HTTP integrations present to HTTPS backends (AWS's
   /// stage clientCertificateId); an empty one stops presenting any.
   Stage& backend_certificate(client_certificate certificate);
+  /// Default throttle of every method on this stage (AWS's default method throttling: each
+  /// method has its own bucket with these limits); nullopt removes it. Throws config_error for
+  /// a negative limit.
+  Stage& throttle(std::optional<throttle_settings> limits);
+  /// Settings of one method, named as routed: "GET /pets", "ANY /legacy/{proxy+}". Throws
+  /// config_error for a method the deployment does not have, or a bad limit.
+  Stage& method(std::string_view route, method_setting setting);
+
   /// Replaces the deployment this stage serves (redeploy), without dropping any request.
+  /// Throws config_error if a method setting or usage plan names a method it lacks.
   Stage& deploy(Deployment deployment);
 
   const std::string& name() const noexcept;

@@ -1,6 +1,7 @@
 // The proxy event a function integration receives, and its JSON form in AWS's payload formats.
 
 #include "pipeline/exchange.hpp"
+#include "usage/key_registry.hpp"
 #include "routing/route_table.hpp"
 #include "util/json_text.hpp"
 #include "util/time_text.hpp"
@@ -86,6 +87,8 @@ request_context proxy_event::context() const noexcept {
   c.stage = ex.stage->name;
   c.source_ip = ex.req.source_ip;
   if (auto ua = ex.req.headers.get("User-Agent")) c.user_agent = *ua;
+  c.api_key = ex.api_key_value;
+  if (ex.api_key) c.api_key_id = ex.api_key->id;
   return c;
 }
 
@@ -194,6 +197,8 @@ std::string proxy_event::to_json() const {
       key(w, k);
       w.Null();
     }
+    key(w, "apiKey"), str_or_null(w, ctx.api_key);
+    key(w, "apiKeyId"), str_or_null(w, ctx.api_key_id);
     key(w, "sourceIp"), str(w, ctx.source_ip);
     key(w, "userAgent"), str_or_null(w, ctx.user_agent);
     w.EndObject();

@@ -8,7 +8,9 @@
 
 #include <gatehouse/gateway_response.hpp>
 #include <gatehouse/http.hpp>
+#include <gatehouse/store.hpp>
 
+#include <array>
 #include <chrono>
 #include <cstdint>
 #include <memory>
@@ -19,6 +21,7 @@
 namespace gatehouse::detail {
 
 class client_core;
+struct key_record;
 
 /// How the gateway ends a request itself: a gateway response of a type, with an optional
 /// status and client message overriding the type's defaults, and a reason for the log only.
@@ -29,6 +32,7 @@ struct gateway_error {
   int status;              // 0: the type's default
   std::string message;     // empty: the type's default
   std::string log_reason;  // for the log only, never sent
+  std::chrono::seconds retry_after{-1};  // ≥ 0: sent as Retry-After (429s)
 };
 
 /// What a step or an integration produced: a response, or a gateway error to render.
@@ -59,6 +63,17 @@ struct exchange {
   std::unique_ptr<wire::body_source> stream;  // the rest of the response body, when streamed
   routing::route_match match;
   std::string decoded_params;  // percent-decoded parameter values, when any needed decoding
+
+  // Step 4 (authorizers) may supply the usage identifier key, for APIs whose key source is
+  // AUTHORIZER. Step 5: the API key and the plan it is used under, when the method needs one.
+  std::string_view authorizer_usage_key;
+  std::string_view api_key_value;
+  std::shared_ptr<const key_record> api_key;
+  const stage_plan* plan = nullptr;
+  // Step 6: the buckets and counters the request is admitted by (names of per-key ones in
+  // `usage_keys`).
+  std::array<bucket_check, 4> buckets;
+  std::string usage_keys;
 
   explicit exchange(request& r, gateway_identity g) : req(r), gateway(g) {}
   std::string_view id() const noexcept { return {request_id, 36}; }

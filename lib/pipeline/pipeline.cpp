@@ -3,6 +3,9 @@
 #include "integration/integration_impl.hpp"
 #include "pipeline/gateway_responses.hpp"
 #include "pipeline/request_id.hpp"
+#include "throttle/admission.hpp"
+#include "usage/api_key_check.hpp"
+#include "usage/plan_state.hpp"
 #include "util/time_text.hpp"
 
 #include <gatehouse/config_error.hpp>
@@ -73,6 +76,22 @@ void start(exchange& ex) {
 }
 }  // namespace
 
+pipeline::pipeline(asio::any_io_executor executor, gateway_options options)
+    : options_(std::move(options)),
+      client_(std::move(executor), options_.upstream),
+      store_(options_.store ? options_.store : make_memory_store()),
+      keys_(std::make_shared<key_registry>(
+          store_, [this](std::string_view id) { return find_plan(id); })),
+      api_keys_(keys_) {}
+
+std::shared_ptr<const plan_state> pipeline::find_plan(std::string_view id) const {
+  auto mounts = mounts_.load(std::memory_order_acquire);
+  for (const auto& [name, stage] : mounts->stages)
+    for (const auto& p : stage->load()->plans)
+      if (p.plan->options.id == id) return p.plan;
+  return nullptr;
+}
+
 asio::awaitable<response> pipeline::run(request& req,
                                         std::unique_ptr<wire::body_source>* stream) const {
   exchange ex(req, {options_.account_id, options_.region});
@@ -83,12 +102,20 @@ asio::awaitable<response> pipeline::run(request& req,
   outcome out;
 
   // 1 find the API and stage, 2 match the route.
-  // 3 resource policy, 4 authorize, 5 API key + usage plan, 6 throttle, 7 validate,
-  // 8 cache lookup and 9 request transform join here as their modules land. (Parameter
-  // mapping, transform/parameter_mapping, is applied by HTTP integrations as they build the
-  // backend request, AWS's integration request.)
   out.error = find_stage(ex, *mounts);
   if (!out.error) out.error = match_route(ex);
+  // 3 resource policy and 4 authorize join here as their modules land.
+  // 5 API key + usage plan: for methods that require a key.
+  if (!out.error) out.error = usage::check_api_key(ex, *keys_);
+  // 6 throttle: the plan's buckets for the key, the method's, the account's; the plan's quota.
+  admission adm;
+  if (!out.error && throttle::prepare(ex, options_.throttle, adm)) {
+    auto verdict = store_->try_admit(adm, ex.start);
+    out.error = throttle::verdict(verdict ? *verdict : co_await store_->admit(adm, ex.start));
+  }
+  // 7 validate, 8 cache lookup and 9 request transform join here as their modules land.
+  // (Parameter mapping, transform/parameter_mapping, is applied by HTTP integrations as they
+  // build the backend request, AWS's integration request.)
   // 10 integration: a function, mock or HTTP backend. A large HTTP response body may be left in
   // ex.stream, to be sent as it arrives; steps that need the whole body will drain() it.
   if (!out.error) out = co_await ex.match.target->impl().invoke(ex);

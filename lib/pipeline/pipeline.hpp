@@ -5,6 +5,7 @@
 
 #include "http/body_source.hpp"
 #include "routing/deployment.hpp"
+#include "usage/key_registry.hpp"
 
 #include <gatehouse/gateway.hpp>
 #include <gatehouse/http.hpp>
@@ -28,8 +29,7 @@ struct mount_table {
 
 class pipeline {
  public:
-  pipeline(asio::any_io_executor executor, gateway_options options)
-      : options_(std::move(options)), client_(std::move(executor), options_.upstream) {}
+  pipeline(asio::any_io_executor executor, gateway_options options);
 
   /// Runs one request through every step and returns the response to send. Never throws.
   /// With `stream`, an integration may leave a large body to be read as it is sent: then the
@@ -41,10 +41,16 @@ class pipeline {
   void log(log_level level, std::string_view text) const;
   /// The client HTTP integrations call backends with.
   http_client& client() noexcept { return client_; }
+  ApiKeys& api_keys() noexcept { return api_keys_; }
+  /// A usage plan attached to a mounted stage, by id.
+  std::shared_ptr<const plan_state> find_plan(std::string_view id) const;
 
  private:
   gateway_options options_;
   http_client client_;
+  std::shared_ptr<store> store_;
+  std::shared_ptr<key_registry> keys_;
+  ApiKeys api_keys_;
   std::atomic<std::shared_ptr<const mount_table>> mounts_{std::make_shared<mount_table>()};
   std::mutex mount_mutex_;
 };

@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cctype>
 
 namespace gatehouse::routing {
 
@@ -56,7 +57,8 @@ std::string percent_decode(std::string_view in, bool plus_is_space) {
   return out;
 }
 
-void route_table::add(std::string_view method_text, std::string_view tmpl, integration target) {
+void route_table::add(std::string_view method_text, std::string_view tmpl, integration target,
+                      method_options options) {
   auto where = [&] { return fmt::format("route {} {}", method_text, tmpl); };
   method m;
   if (!parse_method(method_text, m))
@@ -134,7 +136,17 @@ void route_table::add(std::string_view method_text, std::string_view tmpl, integ
     throw config_error(fmt::format("{}: defined twice (as {} {})", where(), routes_[slot].method,
                                    routes_[slot].path_template));
   slot = static_cast<std::uint32_t>(routes_.size());
-  routes_.push_back({std::string(method_text), std::string(tmpl), std::move(target)});
+  std::string key(method_text);
+  for (auto& c : key) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  key.append(" ").append(resource);
+  routes_.push_back({std::string(method_text), std::string(tmpl), std::move(target), options,
+                     std::move(key)});
+}
+
+std::optional<std::size_t> route_table::find(std::string_view key) const noexcept {
+  for (std::size_t i = 0; i < routes_.size(); ++i)
+    if (routes_[i].key == key) return i;
+  return std::nullopt;
 }
 
 bool route_table::accept(const node& nd, std::size_t mi, route_match& out) const noexcept {
@@ -142,6 +154,8 @@ bool route_table::accept(const node& nd, std::size_t mi, route_match& out) const
   if (r == none) r = nd.routes[static_cast<std::size_t>(method::any)];
   if (r == none) return false;
   out.target = &routes_[r].target;
+  out.options = &routes_[r].options;
+  out.index = r;
   out.resource = nd.resource;
   out.method = routes_[r].method;
   return true;

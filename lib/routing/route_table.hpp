@@ -5,10 +5,12 @@
 // match tries them in that order and backtracks, so the most specific route always wins.
 
 #include <gatehouse/integration.hpp>
+#include <gatehouse/router.hpp>
 
 #include <array>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -35,6 +37,8 @@ struct path_param {
 /// What a successful match found. Views point into the table and the request path.
 struct route_match {
   const integration* target = nullptr;
+  const method_options* options = nullptr;
+  std::size_t index = 0;      ///< the route's position in the table (see route_table::key)
   std::string_view resource;  ///< the template: /pets/{petId}
   std::string_view method;    ///< the route's own method name ("ANY" when matched by ANY)
   std::array<path_param, max_path_params> params{};
@@ -44,7 +48,8 @@ struct route_match {
 class route_table {
  public:
   /// Adds a route; throws config_error for a bad method or template or a duplicate.
-  void add(std::string_view method, std::string_view path_template, integration target);
+  void add(std::string_view method, std::string_view path_template, integration target,
+           method_options options = {});
 
   /// Matches a request method and path (no query string, no stage). True when found.
   bool match(std::string_view method, std::string_view path, route_match& out) const noexcept;
@@ -55,6 +60,11 @@ class route_table {
     for (const auto& r : routes_) f(r.method, r.path_template, r.target);
   }
   std::size_t size() const noexcept { return routes_.size(); }
+  /// The route's key as AWS's settings name it: "GET /pets/{petId}" (method as written in
+  /// upper case, resource without a trailing '/').
+  const std::string& key(std::size_t index) const noexcept { return routes_[index].key; }
+  /// The index of the route with this key, if any.
+  std::optional<std::size_t> find(std::string_view key) const noexcept;
 
  private:
   struct string_hash {
@@ -77,6 +87,8 @@ class route_table {
     std::string method;
     std::string path_template;
     integration target;
+    method_options options;
+    std::string key;
   };
 
   bool match_from(std::uint32_t n, std::string_view rest, std::size_t method_index,

@@ -39,8 +39,9 @@ Router::Router(api_options options) : state_(std::make_shared<detail::router_sta
 
 const api_options& Router::options() const noexcept { return state_->options; }
 
-Router& Router::route(std::string_view method, std::string_view path_template, integration target) {
-  state_->routes.add(method, path_template, std::move(target));
+Router& Router::route(std::string_view method, std::string_view path_template, integration target,
+                      method_options options) {
+  state_->routes.add(method, path_template, std::move(target), options);
   return *this;
 }
 

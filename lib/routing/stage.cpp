@@ -1,5 +1,6 @@
 #include "routing/deployment.hpp"
 #include "routing/stage_variables.hpp"
+#include "throttle/token_bucket.hpp"
 
 #include <gatehouse/config_error.hpp>
 #include <gatehouse/stage.hpp>
@@ -18,6 +19,46 @@ void check_stage_variables(const stage_snapshot& s) {
           "stage '{}': an integration uses ${{stageVariables.{}}}, which the stage does not define",
           s.name, name));
 }
+
+void resolve_settings(stage_snapshot& s) {
+  const auto& table = s.deployment->routes;
+  const std::string& api_id = s.deployment->api.id;
+  for (const auto& [key, setting] : s.methods)
+    if (!table.find(key))
+      throw config_error(
+          fmt::format("stage '{}': method setting for '{}', a method the deployment lacks (name "
+                      "it as routed, e.g. \"GET /pets\")",
+                      s.name, key));
+  s.routes.assign(table.size(), {});
+  for (std::size_t i = 0; i < table.size(); ++i) {
+    auto& r = s.routes[i];
+    r.throttle_key = fmt::format("throttle/{}/{}/{}", api_id, s.name, table.key(i));
+    auto m = s.methods.find(table.key(i));
+    r.throttle = m != s.methods.end() && m->second.throttle ? m->second.throttle : s.throttle;
+  }
+  for (auto& p : s.plans) {
+    p.by_route.assign(table.size(), std::nullopt);
+    for (const auto& [key, limit] : p.method_throttles) {
+      auto i = table.find(key);
+      if (!i)
+        throw config_error(fmt::format(
+            "usage plan on stage '{}': throttle for '{}', a method the deployment lacks", s.name,
+            key));
+      p.by_route[*i] = limit;
+    }
+  }
+}
+
+// Applies `change` to a copy of the current snapshot and publishes it; requests in flight
+// keep the snapshot they started with.
+void update_stage(stage_state& st, const std::function<void(stage_snapshot&)>& change) {
+  std::lock_guard lock(st.write_mutex);
+  auto next = std::make_shared<stage_snapshot>(*st.load());
+  change(*next);
+  resolve_settings(*next);
+  if (st.mounted) check_stage_variables(*next);
+  st.current.store(std::move(next), std::memory_order_release);
+}
 }  // namespace detail
 
 namespace {
@@ -28,15 +69,8 @@ bool valid_stage_name(std::string_view name) noexcept {
   });
 }
 
-// Applies `change` to a copy of the current snapshot and publishes it; requests in flight
-// keep the snapshot they started with.
-template <class F>
-void update(detail::stage_state& st, F&& change) {
-  std::lock_guard lock(st.write_mutex);
-  auto next = std::make_shared<detail::stage_snapshot>(*st.load());
-  change(*next);
-  if (st.mounted) detail::check_stage_variables(*next);
-  st.current.store(std::move(next), std::memory_order_release);
+void update(detail::stage_state& st, const std::function<void(detail::stage_snapshot&)>& change) {
+  detail::update_stage(st, change);
 }
 }  // namespace
 
@@ -49,6 +83,7 @@ Stage::Stage(std::string name, Deployment deployment)
   auto snap = std::make_shared<detail::stage_snapshot>();
   snap->name = name;
   snap->deployment = deployment.share();
+  detail::resolve_settings(*snap);
   state_->name = std::move(name);
   state_->current.store(std::move(snap));
 }
@@ -72,6 +107,20 @@ std::optional<std::string> Stage::variable(std::string_view name) const {
 Stage& Stage::backend_certificate(client_certificate certificate) {
   update(*state_,
          [&](detail::stage_snapshot& s) { s.backend_certificate = std::move(certificate); });
+  return *this;
+}
+
+Stage& Stage::throttle(std::optional<throttle_settings> limits) {
+  if (limits) throttle::check_settings(*limits, fmt::format("stage '{}': throttle", state_->name));
+  update(*state_, [&](detail::stage_snapshot& s) { s.throttle = limits; });
+  return *this;
+}
+
+Stage& Stage::method(std::string_view route, method_setting setting) {
+  if (setting.throttle)
+    throttle::check_settings(*setting.throttle,
+                             fmt::format("stage '{}': method '{}': throttle", state_->name, route));
+  update(*state_, [&](detail::stage_snapshot& s) { s.methods[std::string(route)] = setting; });
   return *this;
 }
 

@@ -1,0 +1,83 @@
+#pragma once
+
+// Where gatehouse keeps the state that requests share: token buckets, quota and usage
+// counters, API key records. One interface, so that the in-memory default and a store shared
+// by several gateway instances (Redis) are interchangeable.
+
+#include <gatehouse/throttle.hpp>
+
+#include <asio/awaitable.hpp>
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace gatehouse {
+
+using time_point = std::chrono::system_clock::time_point;
+
+/// One token bucket a request must take a token from.
+struct bucket_check {
+  std::string_view key;
+  throttle_settings limit;
+};
+
+/// A counter a request must fit under: at most `limit` counts; the counter (one per period,
+/// its key names the period) may be forgotten after `expires`.
+struct quota_check {
+  std::string_view key;
+  std::int64_t limit = 0;
+  time_point expires;
+};
+
+/// Everything one request must be admitted by, checked and taken all or nothing.
+struct admission {
+  std::span<const bucket_check> buckets;  ///< most specific first
+  std::optional<quota_check> quota;       ///< counted only when every bucket had a token
+  std::string_view usage_key;             ///< when not empty, counted +1 on admission
+  time_point usage_expires;
+};
+
+enum class admission_verdict { admitted, throttled, quota_exceeded };
+
+struct admission_result {
+  admission_verdict verdict = admission_verdict::admitted;
+  std::size_t refused_bucket = 0;     ///< index into admission::buckets when throttled
+  std::chrono::nanoseconds retry_after{0};  ///< when a token is back, or the quota resets
+};
+
+/// The store interface. Request-path calls (try_admit / admit) must be cheap and thread-safe;
+/// the record calls serve key management and reports.
+class store {
+ public:
+  virtual ~store() = default;
+
+  /// Admits a request if every bucket has a token and the quota has room, and then takes
+  /// them; otherwise takes nothing. nullopt: the answer needs I/O, so call admit().
+  virtual std::optional<admission_result> try_admit(const admission& a, time_point now) = 0;
+  /// The same as try_admit, for stores that must ask elsewhere.
+  virtual asio::awaitable<admission_result> admit(const admission& a, time_point now);
+
+  /// A counter's value (0 when absent or expired).
+  virtual std::int64_t counter(std::string_view key, time_point now) = 0;
+
+  /// Small records by key: API keys, plan membership.
+  virtual void put(std::string_view key, std::string value) = 0;
+  virtual std::optional<std::string> get(std::string_view key) = 0;
+  virtual bool erase(std::string_view key) = 0;
+  /// Every record whose key starts with `prefix`, sorted by key.
+  virtual std::vector<std::pair<std::string, std::string>> scan(std::string_view prefix) = 0;
+};
+
+/// The in-memory store: sharded maps, one lock per shard, nothing shared by all requests but
+/// the buckets they share.
+std::shared_ptr<store> make_memory_store();
+
+}  // namespace gatehouse

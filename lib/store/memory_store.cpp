@@ -1,0 +1,174 @@
+// The in-memory store: buckets and counters in 64 shards, each under its own lock, so that
+// requests for different keys seldom meet; records (API keys) in one map for management calls.
+
+#include "throttle/token_bucket.hpp"
+
+#include <gatehouse/store.hpp>
+
+#include <array>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <unordered_map>
+
+namespace gatehouse {
+
+asio::awaitable<admission_result> store::admit(const admission& a, time_point now) {
+  // A store that never needs I/O answers here; one that does overrides this.
+  if (auto r = try_admit(a, now)) co_return *r;
+  co_return admission_result{};
+}
+
+namespace {
+
+std::int64_t to_ns(time_point t) noexcept {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(t.time_since_epoch()).count();
+}
+
+struct string_hash {
+  using is_transparent = void;
+  std::size_t operator()(std::string_view s) const noexcept {
+    return std::hash<std::string_view>{}(s);
+  }
+};
+template <class T>
+using string_map = std::unordered_map<std::string, T, string_hash, std::equal_to<>>;
+
+class memory_store final : public store {
+ public:
+  std::optional<admission_result> try_admit(const admission& a, time_point now) override {
+    const std::int64_t now_ns = to_ns(now);
+    admission_result result;
+    std::size_t taken = 0;
+    for (; taken < a.buckets.size(); ++taken) {
+      const auto& b = a.buckets[taken];
+      auto& sh = shard_of(b.key);
+      std::lock_guard lock(sh.mutex);
+      auto& state = bucket(sh, b.key, now_ns);
+      state.limit = b.limit;
+      if (auto wait = throttle::take(state.state, b.limit, now_ns); wait != 0) {
+        result = {admission_verdict::throttled, taken, std::chrono::nanoseconds(wait)};
+        break;
+      }
+    }
+    if (result.verdict == admission_verdict::admitted && a.quota) {
+      auto& sh = shard_of(a.quota->key);
+      std::lock_guard lock(sh.mutex);
+      auto& c = counter_at(sh, a.quota->key, a.quota->expires, now, now_ns);
+      if (c.value < a.quota->limit)
+        ++c.value;
+      else
+        result = {admission_verdict::quota_exceeded, 0,
+                  std::max(std::chrono::nanoseconds(0), a.quota->expires - now)};
+    }
+    if (result.verdict != admission_verdict::admitted) {
+      for (std::size_t i = 0; i < taken; ++i) {  // all or nothing
+        const auto& b = a.buckets[i];
+        auto& sh = shard_of(b.key);
+        std::lock_guard lock(sh.mutex);
+        if (auto it = sh.buckets.find(b.key); it != sh.buckets.end())
+          throttle::give_back(it->second.state, b.limit);
+      }
+      return result;
+    }
+    if (!a.usage_key.empty()) {
+      auto& sh = shard_of(a.usage_key);
+      std::lock_guard lock(sh.mutex);
+      ++counter_at(sh, a.usage_key, a.usage_expires, now, now_ns).value;
+    }
+    return result;
+  }
+
+  std::int64_t counter(std::string_view key, time_point now) override {
+    auto& sh = shard_of(key);
+    std::lock_guard lock(sh.mutex);
+    auto it = sh.counters.find(key);
+    if (it == sh.counters.end() || it->second.expires <= now) return 0;
+    return it->second.value;
+  }
+
+  void put(std::string_view key, std::string value) override {
+    std::lock_guard lock(records_mutex_);
+    records_.insert_or_assign(std::string(key), std::move(value));
+  }
+  std::optional<std::string> get(std::string_view key) override {
+    std::lock_guard lock(records_mutex_);
+    if (auto it = records_.find(key); it != records_.end()) return it->second;
+    return std::nullopt;
+  }
+  bool erase(std::string_view key) override {
+    std::lock_guard lock(records_mutex_);
+    auto it = records_.find(key);
+    if (it == records_.end()) return false;
+    records_.erase(it);
+    return true;
+  }
+  std::vector<std::pair<std::string, std::string>> scan(std::string_view prefix) override {
+    std::lock_guard lock(records_mutex_);
+    std::vector<std::pair<std::string, std::string>> out;
+    for (auto it = records_.lower_bound(prefix);
+         it != records_.end() && std::string_view(it->first).starts_with(prefix); ++it)
+      out.emplace_back(it->first, it->second);
+    return out;
+  }
+
+ private:
+  struct bucket_entry {
+    throttle::bucket_state state;
+    throttle_settings limit;  // as last used: tells when an idle bucket is full again
+  };
+  struct counter_entry {
+    std::int64_t value = 0;
+    time_point expires;
+  };
+  struct alignas(64) shard {
+    std::mutex mutex;
+    string_map<bucket_entry> buckets;
+    string_map<counter_entry> counters;
+    std::int64_t next_sweep_ns = 0;
+  };
+  static constexpr std::size_t shard_count = 64;
+  static constexpr std::int64_t sweep_interval_ns = 60'000'000'000;
+
+  shard& shard_of(std::string_view key) noexcept {
+    return shards_[std::hash<std::string_view>{}(key) % shard_count];
+  }
+
+  // Forgets buckets that have refilled (a new bucket starts full anyway) and expired counters,
+  // at most once a minute per shard, when something new is about to be added.
+  static void sweep(shard& sh, time_point now, std::int64_t now_ns) {
+    if (now_ns < sh.next_sweep_ns) return;
+    sh.next_sweep_ns = now_ns + sweep_interval_ns;
+    std::erase_if(sh.buckets,
+                  [&](const auto& kv) { return throttle::full_at(kv.second.state, kv.second.limit, now_ns); });
+    std::erase_if(sh.counters, [&](const auto& kv) { return kv.second.expires <= now; });
+  }
+
+  static bucket_entry& bucket(shard& sh, std::string_view key, std::int64_t now_ns) {
+    if (auto it = sh.buckets.find(key); it != sh.buckets.end()) return it->second;
+    sweep(sh, time_point(std::chrono::duration_cast<time_point::duration>(
+                  std::chrono::nanoseconds(now_ns))),
+          now_ns);
+    return sh.buckets.emplace(std::string(key), bucket_entry{}).first->second;
+  }
+
+  static counter_entry& counter_at(shard& sh, std::string_view key, time_point expires,
+                                   time_point now, std::int64_t now_ns) {
+    if (auto it = sh.counters.find(key); it != sh.counters.end()) {
+      if (it->second.expires <= now) it->second = {0, expires};
+      return it->second;
+    }
+    sweep(sh, now, now_ns);
+    return sh.counters.emplace(std::string(key), counter_entry{0, expires}).first->second;
+  }
+
+  std::array<shard, shard_count> shards_;
+  std::mutex records_mutex_;
+  std::map<std::string, std::string, std::less<>> records_;
+};
+
+}  // namespace
+
+std::shared_ptr<store> make_memory_store() { return std::make_shared<memory_store>(); }
+
+}  // namespace gatehouse
