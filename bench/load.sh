@@ -8,6 +8,12 @@
 #   gatehouse proxy -> nginx backend   petstore --backend: GET /prod/legacy/pets/1 -> backend /pets/1
 #   nginx proxy_pass -> nginx backend  the same path mapping by nginx (upstream keepalive 128)
 #   haproxy -> nginx backend           the same path mapping by HAProxy (http-reuse always)
+#   gatehouse, every limit on          a second petstore with --limits unrefusing: the API key
+#                                      required, throttles at every level and the plan's quota
+#                                      checked on GET /prod/pets/1, with limits too high to refuse
+#
+# The first petstore runs with --limits off (no account throttle), like nginx; the last row
+# against the first gives what steps 5 and 6 (API key, usage plan, throttle, quota) cost.
 #
 # The last three share one backend: its own nginx (one worker) answering /pets/1 with the same
 # JSON. Like gatehouse (AWS's HTTP_PROXY), the nginx and HAProxy proxies add X-Forwarded-For,
@@ -17,10 +23,11 @@
 # gatehouse proxy / haproxy.
 #
 #   bench/load.sh [--rounds N] [--duration SECONDS] [--connections N] [--warmup SECONDS]
-#                 [--no-proxy] [--build-dir DIR]
+#                 [--no-proxy] [--no-limits] [--build-dir DIR]
 #
 # The same settings can come from the environment: ROUNDS (5), DURATION (5), CONNECTIONS (50),
-# WARMUP (2), PROXY (1; 0 or --no-proxy skips all the proxy rows), BUILD_DIR (build/release),
+# WARMUP (2), PROXY (1; 0 or --no-proxy skips all the proxy rows), LIMITS (1; 0 or --no-limits
+# skips the row with every limit on), BUILD_DIR (build/release),
 # JOBS (2), SERVER_CPU (0), CLIENT_CPU (1). For testing this script only, GATEHOUSE_PROXY_URL
 # replaces the gatehouse proxy row's URL (petstore then runs without --backend); BACKEND in it
 # stands for the backend's address, e.g. GATEHOUSE_PROXY_URL=http://BACKEND/pets/1.
@@ -39,6 +46,7 @@ DURATION=${DURATION:-5}
 CONNECTIONS=${CONNECTIONS:-50}
 WARMUP=${WARMUP:-2}
 PROXY=${PROXY:-1}
+LIMITS=${LIMITS:-1}
 BUILD_DIR=${BUILD_DIR:-$root/build/release}
 JOBS=${JOBS:-2}
 SERVER_CPU=${SERVER_CPU:-0}
@@ -57,6 +65,7 @@ while (($#)); do
     --connections) CONNECTIONS=$2; shift 2 ;;
     --warmup) WARMUP=$2; shift 2 ;;
     --no-proxy) PROXY=0; shift ;;
+    --no-limits) LIMITS=0; shift ;;
     --build-dir) BUILD_DIR=$2; shift 2 ;;
     -h|--help) usage 0 ;;
     *) echo "load.sh: unknown argument $1" >&2; usage 2 >&2 ;;
@@ -66,6 +75,7 @@ for v in ROUNDS DURATION CONNECTIONS WARMUP; do
   [[ ${!v} =~ ^[1-9][0-9]*$ ]] || { echo "load.sh: $v must be a positive integer" >&2; exit 2; }
 done
 [[ $PROXY == [01] ]] || { echo "load.sh: PROXY must be 0 or 1" >&2; exit 2; }
+[[ $LIMITS == [01] ]] || { echo "load.sh: LIMITS must be 0 or 1" >&2; exit 2; }
 
 say() { printf 'load.sh: %s\n' "$*" >&2; }
 
@@ -85,8 +95,14 @@ say "building petstore in $BUILD_DIR"
 cmake --build "$BUILD_DIR" --target petstore -j "$JOBS" >/dev/null
 petstore=$BUILD_DIR/examples/petstore/petstore
 [[ -x $petstore ]] || { say "no petstore binary at $petstore"; exit 1; }
+help=$("$petstore" --help 2>&1 || true)
+limits_args=()
+if [[ $help == *--limits* ]]; then
+  limits_args=(--limits off)
+elif [[ $LIMITS == 1 ]]; then
+  say "this petstore has no --limits option: no row with limits on"; LIMITS=0
+fi
 if [[ $PROXY == 1 && -z $GATEHOUSE_PROXY_URL ]]; then
-  help=$("$petstore" --help 2>&1 || true)
   if [[ $help != *--backend* ]]; then
     say "this petstore has no --backend option, so there is no gatehouse proxy to measure;"
     say "run with --no-proxy (PROXY=0), or set GATEHOUSE_PROXY_URL to test the script"
@@ -129,12 +145,13 @@ expected='{"id":1,"type":"dog","price":249.99}'
 # Waits until URL answers 200 with the expected JSON; the bytes of a whole response go to stdout.
 # NAME names the output shown when the server (PID) dies: $tmp/NAME.log and $tmp/NAME.out.
 await() {
-  local name=$1 url=$2 pid=$3 i out
+  local name=$1 url=$2 pid=$3 header=${4:-} i out
   for ((i = 0; i < 100; i++)); do
     if ! kill -0 "$pid" 2>/dev/null; then
       say "$name exited; its output:"; cat "$tmp/$name.log" "$tmp/$name.out" >&2 2>/dev/null; exit 1
     fi
-    if out=$(curl -s -D "$tmp/$name.head" "$url" 2>/dev/null) && [[ $out == "$expected" ]]; then
+    if out=$(curl -s -D "$tmp/$name.head" ${header:+-H "$header"} "$url" 2>/dev/null) &&
+      [[ $out == "$expected" ]]; then
       if ! grep -qi '^content-type: application/json' "$tmp/$name.head"; then
         say "$name answers $url without Content-Type: application/json"; exit 1
       fi
@@ -194,21 +211,35 @@ if [[ $PROXY == 1 ]]; then
   }"
 fi
 
-# gatehouse: petstore on an ephemeral port; with --backend for the gatehouse proxy row.
-petstore_args=(--http --listen 127.0.0.1:0)
+# Starts petstore NAME with ARGS on an ephemeral port (log $tmp/NAME.log); sets NAME_pid and
+# NAME_port.
+start_petstore() {
+  local name=$1 pid port="" i
+  shift
+  taskset -c "$SERVER_CPU" "$petstore" --http --listen 127.0.0.1:0 "$@" >"$tmp/$name.log" 2>&1 &
+  pids+=($!)
+  pid=$!
+  for ((i = 0; i < 100; i++)); do
+    port=$(sed -n 's|.*serving http://127\.0\.0\.1:\([0-9]*\)/.*|\1|p' "$tmp/$name.log" | head -n1)
+    [[ -n $port ]] && break
+    kill -0 "$pid" 2>/dev/null || { say "petstore exited:"; cat "$tmp/$name.log" >&2; exit 1; }
+    sleep 0.1
+  done
+  [[ -n $port ]] || { say "petstore did not report its port"; exit 1; }
+  ports_taken+="$port "
+  printf -v "${name}_pid" '%s' "$pid"
+  printf -v "${name}_port" '%s' "$port"
+}
+
+# gatehouse: petstore, with --backend for the gatehouse proxy row.
+petstore_args=("${limits_args[@]}")
 [[ $PROXY == 1 && -z $GATEHOUSE_PROXY_URL ]] && petstore_args+=(--backend "127.0.0.1:$backend_port")
-taskset -c "$SERVER_CPU" "$petstore" "${petstore_args[@]}" >"$tmp/petstore.log" 2>&1 &
-pids+=($!)
-gh_pid=$!
-gh_port=""
-for ((i = 0; i < 100; i++)); do
-  gh_port=$(sed -n 's|.*serving http://127\.0\.0\.1:\([0-9]*\)/.*|\1|p' "$tmp/petstore.log" | head -n1)
-  [[ -n $gh_port ]] && break
-  kill -0 "$gh_pid" 2>/dev/null || { say "petstore exited:"; cat "$tmp/petstore.log" >&2; exit 1; }
-  sleep 0.1
-done
-[[ -n $gh_port ]] || { say "petstore did not report its port"; exit 1; }
-ports_taken+="$gh_port "
+gh_pid="" gh_port=""
+start_petstore gh "${petstore_args[@]}"
+# The same with every limit on, and the API key the requests carry.
+bench_key=loadbenchkey0123456789abcdefghijklmnop
+ghl_pid="" ghl_port=""
+[[ $LIMITS == 1 ]] && start_petstore ghl --limits unrefusing --api-key "$bench_key"
 
 # nginx as a peer of gatehouse: return 200, and (proxy rows) proxy_pass to petstore and to the
 # backend, with upstream keepalive, one worker for all of them.
@@ -299,36 +330,39 @@ fi
 # Each row: a key, its URL, its label, the processes that serve it (for CPU time; the first is
 # watched while waiting for an answer) and the name of the log to show if that one dies.
 rows=()
-declare -A row_url row_label row_pids row_log row_size
+declare -A row_url row_label row_pids row_log row_size row_header
 add_row() {
   rows+=("$1")
-  row_url[$1]=$2; row_label[$1]=$3; row_pids[$1]=$4; row_log[$1]=$5
+  row_url[$1]=$2; row_label[$1]=$3; row_pids[$1]=$4; row_log[$1]=$5; row_header[$1]=${6:-}
 }
-add_row gh "http://127.0.0.1:$gh_port$path" "gatehouse (petstore --http)" "$gh_pid" petstore
+add_row gh "http://127.0.0.1:$gh_port$path" "gatehouse (petstore --http)" "$gh_pid" gh
 add_row nginx "http://127.0.0.1:$nginx_port$path" "nginx return 200" "$nginx_pid" nginx
 if [[ $PROXY == 1 ]]; then
   add_row ngx_gh "http://127.0.0.1:$ngx_gh_port$path" "nginx proxy_pass -> gatehouse" \
     "$nginx_pid $gh_pid" nginx
   gh_be_url="http://127.0.0.1:$gh_port$proxy_path"
   [[ -n $GATEHOUSE_PROXY_URL ]] && gh_be_url=${GATEHOUSE_PROXY_URL//BACKEND/127.0.0.1:$backend_port}
-  add_row gh_be "$gh_be_url" "gatehouse proxy -> nginx backend" "$gh_pid $backend_pid" petstore
+  add_row gh_be "$gh_be_url" "gatehouse proxy -> nginx backend" "$gh_pid $backend_pid" gh
   add_row ngx_be "http://127.0.0.1:$ngx_be_port$proxy_path" "nginx proxy_pass -> nginx backend" \
     "$nginx_pid $backend_pid" nginx
   add_row hap_be "http://127.0.0.1:$hap_port$proxy_path" "haproxy -> nginx backend" \
     "$haproxy_pid $backend_pid" haproxy
   s=$(await backend "http://127.0.0.1:$backend_port$backend_path" "$backend_pid")
 fi
+[[ $LIMITS == 1 ]] && add_row ghl "http://127.0.0.1:$ghl_port$path" "gatehouse, every limit on" \
+  "$ghl_pid" ghl "x-api-key: $bench_key"
 for k in "${rows[@]}"; do
   pid=${row_pids[$k]%% *}
-  s=$(await "${row_log[$k]}" "${row_url[$k]}" "$pid")
+  s=$(await "${row_log[$k]}" "${row_url[$k]}" "$pid" "${row_header[$k]}")
   row_size[$k]=$s
 done
 
 # --- load ------------------------------------------------------------------------------------
 # Runs wrk; prints "<req/s> <p99 ms> <requests> <non-2xx or error count>".
 run_wrk() {
-  local url=$1 seconds=$2 out
-  out=$(taskset -c "$CLIENT_CPU" wrk -t1 -c"$CONNECTIONS" -d"${seconds}s" --latency "$url")
+  local url=$1 seconds=$2 header=${3:-} out
+  out=$(taskset -c "$CLIENT_CPU" wrk -t1 -c"$CONNECTIONS" -d"${seconds}s" --latency \
+    ${header:+-H "$header"} "$url")
   awk '
     function ms(v) {
       if (v ~ /us$/) return v / 1000; if (v ~ /ms$/) return v + 0
@@ -367,7 +401,7 @@ say "gatehouse on 127.0.0.1:$gh_port, nginx on 127.0.0.1:$nginx_port$(
 say "servers on CPU $SERVER_CPU, wrk -t1 on CPU $CLIENT_CPU; $CONNECTIONS connections, ${DURATION}s x $ROUNDS rounds each, ${WARMUP}s warm-up"
 # Other work on the machine skews req/s and latency: say how busy it was, before and after.
 say "load average before: $(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo n/a)"
-for k in "${rows[@]}"; do run_wrk "${row_url[$k]}" "$WARMUP" >/dev/null; done
+for k in "${rows[@]}"; do run_wrk "${row_url[$k]}" "$WARMUP" "${row_header[$k]}" >/dev/null; done
 
 declare -A rps p99 cpu
 printf '\n%-5s  %-34s %10s %9s %9s\n' round target req/s "p99 ms" "cpu us"
@@ -376,7 +410,7 @@ for ((r = 1; r <= ROUNDS; r++)); do
   for k in "${rows[@]}"; do
     # shellcheck disable=SC2086
     before=$(cpu_ticks ${row_pids[$k]})
-    read -r q l n bad < <(run_wrk "${row_url[$k]}" "$DURATION") || true
+    read -r q l n bad < <(run_wrk "${row_url[$k]}" "$DURATION" "${row_header[$k]}") || true
     [[ -n ${q:-} && -n ${bad:-} && ${n:-0} -gt 0 ]] || { say "wrk against ${row_url[$k]} failed"; exit 1; }
     # shellcheck disable=SC2086
     after=$(cpu_ticks ${row_pids[$k]})
@@ -414,4 +448,5 @@ if [[ $PROXY == 1 ]]; then
   ratio_line "gatehouse proxy / nginx proxy_pass" gh_be ngx_be
   ratio_line "gatehouse proxy / haproxy" gh_be hap_be
 fi
+[[ $LIMITS == 1 ]] && ratio_line "gatehouse limits on / off" ghl gh
 exit 0

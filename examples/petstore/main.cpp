@@ -1,9 +1,15 @@
 // petstore: AWS's PetStore sample API served by gatehouse under the stage "prod".
 //
 //   petstore [--listen ADDR:PORT] [--cert FILE --key FILE] [--http] [--threads N]
-//            [--backend HOST:PORT]
+//            [--backend HOST:PORT] [--api-key KEY] [--limits aws|off|unrefusing]
 //
 // ANY /prod/legacy/{proxy+} is proxied to http://BACKEND/{proxy} (default 127.0.0.1:8080).
+// POST /prod/pets needs an API key of the usage plan "basic" (50 requests a second, burst 100,
+// 1,000 a day): KEY, or one generated and printed at start. --limits:
+//   aws         (default) AWS's account throttle (10,000/s, burst 5,000) and the plan above
+//   off         no account throttle: for comparing with servers that do not throttle
+//   unrefusing  every level on (account, stage, method, plan, per key and method) and an API key
+//               on every route, with limits too high to refuse: for measuring what they cost
 
 #include "pets.hpp"
 
@@ -24,12 +30,15 @@ struct args {
   bool http = false;
   int threads = 1;
   std::string backend = "127.0.0.1:8080";
+  std::string api_key;
+  std::string limits = "aws";
 };
 
 [[noreturn]] void usage(const char* why) {
   std::fprintf(stderr,
                "petstore: %s\nusage: petstore [--listen ADDR:PORT] [--cert FILE --key FILE] "
-               "[--http] [--threads N] [--backend HOST:PORT]\n",
+               "[--http] [--threads N] [--backend HOST:PORT] [--api-key KEY] "
+               "[--limits aws|off|unrefusing]\n",
                why);
   std::exit(2);
 }
@@ -52,6 +61,10 @@ args parse(int argc, char** argv) {
       a.http = true;
     else if (arg == "--backend")
       a.backend = value();
+    else if (arg == "--api-key")
+      a.api_key = value();
+    else if (arg == "--limits")
+      a.limits = value();
     else if (arg == "--threads")
       a.threads = std::atoi(value().c_str());
     else if (arg == "--help" || arg == "-h")
@@ -61,6 +74,8 @@ args parse(int argc, char** argv) {
   }
   if (a.cert.empty() != a.key.empty()) usage("--cert and --key go together");
   if (a.threads < 1) usage("--threads must be at least 1");
+  if (a.limits != "aws" && a.limits != "off" && a.limits != "unrefusing")
+    usage("--limits is aws, off or unrefusing");
   return a;
 }
 }  // namespace
@@ -69,12 +84,39 @@ int main(int argc, char** argv) {
   args a = parse(argc, argv);
   try {
     asio::io_context io{a.threads};  // the concurrency hint: 1 lets gatehouse skip strands
-    gatehouse::Router api = petstore::make_api();
+    const bool unrefusing = a.limits == "unrefusing";
+    gatehouse::Router api = petstore::make_api(unrefusing);
     gatehouse::Stage prod{"prod", api.deploy()};
     prod.variable("backend", a.backend);
 
-    gatehouse::Gateway gw{io};
+    // The usage plan "basic": 50 requests a second per key, burst 100, 1,000 a day.
+    constexpr gatehouse::throttle_settings huge{1e9, 1'000'000'000};
+    gatehouse::usage_plan_options basic_options{
+        .name = "basic",
+        .throttle = gatehouse::throttle_settings{50, 100},
+        .quota = gatehouse::quota_settings{1000, gatehouse::quota_period::day}};
+    gatehouse::gateway_options options;
+    if (a.limits == "off") options.throttle.reset();
+    if (unrefusing) {
+      options.throttle = huge;
+      basic_options.throttle = huge;
+      basic_options.quota = gatehouse::quota_settings{1'000'000'000'000, gatehouse::quota_period::day};
+      prod.throttle(huge);
+      prod.method("GET /pets/{petId}", {.throttle = huge});
+    }
+    gatehouse::UsagePlan basic{basic_options};
+    if (unrefusing)
+      basic.attach(prod, {{"GET /pets/{petId}", huge}});
+    else
+      basic.attach(prod);
+
+    gatehouse::Gateway gw{io, options};
     gw.mount(prod);
+    auto key = gw.api_keys().create({.name = "petstore-demo",
+                                     .value = a.api_key.empty()
+                                                  ? std::nullopt
+                                                  : std::optional<std::string>(a.api_key),
+                                     .usage_plan_ids = {basic.id()}});
     asio::ip::tcp::endpoint at;
     if (a.http)
       at = gw.listen(a.listen, gatehouse::plain_http);
@@ -89,6 +131,8 @@ int main(int argc, char** argv) {
                 at.port());
     std::printf("petstore: %s://%s:%u/prod/legacy/… proxies to http://%s/…\n",
                 a.http ? "http" : "https", host.c_str(), at.port(), a.backend.c_str());
+    std::printf("petstore: API key for POST /prod/pets (usage plan basic): %s\n",
+                key.value->c_str());
     std::fflush(stdout);
 
     // The host owns the signals: on SIGINT/SIGTERM, drain for up to 5 s, then stop.

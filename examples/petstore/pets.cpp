@@ -87,9 +87,11 @@ std::optional<int> to_int(std::string_view s) {
 }
 }  // namespace
 
-gatehouse::Router make_api() {
+gatehouse::Router make_api(bool key_everywhere) {
   auto pets = std::make_shared<store>();
   gatehouse::Router api({.name = "PetStore"});
+  const gatehouse::method_options keyed{.api_key_required = true};
+  const gatehouse::method_options open{.api_key_required = key_everywhere};
 
   api.route("GET", "/pets", gatehouse::function([pets](const gatehouse::proxy_event& ev) {
               auto type = ev.query("type").value_or("");
@@ -102,7 +104,8 @@ gatehouse::Router make_api() {
               for (const auto& p : pets->list(type, *page)) write(w, p);
               w.EndArray();
               return json(200, buf);
-            }));
+            }),
+            open);
 
   api.route("POST", "/pets", gatehouse::function([pets](const gatehouse::proxy_event& ev) {
               rapidjson::Document doc;
@@ -115,7 +118,8 @@ gatehouse::Router make_api() {
               rapidjson::Writer<rapidjson::StringBuffer> w(buf);
               write(w, p);
               return json(201, buf);
-            }));
+            }),
+            keyed);
 
   api.route("GET", "/pets/{petId}", gatehouse::function([pets](const gatehouse::proxy_event& ev) {
               auto id_text = ev.path_parameter("petId").value_or("");
@@ -126,12 +130,13 @@ gatehouse::Router make_api() {
               rapidjson::Writer<rapidjson::StringBuffer> w(buf);
               write(w, *p);
               return json(200, buf);
-            }));
+            }),
+            open);
 
   // The legacy API, still served by an older HTTP backend: everything under /legacy goes there
   // as it is (AWS's HTTP_PROXY), to the host:port the stage variable `backend` names.
   api.route("ANY", "/legacy/{proxy+}",
-            gatehouse::http_proxy("http://${stageVariables.backend}/{proxy}"));
+            gatehouse::http_proxy("http://${stageVariables.backend}/{proxy}"), open);
   return api;
 }
 

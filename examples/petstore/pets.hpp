@@ -6,7 +6,8 @@
 
 namespace petstore {
 
-/// The PetStore API: GET /pets, POST /pets, GET /pets/{petId}.
-gatehouse::Router make_api();
+/// The PetStore API: GET /pets, POST /pets (needs an API key), GET /pets/{petId}, and
+/// ANY /legacy/{proxy+} to the backend. `key_everywhere`: every route needs an API key.
+gatehouse::Router make_api(bool key_everywhere = false);
 
 }  // namespace petstore

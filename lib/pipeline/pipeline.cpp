@@ -110,8 +110,10 @@ asio::awaitable<response> pipeline::run(request& req,
   // 6 throttle: the plan's buckets for the key, the method's, the account's; the plan's quota.
   admission adm;
   if (!out.error && throttle::prepare(ex, options_.throttle, adm)) {
+    // Not `a ? b : co_await c`: GCC 12 evaluates a co_await in either arm of ?: regardless.
     auto verdict = store_->try_admit(adm, ex.start);
-    out.error = throttle::verdict(verdict ? *verdict : co_await store_->admit(adm, ex.start));
+    if (!verdict) verdict = co_await store_->admit(adm, ex.start);
+    out.error = throttle::verdict(*verdict);
   }
   // 7 validate, 8 cache lookup and 9 request transform join here as their modules land.
   // (Parameter mapping, transform/parameter_mapping, is applied by HTTP integrations as they

@@ -69,8 +69,16 @@ unsigned short port_of(const std::string& banner) {
 }
 }  // namespace
 
+constexpr const char* demo_key = "petstoredemokey0123456789abcdefghij";
+
+std::string post_pet(std::string_view body, std::string_view key) {
+  std::string req = "POST /prod/pets HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n";
+  if (!key.empty()) req.append("x-api-key: ").append(key).append("\r\n");
+  return req + "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + std::string(body);
+}
+
 TEST_CASE("petstore serves AWS's PetStore API over plain HTTP and stops on SIGTERM") {
-  process p({PETSTORE_BINARY, "--http", "--listen", "127.0.0.1:0"});
+  process p({PETSTORE_BINARY, "--http", "--listen", "127.0.0.1:0", "--api-key", demo_key});
   std::string banner = p.line();
   CHECK(banner.find("http://127.0.0.1:") != std::string::npos);
   auto port = port_of(banner);
@@ -88,9 +96,17 @@ TEST_CASE("petstore serves AWS's PetStore API over plain HTTP and stops on SIGTE
   CHECK(cats->body == R"([{"id":2,"type":"cat","price":124.99}])");
 
   std::string body = R"({"type":"bird","price":5.5})";
-  c.send(
-      "POST /prod/pets HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: " +
-      std::to_string(body.size()) + "\r\n\r\n" + body);
+  c.send(post_pet(body, ""));  // POST /pets needs an API key of the plan "basic"
+  auto refused = c.read_reply();
+  REQUIRE(refused);
+  CHECK(refused->status == 403);
+  CHECK(refused->body == R"({"message":"Forbidden"})");
+  c.send(post_pet(body, "notthekey0123456789notthekey0123456789"));
+  refused = c.read_reply();
+  REQUIRE(refused);
+  CHECK(refused->status == 403);
+
+  c.send(post_pet(body, demo_key));
   auto created = c.read_reply();
   REQUIRE(created);
   CHECK(created->status == 201);
@@ -108,7 +124,7 @@ TEST_CASE("petstore serves AWS's PetStore API over plain HTTP and stops on SIGTE
   CHECK(missing->status == 404);
   CHECK(missing->body == R"({"message":"Pet 99 not found"})");
 
-  c.send("POST /prod/pets HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nnope!");
+  c.send(post_pet("nope!", demo_key));
   auto bad = c.read_reply();
   REQUIRE(bad);
   CHECK(bad->status == 400);
@@ -124,6 +140,41 @@ TEST_CASE("petstore serves AWS's PetStore API over plain HTTP and stops on SIGTE
   CHECK(unknown->status == 403);
   CHECK(unknown->body == R"({"message":"Missing Authentication Token"})");
 
+  c.close();
+  CHECK(p.stop(SIGTERM) == 0);
+}
+
+TEST_CASE("petstore prints a generated API key, and its plan throttles POST /pets with 429") {
+  process p({PETSTORE_BINARY, "--http", "--listen", "127.0.0.1:0"});
+  auto port = port_of(p.line());
+  p.line();  // the proxy line
+  std::string key_line = p.line();
+  std::smatch m;
+  REQUIRE(std::regex_search(key_line, m, std::regex(R"(API key .*: ([A-Za-z0-9]{40}))")));
+  const std::string key = m[1];
+
+  // The plan "basic" allows a burst of 100 at 50 a second: 150 requests in a row, sent
+  // faster than that, meet 429s with Retry-After.
+  test::raw_client c(port);
+  int created = 0, throttled = 0, other = 0;
+  std::optional<test::reply> last_429;
+  for (int i = 0; i < 150; ++i) {
+    c.send(post_pet(R"({"type":"ant","price":0.1})", key));
+    auto r = c.read_reply();
+    REQUIRE(r);
+    if (r->status == 201)
+      ++created;
+    else if (r->status == 429)
+      ++throttled, last_429 = r;
+    else
+      ++other;
+  }
+  CHECK(other == 0);
+  CHECK(created >= 100);
+  CHECK(throttled > 0);
+  REQUIRE(last_429);
+  CHECK(last_429->body == R"({"message":"Too Many Requests"})");
+  CHECK(last_429->headers.get("Retry-After") == std::optional<std::string_view>("1"));
   c.close();
   CHECK(p.stop(SIGTERM) == 0);
 }

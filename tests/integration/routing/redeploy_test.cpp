@@ -39,6 +39,7 @@ gatehouse::Deployment version_2() {
 gatehouse::gateway_options quiet() {
   gatehouse::gateway_options o;
   o.log = [](gatehouse::log_level, std::string_view) {};
+  o.throttle.reset();  // the load here may pass AWS's account limit of 10,000 a second
   return o;
 }
 
