@@ -28,8 +28,16 @@ void refill(bucket_state& b, const throttle_settings& limit, std::int64_t now_ns
   // rate tokens/s × elapsed ns = rate × elapsed nanotokens. Rounded down: never too generous.
   const double gained = limit.rate * static_cast<double>(now_ns - b.updated_ns);
   const double room = static_cast<double>(cap - std::min(b.nanotokens, cap));
-  b.nanotokens = gained >= room ? cap : b.nanotokens + static_cast<std::int64_t>(gained);
-  b.updated_ns = now_ns;
+  if (gained >= room) {
+    b.nanotokens = cap;
+    b.updated_ns = now_ns;
+    return;
+  }
+  // Whole nanotokens only; the time the fraction stands for is kept for the next refill, so
+  // frequent calls do not lose it.
+  const auto whole = static_cast<std::int64_t>(gained);
+  b.nanotokens += whole;
+  b.updated_ns = now_ns - static_cast<std::int64_t>((gained - static_cast<double>(whole)) / limit.rate);
 }
 }  // namespace
 

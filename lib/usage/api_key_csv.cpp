@@ -129,7 +129,8 @@ csv_key_file parse_key_csv(std::string_view text) {
   }
 
   auto field = [](const record& r, int col) -> std::string_view {
-    return col >= 0 && static_cast<std::size_t>(col) < r.fields.size() ? r.fields[col] : "";
+    return col >= 0 && static_cast<std::size_t>(col) < r.fields.size() ? std::string_view(r.fields[col])
+                                                                      : std::string_view{};
   };
   std::unordered_map<std::string_view, std::size_t> seen;  // key → first line
   for (std::size_t i = 1; i < records.size(); ++i) {

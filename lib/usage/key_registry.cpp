@@ -163,11 +163,16 @@ void key_registry::publish(std::shared_ptr<const key_record> r) {
 void key_registry::check_plans(const key_record& r, std::string_view where,
                                const std::shared_ptr<const plan_state>& known) const {
   std::vector<std::shared_ptr<const plan_state>> plans;
-  for (const auto& id : r.plan_ids) {
+  for (std::size_t i = 0; i < r.plan_ids.size(); ++i) {
+    const auto& id = r.plan_ids[i];
+    if (std::find(r.plan_ids.begin(), r.plan_ids.begin() + i, id) != r.plan_ids.begin() + i)
+      throw config_error(fmt::format("{}: usage plan '{}' is named twice", where, id));
     auto p = known && known->options.id == id ? known : find_plan_(id);
-    if (!p)
+    if (!p) {
+      if (known) continue;  // adding to `known`: plans the key is in already stay as they are
       throw config_error(fmt::format(
           "{}: usage plan '{}' is not attached to a stage of this gateway", where, id));
+    }
     plans.push_back(std::move(p));
   }
   // A key may be in only one plan per stage (AWS's rule).
