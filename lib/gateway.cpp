@@ -115,6 +115,8 @@ http_client& Gateway::client() noexcept { return impl_->pipeline->client(); }
 
 ApiKeys& Gateway::api_keys() noexcept { return impl_->pipeline->api_keys(); }
 
+void Gateway::flush_cache(const Stage& stage) { impl_->pipeline->flush_cache(*stage.state()); }
+
 std::size_t Gateway::connection_count() const noexcept { return impl_->server->connection_count(); }
 
 asio::any_io_executor Gateway::executor() const noexcept { return impl_->executor; }

@@ -1,7 +1,7 @@
 // petstore: AWS's PetStore sample API served by gatehouse under the stage "prod".
 //
 //   petstore [--listen ADDR:PORT] [--cert FILE --key FILE] [--http] [--threads N]
-//            [--backend HOST:PORT] [--api-key KEY] [--limits aws|off|unrefusing]
+//            [--backend HOST:PORT] [--api-key KEY] [--limits aws|off|unrefusing] [--no-cache]
 //
 // ANY /prod/legacy/{proxy+} is proxied to http://BACKEND/{proxy} (default 127.0.0.1:8080).
 // POST /prod/pets needs an API key of the usage plan "basic" (50 requests a second, burst 100,
@@ -10,6 +10,8 @@
 //   off         no account throttle: for comparing with servers that do not throttle
 //   unrefusing  every level on (account, stage, method, plan, per key and method) and an API key
 //               on every route, with limits too high to refuse: for measuring what they cost
+// GET /prod/pets is cached for 300 s per type and page (x-cache: Hit / Miss); --no-cache turns
+// the stage cache off.
 
 #include "pets.hpp"
 
@@ -32,13 +34,14 @@ struct args {
   std::string backend = "127.0.0.1:8080";
   std::string api_key;
   std::string limits = "aws";
+  bool cache = true;
 };
 
 [[noreturn]] void usage(const char* why) {
   std::fprintf(stderr,
                "petstore: %s\nusage: petstore [--listen ADDR:PORT] [--cert FILE --key FILE] "
                "[--http] [--threads N] [--backend HOST:PORT] [--api-key KEY] "
-               "[--limits aws|off|unrefusing]\n",
+               "[--limits aws|off|unrefusing] [--no-cache]\n",
                why);
   std::exit(2);
 }
@@ -65,6 +68,8 @@ args parse(int argc, char** argv) {
       a.api_key = value();
     else if (arg == "--limits")
       a.limits = value();
+    else if (arg == "--no-cache")
+      a.cache = false;
     else if (arg == "--threads")
       a.threads = std::atoi(value().c_str());
     else if (arg == "--help" || arg == "-h")
@@ -88,6 +93,9 @@ int main(int argc, char** argv) {
     gatehouse::Router api = petstore::make_api(unrefusing);
     gatehouse::Stage prod{"prod", api.deploy()};
     prod.variable("backend", a.backend);
+    // The stage cache: GET /pets for 300 s per type and page, marked with x-cache: Hit / Miss.
+    if (a.cache)
+      prod.cache(gatehouse::cache_settings{.ttl = std::chrono::seconds(300), .hit_header = true});
 
     // The usage plan "basic": 50 requests a second per key, burst 100, 1,000 a day.
     constexpr gatehouse::throttle_settings huge{1e9, 1'000'000'000};
@@ -100,7 +108,8 @@ int main(int argc, char** argv) {
     if (unrefusing) {
       options.throttle = huge;
       basic_options.throttle = huge;
-      basic_options.quota = gatehouse::quota_settings{1'000'000'000'000, gatehouse::quota_period::day};
+      basic_options.quota =
+          gatehouse::quota_settings{1'000'000'000'000, gatehouse::quota_period::day};
       prod.throttle(huge);
       prod.method("GET /pets/{petId}", {.throttle = huge});
     }
@@ -112,11 +121,10 @@ int main(int argc, char** argv) {
 
     gatehouse::Gateway gw{io, options};
     gw.mount(prod);
-    auto key = gw.api_keys().create({.name = "petstore-demo",
-                                     .value = a.api_key.empty()
-                                                  ? std::nullopt
-                                                  : std::optional<std::string>(a.api_key),
-                                     .usage_plan_ids = {basic.id()}});
+    auto key = gw.api_keys().create(
+        {.name = "petstore-demo",
+         .value = a.api_key.empty() ? std::nullopt : std::optional<std::string>(a.api_key),
+         .usage_plan_ids = {basic.id()}});
     asio::ip::tcp::endpoint at;
     if (a.http)
       at = gw.listen(a.listen, gatehouse::plain_http);

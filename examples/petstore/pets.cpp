@@ -92,6 +92,11 @@ gatehouse::Router make_api(bool key_everywhere) {
   gatehouse::Router api({.name = "PetStore"});
   const gatehouse::method_options keyed{.api_key_required = true};
   const gatehouse::method_options open{.api_key_required = key_everywhere};
+  // GET /pets is cached per type and page (the stage turns its cache on).
+  const gatehouse::method_options listing{
+      .api_key_required = key_everywhere,
+      .cache_key_parameters = {"method.request.querystring.type",
+                               "method.request.querystring.page"}};
 
   api.route("GET", "/pets", gatehouse::function([pets](const gatehouse::proxy_event& ev) {
               auto type = ev.query("type").value_or("");
@@ -105,7 +110,7 @@ gatehouse::Router make_api(bool key_everywhere) {
               w.EndArray();
               return json(200, buf);
             }),
-            open);
+            listing);
 
   api.route("POST", "/pets", gatehouse::function([pets](const gatehouse::proxy_event& ev) {
               rapidjson::Document doc;

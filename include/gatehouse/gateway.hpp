@@ -149,6 +149,10 @@ class Gateway {
   /// The gateway's API keys: create, import, enable, delete, join to usage plans, report usage.
   ApiKeys& api_keys() noexcept;
 
+  /// Empties a stage's cache (AWS's FlushStageCache); requests go to the integration until
+  /// it fills again.
+  void flush_cache(const Stage& stage);
+
  private:
   void start_dispatch(request req, detail::callback<response> done);
   void start_stop(std::chrono::milliseconds drain, detail::callback<detail::nothing> done);

@@ -6,6 +6,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace gatehouse {
 
@@ -39,6 +40,11 @@ struct method_options {
   /// Requests need an enabled API key of a usage plan on the stage, else 403 Forbidden; the
   /// plan's throttle and quota then apply.
   bool api_key_required = false;
+  /// The request parameters that split the stage cache for this method (AWS's
+  /// cacheKeyParameters): "method.request.querystring.type", "method.request.path.petId",
+  /// "method.request.header.Accept". Others do not: requests that differ only in them share
+  /// an entry.
+  std::vector<std::string> cache_key_parameters;
 };
 
 /// An immutable snapshot of a Router's routes, made by Router::deploy(); cheap to copy.

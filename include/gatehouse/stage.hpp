@@ -1,13 +1,16 @@
 #pragma once
 
+#include <gatehouse/cache.hpp>
 #include <gatehouse/client_certificate.hpp>
 #include <gatehouse/router.hpp>
 #include <gatehouse/throttle.hpp>
 
+#include <chrono>
 #include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace gatehouse {
 
@@ -17,7 +20,10 @@ struct stage_state;
 
 /// Settings of one method on a stage (AWS's MethodSetting).
 struct method_setting {
-  std::optional<throttle_settings> throttle;  ///< replaces the stage's default for this method
+  std::optional<throttle_settings> throttle;      ///< replaces the stage's default for this method
+  std::optional<bool> caching;                    ///< cache this method (default: GET only)
+  std::optional<std::chrono::seconds> cache_ttl;  ///< replaces the stage cache's TTL (0–3,600 s)
+  std::optional<bool> cache_encrypted;            ///< replaces the stage cache's setting
 };
 
 /// A named deployment: what a Router looked like when deployed, plus stage variables.
@@ -42,6 +48,12 @@ class Stage {
   /// Settings of one method, named as routed: "GET /pets", "ANY /legacy/{proxy+}". Throws
   /// config_error for a method the deployment does not have, or a bad limit.
   Stage& method(std::string_view route, method_setting setting);
+
+  /// Turns the stage cache on with these settings, or off (nullopt). Throws config_error for a
+  /// TTL outside 0–3,600 s or no capacity. Gateway::flush_cache empties it.
+  Stage& cache(std::optional<cache_settings> settings);
+  /// Cache hits and misses per method since the stage was made.
+  std::vector<cache_metrics> cache_statistics() const;
 
   /// Replaces the deployment this stage serves (redeploy), without dropping any request.
   /// Throws config_error if a method setting or usage plan names a method it lacks.

@@ -49,8 +49,15 @@ enum class admission_verdict { admitted, throttled, quota_exceeded };
 
 struct admission_result {
   admission_verdict verdict = admission_verdict::admitted;
-  std::size_t refused_bucket = 0;     ///< index into admission::buckets when throttled
+  std::size_t refused_bucket = 0;           ///< index into admission::buckets when throttled
   std::chrono::nanoseconds retry_after{0};  ///< when a token is back, or the quota resets
+};
+
+/// What a stage cache lookup found.
+struct cache_lookup {
+  enum class outcome { hit, miss, pending };  ///< pending: the store must ask elsewhere
+  outcome state = outcome::miss;
+  std::shared_ptr<const std::string> data;  ///< the entry, on a hit
 };
 
 /// The store interface. Request-path calls (try_admit / admit) must be cheap and thread-safe;
@@ -64,6 +71,17 @@ class store {
   virtual std::optional<admission_result> try_admit(const admission& a, time_point now) = 0;
   /// The same as try_admit, for stores that must ask elsewhere.
   virtual asio::awaitable<admission_result> admit(const admission& a, time_point now);
+
+  /// Stage cache entries, by key within a namespace (one per stage) that holds at most
+  /// `capacity` bytes, the least recently used going first. Never returns an expired entry.
+  virtual cache_lookup try_cache_get(std::string_view ns, std::string_view key, time_point now) = 0;
+  virtual asio::awaitable<cache_lookup> cache_get(std::string_view ns, std::string_view key,
+                                                  time_point now);
+  virtual void cache_put(std::string_view ns, std::string_view key,
+                         std::shared_ptr<const std::string> data, time_point expires,
+                         std::size_t capacity) = 0;
+  /// Empties a namespace (AWS's FlushStageCache).
+  virtual void cache_flush(std::string_view ns) = 0;
 
   /// A counter's value (0 when absent or expired).
   virtual std::int64_t counter(std::string_view key, time_point now) = 0;

@@ -22,6 +22,11 @@ namespace gatehouse::detail {
 
 class client_core;
 struct key_record;
+}  // namespace gatehouse::detail
+namespace gatehouse::cache {
+struct lease;
+}  // namespace gatehouse::cache
+namespace gatehouse::detail {
 
 /// How the gateway ends a request itself: a gateway response of a type, with an optional
 /// status and client message overriding the type's defaults, and a reason for the log only.
@@ -29,9 +34,9 @@ struct gateway_error {
   gateway_error(response_type t, int s = 0, std::string m = {}, std::string why = {})
       : type(t), status(s), message(std::move(m)), log_reason(std::move(why)) {}
   response_type type;
-  int status;              // 0: the type's default
-  std::string message;     // empty: the type's default
-  std::string log_reason;  // for the log only, never sent
+  int status;                            // 0: the type's default
+  std::string message;                   // empty: the type's default
+  std::string log_reason;                // for the log only, never sent
   std::chrono::seconds retry_after{-1};  // ≥ 0: sent as Retry-After (429s)
 };
 
@@ -74,6 +79,16 @@ struct exchange {
   // `usage_keys`).
   std::array<bucket_check, 4> buckets;
   std::string usage_keys;
+  // Steps 8 and 12: the stage cache, for methods it caches.
+  struct cache_use {
+    bool active = false;                  // the method is cached
+    bool fill = false;                    // step 12 stores the response
+    std::string key;                      // the cache key
+    const char* warning = nullptr;        // a Warning header to add
+    std::unique_ptr<cache::lease> lease;  // when leading concurrent misses for the key
+    cache_use();
+    ~cache_use();
+  } cache;
 
   explicit exchange(request& r, gateway_identity g) : req(r), gateway(g) {}
   std::string_view id() const noexcept { return {request_id, 36}; }

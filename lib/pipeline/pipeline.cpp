@@ -1,5 +1,6 @@
 #include "pipeline/pipeline.hpp"
 
+#include "cache/stage_cache.hpp"
 #include "integration/integration_impl.hpp"
 #include "pipeline/gateway_responses.hpp"
 #include "pipeline/request_id.hpp"
@@ -80,9 +81,16 @@ pipeline::pipeline(asio::any_io_executor executor, gateway_options options)
     : options_(std::move(options)),
       client_(std::move(executor), options_.upstream),
       store_(options_.store ? options_.store : make_memory_store()),
-      keys_(std::make_shared<key_registry>(
-          store_, [this](std::string_view id) { return find_plan(id); })),
-      api_keys_(keys_) {}
+      keys_(std::make_shared<key_registry>(store_,
+                                           [this](std::string_view id) { return find_plan(id); })),
+      api_keys_(keys_),
+      flights_(std::make_unique<cache::flight_table>()) {}
+
+pipeline::~pipeline() = default;
+
+void pipeline::flush_cache(const stage_state& stage) {
+  store_->cache_flush(stage.load()->cache_namespace);
+}
 
 std::shared_ptr<const plan_state> pipeline::find_plan(std::string_view id) const {
   auto mounts = mounts_.load(std::memory_order_acquire);
@@ -115,13 +123,23 @@ asio::awaitable<response> pipeline::run(request& req,
     if (!verdict) verdict = co_await store_->admit(adm, ex.start);
     out.error = throttle::verdict(*verdict);
   }
-  // 7 validate, 8 cache lookup and 9 request transform join here as their modules land.
-  // (Parameter mapping, transform/parameter_mapping, is applied by HTTP integrations as they
-  // build the backend request, AWS's integration request.)
+  // 7 validate joins here as its module lands.
+  // 8 cache lookup: for methods the stage caches, a hit ends the request here.
+  bool from_cache = false;
+  if (!out.error && cache::applies(ex)) {
+    if (auto hit = co_await cache::lookup(ex, *store_, *flights_)) {
+      out = std::move(*hit);
+      from_cache = true;
+    }
+  }
+  // 9 request transform joins here. (Parameter mapping, transform/parameter_mapping, is applied
+  // by HTTP integrations as they build the backend request, AWS's integration request.)
   // 10 integration: a function, mock or HTTP backend. A large HTTP response body may be left in
   // ex.stream, to be sent as it arrives; steps that need the whole body will drain() it.
-  if (!out.error) out = co_await ex.match.target->impl().invoke(ex);
-  // 11 response transform and 12 cache store join here.
+  if (!out.error && !from_cache) out = co_await ex.match.target->impl().invoke(ex);
+  // 11 response transform joins here.
+  // 12 cache store: a cacheable response of a cached method is kept for the method's TTL.
+  if (!from_cache) cache::store_response(ex, out, *store_);
 
   if (out.error) {
     if (!out.error->log_reason.empty())

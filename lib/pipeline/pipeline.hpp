@@ -19,6 +19,10 @@
 #include <mutex>
 #include <string>
 
+namespace gatehouse::cache {
+class flight_table;
+}
+
 namespace gatehouse::detail {
 
 /// The stages a gateway serves, by name. Immutable; replaced as a whole on mount.
@@ -30,6 +34,7 @@ struct mount_table {
 class pipeline {
  public:
   pipeline(asio::any_io_executor executor, gateway_options options);
+  ~pipeline();
 
   /// Runs one request through every step and returns the response to send. Never throws.
   /// With `stream`, an integration may leave a large body to be read as it is sent: then the
@@ -42,6 +47,8 @@ class pipeline {
   /// The client HTTP integrations call backends with.
   http_client& client() noexcept { return client_; }
   ApiKeys& api_keys() noexcept { return api_keys_; }
+  /// Empties the stage's cache.
+  void flush_cache(const stage_state& stage);
   /// A usage plan attached to a mounted stage, by id.
   std::shared_ptr<const plan_state> find_plan(std::string_view id) const;
 
@@ -51,6 +58,7 @@ class pipeline {
   std::shared_ptr<store> store_;
   std::shared_ptr<key_registry> keys_;
   ApiKeys api_keys_;
+  std::unique_ptr<cache::flight_table> flights_;  // misses under way, for coalescing
   std::atomic<std::shared_ptr<const mount_table>> mounts_{std::make_shared<mount_table>()};
   std::mutex mount_mutex_;
 };

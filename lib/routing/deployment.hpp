@@ -11,7 +11,10 @@
 #include <gatehouse/stage.hpp>
 #include <gatehouse/throttle.hpp>
 
+#include <array>
 #include <atomic>
+#include <chrono>
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
@@ -33,10 +36,21 @@ using variable_map = std::map<std::string, std::string, std::less<>>;
 
 struct plan_state;
 
-/// Per route of the deployment (by route index): what step 6 needs, resolved in advance.
-struct route_limits {
+/// Per route of the deployment (by route index): what steps 6, 8 and 12 need, resolved in
+/// advance from the stage's and the method's settings.
+struct route_settings {
   std::string throttle_key;                   // the method's bucket: "{apiId}/{stage}/GET /pets"
   std::optional<throttle_settings> throttle;  // the method's setting, else the stage's default
+  bool cached = false;             // the stage caches this method's GETs (with ttl > 0) …
+  bool cache_all_methods = false;  // … and its other methods too (a method setting says so)
+  std::chrono::seconds cache_ttl{0};
+  bool cache_encrypted = false;
+};
+
+/// Cache hits and misses of one method; kept by the stage across redeploys.
+struct cache_counters {
+  std::atomic<std::uint64_t> hits{0};
+  std::atomic<std::uint64_t> misses{0};
 };
 
 /// A usage plan attached to the stage, with its per-method throttles.
@@ -54,7 +68,11 @@ struct stage_snapshot {
   std::optional<throttle_settings> throttle;  // default method throttling
   std::map<std::string, method_setting, std::less<>> methods;  // "GET /pets" → settings
   std::vector<stage_plan> plans;
-  std::vector<route_limits> routes;  // derived from the above by resolve_settings()
+  std::optional<cache_settings> cache;
+  std::string cache_namespace;            // "{apiId}/{stage}": entries of stages never mix
+  std::array<std::uint8_t, 32> cache_key{};  // for encrypted entries
+  std::vector<route_settings> routes;  // derived from the above by resolve_settings()
+  std::vector<cache_counters*> counters;  // by route index, owned by the stage_state
 };
 
 struct stage_state {
@@ -62,6 +80,8 @@ struct stage_state {
   std::mutex write_mutex;  // serialises changes; requests never take it
   std::atomic<std::shared_ptr<const stage_snapshot>> current;
   bool mounted = false;  // guarded by write_mutex: once mounted, changes are validated
+  // Cache counters by route key ("GET /pets"), kept across snapshots; guarded by write_mutex.
+  std::map<std::string, std::unique_ptr<cache_counters>, std::less<>> counters;
 
   std::shared_ptr<const stage_snapshot> load() const noexcept {
     return current.load(std::memory_order_acquire);
@@ -71,9 +91,9 @@ struct stage_state {
 /// Throws config_error when `snapshot`'s deployment uses a stage variable it does not define.
 void check_stage_variables(const stage_snapshot& snapshot);
 
-/// Fills `routes` and each plan's `by_route` from the settings; throws config_error naming a
-/// setting whose method the deployment lacks.
-void resolve_settings(stage_snapshot& snapshot);
+/// Fills `routes`, `counters` and each plan's `by_route` from the settings; throws config_error
+/// naming a setting whose method the deployment lacks. Called under the stage's write_mutex.
+void resolve_settings(stage_state& stage, stage_snapshot& snapshot);
 
 /// Publishes a changed copy of the stage's snapshot (as Stage's setters do).
 void update_stage(stage_state& stage, const std::function<void(stage_snapshot&)>& change);

@@ -129,7 +129,24 @@ void route_table::add(std::string_view method_text, std::string_view tmpl, integ
       }
     }
   }
-  if (resource.empty()) resource = "/";
+  if (resource.empty()) resource.push_back('/');
+  for (const auto& p : options.cache_key_parameters) {
+    constexpr std::string_view prefix = "method.request.";
+    std::string_view rest_p = p;
+    bool ok = rest_p.starts_with(prefix);
+    if (ok) rest_p.remove_prefix(prefix.size());
+    std::string_view name;
+    for (std::string_view kind : {"path.", "querystring.", "header."})
+      if (ok && rest_p.starts_with(kind)) name = rest_p.substr(kind.size());
+    if (!ok || name.empty())
+      throw config_error(
+          fmt::format("{}: cache key parameter '{}' — use method.request.path.NAME, "
+                      "method.request.querystring.NAME or method.request.header.NAME",
+                      where(), p));
+    if (rest_p.starts_with("path.") && std::find(names.begin(), names.end(), name) == names.end())
+      throw config_error(fmt::format(
+          "{}: cache key parameter '{}' names no path parameter of the route", where(), p));
+  }
   nodes_[n].resource = resource;
   auto& slot = nodes_[n].routes[static_cast<std::size_t>(m)];
   if (slot != none)
@@ -139,8 +156,8 @@ void route_table::add(std::string_view method_text, std::string_view tmpl, integ
   std::string key(method_text);
   for (auto& c : key) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
   key.append(" ").append(resource);
-  routes_.push_back({std::string(method_text), std::string(tmpl), std::move(target), options,
-                     std::move(key)});
+  routes_.push_back(
+      {std::string(method_text), std::string(tmpl), std::move(target), options, std::move(key)});
 }
 
 std::optional<std::size_t> route_table::find(std::string_view key) const noexcept {

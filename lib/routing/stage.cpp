@@ -5,6 +5,8 @@
 #include <gatehouse/config_error.hpp>
 #include <gatehouse/stage.hpp>
 
+#include <openssl/rand.h>
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -20,7 +22,7 @@ void check_stage_variables(const stage_snapshot& s) {
           s.name, name));
 }
 
-void resolve_settings(stage_snapshot& s) {
+void resolve_settings(stage_state& st, stage_snapshot& s) {
   const auto& table = s.deployment->routes;
   const std::string& api_id = s.deployment->api.id;
   for (const auto& [key, setting] : s.methods)
@@ -29,12 +31,25 @@ void resolve_settings(stage_snapshot& s) {
           fmt::format("stage '{}': method setting for '{}', a method the deployment lacks (name "
                       "it as routed, e.g. \"GET /pets\")",
                       s.name, key));
+  s.cache_namespace = fmt::format("{}/{}", api_id, s.name);
   s.routes.assign(table.size(), {});
+  s.counters.assign(table.size(), nullptr);
   for (std::size_t i = 0; i < table.size(); ++i) {
     auto& r = s.routes[i];
-    r.throttle_key = fmt::format("throttle/{}/{}/{}", api_id, s.name, table.key(i));
-    auto m = s.methods.find(table.key(i));
-    r.throttle = m != s.methods.end() && m->second.throttle ? m->second.throttle : s.throttle;
+    const std::string& key = table.key(i);
+    r.throttle_key = fmt::format("throttle/{}/{}/{}", api_id, s.name, key);
+    auto m = s.methods.find(key);
+    const method_setting* ms = m != s.methods.end() ? &m->second : nullptr;
+    r.throttle = ms && ms->throttle ? ms->throttle : s.throttle;
+    if (s.cache) {
+      r.cache_ttl = ms && ms->cache_ttl ? *ms->cache_ttl : s.cache->ttl;
+      r.cache_all_methods = ms && ms->caching.value_or(false);
+      r.cached = (!ms || ms->caching.value_or(true)) && r.cache_ttl.count() > 0;
+      r.cache_encrypted = ms && ms->cache_encrypted ? *ms->cache_encrypted : s.cache->encrypted;
+    }
+    auto& c = st.counters[key];
+    if (!c) c = std::make_unique<cache_counters>();
+    s.counters[i] = c.get();
   }
   for (auto& p : s.plans) {
     p.by_route.assign(table.size(), std::nullopt);
@@ -55,7 +70,7 @@ void update_stage(stage_state& st, const std::function<void(stage_snapshot&)>& c
   std::lock_guard lock(st.write_mutex);
   auto next = std::make_shared<stage_snapshot>(*st.load());
   change(*next);
-  resolve_settings(*next);
+  resolve_settings(st, *next);
   if (st.mounted) check_stage_variables(*next);
   st.current.store(std::move(next), std::memory_order_release);
 }
@@ -83,8 +98,8 @@ Stage::Stage(std::string name, Deployment deployment)
   auto snap = std::make_shared<detail::stage_snapshot>();
   snap->name = name;
   snap->deployment = deployment.share();
-  detail::resolve_settings(*snap);
   state_->name = std::move(name);
+  detail::resolve_settings(*state_, *snap);
   state_->current.store(std::move(snap));
 }
 
@@ -117,11 +132,44 @@ Stage& Stage::throttle(std::optional<throttle_settings> limits) {
 }
 
 Stage& Stage::method(std::string_view route, method_setting setting) {
+  if (setting.cache_ttl && (setting.cache_ttl->count() < 0 || setting.cache_ttl->count() > 3600))
+    throw config_error(fmt::format("stage '{}': method '{}': cache TTL {} s — use 0 to 3600 s",
+                                   state_->name, route, setting.cache_ttl->count()));
   if (setting.throttle)
     throttle::check_settings(*setting.throttle,
                              fmt::format("stage '{}': method '{}': throttle", state_->name, route));
   update(*state_, [&](detail::stage_snapshot& s) { s.methods[std::string(route)] = setting; });
   return *this;
+}
+
+Stage& Stage::cache(std::optional<cache_settings> settings) {
+  std::array<std::uint8_t, 32> key{};
+  if (settings) {
+    const auto where = fmt::format("stage '{}': cache", state_->name);
+    if (settings->ttl.count() < 0 || settings->ttl.count() > 3600)
+      throw config_error(fmt::format("{}: TTL {} s — use 0 to 3600 s (0 caches nothing)", where,
+                                     settings->ttl.count()));
+    if (settings->capacity_bytes == 0)
+      throw config_error(fmt::format("{}: a capacity of 0 bytes holds nothing", where));
+    if (settings->encryption_key)
+      key = *settings->encryption_key;
+    else
+      RAND_bytes(key.data(), key.size());
+  }
+  update(*state_, [&](detail::stage_snapshot& s) {
+    s.cache = std::move(settings);
+    s.cache_key = key;
+  });
+  return *this;
+}
+
+std::vector<cache_metrics> Stage::cache_statistics() const {
+  std::lock_guard lock(state_->write_mutex);
+  std::vector<cache_metrics> out;
+  for (const auto& [key, c] : state_->counters)
+    out.push_back(
+        {key, c->hits.load(std::memory_order_relaxed), c->misses.load(std::memory_order_relaxed)});
+  return out;
 }
 
 Stage& Stage::deploy(Deployment deployment) {

@@ -7,8 +7,10 @@
 
 #include <array>
 #include <functional>
+#include <list>
 #include <map>
 #include <mutex>
+#include <shared_mutex>
 #include <unordered_map>
 
 namespace gatehouse {
@@ -17,6 +19,13 @@ asio::awaitable<admission_result> store::admit(const admission& a, time_point no
   // A store that never needs I/O answers here; one that does overrides this.
   if (auto r = try_admit(a, now)) co_return *r;
   co_return admission_result{};
+}
+
+asio::awaitable<cache_lookup> store::cache_get(std::string_view ns, std::string_view key,
+                                               time_point now) {
+  auto r = try_cache_get(ns, key, now);
+  if (r.state == cache_lookup::outcome::pending) r.state = cache_lookup::outcome::miss;
+  co_return r;
 }
 
 namespace {
@@ -79,6 +88,57 @@ class memory_store final : public store {
     return result;
   }
 
+  cache_lookup try_cache_get(std::string_view ns, std::string_view key, time_point now) override {
+    auto* space = find_space(ns);
+    if (!space) return {};
+    auto& sh = space->shard_of(key);
+    std::lock_guard lock(sh.mutex);
+    auto it = sh.index.find(key);
+    if (it == sh.index.end()) return {};
+    if (it->second->expires <= now) {  // never served past its TTL
+      sh.bytes -= it->second->bytes;
+      sh.lru.erase(it->second);
+      sh.index.erase(it);
+      return {};
+    }
+    sh.lru.splice(sh.lru.begin(), sh.lru, it->second);  // most recently used first
+    return {cache_lookup::outcome::hit, it->second->data};
+  }
+
+  void cache_put(std::string_view ns, std::string_view key, std::shared_ptr<const std::string> data,
+                 time_point expires, std::size_t capacity) override {
+    auto& space = get_space(ns);
+    auto& sh = space.shard_of(key);
+    const std::size_t limit = std::max<std::size_t>(1, capacity / cache_space::shard_count);
+    const std::size_t bytes = key.size() + data->size() + entry_overhead;
+    std::lock_guard lock(sh.mutex);
+    if (auto it = sh.index.find(key); it != sh.index.end()) {
+      sh.bytes -= it->second->bytes;
+      sh.lru.erase(it->second);
+      sh.index.erase(it);
+    }
+    if (bytes > limit) return;  // larger than its share of the cache: not kept
+    while (sh.bytes + bytes > limit && !sh.lru.empty()) {  // evict the least recently used
+      sh.bytes -= sh.lru.back().bytes;
+      sh.index.erase(sh.lru.back().key);
+      sh.lru.pop_back();
+    }
+    sh.lru.push_front({std::string(key), std::move(data), expires, bytes});
+    sh.index.emplace(sh.lru.front().key, sh.lru.begin());
+    sh.bytes += bytes;
+  }
+
+  void cache_flush(std::string_view ns) override {
+    auto* space = find_space(ns);
+    if (!space) return;
+    for (auto& sh : space->shards) {
+      std::lock_guard lock(sh.mutex);
+      sh.index.clear();
+      sh.lru.clear();
+      sh.bytes = 0;
+    }
+  }
+
   std::int64_t counter(std::string_view key, time_point now) override {
     auto& sh = shard_of(key);
     std::lock_guard lock(sh.mutex);
@@ -139,15 +199,17 @@ class memory_store final : public store {
   static void sweep(shard& sh, time_point now, std::int64_t now_ns) {
     if (now_ns < sh.next_sweep_ns) return;
     sh.next_sweep_ns = now_ns + sweep_interval_ns;
-    std::erase_if(sh.buckets,
-                  [&](const auto& kv) { return throttle::full_at(kv.second.state, kv.second.limit, now_ns); });
+    std::erase_if(sh.buckets, [&](const auto& kv) {
+      return throttle::full_at(kv.second.state, kv.second.limit, now_ns);
+    });
     std::erase_if(sh.counters, [&](const auto& kv) { return kv.second.expires <= now; });
   }
 
   static bucket_entry& bucket(shard& sh, std::string_view key, std::int64_t now_ns) {
     if (auto it = sh.buckets.find(key); it != sh.buckets.end()) return it->second;
-    sweep(sh, time_point(std::chrono::duration_cast<time_point::duration>(
-                  std::chrono::nanoseconds(now_ns))),
+    sweep(sh,
+          time_point(
+              std::chrono::duration_cast<time_point::duration>(std::chrono::nanoseconds(now_ns))),
           now_ns);
     return sh.buckets.emplace(std::string(key), bucket_entry{}).first->second;
   }
@@ -162,7 +224,44 @@ class memory_store final : public store {
     return sh.counters.emplace(std::string(key), counter_entry{0, expires}).first->second;
   }
 
+  // The stage cache: per namespace, 16 shards, each its own LRU list with 1/16 of the capacity.
+  static constexpr std::size_t entry_overhead = 96;  // list node, index node, bookkeeping
+  struct cache_entry {
+    std::string key;
+    std::shared_ptr<const std::string> data;
+    time_point expires;
+    std::size_t bytes;
+  };
+  struct cache_space {
+    static constexpr std::size_t shard_count = 16;
+    struct alignas(64) shard {
+      std::mutex mutex;
+      std::list<cache_entry> lru;
+      std::unordered_map<std::string_view, std::list<cache_entry>::iterator>
+          index;  // views of keys in lru
+      std::size_t bytes = 0;
+    };
+    std::array<shard, shard_count> shards;
+    shard& shard_of(std::string_view key) noexcept {
+      return shards[(std::hash<std::string_view>{}(key) >> 7) % shard_count];
+    }
+  };
+  cache_space* find_space(std::string_view ns) {
+    std::shared_lock lock(spaces_mutex_);
+    auto it = spaces_.find(ns);
+    return it == spaces_.end() ? nullptr : it->second.get();
+  }
+  cache_space& get_space(std::string_view ns) {
+    if (auto* s = find_space(ns)) return *s;
+    std::unique_lock lock(spaces_mutex_);
+    auto& s = spaces_[std::string(ns)];
+    if (!s) s = std::make_unique<cache_space>();
+    return *s;
+  }
+
   std::array<shard, shard_count> shards_;
+  std::shared_mutex spaces_mutex_;
+  std::map<std::string, std::unique_ptr<cache_space>, std::less<>> spaces_;  // never removed
   std::mutex records_mutex_;
   std::map<std::string, std::string, std::less<>> records_;
 };
