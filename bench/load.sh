@@ -8,6 +8,10 @@
 #   gatehouse proxy -> nginx backend   petstore --backend: GET /prod/legacy/pets/1 -> backend /pets/1
 #   nginx proxy_pass -> nginx backend  the same path mapping by nginx (upstream keepalive 128)
 #   haproxy -> nginx backend           the same path mapping by HAProxy (http-reuse always)
+#   gatehouse GET /pets, cache hits    GET /prod/pets?type=dog (the list), served from the stage
+#                                      cache (petstore caches GET /pets for 300 s)
+#   gatehouse GET /pets, no cache      the same from a petstore started with --no-cache
+#   nginx return 200, the list         nginx answering that list with `return 200`
 #   gatehouse, every limit on          a second petstore with --limits unrefusing: the API key
 #                                      required, throttles at every level and the plan's quota
 #                                      checked on GET /prod/pets/1, with limits too high to refuse
@@ -23,11 +27,12 @@
 # gatehouse proxy / haproxy.
 #
 #   bench/load.sh [--rounds N] [--duration SECONDS] [--connections N] [--warmup SECONDS]
-#                 [--no-proxy] [--no-limits] [--build-dir DIR]
+#                 [--no-proxy] [--no-limits] [--no-cache] [--build-dir DIR]
 #
 # The same settings can come from the environment: ROUNDS (5), DURATION (5), CONNECTIONS (50),
 # WARMUP (2), PROXY (1; 0 or --no-proxy skips all the proxy rows), LIMITS (1; 0 or --no-limits
-# skips the row with every limit on), BUILD_DIR (build/release),
+# skips the row with every limit on), CACHE (1; 0 or --no-cache skips the three cache rows),
+# BUILD_DIR (build/release),
 # JOBS (2), SERVER_CPU (0), CLIENT_CPU (1). For testing this script only, GATEHOUSE_PROXY_URL
 # replaces the gatehouse proxy row's URL (petstore then runs without --backend); BACKEND in it
 # stands for the backend's address, e.g. GATEHOUSE_PROXY_URL=http://BACKEND/pets/1.
@@ -47,6 +52,7 @@ CONNECTIONS=${CONNECTIONS:-50}
 WARMUP=${WARMUP:-2}
 PROXY=${PROXY:-1}
 LIMITS=${LIMITS:-1}
+CACHE=${CACHE:-1}
 BUILD_DIR=${BUILD_DIR:-$root/build/release}
 JOBS=${JOBS:-2}
 SERVER_CPU=${SERVER_CPU:-0}
@@ -66,6 +72,7 @@ while (($#)); do
     --warmup) WARMUP=$2; shift 2 ;;
     --no-proxy) PROXY=0; shift ;;
     --no-limits) LIMITS=0; shift ;;
+    --no-cache) CACHE=0; shift ;;
     --build-dir) BUILD_DIR=$2; shift 2 ;;
     -h|--help) usage 0 ;;
     *) echo "load.sh: unknown argument $1" >&2; usage 2 >&2 ;;
@@ -76,6 +83,7 @@ for v in ROUNDS DURATION CONNECTIONS WARMUP; do
 done
 [[ $PROXY == [01] ]] || { echo "load.sh: PROXY must be 0 or 1" >&2; exit 2; }
 [[ $LIMITS == [01] ]] || { echo "load.sh: LIMITS must be 0 or 1" >&2; exit 2; }
+[[ $CACHE == [01] ]] || { echo "load.sh: CACHE must be 0 or 1" >&2; exit 2; }
 
 say() { printf 'load.sh: %s\n' "$*" >&2; }
 
@@ -101,6 +109,9 @@ if [[ $help == *--limits* ]]; then
   limits_args=(--limits off)
 elif [[ $LIMITS == 1 ]]; then
   say "this petstore has no --limits option: no row with limits on"; LIMITS=0
+fi
+if [[ $CACHE == 1 && $help != *--no-cache* ]]; then
+  say "this petstore has no stage cache (--no-cache): no cache rows"; CACHE=0
 fi
 if [[ $PROXY == 1 && -z $GATEHOUSE_PROXY_URL ]]; then
   if [[ $help != *--backend* ]]; then
@@ -141,17 +152,19 @@ path=/prod/pets/1                # petstore's own route, and nginx return 200's 
 proxy_path=/prod/legacy/pets/1   # through a proxy: /prod/legacy/{proxy+} -> backend /{proxy}
 backend_path=/pets/1
 expected='{"id":1,"type":"dog","price":249.99}'
+list_path='/prod/pets?type=dog'   # the cached list, and nginx's second location
+list_expected='[{"id":1,"type":"dog","price":249.99}]'
 
 # Waits until URL answers 200 with the expected JSON; the bytes of a whole response go to stdout.
 # NAME names the output shown when the server (PID) dies: $tmp/NAME.log and $tmp/NAME.out.
 await() {
-  local name=$1 url=$2 pid=$3 header=${4:-} i out
+  local name=$1 url=$2 pid=$3 header=${4:-} want=${5:-$expected} i out
   for ((i = 0; i < 100; i++)); do
     if ! kill -0 "$pid" 2>/dev/null; then
       say "$name exited; its output:"; cat "$tmp/$name.log" "$tmp/$name.out" >&2 2>/dev/null; exit 1
     fi
     if out=$(curl -s -D "$tmp/$name.head" ${header:+-H "$header"} "$url" 2>/dev/null) &&
-      [[ $out == "$expected" ]]; then
+      [[ $out == "$want" ]]; then
       if ! grep -qi '^content-type: application/json' "$tmp/$name.head"; then
         say "$name answers $url without Content-Type: application/json"; exit 1
       fi
@@ -160,7 +173,7 @@ await() {
     fi
     sleep 0.1
   done
-  say "$name does not answer $url with $expected"; exit 1
+  say "$name does not answer $url with $want"; exit 1
 }
 
 # Set by take_port and start_nginx below.
@@ -240,6 +253,9 @@ start_petstore gh "${petstore_args[@]}"
 bench_key=loadbenchkey0123456789abcdefghijklmnop
 ghl_pid="" ghl_port=""
 [[ $LIMITS == 1 ]] && start_petstore ghl --limits unrefusing --api-key "$bench_key"
+# The same as the first without the stage cache.
+ghn_pid="" ghn_port=""
+[[ $CACHE == 1 ]] && start_petstore ghn "${limits_args[@]}" --no-cache
 
 # nginx as a peer of gatehouse: return 200, and (proxy rows) proxy_pass to petstore and to the
 # backend, with upstream keepalive, one worker for all of them.
@@ -250,6 +266,10 @@ servers="
     location = $path {
       default_type application/json;
       return 200 '$expected';
+    }
+    location = ${list_path%%\?*} {
+      default_type application/json;
+      return 200 '$list_expected';
     }
   }"
 if [[ $PROXY == 1 ]]; then
@@ -330,10 +350,11 @@ fi
 # Each row: a key, its URL, its label, the processes that serve it (for CPU time; the first is
 # watched while waiting for an answer) and the name of the log to show if that one dies.
 rows=()
-declare -A row_url row_label row_pids row_log row_size row_header
+declare -A row_url row_label row_pids row_log row_size row_header row_expected
 add_row() {
   rows+=("$1")
   row_url[$1]=$2; row_label[$1]=$3; row_pids[$1]=$4; row_log[$1]=$5; row_header[$1]=${6:-}
+  row_expected[$1]=${7:-$expected}
 }
 add_row gh "http://127.0.0.1:$gh_port$path" "gatehouse (petstore --http)" "$gh_pid" gh
 add_row nginx "http://127.0.0.1:$nginx_port$path" "nginx return 200" "$nginx_pid" nginx
@@ -349,11 +370,19 @@ if [[ $PROXY == 1 ]]; then
     "$haproxy_pid $backend_pid" haproxy
   s=$(await backend "http://127.0.0.1:$backend_port$backend_path" "$backend_pid")
 fi
+if [[ $CACHE == 1 ]]; then
+  add_row gh_hit "http://127.0.0.1:$gh_port$list_path" "gatehouse GET /pets, cache hits" "$gh_pid" \
+    gh "" "$list_expected"
+  add_row gh_nocache "http://127.0.0.1:$ghn_port$list_path" "gatehouse GET /pets, no cache" \
+    "$ghn_pid" ghn "" "$list_expected"
+  add_row nginx_list "http://127.0.0.1:$nginx_port$list_path" "nginx return 200, the list" \
+    "$nginx_pid" nginx "" "$list_expected"
+fi
 [[ $LIMITS == 1 ]] && add_row ghl "http://127.0.0.1:$ghl_port$path" "gatehouse, every limit on" \
   "$ghl_pid" ghl "x-api-key: $bench_key"
 for k in "${rows[@]}"; do
   pid=${row_pids[$k]%% *}
-  s=$(await "${row_log[$k]}" "${row_url[$k]}" "$pid" "${row_header[$k]}")
+  s=$(await "${row_log[$k]}" "${row_url[$k]}" "$pid" "${row_header[$k]}" "${row_expected[$k]}")
   row_size[$k]=$s
 done
 
@@ -447,6 +476,10 @@ if [[ $PROXY == 1 ]]; then
   ratio_line "gatehouse / nginx proxy_pass to it" gh ngx_gh
   ratio_line "gatehouse proxy / nginx proxy_pass" gh_be ngx_be
   ratio_line "gatehouse proxy / haproxy" gh_be hap_be
+fi
+if [[ $CACHE == 1 ]]; then
+  ratio_line "gatehouse cache hits / no cache" gh_hit gh_nocache
+  ratio_line "gatehouse cache hits / nginx" gh_hit nginx_list
 fi
 [[ $LIMITS == 1 ]] && ratio_line "gatehouse limits on / off" ghl gh
 exit 0

@@ -94,8 +94,13 @@ int main(int argc, char** argv) {
     gatehouse::Stage prod{"prod", api.deploy()};
     prod.variable("backend", a.backend);
     // The stage cache: GET /pets for 300 s per type and page, marked with x-cache: Hit / Miss.
-    if (a.cache)
+    // As in AWS, a stage cache caches every GET method unless told otherwise: the others here
+    // are left to their integrations.
+    gatehouse::method_setting by_id, legacy;
+    if (a.cache) {
       prod.cache(gatehouse::cache_settings{.ttl = std::chrono::seconds(300), .hit_header = true});
+      by_id.caching = legacy.caching = false;
+    }
 
     // The usage plan "basic": 50 requests a second per key, burst 100, 1,000 a day.
     constexpr gatehouse::throttle_settings huge{1e9, 1'000'000'000};
@@ -111,8 +116,10 @@ int main(int argc, char** argv) {
       basic_options.quota =
           gatehouse::quota_settings{1'000'000'000'000, gatehouse::quota_period::day};
       prod.throttle(huge);
-      prod.method("GET /pets/{petId}", {.throttle = huge});
+      by_id.throttle = huge;
     }
+    prod.method("GET /pets/{petId}", by_id);
+    prod.method("ANY /legacy/{proxy+}", legacy);
     gatehouse::UsagePlan basic{basic_options};
     if (unrefusing)
       basic.attach(prod, {{"GET /pets/{petId}", huge}});

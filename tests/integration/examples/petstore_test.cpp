@@ -94,6 +94,19 @@ TEST_CASE("petstore serves AWS's PetStore API over plain HTTP and stops on SIGTE
   auto cats = c.read_reply();
   REQUIRE(cats);
   CHECK(cats->body == R"([{"id":2,"type":"cat","price":124.99}])");
+  CHECK(cats->headers.get("x-cache") == std::optional<std::string_view>("Miss"));
+  // GET /pets is cached per type and page: the same list again is a hit, another page a miss,
+  // and a parameter that is not a cache key does not split the entry.
+  c.send(test::get("/prod/pets?type=cat&sort=desc"));
+  auto again = c.read_reply();
+  REQUIRE(again);
+  CHECK(again->body == cats->body);
+  CHECK(again->headers.get("x-cache") == std::optional<std::string_view>("Hit"));
+  c.send(test::get("/prod/pets?type=cat&page=2"));
+  auto cat_page2 = c.read_reply();
+  REQUIRE(cat_page2);
+  CHECK(cat_page2->body == "[]");
+  CHECK(cat_page2->headers.get("x-cache") == std::optional<std::string_view>("Miss"));
 
   std::string body = R"({"type":"bird","price":5.5})";
   c.send(post_pet(body, ""));  // POST /pets needs an API key of the plan "basic"
