@@ -262,6 +262,12 @@ std::vector<std::string> key_registry::import_csv(std::string_view csv) {
   return ids;
 }
 
+std::shared_ptr<const key_record> key_registry::record(std::string_view id) const {
+  std::shared_lock lock(index_mutex_);
+  auto it = by_id_.find(id);
+  return it == by_id_.end() ? nullptr : it->second;
+}
+
 std::optional<api_key> key_registry::get(std::string_view id) const {
   std::shared_lock lock(index_mutex_);
   if (auto it = by_id_.find(id); it != by_id_.end()) return to_api_key(*it->second);
@@ -277,13 +283,8 @@ std::vector<api_key> key_registry::list() const {
 
 bool key_registry::enable(std::string_view id, bool enabled) {
   std::lock_guard lock(write_mutex_);
-  std::shared_ptr<const key_record> old;
-  {
-    std::shared_lock ilock(index_mutex_);
-    auto it = by_id_.find(id);
-    if (it == by_id_.end()) return false;
-    old = it->second;
-  }
+  auto old = record(id);
+  if (!old) return false;
   auto r = std::make_shared<key_record>(*old);
   r->enabled = enabled;
   publish(std::move(r));
@@ -303,13 +304,8 @@ bool key_registry::remove(std::string_view id) {
 
 void key_registry::add_to_plan(std::string_view id, const std::shared_ptr<const plan_state>& plan) {
   std::lock_guard lock(write_mutex_);
-  std::shared_ptr<const key_record> old;
-  {
-    std::shared_lock ilock(index_mutex_);
-    auto it = by_id_.find(id);
-    if (it == by_id_.end()) throw config_error(fmt::format("API key '{}': no such key", id));
-    old = it->second;
-  }
+  auto old = record(id);
+  if (!old) throw config_error(fmt::format("API key '{}': no such key", id));
   if (old->in_plan(plan->options.id)) return;
   auto r = std::make_shared<key_record>(*old);
   r->plan_ids.push_back(plan->options.id);
@@ -320,13 +316,8 @@ void key_registry::add_to_plan(std::string_view id, const std::shared_ptr<const 
 
 bool key_registry::remove_from_plan(std::string_view id, const plan_state& plan) {
   std::lock_guard lock(write_mutex_);
-  std::shared_ptr<const key_record> old;
-  {
-    std::shared_lock ilock(index_mutex_);
-    auto it = by_id_.find(id);
-    if (it == by_id_.end()) return false;
-    old = it->second;
-  }
+  auto old = record(id);
+  if (!old) return false;
   if (!old->in_plan(plan.options.id)) return false;
   auto r = std::make_shared<key_record>(*old);
   std::erase(r->plan_ids, plan.options.id);

@@ -63,6 +63,7 @@ class key_registry {
   struct hash_of_hash {
     std::size_t operator()(const key_hash& h) const noexcept;
   };
+  std::shared_ptr<const key_record> record(std::string_view id) const;
   // Callers hold write_mutex_.
   void publish(std::shared_ptr<const key_record> record);
   // Throws config_error unless every plan of `record` exists (`known` need not be mounted)
