@@ -38,8 +38,8 @@ struct cache_settings {
   std::chrono::seconds ttl{300};                                ///< 0 to 3,600 s; 0 caches nothing
   std::size_t capacity_bytes = std::size_t{512} * 1024 * 1024;  ///< AWS's smallest, 0.5 GB
   bool encrypted = false;  ///< AES-256-GCM at rest (AWS's cacheDataEncrypted)
-  /// The key for `encrypted`; random per process when not given (give one when several
-  /// gateways share a store).
+  /// The key for `encrypted`; when not given, random per stage (kept when the settings
+  /// change). Give one when several gateways share a store.
   std::optional<std::array<std::uint8_t, 32>> encryption_key;
   /// Whether invalidating needs permission (AWS's requireAuthorizationForCacheControl).
   bool require_authorization = true;

@@ -153,6 +153,8 @@ Stage& Stage::cache(std::optional<cache_settings> settings) {
       throw config_error(fmt::format("{}: a capacity of 0 bytes holds nothing", where));
     if (settings->encryption_key)
       key = *settings->encryption_key;
+    else if (auto now = state_->load(); now->cache)
+      key = now->cache_key;  // changed settings keep the entries they encrypted readable
     else
       RAND_bytes(key.data(), key.size());
   }
