@@ -74,9 +74,11 @@ void append_part(std::string& key, std::string_view part) {
   key.append(part);
 }
 
-// method + resource + the method's cache key parameters, as AWS keys the stage cache.
+// The stage's namespace + method + resource + the method's cache key parameters, as AWS keys
+// the stage cache. A parameter given twice counts with its last value, as integrations see it.
 void make_key(detail::exchange& ex) {
   auto& key = ex.cache.key;
+  append_part(key, ex.stage->cache_namespace);  // concurrent misses of two stages never merge
   append_part(key, ex.req.method);
   append_part(key, ex.match.resource);
   std::vector<std::pair<std::string, std::string>> query;
@@ -89,14 +91,12 @@ void make_key(detail::exchange& ex) {
     if (spec.starts_with("path.")) {
       value = ex.path_param(spec.substr(5));
     } else if (spec.starts_with("header.")) {
-      value = ex.req.headers.get(spec.substr(7));
+      for (const auto& f : ex.req.headers)
+        if (iequals(f.name, spec.substr(7))) value = f.value;
     } else {  // querystring.
       if (!query_parsed) query = routing::parse_query(ex.query), query_parsed = true;
       for (const auto& [n, v] : query)
-        if (n == spec.substr(12)) {
-          value = v;
-          break;
-        }
+        if (n == spec.substr(12)) value = v;
     }
     if (value)
       append_part(key, *value);
@@ -111,29 +111,29 @@ void finish_hit(detail::exchange& ex, response& res, bool header) {
   ex.stage->counters[ex.match.index]->hits.fetch_add(1, std::memory_order_relaxed);
 }
 
-// Waits for the leader of `f`: its response, or nullopt when it had nothing to share.
-asio::awaitable<std::optional<response>> wait_for(std::shared_ptr<flight> f) {
+// Waits for the leader of `f` (which the caller keeps alive): its response, or nullopt when it
+// had nothing to share. The initiation holds a plain pointer and is a named object: GCC 12
+// destroys a temporary function object passed into a coroutine twice, which must not matter.
+asio::awaitable<std::optional<response>> wait_for(flight* f) {
+  auto initiation = [f](auto handler) {
+    auto ex = asio::get_associated_executor(handler);
+    auto deliver = [ex](auto h, std::optional<response> r) {
+      asio::post(ex, [h = std::move(h), r = std::move(r)]() mutable { std::move(h)(std::move(r)); });
+    };
+    std::unique_lock lock(f->mutex);
+    if (f->done) {
+      auto r = f->result;
+      lock.unlock();
+      deliver(std::move(handler), std::move(r));
+      return;
+    }
+    f->waiters.emplace_back([h = std::move(handler), deliver](std::optional<response> r) mutable {
+      deliver(std::move(h), std::move(r));
+    });
+  };
   co_return co_await asio::async_initiate<decltype(asio::use_awaitable),
-                                          void(std::optional<response>)>(
-      [f](auto handler) {
-        auto ex = asio::get_associated_executor(handler);
-        auto deliver = [ex](auto h, std::optional<response> r) {
-          asio::post(
-              ex, [h = std::move(h), r = std::move(r)]() mutable { std::move(h)(std::move(r)); });
-        };
-        std::unique_lock lock(f->mutex);
-        if (f->done) {
-          auto r = f->result;
-          lock.unlock();
-          deliver(std::move(handler), std::move(r));
-          return;
-        }
-        f->waiters.emplace_back(
-            [h = std::move(handler), deliver](std::optional<response> r) mutable {
-              deliver(std::move(h), std::move(r));
-            });
-      },
-      asio::use_awaitable);
+                                          void(std::optional<response>)>(initiation,
+                                                                         asio::use_awaitable);
 }
 }  // namespace
 
@@ -229,7 +229,7 @@ asio::awaitable<std::optional<detail::outcome>> lookup(detail::exchange& ex, sto
   // A miss: the first request for the key calls the integration, the others wait for it.
   auto [f, leader] = flights.join(c.key);
   if (!leader) {
-    if (auto res = co_await wait_for(f)) {
+    if (auto res = co_await wait_for(f.get())) {
       finish_hit(ex, *res, settings.hit_header);
       co_return detail::outcome{std::move(*res), std::nullopt};
     }
