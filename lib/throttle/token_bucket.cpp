@@ -25,6 +25,10 @@ void refill(bucket_state& b, const throttle_settings& limit, std::int64_t now_ns
     return;
   }
   if (now_ns <= b.updated_ns) return;  // no time passed (or the clock stepped back)
+  if (limit.rate <= 0) {  // nothing comes back
+    b.updated_ns = now_ns;
+    return;
+  }
   // rate tokens/s × elapsed ns = rate × elapsed nanotokens. Rounded down: never too generous.
   const double gained = limit.rate * static_cast<double>(now_ns - b.updated_ns);
   const double room = static_cast<double>(cap - std::min(b.nanotokens, cap));
