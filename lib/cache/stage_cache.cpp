@@ -10,6 +10,8 @@
 #include <asio/post.hpp>
 #include <asio/use_awaitable.hpp>
 
+#include <charconv>
+
 namespace gatehouse {
 
 namespace cache {
@@ -70,19 +72,42 @@ bool keepable(const detail::exchange& ex, const detail::outcome& out) {
 
 // A length before each part, so that no two different requests can make one key.
 void append_part(std::string& key, std::string_view part) {
-  key.append(std::to_string(part.size())).push_back(':');
+  char digits[24];
+  auto end = std::to_chars(digits, digits + sizeof digits, part.size()).ptr;
+  key.append(digits, end).push_back(':');
   key.append(part);
+}
+
+// Appends the last value of query parameter `name` in the raw query (decoded, as integrations
+// see it); false if there is none. Decodes only what it must.
+bool append_query_value(std::string& key, std::string_view query, std::string_view name) {
+  std::string_view last;
+  bool found = false, encoded = false;
+  while (!query.empty()) {
+    auto amp = query.find('&');
+    auto part = query.substr(0, amp);
+    query = amp == std::string_view::npos ? std::string_view{} : query.substr(amp + 1);
+    auto eq = part.find('=');
+    auto n = part.substr(0, eq);
+    const bool n_encoded = n.find_first_of("%+") != std::string_view::npos;
+    if (n_encoded ? routing::percent_decode(n, true) != name : n != name) continue;
+    found = true;
+    last = eq == std::string_view::npos ? std::string_view{} : part.substr(eq + 1);
+    encoded = last.find_first_of("%+") != std::string_view::npos;
+  }
+  if (!found) return false;
+  append_part(key, encoded ? std::string_view(routing::percent_decode(last, true)) : last);
+  return true;
 }
 
 // The stage's namespace + method + resource + the method's cache key parameters, as AWS keys
 // the stage cache. A parameter given twice counts with its last value, as integrations see it.
 void make_key(detail::exchange& ex) {
   auto& key = ex.cache.key;
+  key.reserve(64 + ex.stage->cache_namespace.size() + ex.match.resource.size() + ex.query.size());
   append_part(key, ex.stage->cache_namespace);  // concurrent misses of two stages never merge
   append_part(key, ex.req.method);
   append_part(key, ex.match.resource);
-  std::vector<std::pair<std::string, std::string>> query;
-  bool query_parsed = false;
   for (const auto& p : ex.match.options->cache_key_parameters) {
     std::string_view spec = p;
     spec.remove_prefix(std::string_view("method.request.").size());
@@ -94,9 +119,8 @@ void make_key(detail::exchange& ex) {
       for (const auto& f : ex.req.headers)
         if (iequals(f.name, spec.substr(7))) value = f.value;
     } else {  // querystring.
-      if (!query_parsed) query = routing::parse_query(ex.query), query_parsed = true;
-      for (const auto& [n, v] : query)
-        if (n == spec.substr(12)) value = v;
+      if (!append_query_value(key, ex.query, spec.substr(12))) key.push_back('-');
+      continue;
     }
     if (value)
       append_part(key, *value);
@@ -118,7 +142,8 @@ asio::awaitable<std::optional<response>> wait_for(flight* f) {
   auto initiation = [f](auto handler) {
     auto ex = asio::get_associated_executor(handler);
     auto deliver = [ex](auto h, std::optional<response> r) {
-      asio::post(ex, [h = std::move(h), r = std::move(r)]() mutable { std::move(h)(std::move(r)); });
+      asio::post(ex,
+                 [h = std::move(h), r = std::move(r)]() mutable { std::move(h)(std::move(r)); });
     };
     std::unique_lock lock(f->mutex);
     if (f->done) {

@@ -25,7 +25,7 @@ void refill(bucket_state& b, const throttle_settings& limit, std::int64_t now_ns
     return;
   }
   if (now_ns <= b.updated_ns) return;  // no time passed (or the clock stepped back)
-  if (limit.rate <= 0) {  // nothing comes back
+  if (limit.rate <= 0) {               // nothing comes back
     b.updated_ns = now_ns;
     return;
   }
@@ -41,14 +41,15 @@ void refill(bucket_state& b, const throttle_settings& limit, std::int64_t now_ns
   // frequent calls do not lose it.
   const auto whole = static_cast<std::int64_t>(gained);
   b.nanotokens += whole;
-  b.updated_ns = now_ns - static_cast<std::int64_t>((gained - static_cast<double>(whole)) / limit.rate);
+  b.updated_ns =
+      now_ns - static_cast<std::int64_t>((gained - static_cast<double>(whole)) / limit.rate);
 }
 }  // namespace
 
 void check_settings(const throttle_settings& limit, std::string_view where) {
   if (!std::isfinite(limit.rate) || limit.rate < 0)
-    throw config_error(fmt::format("{}: rate {} — use a number of requests a second ≥ 0", where,
-                                   limit.rate));
+    throw config_error(
+        fmt::format("{}: rate {} — use a number of requests a second ≥ 0", where, limit.rate));
   if (limit.burst < 0 || limit.burst > max_burst)
     throw config_error(
         fmt::format("{}: burst {} — use 0 to {} requests", where, limit.burst, max_burst));
