@@ -9,10 +9,10 @@
 
 #include <gatehouse/gatehouse.hpp>
 
-#include <asio/io_context.hpp>
 #include <benchmark/benchmark.h>
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
+#include <asio/io_context.hpp>
 
 #include <string>
 
@@ -48,10 +48,10 @@ proxy_result list_pets(const proxy_event& ev) {
 struct setup {
   asio::io_context io{1};
   Gateway gw{io, [] {
-                gateway_options o;
-                o.throttle.reset();
-                return o;
-              }()};
+               gateway_options o;
+               o.throttle.reset();
+               return o;
+             }()};
   setup() {
     Router api;
     api.route("GET", "/pets", function(list_pets),

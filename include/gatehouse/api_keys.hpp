@@ -61,7 +61,8 @@ struct usage_report {
 /// report usage. Thread-safe; changes apply to the next request.
 class ApiKeys {
  public:
-  explicit ApiKeys(std::shared_ptr<detail::key_registry> registry) : registry_(std::move(registry)) {}
+  explicit ApiKeys(std::shared_ptr<detail::key_registry> registry)
+      : registry_(std::move(registry)) {}
 
   /// Creates a key; throws config_error for a bad or duplicate value or an unknown plan id.
   api_key create(api_key_spec spec);

@@ -1,8 +1,8 @@
 // The proxy event a function integration receives, and its JSON form in AWS's payload formats.
 
 #include "pipeline/exchange.hpp"
-#include "usage/key_registry.hpp"
 #include "routing/route_table.hpp"
+#include "usage/key_registry.hpp"
 #include "util/json_text.hpp"
 #include "util/time_text.hpp"
 

@@ -64,15 +64,15 @@ struct stage_snapshot {
   std::string name;
   std::shared_ptr<const deployment_data> deployment;
   variable_map variables;
-  client_certificate backend_certificate;     // presented to HTTPS backends
-  std::optional<throttle_settings> throttle;  // default method throttling
+  client_certificate backend_certificate;                      // presented to HTTPS backends
+  std::optional<throttle_settings> throttle;                   // default method throttling
   std::map<std::string, method_setting, std::less<>> methods;  // "GET /pets" → settings
   std::vector<stage_plan> plans;
   std::optional<cache_settings> cache;
-  std::string cache_namespace;            // "{apiId}/{stage}": entries of stages never mix
+  std::string cache_namespace;               // "{apiId}/{stage}": entries of stages never mix
   std::array<std::uint8_t, 32> cache_key{};  // for encrypted entries
-  std::vector<route_settings> routes;  // derived from the above by resolve_settings()
-  std::vector<cache_counters*> counters;  // by route index, owned by the stage_state
+  std::vector<route_settings> routes;        // derived from the above by resolve_settings()
+  std::vector<cache_counters*> counters;     // by route index, owned by the stage_state
 };
 
 struct stage_state {

@@ -15,7 +15,9 @@ constexpr std::chrono::days usage_kept{90};
 void append_day(std::string& out, std::chrono::sys_days d) {
   const std::chrono::year_month_day ymd{d};
   char buf[16];
-  auto two = [&](char* p, unsigned v) { p[0] = static_cast<char>('0' + v / 10), p[1] = static_cast<char>('0' + v % 10); };
+  auto two = [&](char* p, unsigned v) {
+    p[0] = static_cast<char>('0' + v / 10), p[1] = static_cast<char>('0' + v % 10);
+  };
   int y = static_cast<int>(ymd.year());
   auto [end, ec] = std::to_chars(buf, buf + 6, y);
   *end++ = '-';
@@ -26,8 +28,7 @@ void append_day(std::string& out, std::chrono::sys_days d) {
 }
 }  // namespace
 
-bool prepare(detail::exchange& ex, const std::optional<throttle_settings>& account,
-             admission& a) {
+bool prepare(detail::exchange& ex, const std::optional<throttle_settings>& account, admission& a) {
   std::size_t n = 0;
   if (ex.plan) {
     const auto& plan = *ex.plan->plan;
@@ -44,7 +45,7 @@ bool prepare(detail::exchange& ex, const std::optional<throttle_settings>& accou
     marks[0] = text.size();
     prefix("throttle/");  // the plan's bucket for this key
     marks[1] = text.size();
-    if (method_limit) {   // … and on this method of this stage
+    if (method_limit) {  // … and on this method of this stage
       prefix("throttle/");
       text.append("/").append(ex.stage->name).append("/");
       text.append(ex.stage->deployment->routes.key(ex.match.index));
@@ -64,7 +65,9 @@ bool prepare(detail::exchange& ex, const std::optional<throttle_settings>& accou
     text.push_back('/');
     append_day(text, today);
     marks[4] = text.size();
-    auto view = [&](int i) { return std::string_view(text).substr(marks[i], marks[i + 1] - marks[i]); };
+    auto view = [&](int i) {
+      return std::string_view(text).substr(marks[i], marks[i + 1] - marks[i]);
+    };
 
     if (method_limit) ex.buckets[n++] = {view(1), *method_limit};
     if (plan.options.throttle) ex.buckets[n++] = {view(0), *plan.options.throttle};
@@ -88,8 +91,8 @@ std::optional<detail::gateway_error> verdict(const admission_result& r) {
   // Whole seconds, rounded up: a client that waits that long finds a token (or a new period).
   constexpr auto max_wait = std::chrono::hours(24 * 32);
   if (r.retry_after < max_wait)
-    e.retry_after = std::max(std::chrono::seconds(1),
-                             std::chrono::ceil<std::chrono::seconds>(r.retry_after));
+    e.retry_after =
+        std::max(std::chrono::seconds(1), std::chrono::ceil<std::chrono::seconds>(r.retry_after));
   return e;
 }
 

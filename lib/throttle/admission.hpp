@@ -14,8 +14,7 @@
 namespace gatehouse::throttle {
 
 /// Fills `a` with what the request must be admitted by; false when nothing applies.
-bool prepare(detail::exchange& ex, const std::optional<throttle_settings>& account,
-             admission& a);
+bool prepare(detail::exchange& ex, const std::optional<throttle_settings>& account, admission& a);
 
 /// nullopt when admitted; otherwise 429 THROTTLED or QUOTA_EXCEEDED with Retry-After.
 std::optional<detail::gateway_error> verdict(const admission_result& r);

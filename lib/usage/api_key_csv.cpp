@@ -95,8 +95,9 @@ std::optional<bool> parse_bool(std::string_view s) {
 }  // namespace
 
 bool valid_key_value(std::string_view v, std::size_t min) noexcept {
-  return v.size() >= min && v.size() <= 128 &&
-         std::all_of(v.begin(), v.end(), [](char c) { return std::isalnum(static_cast<unsigned char>(c)); });
+  return v.size() >= min && v.size() <= 128 && std::all_of(v.begin(), v.end(), [](char c) {
+           return std::isalnum(static_cast<unsigned char>(c));
+         });
 }
 
 csv_key_file parse_key_csv(std::string_view text) {
@@ -122,15 +123,16 @@ csv_key_file parse_key_csv(std::string_view text) {
     *col = static_cast<int>(c);
   }
   if (col_name < 0 || col_key < 0) {
-    file.errors.push_back(fmt::format(
-        "line {}: the header row needs the columns Name and Key (found: {})", header.line,
-        fmt::join(header.fields, ",")));
+    file.errors.push_back(
+        fmt::format("line {}: the header row needs the columns Name and Key (found: {})",
+                    header.line, fmt::join(header.fields, ",")));
     return file;
   }
 
   auto field = [](const record& r, int col) -> std::string_view {
-    return col >= 0 && static_cast<std::size_t>(col) < r.fields.size() ? std::string_view(r.fields[col])
-                                                                      : std::string_view{};
+    return col >= 0 && static_cast<std::size_t>(col) < r.fields.size()
+               ? std::string_view(r.fields[col])
+               : std::string_view{};
   };
   std::unordered_map<std::string_view, std::size_t> seen;  // key → first line
   for (std::size_t i = 1; i < records.size(); ++i) {
@@ -142,8 +144,8 @@ csv_key_file parse_key_csv(std::string_view text) {
     row.description = std::string(field(r, col_description));
     std::vector<std::string> problems;
     if (r.fields.size() > header.fields.size())
-      problems.push_back(fmt::format("{} fields where the header has {}", r.fields.size(),
-                                     header.fields.size()));
+      problems.push_back(
+          fmt::format("{} fields where the header has {}", r.fields.size(), header.fields.size()));
     if (row.name.empty()) problems.push_back("no Name");
     if (row.name.size() > 1024) problems.push_back("a Name longer than 1024 characters");
     if (row.key.empty())
@@ -153,8 +155,7 @@ csv_key_file parse_key_csv(std::string_view text) {
     if (auto e = parse_bool(field(r, col_enabled)))
       row.enabled = *e;
     else
-      problems.push_back(
-          fmt::format("Enabled is '{}' (use true or false)", field(r, col_enabled)));
+      problems.push_back(fmt::format("Enabled is '{}' (use true or false)", field(r, col_enabled)));
     std::string_view plans = field(r, col_plans);
     while (!plans.empty()) {
       auto comma = plans.find(',');

@@ -38,8 +38,7 @@ std::string random_text(std::size_t n, std::string_view alphabet) {
   return out;
 }
 
-constexpr std::string_view alnum =
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+constexpr std::string_view alnum = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
 
 std::string to_hex(const key_hash& h) {
   static constexpr char digits[] = "0123456789abcdef";
@@ -75,8 +74,8 @@ std::string serialize(const key_record& r) {
   w.Key("description"), str(r.description);
   w.Key("enabled"), w.Bool(r.enabled);
   w.Key("createdDate"),
-      w.Int64(std::chrono::duration_cast<std::chrono::seconds>(r.created.time_since_epoch())
-                  .count());
+      w.Int64(
+          std::chrono::duration_cast<std::chrono::seconds>(r.created.time_since_epoch()).count());
   w.Key("valueSha256"), str(to_hex(r.hash));
   w.Key("usagePlanIds");
   w.StartArray();
@@ -170,8 +169,8 @@ void key_registry::check_plans(const key_record& r, std::string_view where,
     auto p = known && known->options.id == id ? known : find_plan_(id);
     if (!p) {
       if (known) continue;  // adding to `known`: plans the key is in already stay as they are
-      throw config_error(fmt::format(
-          "{}: usage plan '{}' is not attached to a stage of this gateway", where, id));
+      throw config_error(
+          fmt::format("{}: usage plan '{}' is not attached to a stage of this gateway", where, id));
     }
     plans.push_back(std::move(p));
   }

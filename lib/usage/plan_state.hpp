@@ -16,7 +16,7 @@ namespace gatehouse::detail {
 struct plan_state {
   usage_plan_options options;  // fixed once made
   std::chrono::system_clock::time_point created;
-  mutable std::mutex mutex;                         // guards stages
+  mutable std::mutex mutex;                        // guards stages
   std::vector<std::weak_ptr<stage_state>> stages;  // where the plan is attached
 
   /// True if the plan is attached to `stage`.

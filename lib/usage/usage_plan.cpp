@@ -36,23 +36,24 @@ std::string make_plan_id() {
 
 bool valid_plan_id(std::string_view id) {
   return !id.empty() && id.size() <= 64 && std::all_of(id.begin(), id.end(), [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           c == '-' || c == '_';
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+           c == '_';
   });
 }
 }  // namespace
 
 UsagePlan::UsagePlan(usage_plan_options options) : state_(std::make_shared<detail::plan_state>()) {
   if (options.id.empty()) options.id = make_plan_id();
-  std::string what = fmt::format("usage plan '{}'", options.name.empty() ? options.id : options.name);
+  std::string what =
+      fmt::format("usage plan '{}'", options.name.empty() ? options.id : options.name);
   if (!valid_plan_id(options.id))
     throw config_error(
         fmt::format("{}: id '{}' — use 1 to 64 characters of A-Z a-z 0-9 _ -", what, options.id));
   if (options.throttle) throttle::check_settings(*options.throttle, what + ": throttle");
   if (options.quota) {
     if (options.quota->limit < 0)
-      throw config_error(fmt::format("{}: quota limit {} — use 0 or more requests", what,
-                                     options.quota->limit));
+      throw config_error(
+          fmt::format("{}: quota limit {} — use 0 or more requests", what, options.quota->limit));
     if (options.quota->offset < 0 || options.quota->offset > options.quota->limit)
       throw config_error(fmt::format("{}: quota offset {} — use 0 to the limit ({})", what,
                                      options.quota->offset, options.quota->limit));
@@ -63,13 +64,16 @@ UsagePlan::UsagePlan(usage_plan_options options) : state_(std::make_shared<detai
 
 const std::string& UsagePlan::id() const noexcept { return state_->options.id; }
 const usage_plan_options& UsagePlan::options() const noexcept { return state_->options; }
-std::chrono::system_clock::time_point UsagePlan::created() const noexcept { return state_->created; }
+std::chrono::system_clock::time_point UsagePlan::created() const noexcept {
+  return state_->created;
+}
 
-UsagePlan& UsagePlan::attach(Stage& stage, std::map<std::string, throttle_settings> method_throttles) {
+UsagePlan& UsagePlan::attach(Stage& stage,
+                             std::map<std::string, throttle_settings> method_throttles) {
   const auto& st = stage.state();
   for (const auto& [route, limit] : method_throttles)
-    throttle::check_settings(limit, fmt::format("usage plan '{}' on stage '{}': method '{}'",
-                                                id(), stage.name(), route));
+    throttle::check_settings(limit, fmt::format("usage plan '{}' on stage '{}': method '{}'", id(),
+                                                stage.name(), route));
   detail::update_stage(*st, [&](detail::stage_snapshot& s) {
     auto it = std::find_if(s.plans.begin(), s.plans.end(),
                            [&](const auto& p) { return p.plan == state_; });
