@@ -97,13 +97,17 @@ Gateway& Gateway::mount(Stage stage) {
   return *this;
 }
 
-asio::ip::tcp::endpoint Gateway::listen(std::string_view address, tls::config tls) {
+asio::ip::tcp::endpoint Gateway::listen(std::string_view address, tls::config tls,
+                                        listen_options options) {
   auto at = parse_address(address);
-  return impl_->server->listen(at, net::make_server_context(tls));
+  return impl_->server->listen(at, net::make_server_context(tls),
+                               std::move(options.private_endpoint));
 }
 
-asio::ip::tcp::endpoint Gateway::listen(std::string_view address, plain_http_t) {
-  return impl_->server->listen(parse_address(address), nullptr);
+asio::ip::tcp::endpoint Gateway::listen(std::string_view address, plain_http_t,
+                                        listen_options options) {
+  return impl_->server->listen(parse_address(address), nullptr,
+                               std::move(options.private_endpoint));
 }
 
 void Gateway::stop() {

@@ -2,6 +2,7 @@
 //
 //   petstore [--listen ADDR:PORT] [--cert FILE --key FILE] [--http] [--threads N]
 //            [--backend HOST:PORT] [--api-key KEY] [--limits aws|off|unrefusing] [--no-cache]
+//            [--demo-token TOKEN] [--jwt-issuer ISS] [--jwt-audience AUD] [--jwks URL-or-FILE]
 //
 // ANY /prod/legacy/{proxy+} is proxied to http://BACKEND/{proxy} (default 127.0.0.1:8080).
 // POST /prod/pets needs an API key of the usage plan "basic" (50 requests a second, burst 100,
@@ -12,7 +13,13 @@
 //               on every route, with limits too high to refuse: for measuring what they cost
 // GET /prod/pets is cached for 300 s per type and page (x-cache: Hit / Miss); --no-cache turns
 // the stage cache off.
+// DELETE /prod/pets/{petId} needs `Authorization: Bearer TOKEN` with the demo token (default
+// "allow"; a custom TOKEN authorizer: other tokens get 403, none 401).
+// GET /prod/pets/{petId}/owner needs a JWT of issuer ISS for audience AUD, verified with the
+// keys of --jwks (an https:// URL or a JWKS file). Without --jwks petstore makes its own ES256
+// key and prints a token signed with it, valid for an hour.
 
+#include "demo_jwt.hpp"
 #include "pets.hpp"
 
 #include <gatehouse/gatehouse.hpp>
@@ -21,6 +28,9 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <ctime>
+#include <fstream>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -35,13 +45,18 @@ struct args {
   std::string api_key;
   std::string limits = "aws";
   bool cache = true;
+  std::string demo_token = "allow";
+  std::string jwt_issuer = "https://petstore.example.com";
+  std::string jwt_audience = "petstore";
+  std::string jwks;
 };
 
 [[noreturn]] void usage(const char* why) {
   std::fprintf(stderr,
                "petstore: %s\nusage: petstore [--listen ADDR:PORT] [--cert FILE --key FILE] "
                "[--http] [--threads N] [--backend HOST:PORT] [--api-key KEY] "
-               "[--limits aws|off|unrefusing] [--no-cache]\n",
+               "[--limits aws|off|unrefusing] [--no-cache] [--demo-token TOKEN] "
+               "[--jwt-issuer ISS] [--jwt-audience AUD] [--jwks URL-or-FILE]\n",
                why);
   std::exit(2);
 }
@@ -70,6 +85,14 @@ args parse(int argc, char** argv) {
       a.limits = value();
     else if (arg == "--no-cache")
       a.cache = false;
+    else if (arg == "--demo-token")
+      a.demo_token = value();
+    else if (arg == "--jwt-issuer")
+      a.jwt_issuer = value();
+    else if (arg == "--jwt-audience")
+      a.jwt_audience = value();
+    else if (arg == "--jwks")
+      a.jwks = value();
     else if (arg == "--threads")
       a.threads = std::atoi(value().c_str());
     else if (arg == "--help" || arg == "-h")
@@ -81,7 +104,16 @@ args parse(int argc, char** argv) {
   if (a.threads < 1) usage("--threads must be at least 1");
   if (a.limits != "aws" && a.limits != "off" && a.limits != "unrefusing")
     usage("--limits is aws, off or unrefusing");
+  if (a.demo_token.empty()) usage("--demo-token cannot be empty");
   return a;
+}
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) usage(("cannot read " + path).c_str());
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
 }
 }  // namespace
 
@@ -90,7 +122,20 @@ int main(int argc, char** argv) {
   try {
     asio::io_context io{a.threads};  // the concurrency hint: 1 lets gatehouse skip strands
     const bool unrefusing = a.limits == "unrefusing";
-    gatehouse::Router api = petstore::make_api(unrefusing);
+    // GET /pets/{petId}/owner: a JWT authorizer with the issuer's keys (or petstore's own).
+    gatehouse::jwt_options jwt{.name = "owner-jwt", .issuer = a.jwt_issuer,
+                               .audiences = {a.jwt_audience}};
+    std::unique_ptr<petstore::demo_signer> signer;
+    if (a.jwks.starts_with("https://"))
+      jwt.jwks_url = a.jwks;
+    else if (!a.jwks.empty())
+      jwt.jwks = read_file(a.jwks);
+    else
+      jwt.jwks = (signer = std::make_unique<petstore::demo_signer>())->jwks();
+    petstore::api_settings settings{.key_everywhere = unrefusing,
+                                    .demo_token = a.demo_token,
+                                    .owner_authorizer = gatehouse::Authorizer::jwt(jwt)};
+    gatehouse::Router api = petstore::make_api(settings);
     gatehouse::Stage prod{"prod", api.deploy()};
     prod.variable("backend", a.backend);
     // The stage cache: GET /pets for 300 s per type and page, marked with x-cache: Hit / Miss.
@@ -148,6 +193,17 @@ int main(int argc, char** argv) {
                 a.http ? "http" : "https", host.c_str(), at.port(), a.backend.c_str());
     std::printf("petstore: API key for POST /prod/pets (usage plan basic): %s\n",
                 key.value->c_str());
+    std::printf("petstore: DELETE /prod/pets/{petId} takes 'Authorization: Bearer %s'\n",
+                a.demo_token.c_str());
+    if (signer) {
+      auto now = static_cast<long long>(std::time(nullptr));
+      auto token = signer->sign(
+          R"({"sub":"alice","iss":")" + a.jwt_issuer + R"(","aud":")" + a.jwt_audience +
+          R"(","token_use":"id","iat":)" + std::to_string(now) +
+          R"(,"exp":)" + std::to_string(now + 3600) + "}");
+      std::printf("petstore: a JWT for GET /prod/pets/{petId}/owner (an hour): %s\n",
+                  token.c_str());
+    }
     std::fflush(stdout);
 
     // The host owns the signals: on SIGINT/SIGTERM, drain for up to 5 s, then stop.

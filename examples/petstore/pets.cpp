@@ -43,15 +43,26 @@ class store {
       if (p.id == id) return p;
     return std::nullopt;
   }
+  std::optional<pet> remove(int id) {
+    std::lock_guard lock(mutex_);
+    for (auto it = pets_.begin(); it != pets_.end(); ++it)
+      if (it->id == id) {
+        pet p = *it;
+        pets_.erase(it);
+        return p;
+      }
+    return std::nullopt;
+  }
   pet add(std::string type, double price) {
     std::lock_guard lock(mutex_);
-    pets_.push_back({static_cast<int>(pets_.size()) + 1, std::move(type), price});
+    pets_.push_back({next_id_++, std::move(type), price});
     return pets_.back();
   }
 
  private:
   mutable std::mutex mutex_;
   std::vector<pet> pets_;
+  int next_id_ = 4;
 };
 
 void write(rapidjson::Writer<rapidjson::StringBuffer>& w, const pet& p) {
@@ -85,9 +96,36 @@ std::optional<int> to_int(std::string_view s) {
   if (ec != std::errc() || end != s.data() + s.size()) return std::nullopt;
   return v;
 }
+
+// The custom TOKEN authorizer of DELETE /pets/{petId}, as a Lambda authorizer would be written:
+// the demo token gets a policy that allows every method (so that the cached result serves them
+// all), any other token an explicit deny. Results are cached for 300 s per token.
+gatehouse::Authorizer token_authorizer(std::string demo_token) {
+  return gatehouse::Authorizer(
+      {.name = "demo-token",
+       .type = gatehouse::authorizer_type::token,
+       .identity_sources = {"method.request.header.Authorization"},
+       .validation_expression = "Bearer [-0-9A-Za-z._~+/]+=*"},
+      [demo_token = std::move(demo_token)](const gatehouse::authorizer_request& req) {
+        std::string_view token = req.authorization_token().substr(7);  // after "Bearer "
+        if (token != demo_token) return gatehouse::authorizer_result::deny("anonymous");
+        auto r = gatehouse::authorizer_result::allow("petstore-admin");
+        r.context = {{"role", std::string("admin")}, {"level", 3.0}};
+        return r;
+      });
+}
+
+std::string claim(const gatehouse::authorizer_context& a, const char* name) {
+  rapidjson::Document doc;
+  doc.Parse(a.claims_json.data(), a.claims_json.size());
+  if (doc.HasParseError() || !doc.IsObject() || !doc.HasMember(name) || !doc[name].IsString())
+    return {};
+  return doc[name].GetString();
+}
 }  // namespace
 
-gatehouse::Router make_api(bool key_everywhere) {
+gatehouse::Router make_api(const api_settings& settings) {
+  const bool key_everywhere = settings.key_everywhere;
   auto pets = std::make_shared<store>();
   gatehouse::Router api({.name = "PetStore"});
   const gatehouse::method_options keyed{.api_key_required = true};
@@ -137,6 +175,45 @@ gatehouse::Router make_api(bool key_everywhere) {
               return json(200, buf);
             }),
             open);
+
+  // Deleting a pet takes the demo token (a custom authorizer).
+  gatehouse::method_options admin = open;
+  admin.authorizer = token_authorizer(settings.demo_token);
+  api.route("DELETE", "/pets/{petId}",
+            gatehouse::function([pets](const gatehouse::proxy_event& ev) {
+              auto id_text = ev.path_parameter("petId").value_or("");
+              auto id = to_int(id_text);
+              auto p = id ? pets->remove(*id) : std::nullopt;
+              if (!p) return message(404, "Pet " + std::string(id_text) + " not found");
+              auto by = ev.context().authorizer.principal_id;
+              return message(200, "Pet " + std::string(id_text) + " deleted by " + std::string(by));
+            }),
+            admin);
+
+  // A pet's owner is for signed-in users: a JWT from the identity provider (a JWT authorizer).
+  if (settings.owner_authorizer) {
+    gatehouse::method_options signed_in = open;
+    signed_in.authorizer = settings.owner_authorizer;
+    api.route("GET", "/pets/{petId}/owner",
+              gatehouse::function([pets](const gatehouse::proxy_event& ev) {
+                auto id_text = ev.path_parameter("petId").value_or("");
+                auto id = to_int(id_text);
+                if (!id || !pets->find(*id))
+                  return message(404, "Pet " + std::string(id_text) + " not found");
+                auto who = ev.context().authorizer;
+                rapidjson::StringBuffer buf;
+                rapidjson::Writer<rapidjson::StringBuffer> w(buf);
+                w.StartObject();
+                w.Key("petId"), w.Int(*id);
+                auto sub = claim(who, "sub");
+                w.Key("owner"), w.String(sub.c_str());
+                auto iss = claim(who, "iss");
+                w.Key("issuer"), w.String(iss.c_str());
+                w.EndObject();
+                return json(200, buf);
+              }),
+              signed_in);
+  }
 
   // The legacy API, still served by an older HTTP backend: everything under /legacy goes there
   // as it is (AWS's HTTP_PROXY), to the host:port the stage variable `backend` names.

@@ -6,8 +6,17 @@
 
 namespace petstore {
 
-/// The PetStore API: GET /pets, POST /pets (needs an API key), GET /pets/{petId}, and
-/// ANY /legacy/{proxy+} to the backend. `key_everywhere`: every route needs an API key.
-gatehouse::Router make_api(bool key_everywhere = false);
+struct api_settings {
+  bool key_everywhere = false;  ///< every route needs an API key (for measuring)
+  /// DELETE /pets/{petId} allows `Authorization: Bearer <demo_token>` and denies other tokens.
+  std::string demo_token = "allow";
+  /// The authorizer of GET /pets/{petId}/owner (a JWT authorizer).
+  gatehouse::Authorizer owner_authorizer;
+};
+
+/// The PetStore API: GET /pets, POST /pets (needs an API key), GET /pets/{petId},
+/// DELETE /pets/{petId} (a custom TOKEN authorizer), GET /pets/{petId}/owner (a JWT
+/// authorizer) and ANY /legacy/{proxy+} to the backend.
+gatehouse::Router make_api(const api_settings& settings);
 
 }  // namespace petstore

@@ -38,6 +38,14 @@ struct server_limits {
   std::size_t max_connections = 10'000;  ///< further connections are closed on accept
 };
 
+/// Settings of one listener.
+struct listen_options {
+  /// Makes the listener a private endpoint with this id (like an interface VPC endpoint's
+  /// "vpce-…"): its requests carry it as request::private_endpoint, so APIs of
+  /// endpoint_type::private_endpoint serve them and resource policies can test aws:SourceVpce.
+  std::string private_endpoint;
+};
+
 enum class log_level { debug, info, warning, error };
 
 /// Settings of a Gateway.
@@ -100,9 +108,11 @@ class Gateway {
 
   /// Listens on "host:port" ("[::1]:0" for IPv6, port 0 for an ephemeral port) over HTTPS
   /// (TLS 1.2 or later, ALPN http/1.1). Returns the bound endpoint; throws config_error.
-  asio::ip::tcp::endpoint listen(std::string_view address, tls::config tls);
+  asio::ip::tcp::endpoint listen(std::string_view address, tls::config tls,
+                                 listen_options options = {});
   /// Listens over plain HTTP: only when asked for explicitly.
-  asio::ip::tcp::endpoint listen(std::string_view address, plain_http_t);
+  asio::ip::tcp::endpoint listen(std::string_view address, plain_http_t,
+                                 listen_options options = {});
 
   /// Runs a request a host has parsed itself through the pipeline. Completion: void(response).
   template <class Token>

@@ -76,6 +76,9 @@ struct request {
   std::string body;
   std::string source_ip;  ///< the client's address ($context.identity.sourceIp)
   bool secure = false;    ///< arrived over TLS
+  /// The private endpoint the request came through ($context.identity.vpceId, the resource
+  /// policy's aws:SourceVpce); empty for the public one. See endpoint_type::private_endpoint.
+  std::string private_endpoint;
 
   /// Empties the request but keeps its buffers, so a connection can reuse it.
   void clear() noexcept;

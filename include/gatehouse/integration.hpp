@@ -1,5 +1,6 @@
 #pragma once
 
+#include <gatehouse/authorizer_context.hpp>
 #include <gatehouse/http.hpp>
 
 #include <asio/any_io_executor.hpp>
@@ -46,6 +47,8 @@ struct request_context {
   std::string_view user_agent;
   std::string_view api_key;     ///< the API key the request used, when its method needs one
   std::string_view api_key_id;  ///< that key's id
+  std::string_view vpce_id;     ///< the private endpoint the request came through, if any
+  authorizer_context authorizer;  ///< what the method's authorizer found out (empty: none)
 };
 
 /// What a function integration ("Lambda proxy") gets: a view of the request, valid for the call.

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <gatehouse/authorizer.hpp>
 #include <gatehouse/gateway_response.hpp>
 #include <gatehouse/integration.hpp>
 
@@ -27,12 +28,27 @@ enum class api_key_source {
   authorizer,  ///< the usageIdentifierKey an authorizer returned
 };
 
+/// Who can reach an API (AWS's endpoint types).
+enum class endpoint_type {
+  regional,  ///< any client; a resource policy may still restrict
+  /// Only requests that came through a private endpoint (a listener or request with a
+  /// `private_endpoint` id: AWS's interface VPC endpoints) and that the resource policy allows.
+  private_endpoint,
+};
+
 /// Identity and style of an API.
 struct api_options {
   std::string name = "api";
   std::string id;  ///< AWS-style API id ($context.apiId); generated when empty
   api_type type = api_type::rest;
   api_key_source key_source = api_key_source::header;
+  endpoint_type endpoint = endpoint_type::regional;
+  /// An IAM resource policy over the API's methods (JSON, ≤ 8,192 characters): statements with
+  /// Principal, Action execute-api:Invoke, Resource as method ARNs or the short form
+  /// "execute-api:/{stage}/{METHOD}/{path}", and conditions on aws:SourceIp (IpAddress /
+  /// NotIpAddress, CIDR), aws:SourceVpce and other global keys. Empty: no resource policy.
+  /// Router::deploy() throws config_error when it is malformed.
+  std::string resource_policy;
 };
 
 /// Settings of one method (AWS's Method).
@@ -45,6 +61,11 @@ struct method_options {
   /// "method.request.header.Accept". Others do not: requests that differ only in them share
   /// an entry.
   std::vector<std::string> cache_key_parameters;
+  /// Who may call the method: a custom or JWT authorizer; empty for none (AWS's NONE).
+  Authorizer authorizer;
+  /// For JWT authorizers: the token must carry at least one of these scopes (AWS's
+  /// authorizationScopes); empty: no scope needed.
+  std::vector<std::string> authorization_scopes;
 };
 
 /// An immutable snapshot of a Router's routes, made by Router::deploy(); cheap to copy.

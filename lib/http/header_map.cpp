@@ -57,6 +57,7 @@ void request::clear() noexcept {
   body.clear();
   source_ip.clear();
   secure = false;
+  private_endpoint.clear();
 }
 
 }  // namespace gatehouse

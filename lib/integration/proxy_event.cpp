@@ -1,5 +1,6 @@
 // The proxy event a function integration receives, and its JSON form in AWS's payload formats.
 
+#include "auth/authorization.hpp"
 #include "pipeline/exchange.hpp"
 #include "routing/route_table.hpp"
 #include "usage/key_registry.hpp"
@@ -8,6 +9,7 @@
 
 #include <gatehouse/integration.hpp>
 
+#include <rapidjson/document.h>
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
@@ -36,6 +38,68 @@ using routing::parse_query;
 std::string_view domain_prefix(std::string_view host) {
   auto dot = host.find('.');
   return host.substr(0, dot);
+}
+
+// requestContext.authorizer. REST events (v1) give every value as a string: principalId, the
+// custom authorizer's context keys, a JWT's claims under "claims". HTTP API events (v2) keep the
+// types: {"jwt":{"claims","scopes"}} or {"principalId","lambda":{…}}.
+void write_context_value(writer& w, const context_value& v, bool as_text) {
+  if (as_text) return str(w, to_string(v));
+  if (const auto* s = std::get_if<std::string>(&v)) return str(w, *s);
+  if (const auto* b = std::get_if<bool>(&v)) return static_cast<void>(w.Bool(*b));
+  w.Double(std::get<double>(v));
+}
+
+void write_claims_as_text(writer& w, std::string_view claims_json) {
+  rapidjson::Document doc;
+  doc.Parse(claims_json.data(), claims_json.size());
+  w.StartObject();
+  if (!doc.HasParseError() && doc.IsObject()) {
+    for (auto& m : doc.GetObject()) {
+      w.Key(m.name.GetString(), m.name.GetStringLength());
+      if (m.value.IsString()) {
+        w.String(m.value.GetString(), m.value.GetStringLength());
+      } else {
+        rapidjson::StringBuffer b;
+        rapidjson::Writer<rapidjson::StringBuffer> inner(b);
+        m.value.Accept(inner);
+        w.String(b.GetString(), static_cast<rapidjson::SizeType>(b.GetSize()));
+      }
+    }
+  }
+  w.EndObject();
+}
+
+void write_authorizer(writer& w, const authorizer_context& a, payload_format format) {
+  if (a.empty()) return;
+  key(w, "authorizer");
+  w.StartObject();
+  if (format == payload_format::v1) {
+    if (!a.principal_id.empty()) key(w, "principalId"), str(w, a.principal_id);
+    for (const auto& [k, v] : a.context) key(w, k), write_context_value(w, v, true);
+    if (!a.claims_json.empty()) key(w, "claims"), write_claims_as_text(w, a.claims_json);
+  } else if (!a.claims_json.empty()) {
+    key(w, "jwt");
+    w.StartObject();
+    key(w, "claims");
+    w.RawValue(a.claims_json.data(), a.claims_json.size(), rapidjson::kObjectType);
+    key(w, "scopes");
+    if (a.scopes.empty()) {
+      w.Null();
+    } else {
+      w.StartArray();
+      for (const auto& s : a.scopes) str(w, s);
+      w.EndArray();
+    }
+    w.EndObject();
+  } else {
+    key(w, "principalId"), str(w, a.principal_id);
+    key(w, "lambda");
+    w.StartObject();
+    for (const auto& [k, v] : a.context) key(w, k), write_context_value(w, v, false);
+    w.EndObject();
+  }
+  w.EndObject();
 }
 
 std::string_view host_of(const detail::exchange& ex) {
@@ -89,6 +153,8 @@ request_context proxy_event::context() const noexcept {
   if (auto ua = ex.req.headers.get("User-Agent")) c.user_agent = *ua;
   c.api_key = ex.api_key_value;
   if (ex.api_key) c.api_key_id = ex.api_key->id;
+  c.vpce_id = ex.req.private_endpoint;
+  if (ex.auth) c.authorizer = ex.auth->view();
   return c;
 }
 
@@ -187,6 +253,7 @@ std::string proxy_event::to_json() const {
     key(w, "apiId"), str(w, ctx.api_id);
     key(w, "domainName"), str(w, ctx.domain_name);
     key(w, "domainPrefix"), str(w, domain_prefix(ctx.domain_name));
+    write_authorizer(w, ctx.authorizer, payload_format::v1);
     key(w, "extendedRequestId"), str(w, ctx.request_id);
     key(w, "httpMethod"), str(w, ctx.http_method);
     key(w, "identity");
@@ -201,6 +268,7 @@ std::string proxy_event::to_json() const {
     key(w, "apiKeyId"), str_or_null(w, ctx.api_key_id);
     key(w, "sourceIp"), str(w, ctx.source_ip);
     key(w, "userAgent"), str_or_null(w, ctx.user_agent);
+    if (!ctx.vpce_id.empty()) key(w, "vpceId"), str(w, ctx.vpce_id);
     w.EndObject();
     key(w, "path"), str(w, ctx.path);
     key(w, "protocol"), str(w, ctx.protocol);
@@ -264,6 +332,7 @@ std::string proxy_event::to_json() const {
     w.StartObject();
     key(w, "accountId"), str(w, ctx.account_id);
     key(w, "apiId"), str(w, ctx.api_id);
+    write_authorizer(w, ctx.authorizer, payload_format::v2);
     key(w, "domainName"), str(w, ctx.domain_name);
     key(w, "domainPrefix"), str(w, domain_prefix(ctx.domain_name));
     key(w, "http");

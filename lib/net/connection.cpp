@@ -44,8 +44,9 @@ class connection final : public connection_base,
                          public std::enable_shared_from_this<connection<Stream>> {
  public:
   connection(std::shared_ptr<server> srv, std::shared_ptr<asio::ssl::context> tls,
-             tcp::socket socket)
+             tcp::socket socket, std::string_view private_endpoint)
       : srv_(std::move(srv)),
+        private_endpoint_(private_endpoint),
         tls_(std::move(tls)),
         stream_(make_stream(std::move(socket), tls_.get())),
         watchdog_(stream_.get_executor()),
@@ -178,6 +179,7 @@ class connection final : public connection_base,
     parser_.start(req_);
     req_.source_ip = remote_ip_;
     req_.secure = !std::is_same_v<Stream, tcp::socket>;
+    req_.private_endpoint = private_endpoint_;
 
     for (;;) {
       // Take every complete request already buffered (pipelining), answering in order.
@@ -373,6 +375,7 @@ class connection final : public connection_base,
   }
 
   std::shared_ptr<server> srv_;
+  std::string private_endpoint_;  // the listener's, for every request
   std::shared_ptr<asio::ssl::context> tls_;  // outlives the stream that uses it
   Stream stream_;
   asio::steady_timer watchdog_;
@@ -391,14 +394,17 @@ class connection final : public connection_base,
 }  // namespace
 
 void start_connection(const std::shared_ptr<server>& srv, tcp::socket socket,
-                      const std::shared_ptr<asio::ssl::context>& tls) {
+                      const std::shared_ptr<asio::ssl::context>& tls,
+                      std::string_view private_endpoint) {
   std::error_code ec;
   socket.set_option(tcp::no_delay(true), ec);
   if (tls)
-    std::make_shared<connection<asio::ssl::stream<tcp::socket>>>(srv, tls, std::move(socket))
+    std::make_shared<connection<asio::ssl::stream<tcp::socket>>>(srv, tls, std::move(socket),
+                                                                private_endpoint)
         ->start();
   else
-    std::make_shared<connection<tcp::socket>>(srv, nullptr, std::move(socket))->start();
+    std::make_shared<connection<tcp::socket>>(srv, nullptr, std::move(socket),
+                                                  private_endpoint)->start();
 }
 
 }  // namespace gatehouse::net

@@ -9,11 +9,14 @@
 #include <asio/ssl/context.hpp>
 
 #include <memory>
+#include <string_view>
 
 namespace gatehouse::net {
 
 /// Starts serving an accepted socket (on its own strand); plain HTTP when `tls` is null.
+/// `private_endpoint` is the listener's private endpoint id ("" for a public listener).
 void start_connection(const std::shared_ptr<server>& srv, asio::ip::tcp::socket socket,
-                      const std::shared_ptr<asio::ssl::context>& tls);
+                      const std::shared_ptr<asio::ssl::context>& tls,
+                      std::string_view private_endpoint);
 
 }  // namespace gatehouse::net

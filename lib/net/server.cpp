@@ -25,15 +25,18 @@ struct server::listener {
   explicit listener(asio::any_io_executor ex) : acceptor(asio::make_strand(ex)) {}
   tcp::acceptor acceptor;
   std::shared_ptr<asio::ssl::context> tls;
+  std::string private_endpoint;
 };
 
 server::server(asio::any_io_executor executor, std::shared_ptr<const detail::pipeline> pipeline,
                server_limits limits)
     : executor_(std::move(executor)), pipeline_(std::move(pipeline)), limits_(limits) {}
 
-tcp::endpoint server::listen(const tcp::endpoint& at, std::shared_ptr<asio::ssl::context> tls) {
+tcp::endpoint server::listen(const tcp::endpoint& at, std::shared_ptr<asio::ssl::context> tls,
+                             std::string private_endpoint) {
   auto l = std::make_shared<listener>(executor_);
   l->tls = std::move(tls);
+  l->private_endpoint = std::move(private_endpoint);
   std::error_code ec;
   auto where = [&] { return fmt::format("listen on {}:{}", at.address().to_string(), at.port()); };
   l->acceptor.open(at.protocol(), ec);
@@ -71,7 +74,7 @@ tcp::endpoint server::listen(const tcp::endpoint& at, std::shared_ptr<asio::ssl:
             socket.close(ignored);
             continue;
           }
-          start_connection(self, std::move(socket), l->tls);
+          start_connection(self, std::move(socket), l->tls, l->private_endpoint);
         }
       },
       asio::detached);

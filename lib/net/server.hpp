@@ -38,7 +38,8 @@ class server : public std::enable_shared_from_this<server> {
 
   /// Binds and starts accepting; `tls` null means plain HTTP. Throws config_error.
   asio::ip::tcp::endpoint listen(const asio::ip::tcp::endpoint& at,
-                                 std::shared_ptr<asio::ssl::context> tls);
+                                 std::shared_ptr<asio::ssl::context> tls,
+                                 std::string private_endpoint = {});
 
   /// Stops accepting and closes every connection now.
   void stop_now();

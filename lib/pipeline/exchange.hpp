@@ -26,6 +26,9 @@ struct key_record;
 namespace gatehouse::cache {
 struct lease;
 }  // namespace gatehouse::cache
+namespace gatehouse::auth {
+struct authorization;
+}  // namespace gatehouse::auth
 namespace gatehouse::detail {
 
 /// How the gateway ends a request itself: a gateway response of a type, with an optional
@@ -38,6 +41,7 @@ struct gateway_error {
   std::string message;                   // empty: the type's default
   std::string log_reason;                // for the log only, never sent
   std::chrono::seconds retry_after{-1};  // ≥ 0: sent as Retry-After (429s)
+  std::string www_authenticate;          // sent as WWW-Authenticate when not empty (JWT 401s)
 };
 
 /// What a step or an integration produced: a response, or a gateway error to render.
@@ -69,6 +73,10 @@ struct exchange {
   routing::route_match match;
   std::string decoded_params;  // percent-decoded parameter values, when any needed decoding
 
+  // Steps 3 and 4: the method ARN policies are evaluated against (when an API has a resource
+  // policy or the method an authorizer), and what the authorizer found out about the caller.
+  std::string method_arn;
+  std::shared_ptr<const auth::authorization> auth;
   // Step 4 (authorizers) may supply the usage identifier key, for APIs whose key source is
   // AUTHORIZER. Step 5: the API key and the plan it is used under, when the method needs one.
   std::string_view authorizer_usage_key;

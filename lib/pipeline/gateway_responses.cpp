@@ -157,6 +157,7 @@ response render_gateway_error(const gateway_error& err, const exchange* ex) {
     res.body.push_back('}');
   }
   if (!t.error_type.empty()) res.headers.add("x-amzn-ErrorType", std::string(t.error_type));
+  if (!err.www_authenticate.empty()) res.headers.add("WWW-Authenticate", err.www_authenticate);
   if (err.retry_after.count() >= 0)
     res.headers.add("Retry-After", std::to_string(err.retry_after.count()));
   return res;

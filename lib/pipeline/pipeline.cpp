@@ -1,5 +1,6 @@
 #include "pipeline/pipeline.hpp"
 
+#include "auth/authorize.hpp"
 #include "cache/stage_cache.hpp"
 #include "integration/integration_impl.hpp"
 #include "pipeline/gateway_responses.hpp"
@@ -112,7 +113,15 @@ asio::awaitable<response> pipeline::run(request& req,
   // 1 find the API and stage, 2 match the route.
   out.error = find_stage(ex, *mounts);
   if (!out.error) out.error = match_route(ex);
-  // 3 resource policy and 4 authorize join here as their modules land.
+  // 3 resource policy: the API's endpoint type and resource policy, before any authorizer.
+  if (!out.error) out.error = auth::check_resource_policy(ex);
+  // 4 authorize: the method's custom or JWT authorizer (a cached result needs no I/O).
+  if (!out.error && auth::has_authorizer(ex)) {
+    if (auto quick = auth::try_authorize(ex))
+      out.error = std::move(*quick);
+    else
+      out.error = co_await auth::authorize(ex);
+  }
   // 5 API key + usage plan: for methods that require a key.
   if (!out.error) out.error = usage::check_api_key(ex, *keys_);
   // 6 throttle: the plan's buckets for the key, the method's, the account's; the plan's quota.

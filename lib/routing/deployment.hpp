@@ -3,6 +3,7 @@
 // What a Router freezes into when deployed, and what a Stage serves: both immutable, shared by
 // every request that uses them, replaced as a whole on redeploy.
 
+#include "auth/policy.hpp"
 #include "routing/route_table.hpp"
 
 #include <gatehouse/client_certificate.hpp>
@@ -30,6 +31,7 @@ struct deployment_data {
   routing::route_table routes;
   std::map<response_type, gateway_response> responses;  // the API's gateway-response overrides
   std::vector<std::string> stage_variable_refs;         // names integrations use
+  std::shared_ptr<const auth::policy> resource_policy;  // null when the API has none
 };
 
 using variable_map = std::map<std::string, std::string, std::less<>>;

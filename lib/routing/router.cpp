@@ -1,3 +1,4 @@
+#include "auth/authorizer_impl.hpp"
 #include "integration/integration_impl.hpp"
 #include "routing/deployment.hpp"
 #include "routing/stage_variables.hpp"
@@ -16,6 +17,7 @@ struct router_state {
   api_options options;
   routing::route_table routes;
   std::map<response_type, gateway_response> responses;
+  std::shared_ptr<const auth::policy> resource_policy;
 };
 }  // namespace detail
 
@@ -34,6 +36,18 @@ std::string make_api_id() {
 
 Router::Router(api_options options) : state_(std::make_shared<detail::router_state>()) {
   if (options.id.empty()) options.id = make_api_id();
+  if (!options.resource_policy.empty()) {
+    if (options.resource_policy.size() > 8192)
+      throw config_error(fmt::format("API '{}': the resource policy is over 8,192 characters",
+                                     options.name));
+    // Short forms ("execute-api:/prod/GET/pets") expand to this API in any region and account:
+    // the gateway's region and account are not known before the stage is mounted.
+    auth::arn_base base{"*", "*", options.id};
+    std::string why;
+    auto p = auth::policy::parse(options.resource_policy, &why, &base);
+    if (!p) throw config_error(fmt::format("API '{}': resource policy: {}", options.name, why));
+    state_->resource_policy = std::make_shared<const auth::policy>(std::move(*p));
+  }
   state_->options = std::move(options);
 }
 
@@ -41,6 +55,14 @@ const api_options& Router::options() const noexcept { return state_->options; }
 
 Router& Router::route(std::string_view method, std::string_view path_template, integration target,
                       method_options options) {
+  if (!options.authorization_scopes.empty() &&
+      (!options.authorizer || !options.authorizer.impl().takes_scopes()))
+    throw config_error(fmt::format(
+        "route {} {}: authorization scopes need a JWT authorizer on the method", method,
+        path_template));
+  if (options.authorization_scopes.size() > 10)
+    throw config_error(fmt::format("route {} {}: more than 10 authorization scopes (AWS's limit)",
+                                   method, path_template));
   state_->routes.add(method, path_template, std::move(target), options);
   return *this;
 }
@@ -60,6 +82,7 @@ Deployment Router::deploy() const {
   data->api = state_->options;
   data->routes = state_->routes;
   data->responses = state_->responses;
+  data->resource_policy = state_->resource_policy;
   data->routes.for_each([&](std::string_view, std::string_view, const integration& target) {
     target.impl().collect_stage_variables(data->stage_variable_refs);
   });

@@ -1,0 +1,29 @@
+#pragma once
+
+// What step 4 (authorize) found out about a request's caller: shared by the requests that reuse
+// a cached result, immutable once made.
+
+#include "auth/policy.hpp"
+
+#include <gatehouse/authorizer_context.hpp>
+
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace gatehouse::auth {
+
+struct authorization {
+  std::string principal_id;
+  std::vector<std::pair<std::string, context_value>> context;  // a custom authorizer's map
+  std::string claims_json;                                     // a JWT's claims
+  std::vector<std::string> scopes;                             // a JWT's scopes
+  std::string usage_identifier_key;       // for API key source AUTHORIZER; "" when none
+  std::optional<policy> policy_document;  // a custom authorizer's policy, evaluated per method
+
+  /// The view integrations get.
+  authorizer_context view() const noexcept { return {principal_id, context, claims_json, scopes}; }
+};
+
+}  // namespace gatehouse::auth

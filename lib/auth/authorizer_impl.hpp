@@ -1,0 +1,32 @@
+#pragma once
+
+// The inside of an Authorizer: step 4 of the pipeline for the methods that name it.
+
+#include "pipeline/exchange.hpp"
+
+#include <asio/awaitable.hpp>
+
+#include <optional>
+#include <string>
+
+namespace gatehouse::detail {
+
+/// An authorizer: decides whether the caller of `ex` may invoke its method. On success it sets
+/// ex.auth and returns no error; otherwise the gateway error to answer with (401, 403, 500).
+struct authorizer_impl {
+  explicit authorizer_impl(std::string n) : name(std::move(n)) {}
+  virtual ~authorizer_impl() = default;
+
+  /// The fast path, without I/O (a cached result): nullopt when the answer needs authorize().
+  virtual std::optional<std::optional<gateway_error>> try_authorize(exchange& ex) const = 0;
+  /// The full decision; may call the host's handler or fetch keys.
+  virtual asio::awaitable<std::optional<gateway_error>> authorize(exchange& ex) const = 0;
+  /// Forgets cached results.
+  virtual void flush() const = 0;
+  /// Whether methods may name authorization scopes for it (JWT authorizers).
+  virtual bool takes_scopes() const noexcept { return false; }
+
+  std::string name;
+};
+
+}  // namespace gatehouse::detail

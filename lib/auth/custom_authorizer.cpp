@@ -1,0 +1,320 @@
+// Custom authorizers: the host's C++ function in the place of AWS's Lambda authorizer, with
+// identity sources, the TOKEN validation expression and the result cache.
+
+#include "auth/authorizer_impl.hpp"
+#include "auth/evaluate.hpp"
+#include "auth/identity_sources.hpp"
+#include "auth/result_cache.hpp"
+#include "util/json_text.hpp"
+
+#include <gatehouse/authorizer.hpp>
+#include <gatehouse/config_error.hpp>
+
+#include <fmt/format.h>
+#include <rapidjson/document.h>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+#include <cmath>
+#include <regex>
+
+namespace gatehouse {
+
+std::string to_string(const context_value& value) {
+  if (const auto* s = std::get_if<std::string>(&value)) return *s;
+  if (const auto* b = std::get_if<bool>(&value)) return *b ? "true" : "false";
+  double d = std::get<double>(value);
+  if (std::isfinite(d) && d == std::trunc(d) && std::fabs(d) < 1e15)
+    return fmt::format("{}", static_cast<long long>(d));
+  return fmt::format("{}", d);
+}
+
+std::string authorizer_request::to_json() const {
+  std::string out = "{\"type\":";
+  out.append(type_ == authorizer_type::token ? "\"TOKEN\"" : "\"REQUEST\"");
+  if (type_ == authorizer_type::token) {
+    out.append(",\"authorizationToken\":");
+    util::append_json_string(out, token_);
+  }
+  out.append(",\"methodArn\":");
+  util::append_json_string(out, method_arn_);
+  if (type_ == authorizer_type::request) {
+    // AWS's REQUEST input carries the REST proxy event's fields beside type and methodArn.
+    auto event = request_->to_json();
+    if (event.size() > 2) {
+      out.push_back(',');
+      out.append(std::string_view(event).substr(1));
+      return out;
+    }
+  }
+  out.push_back('}');
+  return out;
+}
+
+namespace {
+std::string one_statement_policy(std::string_view effect, std::string_view resource) {
+  std::string out =
+      R"({"Version":"2012-10-17","Statement":[{"Action":"execute-api:Invoke","Effect":")";
+  out.append(effect).append(R"(","Resource":)");
+  util::append_json_string(out, resource);
+  out.append("}]}");
+  return out;
+}
+
+std::string_view sv(const rapidjson::Value& v) { return {v.GetString(), v.GetStringLength()}; }
+}  // namespace
+
+authorizer_result authorizer_result::allow(std::string principal_id, std::string_view resource) {
+  authorizer_result r;
+  r.principal_id = std::move(principal_id);
+  r.policy_document = one_statement_policy("Allow", resource);
+  return r;
+}
+
+authorizer_result authorizer_result::deny(std::string principal_id, std::string_view resource) {
+  authorizer_result r;
+  r.principal_id = std::move(principal_id);
+  r.policy_document = one_statement_policy("Deny", resource);
+  return r;
+}
+
+authorizer_result authorizer_result::reject() {
+  authorizer_result r;
+  r.unauthorized = true;
+  return r;
+}
+
+std::optional<authorizer_result> authorizer_result::from_json(std::string_view json,
+                                                              std::string* why) {
+  auto fail = [&](std::string reason) -> std::optional<authorizer_result> {
+    if (why) *why = std::move(reason);
+    return std::nullopt;
+  };
+  rapidjson::Document doc;
+  doc.Parse(json.data(), json.size());
+  if (doc.HasParseError() || !doc.IsObject()) return fail("the output is not a JSON object");
+  authorizer_result r;
+  for (auto& m : doc.GetObject()) {
+    auto name = sv(m.name);
+    if (name == "principalId") {
+      if (!m.value.IsString()) return fail("principalId is not a string");
+      r.principal_id = std::string(sv(m.value));
+    } else if (name == "policyDocument") {
+      if (m.value.IsString()) {
+        r.policy_document = std::string(sv(m.value));
+      } else if (m.value.IsObject()) {
+        rapidjson::StringBuffer buf;
+        rapidjson::Writer<rapidjson::StringBuffer> w(buf);
+        m.value.Accept(w);
+        r.policy_document.assign(buf.GetString(), buf.GetSize());
+      } else {
+        return fail("policyDocument is not an object");
+      }
+    } else if (name == "context") {
+      if (m.value.IsNull()) continue;
+      if (!m.value.IsObject()) return fail("context is not an object");
+      for (auto& c : m.value.GetObject()) {
+        auto key = std::string(sv(c.name));
+        if (c.value.IsString())
+          r.context.emplace_back(std::move(key), std::string(sv(c.value)));
+        else if (c.value.IsBool())
+          r.context.emplace_back(std::move(key), c.value.GetBool());
+        else if (c.value.IsNumber())
+          r.context.emplace_back(std::move(key), c.value.GetDouble());
+        else
+          return fail(
+              fmt::format("context value '{}' is not a string, number or boolean", sv(c.name)));
+      }
+    } else if (name == "usageIdentifierKey") {
+      if (m.value.IsNull()) continue;
+      if (!m.value.IsString()) return fail("usageIdentifierKey is not a string");
+      r.usage_identifier_key = std::string(sv(m.value));
+    }
+    // Other members (AWS ignores them) are ignored.
+  }
+  return r;
+}
+
+namespace detail {
+namespace {
+
+using clock = std::chrono::steady_clock;
+
+class custom_authorizer final : public authorizer_impl {
+ public:
+  custom_authorizer(authorizer_options o, Authorizer::handler sync, Authorizer::async_handler async)
+      : authorizer_impl(o.name),
+        options_(std::move(o)),
+        sync_(std::move(sync)),
+        async_(std::move(async)),
+        cache_(options_.cache_capacity) {
+    if (options_.result_ttl < std::chrono::seconds(0) ||
+        options_.result_ttl > std::chrono::seconds(3600))
+      throw config_error(fmt::format("authorizer '{}': result_ttl {} s is outside 0 to 3,600 s",
+                                     name, options_.result_ttl.count()));
+    if (options_.identity_sources.empty() && options_.type == authorizer_type::token)
+      options_.identity_sources.push_back("method.request.header.Authorization");
+    for (const auto& text : options_.identity_sources)
+      sources_.push_back(auth::parse_identity_source(text, name));
+    if (options_.type == authorizer_type::token) {
+      if (sources_.size() != 1 || sources_[0].from != auth::identity_source::kind::header)
+        throw config_error(fmt::format(
+            "authorizer '{}': a TOKEN authorizer takes exactly one header as identity source",
+            name));
+      if (!options_.validation_expression.empty()) {
+        try {
+          expression_.emplace(options_.validation_expression, std::regex::ECMAScript);
+        } catch (const std::regex_error& e) {
+          throw config_error(fmt::format("authorizer '{}': validation expression '{}': {}", name,
+                                         options_.validation_expression, e.what()));
+        }
+      }
+    } else {
+      if (!options_.validation_expression.empty())
+        throw config_error(fmt::format(
+            "authorizer '{}': a validation expression applies to TOKEN authorizers only", name));
+      if (sources_.empty() && options_.result_ttl.count() > 0)
+        throw config_error(fmt::format(
+            "authorizer '{}': a REQUEST authorizer that caches results needs at least one "
+            "identity source (the cache key)",
+            name));
+    }
+  }
+
+  std::optional<std::optional<gateway_error>> try_authorize(exchange& ex) const override {
+    if (options_.result_ttl.count() == 0) return std::nullopt;
+    std::string key;
+    auto missing = identity_key(ex, key);
+    if (missing) return std::optional<gateway_error>(std::move(*missing));
+    auto cached = cache_.find(key, clock::now());
+    if (!cached) return std::nullopt;
+    ex.auth = std::move(cached);
+    return auth::authorizer_verdict(ex, *ex.auth);
+  }
+
+  asio::awaitable<std::optional<gateway_error>> authorize(exchange& ex) const override {
+    std::string key;
+    if (auto missing = identity_key(ex, key)) co_return std::move(*missing);
+    const bool caching = options_.result_ttl.count() > 0;
+    if (caching) {
+      if (auto cached = cache_.find(key, clock::now())) {
+        ex.auth = std::move(cached);
+        co_return auth::authorizer_verdict(ex, *ex.auth);
+      }
+    }
+    proxy_event event(ex, payload_format::v1);
+    std::string_view token = options_.type == authorizer_type::token ? std::string_view(key) : "";
+    authorizer_request input(options_.type, token, ex.method_arn, event);
+    authorizer_result result;
+    std::string failure;
+    try {
+      if (sync_)
+        result = sync_(input);
+      else
+        result = co_await async_(input);
+    } catch (const std::exception& e) {
+      failure = e.what();
+    } catch (...) {
+      failure = "an exception that is not a std::exception";
+    }
+    if (!failure.empty())
+      co_return gateway_error{response_type::authorizer_configuration_error,
+                              0,
+                              {},
+                              fmt::format("authorizer '{}' threw: {}", name, failure)};
+    if (result.unauthorized) co_return gateway_error{response_type::unauthorized};
+    std::string why;
+    auto made = make_authorization(std::move(result), why);
+    if (!made)
+      co_return gateway_error{
+          response_type::authorizer_configuration_error,
+          0,
+          {},
+          fmt::format("authorizer '{}' returned a malformed result: {}", name, why)};
+    if (caching) cache_.put(key, made, clock::now() + options_.result_ttl);
+    ex.auth = std::move(made);
+    co_return auth::authorizer_verdict(ex, *ex.auth);
+  }
+
+  void flush() const override { cache_.clear(); }
+
+ private:
+  // The cache key (for TOKEN, the token itself); a 401 when a source is missing or the token
+  // fails the validation expression.
+  std::optional<gateway_error> identity_key(const exchange& ex, std::string& key) const {
+    std::string scratch;
+    for (std::size_t i = 0; i < sources_.size(); ++i) {
+      auto v = auth::identity_value(sources_[i], ex, scratch);
+      if (!v) return gateway_error{response_type::unauthorized};
+      if (i > 0) key.push_back('\0');
+      key.append(*v);
+    }
+    if (expression_ && !std::regex_match(key, *expression_))
+      return gateway_error{response_type::unauthorized};
+    return std::nullopt;
+  }
+
+  std::shared_ptr<const auth::authorization> make_authorization(authorizer_result r,
+                                                                std::string& why) const {
+    if (r.principal_id.empty()) {
+      why = "principalId is empty";
+      return nullptr;
+    }
+    if (r.policy_document.size() > 8192 * 4) {
+      why = "the policy document is too large";
+      return nullptr;
+    }
+    auto p = auth::policy::parse(r.policy_document, &why);
+    if (!p) return nullptr;
+    auto a = std::make_shared<auth::authorization>();
+    a->principal_id = std::move(r.principal_id);
+    a->context = std::move(r.context);
+    for (const auto& [k, v] : a->context)
+      if (k.empty()) {
+        why = "a context key is empty";
+        return nullptr;
+      }
+    a->usage_identifier_key = r.usage_identifier_key.value_or("");
+    a->policy_document = std::move(p);
+    return a;
+  }
+
+  authorizer_options options_;
+  Authorizer::handler sync_;
+  Authorizer::async_handler async_;
+  std::vector<auth::identity_source> sources_;
+  std::optional<std::regex> expression_;
+  mutable auth::result_cache cache_;
+};
+
+}  // namespace
+}  // namespace detail
+
+namespace {
+void check_handler(bool present, const authorizer_options& options) {
+  if (!present)
+    throw config_error(fmt::format("authorizer '{}': the handler is empty", options.name));
+}
+}  // namespace
+
+Authorizer::Authorizer(authorizer_options options, handler h) {
+  check_handler(static_cast<bool>(h), options);
+  impl_ = std::make_shared<detail::custom_authorizer>(std::move(options), std::move(h),
+                                                      async_handler{});
+}
+
+Authorizer::Authorizer(authorizer_options options, async_handler h) {
+  check_handler(static_cast<bool>(h), options);
+  impl_ = std::make_shared<detail::custom_authorizer>(std::move(options), handler{}, std::move(h));
+}
+
+void Authorizer::flush_cache() const {
+  if (impl_) impl_->flush();
+}
+
+const std::string& Authorizer::name() const noexcept {
+  static const std::string none;
+  return impl_ ? impl_->name : none;
+}
+
+}  // namespace gatehouse

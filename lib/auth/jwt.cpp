@@ -1,0 +1,607 @@
+// JSON Web Tokens: compact JWS decoding, JWK Set parsing, signature verification, claim checks.
+//
+// Public keys are built from the JWK members as a DER SubjectPublicKeyInfo and read back with
+// d2i_PUBKEY: one path that BoringSSL and OpenSSL 3 both have, with no deprecated low-level
+// RSA_/EC_KEY_ calls, and the library checks the key (an EC point must lie on its curve).
+
+#include "auth/jwt.hpp"
+
+#include <openssl/ec.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/objects.h>
+
+#include <rapidjson/document.h>
+
+#include <algorithm>
+#include <array>
+#include <cstdint>
+#include <string>
+#include <utility>
+
+namespace gatehouse::auth {
+
+namespace {
+
+using namespace std::string_view_literals;
+
+template <class T, void (*F)(T*)>
+struct free_with {
+  void operator()(T* p) const noexcept { F(p); }
+};
+using md_ctx_ptr = std::unique_ptr<EVP_MD_CTX, free_with<EVP_MD_CTX, EVP_MD_CTX_free>>;
+
+// Failures leave entries in the thread's error queue, where a later TLS call on the same thread
+// would find them and misreport its own outcome: drop them on the way out.
+struct error_queue_cleaner {
+  error_queue_cleaner() = default;
+  error_queue_cleaner(const error_queue_cleaner&) = delete;
+  error_queue_cleaner& operator=(const error_queue_cleaner&) = delete;
+  ~error_queue_cleaner() { ERR_clear_error(); }
+};
+
+/// Sets *why (when asked for) and returns an empty optional of any type.
+std::nullopt_t fail(std::string* why, std::string text) {
+  if (why) *why = std::move(text);
+  return std::nullopt;
+}
+
+/// Sets *why (when asked for) and returns false.
+bool refuse(std::string* why, std::string text) {
+  if (why) *why = std::move(text);
+  return false;
+}
+
+/// Sets *why (when asked for) and returns no key.
+std::shared_ptr<EVP_PKEY> no_key(std::string* why, std::string text) {
+  if (why) *why = std::move(text);
+  return nullptr;
+}
+
+/// `text` when it is safe to quote in a header value (short, printable, no quotes), else "".
+std::string quotable(std::string_view text) {
+  if (text.empty() || text.size() > 32) return {};
+  for (char c : text) {
+    if (c < 0x21 || c > 0x7e || c == '"' || c == '\\') return {};
+  }
+  return std::string(text);
+}
+
+// ---------------------------------------------------------------------------------------------
+// base64url
+// ---------------------------------------------------------------------------------------------
+
+constexpr std::string_view base64url_alphabet =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+/// The 6-bit value of each base64url character, -1 for every other byte.
+constexpr std::array<std::int8_t, 256> base64url_values = [] {
+  std::array<std::int8_t, 256> values{};
+  values.fill(-1);
+  for (std::size_t i = 0; i < base64url_alphabet.size(); ++i)
+    values[static_cast<unsigned char>(base64url_alphabet[i])] = static_cast<std::int8_t>(i);
+  return values;
+}();
+
+// ---------------------------------------------------------------------------------------------
+// JSON
+// ---------------------------------------------------------------------------------------------
+
+/// Parses without recursion (no stack exhaustion on deep nesting) and with UTF-8 checked. A NUL
+/// byte can only be trailing garbage in JSON text, which RapidJSON would take for the end.
+bool parse_json(rapidjson::Document& doc, std::string_view text) {
+  if (text.find('\0') != std::string_view::npos) return false;
+  constexpr unsigned flags = rapidjson::kParseIterativeFlag | rapidjson::kParseValidateEncodingFlag;
+  doc.Parse<flags>(text.data(), text.size());
+  return !doc.HasParseError();
+}
+
+/// The member `name` of an object, or nullptr.
+const rapidjson::Value* member(const rapidjson::Value& object, std::string_view name) {
+  if (!object.IsObject()) return nullptr;
+  rapidjson::Value key(
+      rapidjson::StringRef(name.data(), static_cast<rapidjson::SizeType>(name.size())));
+  auto it = object.FindMember(key);
+  return it == object.MemberEnd() ? nullptr : &it->value;
+}
+
+/// The text of a string value.
+std::string_view text_of(const rapidjson::Value& value) {
+  return {value.GetString(), value.GetStringLength()};
+}
+
+/// True when an object has two members of the same name. RapidJSON keeps both and finds the
+/// first, where other parsers take the last: RFC 7515 section 4 says to refuse such input.
+bool has_duplicate_members(const rapidjson::Value& object) {
+  std::vector<std::string_view> names;
+  names.reserve(object.MemberCount());
+  for (const auto& m : object.GetObject()) names.push_back(text_of(m.name));
+  std::sort(names.begin(), names.end());
+  return std::adjacent_find(names.begin(), names.end()) != names.end();
+}
+
+/// Reads an optional string member into *out; false when it is present but not a string.
+bool optional_string(const rapidjson::Value& object, std::string_view name, std::string* out) {
+  const rapidjson::Value* value = member(object, name);
+  if (!value) return true;
+  if (!value->IsString()) return false;
+  *out = std::string(text_of(*value));
+  return true;
+}
+
+/// True when the string member `name` equals `expected`.
+bool string_member_equals(const rapidjson::Value& object, std::string_view name,
+                          std::string_view expected) {
+  const rapidjson::Value* value = member(object, name);
+  return value && value->IsString() && text_of(*value) == expected;
+}
+
+/// True when `value` is a string in `allowed`, or an array holding one.
+bool any_string_in(const rapidjson::Value& value, const std::vector<std::string>& allowed) {
+  auto listed = [&](const rapidjson::Value& v) {
+    return v.IsString() && std::find(allowed.begin(), allowed.end(), text_of(v)) != allowed.end();
+  };
+  if (value.IsArray()) return std::any_of(value.Begin(), value.End(), listed);
+  return listed(value);
+}
+
+/// Appends the scopes of a "scope" / "scp" value: a space-separated string or an array.
+void append_scopes(const rapidjson::Value& value, std::vector<std::string>& out) {
+  if (value.IsArray()) {
+    for (const auto& item : value.GetArray()) {
+      if (item.IsString() && item.GetStringLength() > 0) out.emplace_back(text_of(item));
+    }
+    return;
+  }
+  if (!value.IsString()) return;
+  std::string_view rest = text_of(value);
+  while (!rest.empty()) {
+    std::size_t space = rest.find(' ');
+    std::string_view scope = rest.substr(0, space);
+    if (!scope.empty()) out.emplace_back(scope);
+    if (space == std::string_view::npos) break;
+    rest.remove_prefix(space + 1);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// DER, just enough to write a SubjectPublicKeyInfo and an ECDSA-Sig-Value
+// ---------------------------------------------------------------------------------------------
+
+/// A DER element: tag, definite length, content.
+std::string der(unsigned char tag, std::string_view content) {
+  std::string out(1, static_cast<char>(tag));
+  std::size_t n = content.size();
+  if (n < 0x80) {
+    out.push_back(static_cast<char>(n));
+  } else {
+    std::string length;
+    for (; n > 0; n >>= 8) length.insert(length.begin(), static_cast<char>(n & 0xff));
+    out.push_back(static_cast<char>(0x80 | length.size()));
+    out += length;
+  }
+  out += content;
+  return out;
+}
+
+/// Big-endian bytes without their leading zeros.
+std::string_view strip_leading_zeros(std::string_view bytes) {
+  std::size_t first = bytes.find_first_not_of('\0');
+  return first == std::string_view::npos ? std::string_view() : bytes.substr(first);
+}
+
+/// A non-negative DER INTEGER from big-endian bytes.
+std::string der_unsigned(std::string_view big_endian) {
+  std::string_view digits = strip_leading_zeros(big_endian);
+  std::string content;
+  if (digits.empty() || static_cast<unsigned char>(digits.front()) & 0x80) content.push_back('\0');
+  content += digits;
+  return der(0x02, content);
+}
+
+constexpr unsigned char der_bit_string = 0x03, der_sequence = 0x30;
+
+// OIDs and NULL, as DER elements (tag and length included).
+constexpr auto oid_rsa_encryption = "\x06\x09\x2a\x86\x48\x86\xf7\x0d\x01\x01\x01"sv;
+constexpr auto der_null = "\x05\x00"sv;
+constexpr auto oid_ec_public_key = "\x06\x07\x2a\x86\x48\xce\x3d\x02\x01"sv;
+constexpr auto oid_p256 = "\x06\x08\x2a\x86\x48\xce\x3d\x03\x01\x07"sv;
+constexpr auto oid_p384 = "\x06\x05\x2b\x81\x04\x00\x22"sv;
+constexpr auto oid_p521 = "\x06\x05\x2b\x81\x04\x00\x23"sv;
+
+/// SubjectPublicKeyInfo ::= SEQUENCE { AlgorithmIdentifier, BIT STRING subjectPublicKey }.
+std::string subject_public_key_info(std::string_view algorithm, std::string_view public_key) {
+  std::string bits(1, '\0');  // no unused bits
+  bits += public_key;
+  return der(der_sequence, der(der_sequence, algorithm) + der(der_bit_string, bits));
+}
+
+/// Reads a DER SubjectPublicKeyInfo; null when the library refuses it.
+std::shared_ptr<EVP_PKEY> read_public_key(const std::string& spki) {
+  const auto* p = reinterpret_cast<const unsigned char*>(spki.data());
+  EVP_PKEY* key = d2i_PUBKEY(nullptr, &p, static_cast<long>(spki.size()));
+  if (!key) return nullptr;
+  std::shared_ptr<EVP_PKEY> owned(key, EVP_PKEY_free);
+  if (p != reinterpret_cast<const unsigned char*>(spki.data()) + spki.size()) return nullptr;
+  return owned;
+}
+
+// ---------------------------------------------------------------------------------------------
+// JWK
+// ---------------------------------------------------------------------------------------------
+
+/// A base64url member of a JWK, decoded; nullopt when missing or malformed.
+std::optional<std::string> binary_member(const rapidjson::Value& object, std::string_view name) {
+  const rapidjson::Value* value = member(object, name);
+  if (!value || !value->IsString()) return std::nullopt;
+  return base64url_decode(text_of(*value));
+}
+
+/// An RSA public key from "n" and "e".
+std::shared_ptr<EVP_PKEY> rsa_public_key(const rapidjson::Value& object, std::string* why) {
+  auto n = binary_member(object, "n");
+  auto e = binary_member(object, "e");
+  if (!n || !e) return no_key(why, "the RSA JWK lacks a valid n or e");
+  std::string_view modulus = strip_leading_zeros(*n);
+  std::string_view exponent = strip_leading_zeros(*e);
+  // A modulus is odd, an exponent odd and above 1: anything else verifies nothing, or anything.
+  bool odd_modulus = !modulus.empty() && (modulus.back() & 1);
+  bool good_exponent = !exponent.empty() && (exponent.back() & 1) &&
+                       !(exponent.size() == 1 && exponent.front() == 1);
+  if (!odd_modulus || !good_exponent) return no_key(why, "the RSA JWK has an invalid n or e");
+  if (modulus.size() > static_cast<std::size_t>(max_rsa_bits / 8))
+    return no_key(why, "the RSA JWK has more than 8192 bits");
+  std::string algorithm = std::string(oid_rsa_encryption) + std::string(der_null);
+  std::string rsa_key = der(der_sequence, der_unsigned(modulus) + der_unsigned(exponent));
+  auto key = read_public_key(subject_public_key_info(algorithm, rsa_key));
+  if (!key) return no_key(why, "the RSA JWK is not a valid key");
+  return key;
+}
+
+/// The curve OID and coordinate size of a JWK "crv", or an empty OID.
+std::pair<std::string_view, std::size_t> curve_of(std::string_view crv) {
+  if (crv == "P-256") return {oid_p256, 32};
+  if (crv == "P-384") return {oid_p384, 48};
+  if (crv == "P-521") return {oid_p521, 66};
+  return {{}, 0};
+}
+
+/// An EC public key from "crv", "x" and "y" (coordinates at their full size, RFC 7518 6.2.1).
+std::shared_ptr<EVP_PKEY> ec_public_key(const rapidjson::Value& object, std::string* crv,
+                                        std::string* why) {
+  if (!optional_string(object, "crv", crv)) return no_key(why, "the EC JWK has an invalid crv");
+  auto [oid, size] = curve_of(*crv);
+  if (oid.empty()) return no_key(why, "the EC JWK's curve is not supported");
+  auto x = binary_member(object, "x");
+  auto y = binary_member(object, "y");
+  if (!x || !y || x->size() != size || y->size() != size)
+    return no_key(why, "the EC JWK lacks a valid x or y");
+  std::string algorithm = std::string(oid_ec_public_key) + std::string(oid);
+  std::string point = "\x04" + *x + *y;  // uncompressed
+  auto key = read_public_key(subject_public_key_info(algorithm, point));
+  if (!key) return no_key(why, "the EC JWK is not a point of its curve");
+  return key;
+}
+
+/// False (and *why) when the JWK's "use" / "key_ops" say it is not for verifying signatures.
+bool usable_for_signatures(const rapidjson::Value& object, std::string* why) {
+  std::string use;
+  if (!optional_string(object, "use", &use)) return refuse(why, "the JWK has an invalid use");
+  if (!use.empty() && use != "sig") return refuse(why, "the JWK is not for signatures");
+  const rapidjson::Value* ops = member(object, "key_ops");
+  if (!ops) return true;
+  if (!ops->IsArray()) return refuse(why, "the JWK has an invalid key_ops");
+  std::vector<std::string> verify{"verify"};
+  if (!any_string_in(*ops, verify)) return refuse(why, "the JWK is not for verifying");
+  return true;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Signatures
+// ---------------------------------------------------------------------------------------------
+
+enum class family { rsa, ec };
+
+/// A JWS "alg" we verify.
+struct jws_algorithm {
+  std::string_view name;
+  family kind;
+  const EVP_MD* (*digest)();
+  int curve;               // EC: the NID of the curve the alg requires
+  std::size_t coordinate;  // EC: the size of R and of S in the signature
+};
+
+constexpr std::array<jws_algorithm, 6> algorithms{{
+    {"RS256", family::rsa, EVP_sha256, NID_undef, 0},
+    {"RS384", family::rsa, EVP_sha384, NID_undef, 0},
+    {"RS512", family::rsa, EVP_sha512, NID_undef, 0},
+    {"ES256", family::ec, EVP_sha256, NID_X9_62_prime256v1, 32},
+    {"ES384", family::ec, EVP_sha384, NID_secp384r1, 48},
+    {"ES512", family::ec, EVP_sha512, NID_secp521r1, 66},
+}};
+
+/// The algorithm named `alg`, or nullptr ("none", HS*, PS*, anything else).
+const jws_algorithm* find_algorithm(std::string_view alg) {
+  for (const auto& a : algorithms) {
+    if (a.name == alg) return &a;
+  }
+  return nullptr;
+}
+
+/// The NID of an EC key's curve, NID_undef when unknown. OpenSSL 3 deprecates the EC_KEY
+/// accessors BoringSSL offers, and BoringSSL lacks the group-name call OpenSSL 3 offers.
+int curve_nid(EVP_PKEY* key) {
+#if defined(OPENSSL_IS_BORINGSSL)
+  const EC_KEY* ec = EVP_PKEY_get0_EC_KEY(key);
+  return ec ? EC_GROUP_get_curve_name(EC_KEY_get0_group(ec)) : NID_undef;
+#else
+  char name[80] = {};
+  std::size_t length = 0;
+  if (EVP_PKEY_get_group_name(key, name, sizeof name, &length) != 1) return NID_undef;
+  return OBJ_sn2nid(name);
+#endif
+}
+
+/// False (and *why) when `key` cannot verify `alg` signatures.
+bool key_fits(const jws_algorithm& alg, const jwk& key, std::string* why) {
+  const std::string name(alg.name);
+  const bool rsa = alg.kind == family::rsa;
+  if (key.kty != (rsa ? "RSA" : "EC"))
+    return refuse(why, "signing method " + name + " does not match the key type");
+  if (EVP_PKEY_id(key.key.get()) != (rsa ? EVP_PKEY_RSA : EVP_PKEY_EC))
+    return refuse(why, "the key does not match its kty");
+  if (!key.alg.empty() && key.alg != alg.name)
+    return refuse(why, "signing method " + name + " does not match the key's alg");
+  if (rsa) {
+    int bits = EVP_PKEY_bits(key.key.get());
+    if (bits < min_rsa_bits) return refuse(why, "the RSA key has fewer than 2048 bits");
+    if (bits > max_rsa_bits) return refuse(why, "the RSA key has more than 8192 bits");
+  } else if (curve_nid(key.key.get()) != alg.curve) {
+    return refuse(why, "signing method " + name + " does not match the key's curve");
+  }
+  return true;
+}
+
+/// The DER ECDSA-Sig-Value of a raw R||S signature.
+std::string ecdsa_der(std::string_view raw) {
+  std::size_t half = raw.size() / 2;
+  return der(der_sequence, der_unsigned(raw.substr(0, half)) + der_unsigned(raw.substr(half)));
+}
+
+/// EVP_DigestVerify of `signature` over `data`.
+bool digest_verify(EVP_PKEY* key, const EVP_MD* digest, std::string_view signature,
+                   std::string_view data) {
+  md_ctx_ptr ctx(EVP_MD_CTX_new());
+  return ctx && EVP_DigestVerifyInit(ctx.get(), nullptr, digest, nullptr, key) == 1 &&
+         EVP_DigestVerify(ctx.get(), reinterpret_cast<const unsigned char*>(signature.data()),
+                          signature.size(), reinterpret_cast<const unsigned char*>(data.data()),
+                          data.size()) == 1;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Compact JWS
+// ---------------------------------------------------------------------------------------------
+
+/// Reads the protected header into `token`; false (and *why) when it is not acceptable.
+bool read_header(std::string_view text, jwt& token, std::string* why) {
+  rapidjson::Document header;
+  if (!parse_json(header, text) || !header.IsObject())
+    return refuse(why, "the token's header is not a JSON object");
+  if (has_duplicate_members(header)) return refuse(why, "the token's header has duplicate members");
+  const rapidjson::Value* alg = member(header, "alg");
+  if (!alg || !alg->IsString() || alg->GetStringLength() == 0)
+    return refuse(why, "the token's header has no alg");
+  token.alg = std::string(text_of(*alg));
+  if (!optional_string(header, "kid", &token.kid))
+    return refuse(why, "the token's header has an invalid kid");
+  if (!optional_string(header, "typ", &token.typ))
+    return refuse(why, "the token's header has an invalid typ");
+  // We implement no extension, so any critical one makes the token one we cannot process.
+  if (member(header, "crit")) return refuse(why, "the token's header has critical extensions");
+  return true;
+}
+
+/// Reads the payload into `token`; with `claims_required`, it must be a JSON object.
+bool read_payload(std::string payload, jwt& token, bool claims_required, std::string* why) {
+  token.payload = std::move(payload);
+  rapidjson::Document claims;
+  if (!parse_json(claims, token.payload) || !claims.IsObject()) {
+    if (claims_required) return refuse(why, std::string(reason::not_an_object));
+    return true;
+  }
+  if (has_duplicate_members(claims))
+    return refuse(why, "the token's payload has duplicate members");
+  token.claims = std::move(claims);
+  return true;
+}
+
+/// Splits and decodes a compact JWS.
+std::optional<jwt> decode_compact(std::string_view text, bool claims_required, std::string* why) {
+  if (text.empty()) return fail(why, "the token is empty");
+  if (text.size() > max_token_size) return fail(why, "the token is larger than 16384 bytes");
+  std::size_t first = text.find('.');
+  std::size_t second = first == std::string_view::npos ? first : text.find('.', first + 1);
+  if (second == std::string_view::npos || text.find('.', second + 1) != std::string_view::npos)
+    return fail(why, "the token is not a compact JWS (header.payload.signature)");
+
+  auto header = base64url_decode(text.substr(0, first));
+  if (!header || header->empty()) return fail(why, "the token's header is not valid base64url");
+  auto payload = base64url_decode(text.substr(first + 1, second - first - 1));
+  if (!payload) return fail(why, "the token's payload is not valid base64url");
+  auto signature = base64url_decode(text.substr(second + 1));
+  if (!signature) return fail(why, "the token's signature is not valid base64url");
+
+  std::optional<jwt> result;
+  jwt& token = result.emplace();
+  token.signing_input = text.substr(0, second);
+  token.signature = std::move(*signature);
+  if (!read_header(*header, token, why)) return std::nullopt;
+  if (!read_payload(std::move(*payload), token, claims_required, why)) return std::nullopt;
+  return result;
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------------------------
+// Public functions
+// ---------------------------------------------------------------------------------------------
+
+std::string base64url_encode(std::string_view in) {
+  std::string out;
+  out.reserve((in.size() * 4 + 2) / 3);
+  std::uint32_t bits = 0;
+  int count = 0;
+  for (unsigned char c : in) {
+    bits = (bits << 8) | c;
+    count += 8;
+    while (count >= 6) {
+      count -= 6;
+      out.push_back(base64url_alphabet[(bits >> count) & 0x3f]);
+    }
+  }
+  if (count > 0) out.push_back(base64url_alphabet[(bits << (6 - count)) & 0x3f]);
+  return out;
+}
+
+std::optional<std::string> base64url_decode(std::string_view in) {
+  if (in.size() % 4 == 1) return std::nullopt;  // 6 bits cannot end a byte
+  std::string out;
+  out.reserve(in.size() * 3 / 4);
+  std::uint32_t bits = 0;
+  int count = 0;
+  for (char c : in) {
+    int value = base64url_values[static_cast<unsigned char>(c)];
+    if (value < 0) return std::nullopt;
+    bits = ((bits << 6) | static_cast<std::uint32_t>(value)) & 0xffffff;
+    count += 6;
+    if (count >= 8) {
+      count -= 8;
+      out.push_back(static_cast<char>((bits >> count) & 0xff));
+    }
+  }
+  // The unused low bits of the last character must be zero: one encoding per byte string.
+  if (count > 0 && (bits & ((1u << count) - 1)) != 0) return std::nullopt;
+  return out;
+}
+
+std::optional<jwk> jwk::parse(const rapidjson::Value& object, std::string* why) {
+  if (!object.IsObject()) return fail(why, "the JWK is not a JSON object");
+  jwk key;
+  if (!optional_string(object, "kty", &key.kty) || key.kty.empty())
+    return fail(why, "the JWK has no kty");
+  if (!optional_string(object, "kid", &key.kid)) return fail(why, "the JWK has an invalid kid");
+  if (!optional_string(object, "alg", &key.alg)) return fail(why, "the JWK has an invalid alg");
+  if (!usable_for_signatures(object, why)) return std::nullopt;
+  if (key.kty == "RSA") {
+    key.key = rsa_public_key(object, why);
+  } else if (key.kty == "EC") {
+    key.key = ec_public_key(object, &key.crv, why);
+  } else {
+    return fail(why, "the JWK type is not supported");
+  }
+  if (!key.key) return std::nullopt;
+  return key;
+}
+
+const jwk* key_set::find(std::string_view kid) const noexcept {
+  if (kid.empty()) return nullptr;
+  for (const auto& key : keys) {
+    if (key.kid == kid) return &key;
+  }
+  return nullptr;
+}
+
+std::optional<key_set> key_set::parse(std::string_view json, std::string* why) {
+  error_queue_cleaner cleaner;
+  if (json.size() > max_key_set_size) return fail(why, "the key set is larger than 150000 bytes");
+  rapidjson::Document doc;
+  if (!parse_json(doc, json) || !doc.IsObject())
+    return fail(why, "the key set is not a JSON object");
+  const rapidjson::Value* keys = member(doc, "keys");
+  if (!keys || !keys->IsArray()) return fail(why, "the key set has no keys array");
+  key_set set;
+  for (const auto& object : keys->GetArray()) {
+    if (auto key = jwk::parse(object, nullptr)) set.keys.push_back(std::move(*key));
+  }
+  return set;
+}
+
+std::optional<jwt> jwt::decode(std::string_view token, std::string* why) {
+  return decode_compact(token, true, why);
+}
+
+std::optional<jwt> jwt::decode_jws(std::string_view token, std::string* why) {
+  return decode_compact(token, false, why);
+}
+
+bool verify_signature(const jwt& token, const jwk& key, std::string* why) {
+  error_queue_cleaner cleaner;
+  const jws_algorithm* alg = find_algorithm(token.alg);
+  if (!alg) {
+    std::string name = quotable(token.alg);
+    return refuse(why, name.empty() ? "the signing method is invalid"
+                                    : "signing method " + name + " is invalid");
+  }
+  if (!key.key) return refuse(why, "the key is missing");
+  if (!key_fits(*alg, key, why)) return false;
+  if (token.signature.empty()) return refuse(why, "the token has no signature");
+  std::string signature = token.signature;
+  if (alg->kind == family::ec) {
+    if (signature.size() != 2 * alg->coordinate)
+      return refuse(why, "the " + std::string(alg->name) + " signature has the wrong length");
+    signature = ecdsa_der(signature);
+  }
+  if (!digest_verify(key.key.get(), alg->digest(), signature, token.signing_input))
+    return refuse(why, "the token's signature is invalid");
+  return true;
+}
+
+std::optional<std::string> check_claims(const jwt& token, const claim_rules& rules) {
+  const rapidjson::Value& claims = token.claims;
+  if (!claims.IsObject()) return std::string(reason::not_an_object);
+  if (!rules.issuer.empty() && !string_member_equals(claims, "iss", rules.issuer))
+    return std::string(reason::no_issuer);
+  if (!rules.audiences.empty()) {
+    // AWS evaluates aud when the token has one, and client_id (Cognito access tokens) only
+    // when it does not.
+    const rapidjson::Value* aud = member(claims, "aud");
+    if (!aud) aud = member(claims, "client_id");
+    if (!aud || !any_string_in(*aud, rules.audiences)) return std::string(reason::no_audience);
+  }
+  if (!rules.token_use.empty() && !string_member_equals(claims, "token_use", rules.token_use))
+    return std::string(reason::no_token_use);
+
+  const double now = std::chrono::duration<double>(rules.now.time_since_epoch()).count();
+  const auto leeway = static_cast<double>(rules.leeway.count());
+  const rapidjson::Value* exp = member(claims, "exp");
+  if (!exp || !exp->IsNumber()) return std::string(reason::no_expiry);
+  if (exp->GetDouble() <= now - leeway) return std::string(reason::expired);
+  if (const rapidjson::Value* nbf = member(claims, "nbf")) {
+    if (!nbf->IsNumber()) return std::string(reason::bad_not_before);
+    if (nbf->GetDouble() > now + leeway) return std::string(reason::not_yet_valid);
+  }
+  if (const rapidjson::Value* iat = member(claims, "iat")) {
+    if (!iat->IsNumber()) return std::string(reason::bad_issued_at);
+    if (iat->GetDouble() > now + leeway) return std::string(reason::issued_in_future);
+  }
+
+  if (!rules.scopes.empty()) {
+    std::vector<std::string> scopes = token_scopes(token);
+    bool granted = std::any_of(rules.scopes.begin(), rules.scopes.end(), [&](const auto& s) {
+      return std::find(scopes.begin(), scopes.end(), s) != scopes.end();
+    });
+    if (!granted) return std::string(reason::no_scope);
+  }
+  return std::nullopt;
+}
+
+std::vector<std::string> token_scopes(const jwt& token) {
+  std::vector<std::string> scopes;
+  if (const rapidjson::Value* scope = member(token.claims, "scope")) append_scopes(*scope, scopes);
+  if (scopes.empty()) {
+    if (const rapidjson::Value* scp = member(token.claims, "scp")) append_scopes(*scp, scopes);
+  }
+  return scopes;
+}
+
+}  // namespace gatehouse::auth

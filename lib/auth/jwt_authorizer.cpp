@@ -1,0 +1,175 @@
+// JWT authorizers (Cognito user pools, HTTP APIs' JWT authorizer): the token from the identity
+// source, its signature against the issuer's keys, its claims against the authorizer's rules
+// and the method's scopes.
+
+#include "auth/authorization.hpp"
+#include "auth/authorizer_impl.hpp"
+#include "auth/identity_sources.hpp"
+#include "auth/jwks_source.hpp"
+#include "auth/jwt.hpp"
+
+#include <gatehouse/authorizer.hpp>
+#include <gatehouse/config_error.hpp>
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+namespace gatehouse {
+namespace detail {
+namespace {
+
+using clock = std::chrono::steady_clock;
+
+// A quoted-string's content for WWW-Authenticate: no quotes, backslashes or control characters.
+std::string quoted_safe(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (char c : text) {
+    if (c == '"' || c == '\\')
+      out.push_back('\'');
+    else if (static_cast<unsigned char>(c) >= 0x20 && c != 0x7f)
+      out.push_back(c);
+  }
+  return out;
+}
+
+// 401 as AWS's HTTP API JWT authorizer answers it: {"message":"Unauthorized"} and a
+// WWW-Authenticate header saying why.
+gateway_error invalid_token(std::string_view description) {
+  gateway_error e{response_type::unauthorized};
+  e.www_authenticate = fmt::format(R"(Bearer scope="" error="invalid_token" error_description="{}")",
+                                   quoted_safe(description));
+  return e;
+}
+
+bool iequals_prefix(std::string_view s, std::string_view prefix) {
+  if (s.size() < prefix.size()) return false;
+  for (std::size_t i = 0; i < prefix.size(); ++i)
+    if (std::tolower(static_cast<unsigned char>(s[i])) != prefix[i]) return false;
+  return true;
+}
+
+class jwt_authorizer final : public authorizer_impl {
+ public:
+  explicit jwt_authorizer(jwt_options o) : authorizer_impl(o.name), options_(std::move(o)) {
+    auto fail = [&](std::string_view what) {
+      throw config_error(fmt::format("JWT authorizer '{}': {}", name, what));
+    };
+    if (options_.issuer.empty()) fail("the issuer is required");
+    if (options_.audiences.size() > 50) fail("more than 50 audiences (AWS's limit)");
+    if (options_.token_use != "" && options_.token_use != "id" && options_.token_use != "access")
+      fail(fmt::format("token_use '{}' is not \"id\", \"access\" or empty", options_.token_use));
+    if (options_.leeway < std::chrono::seconds(0) || options_.leeway > std::chrono::seconds(300))
+      fail("the leeway must be between 0 and 300 seconds");
+    if (options_.jwks_url.empty() == options_.jwks.empty())
+      fail("give exactly one of jwks_url (an https:// URL) and jwks (the key set)");
+    source_ = auth::parse_identity_source(options_.identity_source, name);
+    if (source_.from != auth::identity_source::kind::header &&
+        source_.from != auth::identity_source::kind::query)
+      fail("the identity source must be a header or a query string parameter");
+    if (!options_.jwks.empty()) {
+      std::string why;
+      auto set = auth::key_set::parse(options_.jwks, &why);
+      if (!set) fail(fmt::format("the JWKS: {}", why));
+      if (set->keys.empty()) fail("the JWKS has no usable RSA or EC keys");
+      keys_ = std::make_unique<auth::jwks_source>(std::move(*set));
+    } else {
+      try {
+        keys_ = std::make_unique<auth::jwks_source>(
+            auth::jwks_settings{options_.jwks_url, options_.jwks_max_age,
+                                options_.refetch_interval, options_.fetch_timeout});
+      } catch (const config_error& e) {
+        fail(e.what());
+      }
+    }
+  }
+
+  std::optional<std::optional<gateway_error>> try_authorize(exchange& ex) const override {
+    std::string scratch;
+    std::optional<auth::jwt> token;
+    if (auto refused = decode(ex, scratch, token)) return std::optional<gateway_error>(*refused);
+    auto keys = keys_->try_keys(token->kid, clock::now());
+    if (!keys) return std::nullopt;
+    return check(ex, *token, *keys);
+  }
+
+  asio::awaitable<std::optional<gateway_error>> authorize(exchange& ex) const override {
+    std::string scratch;
+    std::optional<auth::jwt> token;
+    if (auto refused = decode(ex, scratch, token)) co_return refused;
+    std::string why;
+    auto keys = co_await keys_->keys(token->kid, *ex.client, why);
+    if (!keys)
+      co_return gateway_error{response_type::authorizer_failure, 0, {},
+                              fmt::format("JWT authorizer '{}': {}", name, why)};
+    co_return check(ex, *token, *keys);
+  }
+
+  void flush() const override {}
+  bool takes_scopes() const noexcept override { return true; }
+
+ private:
+  // The token of the request, decoded; a 401 when it is missing or malformed.
+  std::optional<gateway_error> decode(const exchange& ex, std::string& scratch,
+                                      std::optional<auth::jwt>& token) const {
+    auto value = auth::identity_value(source_, ex, scratch);
+    if (!value) {
+      gateway_error e{response_type::unauthorized};
+      e.www_authenticate = "Bearer";
+      return e;
+    }
+    std::string_view text = *value;
+    if (iequals_prefix(text, "bearer ")) text.remove_prefix(7);
+    while (!text.empty() && text.front() == ' ') text.remove_prefix(1);
+    std::string why;
+    token = auth::jwt::decode(text, &why);
+    if (!token) return invalid_token(why);
+    return std::nullopt;
+  }
+
+  std::optional<gateway_error> check(exchange& ex, const auth::jwt& token,
+                                     const auth::key_set& keys) const {
+    const auto* key = keys.find(token.kid);
+    if (!key) return invalid_token("the token's kid does not name a key of the issuer");
+    std::string why;
+    if (!auth::verify_signature(token, *key, &why)) return invalid_token(why);
+    auth::claim_rules rules;
+    rules.issuer = options_.issuer;
+    rules.audiences = options_.audiences;
+    rules.token_use = options_.token_use;
+    if (ex.match.options) rules.scopes = ex.match.options->authorization_scopes;
+    rules.leeway = options_.leeway;
+    rules.now = ex.start;
+    if (auto reason = auth::check_claims(token, rules)) {
+      if (*reason != auth::reason::no_scope) return invalid_token(*reason);
+      // A valid token without the method's scopes: 403, as RFC 6750's insufficient_scope
+      // (AWS's exact answer here is UNCONFIRMED).
+      gateway_error e{response_type::default_4xx, 403, "Forbidden"};
+      e.www_authenticate = fmt::format(
+          R"(Bearer scope="{}" error="insufficient_scope" error_description="{}")",
+          quoted_safe(fmt::format("{}", fmt::join(rules.scopes, " "))), *reason);
+      return e;
+    }
+    auto a = std::make_shared<auth::authorization>();
+    if (auto sub = token.claims.FindMember("sub");
+        sub != token.claims.MemberEnd() && sub->value.IsString())
+      a->principal_id.assign(sub->value.GetString(), sub->value.GetStringLength());
+    a->claims_json = token.payload;
+    a->scopes = auth::token_scopes(token);
+    ex.auth = std::move(a);
+    return std::nullopt;
+  }
+
+  jwt_options options_;
+  auth::identity_source source_;
+  std::unique_ptr<auth::jwks_source> keys_;
+};
+
+}  // namespace
+}  // namespace detail
+
+Authorizer Authorizer::jwt(jwt_options options) {
+  return Authorizer(std::make_shared<detail::jwt_authorizer>(std::move(options)));
+}
+
+}  // namespace gatehouse
