@@ -12,6 +12,10 @@
 #                                      cache (petstore caches GET /pets for 300 s)
 #   gatehouse GET /pets, no cache      the same from a petstore started with --no-cache
 #   nginx return 200, the list         nginx answering that list with `return 200`
+#   gatehouse, cached authorizer       a petstore with --authorize-reads: GET /prod/pets/1 behind its
+#                                      custom TOKEN authorizer, every result from its cache
+#   gatehouse, JWT RS256               the same petstore's GET /prod/pets/1/owner with an RS256 JWT
+#                                      (RFC 7515's A.2 key, from --jwks FILE: a cached JWKS)
 #   gatehouse, every limit on          a second petstore with --limits unrefusing: the API key
 #                                      required, throttles at every level and the plan's quota
 #                                      checked on GET /prod/pets/1, with limits too high to refuse
@@ -27,7 +31,7 @@
 # gatehouse proxy / haproxy.
 #
 #   bench/load.sh [--rounds N] [--duration SECONDS] [--connections N] [--warmup SECONDS]
-#                 [--no-proxy] [--no-limits] [--no-cache] [--build-dir DIR]
+#                 [--no-proxy] [--no-limits] [--no-cache] [--no-auth] [--build-dir DIR]
 #
 # The same settings can come from the environment: ROUNDS (5), DURATION (5), CONNECTIONS (50),
 # WARMUP (2), PROXY (1; 0 or --no-proxy skips all the proxy rows), LIMITS (1; 0 or --no-limits
@@ -53,6 +57,7 @@ WARMUP=${WARMUP:-2}
 PROXY=${PROXY:-1}
 LIMITS=${LIMITS:-1}
 CACHE=${CACHE:-1}
+AUTH=${AUTH:-1}
 BUILD_DIR=${BUILD_DIR:-$root/build/release}
 JOBS=${JOBS:-2}
 SERVER_CPU=${SERVER_CPU:-0}
@@ -73,6 +78,7 @@ while (($#)); do
     --no-proxy) PROXY=0; shift ;;
     --no-limits) LIMITS=0; shift ;;
     --no-cache) CACHE=0; shift ;;
+    --no-auth) AUTH=0; shift ;;
     --build-dir) BUILD_DIR=$2; shift 2 ;;
     -h|--help) usage 0 ;;
     *) echo "load.sh: unknown argument $1" >&2; usage 2 >&2 ;;
@@ -84,6 +90,7 @@ done
 [[ $PROXY == [01] ]] || { echo "load.sh: PROXY must be 0 or 1" >&2; exit 2; }
 [[ $LIMITS == [01] ]] || { echo "load.sh: LIMITS must be 0 or 1" >&2; exit 2; }
 [[ $CACHE == [01] ]] || { echo "load.sh: CACHE must be 0 or 1" >&2; exit 2; }
+[[ $AUTH == [01] ]] || { echo "load.sh: AUTH must be 0 or 1" >&2; exit 2; }
 
 say() { printf 'load.sh: %s\n' "$*" >&2; }
 
@@ -109,6 +116,9 @@ if [[ $help == *--limits* ]]; then
   limits_args=(--limits off)
 elif [[ $LIMITS == 1 ]]; then
   say "this petstore has no --limits option: no row with limits on"; LIMITS=0
+fi
+if [[ $AUTH == 1 && $help != *--authorize-reads* ]]; then
+  say "this petstore has no authorizers (--authorize-reads): no authorizer rows"; AUTH=0
 fi
 if [[ $CACHE == 1 && $help != *--no-cache* ]]; then
   say "this petstore has no stage cache (--no-cache): no cache rows"; CACHE=0
@@ -257,6 +267,18 @@ ghl_pid="" ghl_port=""
 ghn_pid="" ghn_port=""
 [[ $CACHE == 1 ]] && start_petstore ghn "${limits_args[@]}" --no-cache
 
+# The same with GET /prod/pets/{petId} behind the demo token's authorizer, and the owner route's
+# JWT authorizer keyed with RFC 7515's A.2 RSA key (its Cognito-style vector token is RS256).
+gha_pid="" gha_port=""
+jwt_vectors=$root/../shared/vectors/jwt
+if [[ $AUTH == 1 ]]; then
+  start_petstore gha "${limits_args[@]}" --authorize-reads --jwks "$jwt_vectors/jwks_rfc7515_public.json" \
+    --jwt-issuer https://cognito-idp.us-east-1.amazonaws.com/us-east-1_EXAMPLE \
+    --jwt-audience 3n4b5urk1ft4fl3mg5e62d9ado
+  bench_jwt=$(python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print(d['tokens']['cognito_access_valid_until_2100']['token'])" \
+    "$jwt_vectors/derived/cognito_style_tokens_rfc7515_A2_key.json")
+fi
+
 # nginx as a peer of gatehouse: return 200, and (proxy rows) proxy_pass to petstore and to the
 # backend, with upstream keepalive, one worker for all of them.
 take_port nginx_port
@@ -378,6 +400,13 @@ if [[ $CACHE == 1 ]]; then
   add_row nginx_list "http://127.0.0.1:$nginx_port$list_path" "nginx return 200, the list" \
     "$nginx_pid" nginx "" "$list_expected"
 fi
+if [[ $AUTH == 1 ]]; then
+  add_row gha_custom "http://127.0.0.1:$gha_port$path" "gatehouse, cached authorizer" "$gha_pid" \
+    gha "Authorization: Bearer allow"
+  add_row gha_jwt "http://127.0.0.1:$gha_port$path/owner" "gatehouse, JWT RS256" "$gha_pid" gha \
+    "Authorization: Bearer $bench_jwt" \
+    '{"petId":1,"owner":"aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee","issuer":"https://cognito-idp.us-east-1.amazonaws.com/us-east-1_EXAMPLE"}'
+fi
 [[ $LIMITS == 1 ]] && add_row ghl "http://127.0.0.1:$ghl_port$path" "gatehouse, every limit on" \
   "$ghl_pid" ghl "x-api-key: $bench_key"
 for k in "${rows[@]}"; do
@@ -480,6 +509,10 @@ fi
 if [[ $CACHE == 1 ]]; then
   ratio_line "gatehouse cache hits / no cache" gh_hit gh_nocache
   ratio_line "gatehouse cache hits / nginx" gh_hit nginx_list
+fi
+if [[ $AUTH == 1 ]]; then
+  ratio_line "gatehouse cached authorizer / none" gha_custom gh
+  ratio_line "gatehouse JWT RS256 / none" gha_jwt gh
 fi
 [[ $LIMITS == 1 ]] && ratio_line "gatehouse limits on / off" ghl gh
 exit 0

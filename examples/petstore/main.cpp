@@ -2,7 +2,8 @@
 //
 //   petstore [--listen ADDR:PORT] [--cert FILE --key FILE] [--http] [--threads N]
 //            [--backend HOST:PORT] [--api-key KEY] [--limits aws|off|unrefusing] [--no-cache]
-//            [--demo-token TOKEN] [--jwt-issuer ISS] [--jwt-audience AUD] [--jwks URL-or-FILE]
+//            [--demo-token TOKEN] [--authorize-reads] [--jwt-issuer ISS] [--jwt-audience AUD]
+//            [--jwks URL-or-FILE]
 //
 // ANY /prod/legacy/{proxy+} is proxied to http://BACKEND/{proxy} (default 127.0.0.1:8080).
 // POST /prod/pets needs an API key of the usage plan "basic" (50 requests a second, burst 100,
@@ -14,7 +15,8 @@
 // GET /prod/pets is cached for 300 s per type and page (x-cache: Hit / Miss); --no-cache turns
 // the stage cache off.
 // DELETE /prod/pets/{petId} needs `Authorization: Bearer TOKEN` with the demo token (default
-// "allow"; a custom TOKEN authorizer: other tokens get 403, none 401).
+// "allow"; a custom TOKEN authorizer: other tokens get 403, none 401). --authorize-reads puts
+// GET /prod/pets/{petId} behind it too, for measuring what a cached authorizer costs.
 // GET /prod/pets/{petId}/owner needs a JWT of issuer ISS for audience AUD, verified with the
 // keys of --jwks (an https:// URL or a JWKS file). Without --jwks petstore makes its own ES256
 // key and prints a token signed with it, valid for an hour.
@@ -46,6 +48,7 @@ struct args {
   std::string limits = "aws";
   bool cache = true;
   std::string demo_token = "allow";
+  bool authorize_reads = false;
   std::string jwt_issuer = "https://petstore.example.com";
   std::string jwt_audience = "petstore";
   std::string jwks;
@@ -55,7 +58,7 @@ struct args {
   std::fprintf(stderr,
                "petstore: %s\nusage: petstore [--listen ADDR:PORT] [--cert FILE --key FILE] "
                "[--http] [--threads N] [--backend HOST:PORT] [--api-key KEY] "
-               "[--limits aws|off|unrefusing] [--no-cache] [--demo-token TOKEN] "
+               "[--limits aws|off|unrefusing] [--no-cache] [--demo-token TOKEN] [--authorize-reads] "
                "[--jwt-issuer ISS] [--jwt-audience AUD] [--jwks URL-or-FILE]\n",
                why);
   std::exit(2);
@@ -87,6 +90,8 @@ args parse(int argc, char** argv) {
       a.cache = false;
     else if (arg == "--demo-token")
       a.demo_token = value();
+    else if (arg == "--authorize-reads")
+      a.authorize_reads = true;
     else if (arg == "--jwt-issuer")
       a.jwt_issuer = value();
     else if (arg == "--jwt-audience")
@@ -134,6 +139,7 @@ int main(int argc, char** argv) {
       jwt.jwks = (signer = std::make_unique<petstore::demo_signer>())->jwks();
     petstore::api_settings settings{.key_everywhere = unrefusing,
                                     .demo_token = a.demo_token,
+                                    .authorize_reads = a.authorize_reads,
                                     .owner_authorizer = gatehouse::Authorizer::jwt(jwt)};
     gatehouse::Router api = petstore::make_api(settings);
     gatehouse::Stage prod{"prod", api.deploy()};

@@ -130,6 +130,10 @@ gatehouse::Router make_api(const api_settings& settings) {
   gatehouse::Router api({.name = "PetStore"});
   const gatehouse::method_options keyed{.api_key_required = true};
   const gatehouse::method_options open{.api_key_required = key_everywhere};
+  // One authorizer object for the methods it guards: they share its result cache.
+  const gatehouse::Authorizer demo_token = token_authorizer(settings.demo_token);
+  gatehouse::method_options by_id = open;
+  if (settings.authorize_reads) by_id.authorizer = demo_token;
   // GET /pets is cached per type and page (the stage turns its cache on).
   const gatehouse::method_options listing{
       .api_key_required = key_everywhere,
@@ -174,11 +178,11 @@ gatehouse::Router make_api(const api_settings& settings) {
               write(w, *p);
               return json(200, buf);
             }),
-            open);
+            by_id);
 
   // Deleting a pet takes the demo token (a custom authorizer).
   gatehouse::method_options admin = open;
-  admin.authorizer = token_authorizer(settings.demo_token);
+  admin.authorizer = demo_token;
   api.route("DELETE", "/pets/{petId}",
             gatehouse::function([pets](const gatehouse::proxy_event& ev) {
               auto id_text = ev.path_parameter("petId").value_or("");

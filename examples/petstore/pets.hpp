@@ -10,6 +10,7 @@ struct api_settings {
   bool key_everywhere = false;  ///< every route needs an API key (for measuring)
   /// DELETE /pets/{petId} allows `Authorization: Bearer <demo_token>` and denies other tokens.
   std::string demo_token = "allow";
+  bool authorize_reads = false;  ///< GET /pets/{petId} takes the demo token too (for measuring)
   /// The authorizer of GET /pets/{petId}/owner (a JWT authorizer).
   gatehouse::Authorizer owner_authorizer;
 };

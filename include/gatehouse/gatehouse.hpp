@@ -2,6 +2,7 @@
 
 // The whole public API of gatehouse.
 #include <gatehouse/api_keys.hpp>
+#include <gatehouse/authorizer.hpp>
 #include <gatehouse/cache.hpp>
 #include <gatehouse/client_certificate.hpp>
 #include <gatehouse/config_error.hpp>

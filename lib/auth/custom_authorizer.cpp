@@ -184,7 +184,8 @@ class custom_authorizer final : public authorizer_impl {
   std::optional<std::optional<gateway_error>> try_authorize(exchange& ex) const override {
     if (options_.result_ttl.count() == 0) return std::nullopt;
     std::string key;
-    auto missing = identity_key(ex, key);
+    // A cached token passed the validation expression when its result was made.
+    auto missing = identity_key(ex, key, false);
     if (missing) return std::optional<gateway_error>(std::move(*missing));
     auto cached = cache_.find(key, clock::now());
     if (!cached) return std::nullopt;
@@ -194,14 +195,8 @@ class custom_authorizer final : public authorizer_impl {
 
   asio::awaitable<std::optional<gateway_error>> authorize(exchange& ex) const override {
     std::string key;
-    if (auto missing = identity_key(ex, key)) co_return std::move(*missing);
+    if (auto missing = identity_key(ex, key, true)) co_return std::move(*missing);
     const bool caching = options_.result_ttl.count() > 0;
-    if (caching) {
-      if (auto cached = cache_.find(key, clock::now())) {
-        ex.auth = std::move(cached);
-        co_return auth::authorizer_verdict(ex, *ex.auth);
-      }
-    }
     proxy_event event(ex, payload_format::v1);
     std::string_view token = options_.type == authorizer_type::token ? std::string_view(key) : "";
     authorizer_request input(options_.type, token, ex.method_arn, event);
@@ -241,7 +236,8 @@ class custom_authorizer final : public authorizer_impl {
  private:
   // The cache key (for TOKEN, the token itself); a 401 when a source is missing or the token
   // fails the validation expression.
-  std::optional<gateway_error> identity_key(const exchange& ex, std::string& key) const {
+  std::optional<gateway_error> identity_key(const exchange& ex, std::string& key,
+                                            bool validate) const {
     std::string scratch;
     for (std::size_t i = 0; i < sources_.size(); ++i) {
       auto v = auth::identity_value(sources_[i], ex, scratch);
@@ -249,7 +245,7 @@ class custom_authorizer final : public authorizer_impl {
       if (i > 0) key.push_back('\0');
       key.append(*v);
     }
-    if (expression_ && !std::regex_match(key, *expression_))
+    if (validate && expression_ && !std::regex_match(key, *expression_))
       return gateway_error{response_type::unauthorized};
     return std::nullopt;
   }

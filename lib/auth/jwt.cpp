@@ -10,6 +10,7 @@
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/objects.h>
+#include <openssl/x509.h>  // d2i_PUBKEY in OpenSSL (BoringSSL: evp.h)
 
 #include <rapidjson/document.h>
 
@@ -485,6 +486,7 @@ std::optional<std::string> base64url_decode(std::string_view in) {
 }
 
 std::optional<jwk> jwk::parse(const rapidjson::Value& object, std::string* why) {
+  error_queue_cleaner cleaner;
   if (!object.IsObject()) return fail(why, "the JWK is not a JSON object");
   jwk key;
   if (!optional_string(object, "kty", &key.kty) || key.kty.empty())
@@ -512,7 +514,6 @@ const jwk* key_set::find(std::string_view kid) const noexcept {
 }
 
 std::optional<key_set> key_set::parse(std::string_view json, std::string* why) {
-  error_queue_cleaner cleaner;
   if (json.size() > max_key_set_size) return fail(why, "the key set is larger than 150000 bytes");
   rapidjson::Document doc;
   if (!parse_json(doc, json) || !doc.IsObject())

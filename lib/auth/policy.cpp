@@ -19,7 +19,7 @@ namespace gatehouse::auth {
 // ---------------------------------------------------------------------------------------------
 // The compiled form
 // ---------------------------------------------------------------------------------------------
-namespace detail {
+namespace policy_detail {
 
 /// The condition keys a request can supply.
 enum class condition_key {
@@ -80,14 +80,14 @@ struct statement {
   std::vector<condition> conditions;  // all must hold
 };
 
-}  // namespace detail
+}  // namespace policy_detail
 
-using detail::condition;
-using detail::condition_key;
-using detail::operator_family;
-using detail::ordering;
-using detail::principal_entry;
-using detail::statement;
+using policy_detail::condition;
+using policy_detail::condition_key;
+using policy_detail::operator_family;
+using policy_detail::ordering;
+using policy_detail::principal_entry;
+using policy_detail::statement;
 
 namespace {
 

@@ -44,7 +44,7 @@ struct arn_base {
   std::string_view region, account_id, api_id;
 };
 
-namespace detail {
+namespace policy_detail {
 struct statement;  // a compiled statement, defined in policy.cpp
 }
 
@@ -81,7 +81,7 @@ class policy {
  private:
   policy();
 
-  std::vector<detail::statement> statements_;
+  std::vector<policy_detail::statement> statements_;
 };
 
 /// IAM-style glob: '*' any run of characters (including none and '/'), '?' exactly one.

@@ -192,6 +192,94 @@ TEST_CASE("petstore prints a generated API key, and its plan throttles POST /pet
   CHECK(p.stop(SIGTERM) == 0);
 }
 
+std::string with_auth(std::string_view method, std::string_view target,
+                      std::string_view authorization) {
+  std::string req = std::string(method) + " " + std::string(target) + " HTTP/1.1\r\nHost: x\r\n";
+  if (!authorization.empty()) req.append("Authorization: ").append(authorization).append("\r\n");
+  return req + "\r\n";
+}
+
+TEST_CASE("petstore guards DELETE with its token authorizer and a pet's owner with a JWT") {
+  process p({PETSTORE_BINARY, "--http", "--listen", "127.0.0.1:0", "--demo-token", "s3cret"});
+  auto port = port_of(p.line());
+  std::string jwt;
+  for (int i = 0; i < 6 && jwt.empty(); ++i) {
+    auto line = p.line();
+    std::smatch m;
+    if (std::regex_search(line, m, std::regex(R"(a JWT for .*: ([-_.A-Za-z0-9]+))"))) jwt = m[1];
+  }
+  REQUIRE(!jwt.empty());
+  test::raw_client c(port);
+  auto call = [&](std::string_view method, std::string_view target, std::string_view auth) {
+    c.send(with_auth(method, target, auth));
+    auto r = c.read_reply();
+    REQUIRE(r);
+    return *r;
+  };
+  auto r = call("DELETE", "/prod/pets/3", "");
+  CHECK(r.status == 401);
+  CHECK(r.body == R"({"message":"Unauthorized"})");
+  r = call("DELETE", "/prod/pets/3", "Bearer wrong");
+  CHECK(r.status == 403);
+  CHECK(r.body ==
+        R"({"Message":"User is not authorized to access this resource with an explicit deny"})");
+  r = call("DELETE", "/prod/pets/3", "Basic s3cret");  // fails the validation expression
+  CHECK(r.status == 401);
+  r = call("DELETE", "/prod/pets/3", "Bearer s3cret");
+  CHECK(r.status == 200);
+  CHECK(r.body == R"({"message":"Pet 3 deleted by petstore-admin"})");
+  r = call("GET", "/prod/pets/3", "");
+  CHECK(r.status == 404);
+
+  r = call("GET", "/prod/pets/1/owner", "Bearer " + jwt);
+  CHECK(r.status == 200);
+  CHECK(r.body == R"({"petId":1,"owner":"alice","issuer":"https://petstore.example.com"})");
+  r = call("GET", "/prod/pets/1/owner", "");
+  CHECK(r.status == 401);
+  std::string tampered = jwt;
+  tampered[tampered.size() - 5] = tampered[tampered.size() - 5] == 'A' ? 'B' : 'A';
+  r = call("GET", "/prod/pets/1/owner", "Bearer " + tampered);
+  CHECK(r.status == 401);
+  auto www = r.headers.get("WWW-Authenticate");
+  REQUIRE(www);
+  CHECK(www->starts_with(R"(Bearer scope="" error="invalid_token" error_description=")"));
+  c.close();
+  CHECK(p.stop(SIGTERM) == 0);
+}
+
+TEST_CASE("petstore verifies a pet's owner's JWT with the keys of a JWKS file") {
+  // The Cognito-style vectors: signed with RFC 7515's A.2 key, whose JWKS is beside them.
+  const std::string dir = test::vectors_dir() + "/jwt";
+  process p({PETSTORE_BINARY, "--http", "--listen", "127.0.0.1:0", "--jwks",
+             dir + "/jwks_rfc7515_public.json", "--jwt-issuer",
+             "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_EXAMPLE", "--jwt-audience",
+             "3n4b5urk1ft4fl3mg5e62d9ado"});
+  auto port = port_of(p.line());
+  auto tokens = test::shell("python3 -c \"import json;d=json.load(open('" + dir +
+                            "/derived/cognito_style_tokens_rfc7515_A2_key.json'));"
+                            "t=d['tokens'];print(t['cognito_access_valid_until_2100']['token']);"
+                            "print(t['cognito_access_expired']['token'])\"");
+  auto nl = tokens.find('\n');
+  REQUIRE(nl != std::string::npos);
+  std::string valid = tokens.substr(0, nl);
+  std::string expired = tokens.substr(nl + 1);
+  while (!expired.empty() && expired.back() == '\n') expired.pop_back();
+  test::raw_client c(port);
+  c.send(with_auth("GET", "/prod/pets/2/owner", "Bearer " + valid));
+  auto r = c.read_reply();
+  REQUIRE(r);
+  CHECK(r->status == 200);
+  CHECK(r->body.find(R"("owner":"aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee")") != std::string::npos);
+  c.send(with_auth("GET", "/prod/pets/2/owner", "Bearer " + expired));
+  r = c.read_reply();
+  REQUIRE(r);
+  CHECK(r->status == 401);
+  CHECK(r->headers.get("WWW-Authenticate").value_or("").find("the token has expired") !=
+        std::string_view::npos);
+  c.close();
+  CHECK(p.stop(SIGTERM) == 0);
+}
+
 TEST_CASE("petstore serves HTTPS by default with a self-signed certificate") {
   process p({PETSTORE_BINARY, "--listen", "127.0.0.1:0"});
   std::string banner = p.line();
