@@ -27,7 +27,7 @@ std::optional<asio::ip::address> parse_ip(std::string_view text) noexcept;
 class cidr {
  public:
   /// "192.0.2.0/24", "2001:db8::/32", or a bare address (a /32 or /128 block). Host bits below
-  /// the prefix are ignored ("192.0.2.7/24" is 192.0.2.0/24), as IAM does. nullopt for a
+  /// the prefix are cleared, not rejected ("192.0.2.7/24" is 192.0.2.0/24). nullopt for a
   /// prefix longer than the family allows, an empty or non-decimal prefix, zones, spaces or
   /// anything that is not an address.
   static std::optional<cidr> parse(std::string_view text) noexcept;

@@ -68,7 +68,6 @@ struct principal_entry {
 };
 
 struct statement {
-  std::string sid;
   bool deny = false;
   bool not_action = false;
   std::vector<std::string> actions;  // lowercased globs
@@ -402,51 +401,57 @@ class compiler {
                          : fmt::format("Statement[{}].{}", index, field);
   }
 
+  /// Compiles Statement[index] into `out`.
   bool compile(const json& in, std::size_t index, statement& out) {
     if (!in.IsObject()) return fail(fmt::format("{} is not an object", where(index)));
     if (!known_fields_only(in, index)) return false;
+    if (auto sid = in.FindMember("Sid"); sid != in.MemberEnd() && !sid->value.IsString())
+      return fail(fmt::format("{} must be a string", where(index, "Sid")));
+    if (!effect(in, index, out)) return false;
 
+    const json* actions = nullptr;
+    if (!exactly_one(in, index, "Action", "NotAction", actions, out.not_action)) return false;
+    if (!strings(*actions, where(index, out.not_action ? "NotAction" : "Action"), out.actions))
+      return false;
+    for (auto& a : out.actions) a = lowercased(a);
+
+    const json* resources = nullptr;
+    if (!exactly_one(in, index, "Resource", "NotResource", resources, out.not_resource))
+      return false;
+    auto resource_field = where(index, out.not_resource ? "NotResource" : "Resource");
+    if (!strings(*resources, resource_field, out.resources)) return false;
+    for (auto& r : out.resources) r = expanded(r);
+
+    if (!principal(in, index, out)) return false;
+    if (auto cond = in.FindMember("Condition"); cond != in.MemberEnd())
+      return conditions(cond->value, where(index, "Condition"), out.conditions);
+    return true;
+  }
+
+  /// Effect: exactly "Allow" or "Deny".
+  bool effect(const json& in, std::size_t index, statement& out) {
     auto effect = in.FindMember("Effect");
     if (effect == in.MemberEnd()) return fail(fmt::format("{} is missing", where(index, "Effect")));
     if (!effect->value.IsString() ||
         (text_of(effect->value) != "Allow" && text_of(effect->value) != "Deny"))
       return fail(fmt::format("{} must be \"Allow\" or \"Deny\"", where(index, "Effect")));
     out.deny = text_of(effect->value) == "Deny";
+    return true;
+  }
 
-    if (auto sid = in.FindMember("Sid"); sid != in.MemberEnd()) {
-      if (!sid->value.IsString())
-        return fail(fmt::format("{} must be a string", where(index, "Sid")));
-      out.sid = std::string(text_of(sid->value));
-    }
-
-    const json* actions = nullptr;
-    if (!exactly_one(in, index, "Action", "NotAction", actions, out.not_action)) return false;
-    auto action_field = out.not_action ? "NotAction" : "Action";
-    if (!strings(*actions, where(index, action_field), out.actions)) return false;
-    for (auto& a : out.actions) a = lowercased(a);
-
-    const json* resources = nullptr;
-    if (!exactly_one(in, index, "Resource", "NotResource", resources, out.not_resource))
-      return false;
-    auto resource_field = out.not_resource ? "NotResource" : "Resource";
-    if (!strings(*resources, where(index, resource_field), out.resources)) return false;
-    for (auto& r : out.resources) r = expanded(r);
-
+  /// The optional Principal or NotPrincipal (not both).
+  bool principal(const json& in, std::size_t index, statement& out) {
     auto principal = in.FindMember("Principal");
     auto not_principal = in.FindMember("NotPrincipal");
-    if (principal != in.MemberEnd() && not_principal != in.MemberEnd())
+    bool has_plain = principal != in.MemberEnd(), has_negated = not_principal != in.MemberEnd();
+    if (has_plain && has_negated)
       return fail(fmt::format("{} has both Principal and NotPrincipal", where(index)));
-    if (principal != in.MemberEnd() || not_principal != in.MemberEnd()) {
-      out.has_principal = true;
-      out.not_principal = not_principal != in.MemberEnd();
-      const json& value = out.not_principal ? not_principal->value : principal->value;
-      auto field = where(index, out.not_principal ? "NotPrincipal" : "Principal");
-      if (!principals(value, field, out.principals)) return false;
-    }
-
-    if (auto cond = in.FindMember("Condition"); cond != in.MemberEnd())
-      if (!conditions(cond->value, where(index, "Condition"), out.conditions)) return false;
-    return true;
+    if (!has_plain && !has_negated) return true;
+    out.has_principal = true;
+    out.not_principal = has_negated;
+    const json& value = has_negated ? not_principal->value : principal->value;
+    return principals(value, where(index, has_negated ? "NotPrincipal" : "Principal"),
+                      out.principals);
   }
 
   /// Rejects statement fields IAM does not define, and fields given twice.
@@ -516,8 +521,9 @@ class compiler {
   bool principals(const json& value, const std::string& field, std::vector<principal_entry>& out) {
     if (value.IsString()) {
       if (text_of(value) != "*")
-        return fail(fmt::format("{} must be \"*\" or an object such as {{\"AWS\": \"...\"}}, not {}",
-                                field, quoted(text_of(value))));
+        return fail(
+            fmt::format("{} must be \"*\" or an object such as {{\"AWS\": \"...\"}}, not {}", field,
+                        quoted(text_of(value))));
       out.push_back({principal_entry::kind::anyone, {}});
       return true;
     }
@@ -760,12 +766,13 @@ bool any_value_matches(const condition& c, const key_value& value) noexcept {
   return false;
 }
 
-/// One condition: a missing key fails it unless IfExists (Null tests presence itself); a
-/// negated operator holds when no listed value matches.
+/// One condition: as IAM, a missing key fails a positive operator unless IfExists, and satisfies
+/// a negated one (no value matches, vacuously); Null tests presence itself. A negated operator
+/// holds when no listed value matches.
 bool condition_holds(const condition& c, fact_reader& facts) noexcept {
   auto value = facts[c.key];
   if (c.family == operator_family::null_check) return any_value_matches(c, value);
-  if (!value.present) return c.if_exists;
+  if (!value.present) return c.if_exists || c.negated;
   return any_value_matches(c, value) != c.negated;
 }
 

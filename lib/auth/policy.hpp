@@ -60,11 +60,10 @@ class policy {
   /// Explicit Deny wins; else some Allow → allow; else implicit_deny. A statement applies when
   /// its action, resource, principal and every condition match.
   ///
-  /// A condition whose key is missing from the facts (an empty view) is false, negated
-  /// operators included, unless the operator ends in IfExists (then true); Null tests presence.
-  /// IAM itself makes a negated operator true on a missing key, so a
-  /// {"Deny", StringNotEquals aws:SourceVpce} statement does not deny requests that came
-  /// without a private endpoint here: use StringNotEqualsIfExists for that, or Null.
+  /// A condition whose key is missing from the facts (an empty view) is false for positive
+  /// operators unless they end in IfExists, and true for negated ones (as IAM: a
+  /// {"Deny", StringNotEquals aws:SourceVpce} statement denies requests without an endpoint);
+  /// Null tests presence.
   decision evaluate(const request_facts& facts) const noexcept;
 
   /// True when the document has no statements (every request is implicitly denied).
