@@ -90,10 +90,11 @@ constexpr std::array<std::int8_t, 256> base64url_values = [] {
 
 /// Parses without recursion (no stack exhaustion on deep nesting) and with UTF-8 checked. A NUL
 /// byte can only be trailing garbage in JSON text, which RapidJSON would take for the end.
-bool parse_json(rapidjson::Document& doc, std::string_view text) {
+template <class Document>
+bool parse_json(Document& doc, std::string_view text) {
   if (text.find('\0') != std::string_view::npos) return false;
   constexpr unsigned flags = rapidjson::kParseIterativeFlag | rapidjson::kParseValidateEncodingFlag;
-  doc.Parse<flags>(text.data(), text.size());
+  doc.template Parse<flags>(text.data(), text.size());
   return !doc.HasParseError();
 }
 
@@ -114,6 +115,15 @@ std::string_view text_of(const rapidjson::Value& value) {
 /// True when an object has two members of the same name. RapidJSON keeps both and finds the
 /// first, where other parsers take the last: RFC 7515 section 4 says to refuse such input.
 bool has_duplicate_members(const rapidjson::Value& object) {
+  // The usual few members are compared pairwise, without allocating.
+  if (object.MemberCount() <= 16) {
+    for (auto a = object.MemberBegin(); a != object.MemberEnd(); ++a)
+      for (auto b = a + 1; b != object.MemberEnd(); ++b)
+        if (a->name.GetStringLength() == b->name.GetStringLength() &&
+            text_of(a->name) == text_of(b->name))
+          return true;
+    return false;
+  }
   std::vector<std::string_view> names;
   names.reserve(object.MemberCount());
   for (const auto& m : object.GetObject()) names.push_back(text_of(m.name));
@@ -385,7 +395,14 @@ bool digest_verify(EVP_PKEY* key, const EVP_MD* digest, std::string_view signatu
 
 /// Reads the protected header into `token`; false (and *why) when it is not acceptable.
 bool read_header(std::string_view text, jwt& token, std::string* why) {
-  rapidjson::Document header;
+  // The header is small and dropped after reading: its DOM lives in buffers on the stack (the
+  // allocators fall back to the heap for a large one).
+  char values[2048], stack[1024];
+  rapidjson::MemoryPoolAllocator<> value_allocator(values, sizeof values);
+  rapidjson::MemoryPoolAllocator<> stack_allocator(stack, sizeof stack);
+  rapidjson::GenericDocument<rapidjson::UTF8<>, rapidjson::MemoryPoolAllocator<>,
+                             rapidjson::MemoryPoolAllocator<>>
+      header(&value_allocator, sizeof stack, &stack_allocator);
   if (!parse_json(header, text) || !header.IsObject())
     return refuse(why, "the token's header is not a JSON object");
   if (has_duplicate_members(header)) return refuse(why, "the token's header has duplicate members");
@@ -466,22 +483,34 @@ std::string base64url_encode(std::string_view in) {
 
 std::optional<std::string> base64url_decode(std::string_view in) {
   if (in.size() % 4 == 1) return std::nullopt;  // 6 bits cannot end a byte
-  std::string out;
-  out.reserve(in.size() * 3 / 4);
-  std::uint32_t bits = 0;
-  int count = 0;
-  for (char c : in) {
-    int value = base64url_values[static_cast<unsigned char>(c)];
-    if (value < 0) return std::nullopt;
-    bits = ((bits << 6) | static_cast<std::uint32_t>(value)) & 0xffffff;
-    count += 6;
-    if (count >= 8) {
-      count -= 8;
-      out.push_back(static_cast<char>((bits >> count) & 0xff));
-    }
+  const auto* p = reinterpret_cast<const unsigned char*>(in.data());
+  const std::size_t groups = in.size() / 4;
+  const std::size_t rest = in.size() % 4;  // 0, 2 or 3 characters: 0, 1 or 2 more bytes
+  std::string out(groups * 3 + (rest == 0 ? 0 : rest - 1), '\0');
+  char* o = out.data();
+  // Four characters make three bytes; a negative value anywhere marks a bad character.
+  for (std::size_t g = 0; g < groups; ++g, p += 4, o += 3) {
+    int a = base64url_values[p[0]], b = base64url_values[p[1]];
+    int c = base64url_values[p[2]], d = base64url_values[p[3]];
+    if ((a | b | c | d) < 0) return std::nullopt;
+    std::uint32_t v = (static_cast<std::uint32_t>(a) << 18) | (static_cast<std::uint32_t>(b) << 12) |
+                      (static_cast<std::uint32_t>(c) << 6) | static_cast<std::uint32_t>(d);
+    o[0] = static_cast<char>(v >> 16);
+    o[1] = static_cast<char>(v >> 8);
+    o[2] = static_cast<char>(v);
   }
-  // The unused low bits of the last character must be zero: one encoding per byte string.
-  if (count > 0 && (bits & ((1u << count) - 1)) != 0) return std::nullopt;
+  if (rest > 0) {
+    int a = base64url_values[p[0]], b = base64url_values[p[1]];
+    int c = rest == 3 ? base64url_values[p[2]] : 0;
+    if ((a | b | c) < 0) return std::nullopt;
+    std::uint32_t v = (static_cast<std::uint32_t>(a) << 18) | (static_cast<std::uint32_t>(b) << 12) |
+                      (static_cast<std::uint32_t>(c) << 6);
+    o[0] = static_cast<char>(v >> 16);
+    if (rest == 3) o[1] = static_cast<char>(v >> 8);
+    // The unused low bits of the last character must be zero: one encoding per byte string.
+    std::uint32_t unused = rest == 2 ? (v & 0xffff) : (v & 0xff);
+    if (unused != 0) return std::nullopt;
+  }
   return out;
 }
 
@@ -546,11 +575,13 @@ bool verify_signature(const jwt& token, const jwk& key, std::string* why) {
   if (!key.key) return refuse(why, "the key is missing");
   if (!key_fits(*alg, key, why)) return false;
   if (token.signature.empty()) return refuse(why, "the token has no signature");
-  std::string signature = token.signature;
+  std::string_view signature = token.signature;
+  std::string der;  // ECDSA: the raw R || S as the DER that EVP verifies
   if (alg->kind == family::ec) {
     if (signature.size() != 2 * alg->coordinate)
       return refuse(why, "the " + std::string(alg->name) + " signature has the wrong length");
-    signature = ecdsa_der(signature);
+    der = ecdsa_der(token.signature);
+    signature = der;
   }
   if (!digest_verify(key.key.get(), alg->digest(), signature, token.signing_input))
     return refuse(why, "the token's signature is invalid");

@@ -7,6 +7,7 @@
 #include "auth/identity_sources.hpp"
 #include "auth/jwks_source.hpp"
 #include "auth/jwt.hpp"
+#include "auth/result_cache.hpp"
 
 #include <gatehouse/authorizer.hpp>
 #include <gatehouse/config_error.hpp>
@@ -51,7 +52,8 @@ bool iequals_prefix(std::string_view s, std::string_view prefix) {
 
 class jwt_authorizer final : public authorizer_impl {
  public:
-  explicit jwt_authorizer(jwt_options o) : authorizer_impl(o.name), options_(std::move(o)) {
+  explicit jwt_authorizer(jwt_options o)
+      : authorizer_impl(o.name), options_(std::move(o)), verified_(options_.cache_capacity) {
     auto fail = [&](std::string_view what) {
       throw config_error(fmt::format("JWT authorizer '{}': {}", name, what));
     };
@@ -61,6 +63,9 @@ class jwt_authorizer final : public authorizer_impl {
       fail(fmt::format("token_use '{}' is not \"id\", \"access\" or empty", options_.token_use));
     if (options_.leeway < std::chrono::seconds(0) || options_.leeway > std::chrono::seconds(300))
       fail("the leeway must be between 0 and 300 seconds");
+    if (options_.verified_ttl < std::chrono::seconds(0) ||
+        options_.verified_ttl > std::chrono::seconds(3600))
+      fail("verified_ttl must be between 0 and 3,600 seconds");
     if (options_.jwks_url.empty() == options_.jwks.empty())
       fail("give exactly one of jwks_url (an https:// URL) and jwks (the key set)");
     source_ = auth::parse_identity_source(options_.identity_source, name);
@@ -86,48 +91,66 @@ class jwt_authorizer final : public authorizer_impl {
 
   std::optional<std::optional<gateway_error>> try_authorize(exchange& ex) const override {
     std::string scratch;
+    std::string_view text;
+    if (auto refused = token_text(ex, scratch, text))
+      return std::optional<gateway_error>(std::move(*refused));
+    if (options_.verified_ttl.count() > 0) {
+      if (auto known = verified_.find(text, clock::now())) {
+        auto verdict = check_scopes(ex, known->scopes);
+        if (!verdict) ex.auth = std::move(known);
+        return verdict;
+      }
+    }
     std::optional<auth::jwt> token;
-    if (auto refused = decode(ex, scratch, token)) return std::optional<gateway_error>(*refused);
+    if (auto refused = decode(text, token)) return std::optional<gateway_error>(*refused);
     auto keys = keys_->try_keys(token->kid, clock::now());
     if (!keys) return std::nullopt;
-    return check(ex, *token, *keys);
+    return check(ex, text, *token, *keys);
   }
 
   asio::awaitable<std::optional<gateway_error>> authorize(exchange& ex) const override {
     std::string scratch;
+    std::string_view text;
+    if (auto refused = token_text(ex, scratch, text)) co_return refused;
     std::optional<auth::jwt> token;
-    if (auto refused = decode(ex, scratch, token)) co_return refused;
+    if (auto refused = decode(text, token)) co_return refused;
     std::string why;
     auto keys = co_await keys_->keys(token->kid, *ex.client, why);
     if (!keys)
       co_return gateway_error{response_type::authorizer_failure, 0, {},
                               fmt::format("JWT authorizer '{}': {}", name, why)};
-    co_return check(ex, *token, *keys);
+    co_return check(ex, text, *token, *keys);
   }
 
-  void flush() const override {}
+  void flush() const override { verified_.clear(); }
   bool takes_scopes() const noexcept override { return true; }
 
  private:
-  // The token of the request, decoded; a 401 when it is missing or malformed.
-  std::optional<gateway_error> decode(const exchange& ex, std::string& scratch,
-                                      std::optional<auth::jwt>& token) const {
+  // The request's token, without its "Bearer " prefix; a 401 when there is none.
+  std::optional<gateway_error> token_text(const exchange& ex, std::string& scratch,
+                                          std::string_view& text) const {
     auto value = auth::identity_value(source_, ex, scratch);
     if (!value) {
       gateway_error e{response_type::unauthorized};
       e.www_authenticate = "Bearer";
       return e;
     }
-    std::string_view text = *value;
+    text = *value;
     if (iequals_prefix(text, "bearer ")) text.remove_prefix(7);
     while (!text.empty() && text.front() == ' ') text.remove_prefix(1);
+    return std::nullopt;
+  }
+
+  // The token decoded; a 401 when it is malformed.
+  std::optional<gateway_error> decode(std::string_view text,
+                                      std::optional<auth::jwt>& token) const {
     std::string why;
     token = auth::jwt::decode(text, &why);
     if (!token) return invalid_token(why);
     return std::nullopt;
   }
 
-  std::optional<gateway_error> check(exchange& ex, const auth::jwt& token,
+  std::optional<gateway_error> check(exchange& ex, std::string_view text, const auth::jwt& token,
                                      const auth::key_set& keys) const {
     const auto* key = keys.find(token.kid);
     if (!key) return invalid_token("the token's kid does not name a key of the issuer");
@@ -140,29 +163,55 @@ class jwt_authorizer final : public authorizer_impl {
     if (ex.match.options) rules.scopes = ex.match.options->authorization_scopes;
     rules.leeway = options_.leeway;
     rules.now = ex.start;
-    if (auto reason = auth::check_claims(token, rules)) {
-      if (*reason != auth::reason::no_scope) return invalid_token(*reason);
-      // A valid token without the method's scopes: 403, as RFC 6750's insufficient_scope
-      // (AWS's exact answer here is UNCONFIRMED).
-      gateway_error e{response_type::default_4xx, 403, "Forbidden"};
-      e.www_authenticate = fmt::format(
-          R"(Bearer scope="{}" error="insufficient_scope" error_description="{}")",
-          quoted_safe(fmt::format("{}", fmt::join(rules.scopes, " "))), *reason);
-      return e;
-    }
+    // Scopes are the method's business: checked below, also for tokens remembered as verified.
+    rules.scopes.clear();
+    if (auto reason = auth::check_claims(token, rules)) return invalid_token(*reason);
     auto a = std::make_shared<auth::authorization>();
     if (auto sub = token.claims.FindMember("sub");
         sub != token.claims.MemberEnd() && sub->value.IsString())
       a->principal_id.assign(sub->value.GetString(), sub->value.GetStringLength());
     a->claims_json = token.payload;
     a->scopes = auth::token_scopes(token);
-    ex.auth = std::move(a);
-    return std::nullopt;
+    if (options_.verified_ttl.count() > 0) remember(text, token, a);
+    auto verdict = check_scopes(ex, a->scopes);
+    if (!verdict) ex.auth = std::move(a);
+    return verdict;
+  }
+
+  // A valid token without any of the method's scopes: 403, as RFC 6750's insufficient_scope
+  // (AWS's exact answer here is UNCONFIRMED).
+  std::optional<gateway_error> check_scopes(const exchange& ex,
+                                            const std::vector<std::string>& held) const {
+    if (!ex.match.options || ex.match.options->authorization_scopes.empty()) return std::nullopt;
+    const auto& wanted = ex.match.options->authorization_scopes;
+    for (const auto& w : wanted)
+      for (const auto& h : held)
+        if (w == h) return std::nullopt;
+    gateway_error e{response_type::default_4xx, 403, "Forbidden"};
+    e.www_authenticate =
+        fmt::format(R"(Bearer scope="{}" error="insufficient_scope" error_description="{}")",
+                    quoted_safe(fmt::format("{}", fmt::join(wanted, " "))), auth::reason::no_scope);
+    return e;
+  }
+
+  // Keeps a verified token for verified_ttl, but never past its exp (plus the leeway).
+  void remember(std::string_view text, const auth::jwt& token,
+                const std::shared_ptr<const auth::authorization>& a) const {
+    auto exp = token.claims.FindMember("exp");
+    if (exp == token.claims.MemberEnd() || !exp->value.IsNumber()) return;
+    const double now_s =
+        std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+    const double left = exp->value.GetDouble() + static_cast<double>(options_.leeway.count()) - now_s;
+    if (left <= 1) return;
+    auto keep = std::min(std::chrono::duration<double>(left),
+                         std::chrono::duration<double>(options_.verified_ttl));
+    verified_.put(text, a, clock::now() + std::chrono::duration_cast<clock::duration>(keep));
   }
 
   jwt_options options_;
   auth::identity_source source_;
   std::unique_ptr<auth::jwks_source> keys_;
+  mutable auth::result_cache verified_;  // verified tokens → what they said
 };
 
 }  // namespace
