@@ -113,6 +113,7 @@ bool iequals(std::string_view a, std::string_view b) noexcept {
 /// pattern × value steps.
 template <typename Equal>
 bool glob_walk(std::string_view pattern, std::string_view value, Equal equal) noexcept {
+  if (pattern.size() == 1 && pattern[0] == '*') return true;  // the common "Resource": "*"
   std::size_t p = 0, v = 0;
   std::size_t star = std::string_view::npos;  // position of the last '*' seen in the pattern
   std::size_t resume = 0;                     // where in `value` that '*' would resume
