@@ -108,9 +108,9 @@ struct jwt_options {
   std::chrono::seconds jwks_max_age{3600};         ///< a fetched JWKS is refreshed after this
   std::chrono::seconds refetch_interval{30};       ///< unknown kids refetch at most this often
   std::chrono::milliseconds fetch_timeout{1500};   ///< AWS's JWKS timeout
-  /// A token that passed is remembered for this long (never past its exp), so that a client
-  /// sending it again skips the signature check; its exp and the method's scopes are still
-  /// checked. 0: every request verifies its token.
+  /// A token that passed is remembered for this long (never past its exp, and only while the
+  /// JWKS still has its key), so that a client sending it again skips the signature check; the
+  /// method's scopes are still checked. 0: every request verifies its token.
   std::chrono::seconds verified_ttl{300};
   std::size_t cache_capacity = 100'000;  ///< verified tokens remembered at most
 };

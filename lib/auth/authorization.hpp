@@ -21,6 +21,7 @@ struct authorization {
   std::vector<std::string> scopes;                             // a JWT's scopes
   std::string usage_identifier_key;       // for API key source AUTHORIZER; "" when none
   std::optional<policy> policy_document;  // a custom authorizer's policy, evaluated per method
+  std::string key_id;  // a JWT's kid: a remembered token stays valid while its key is served
 
   /// The view integrations get.
   authorizer_context view() const noexcept { return {principal_id, context, claims_json, scopes}; }

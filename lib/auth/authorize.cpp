@@ -56,6 +56,7 @@ std::optional<gateway_error> check_resource_policy(gatehouse::detail::exchange& 
   fill_method_arn(ex);
   switch (deployment.resource_policy->evaluate(facts_of(ex))) {
     case decision::allow:
+      ex.resource_policy_allows = true;
       return std::nullopt;
     case decision::explicit_deny:
       return resource_denial(ex, true);

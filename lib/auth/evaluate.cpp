@@ -33,6 +33,9 @@ std::optional<gatehouse::detail::gateway_error> authorizer_verdict(
           response_type::access_denied, 0,
           "User is not authorized to access this resource with an explicit deny"};
     case decision::implicit_deny:
+      // AWS's same-account table: the resource policy's Allow suffices when the authorizer's
+      // policy neither allows nor denies.
+      if (ex.resource_policy_allows) return std::nullopt;
       break;
   }
   return gatehouse::detail::gateway_error{response_type::access_denied};

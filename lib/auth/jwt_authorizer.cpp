@@ -95,7 +95,14 @@ class jwt_authorizer final : public authorizer_impl {
     if (auto refused = token_text(ex, scratch, text))
       return std::optional<gateway_error>(std::move(*refused));
     if (options_.verified_ttl.count() > 0) {
-      if (auto known = verified_.find(text, clock::now())) {
+      auto known = verified_.find(text, clock::now());
+      // Only while the key that signed it is still served: a key dropped from the JWKS (a
+      // revocation) takes its remembered tokens with it.
+      if (known) {
+        auto keys = keys_->try_keys(known->key_id, clock::now());
+        if (!keys || !keys->find(known->key_id)) known.reset();
+      }
+      if (known) {
         auto verdict = check_scopes(ex, known->scopes);
         if (!verdict) ex.auth = std::move(known);
         return verdict;
@@ -172,6 +179,7 @@ class jwt_authorizer final : public authorizer_impl {
       a->principal_id.assign(sub->value.GetString(), sub->value.GetStringLength());
     a->claims_json = token.payload;
     a->scopes = auth::token_scopes(token);
+    a->key_id = token.kid;
     if (options_.verified_ttl.count() > 0) remember(text, token, a);
     auto verdict = check_scopes(ex, a->scopes);
     if (!verdict) ex.auth = std::move(a);

@@ -76,6 +76,7 @@ struct exchange {
   // Steps 3 and 4: the method ARN policies are evaluated against (when an API has a resource
   // policy or the method an authorizer), and what the authorizer found out about the caller.
   std::string method_arn;
+  bool resource_policy_allows = false;  // an Allow there is enough for the authorizer's policy
   std::shared_ptr<const auth::authorization> auth;
   // Step 4 (authorizers) may supply the usage identifier key, for APIs whose key source is
   // AUTHORIZER. Step 5: the API key and the plan it is used under, when the method needs one.
