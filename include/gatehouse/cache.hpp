@@ -43,7 +43,8 @@ struct cache_settings {
   std::optional<std::array<std::uint8_t, 32>> encryption_key;
   /// Whether invalidating needs permission (AWS's requireAuthorizationForCacheControl).
   bool require_authorization = true;
-  /// Who may invalidate when permission is required; without it, nobody may.
+  /// Who may invalidate when permission is required, besides callers whose authorizer returned
+  /// a policy that allows execute-api:InvalidateCache on the method (AWS's IAM permission).
   std::function<bool(const cache_invalidation&)> authorize_invalidation;
   cache_control_strategy unauthorized = cache_control_strategy::ignore_with_warning;
   bool hit_header = false;  ///< add `x-cache: Hit` or `x-cache: Miss` to cached methods' responses

@@ -1,5 +1,7 @@
 #include "cache/stage_cache.hpp"
 
+#include "auth/authorization.hpp"
+#include "auth/evaluate.hpp"
 #include "cache/cached_response.hpp"
 #include "routing/route_table.hpp"
 
@@ -32,6 +34,15 @@ detail::exchange::cache_use::~cache_use() = default;
 namespace cache {
 
 namespace {
+// AWS grants invalidation by IAM policy: here the policy the method's authorizer returned must
+// allow execute-api:InvalidateCache on the method's ARN.
+bool policy_allows_invalidation(const detail::exchange& ex) {
+  if (!ex.auth || !ex.auth->policy_document || ex.method_arn.empty()) return false;
+  auto facts = auth::facts_of(ex);
+  facts.action = "execute-api:InvalidateCache";
+  return ex.auth->policy_document->evaluate(facts) == auth::decision::allow;
+}
+
 constexpr std::size_t max_entry_body = 1'048'576;  // AWS: a cached response is at most 1 MB
 constexpr const char* unauthorized_warning =
     "199 - \"Cache-control headers were ignored because the caller was unauthorized.\"";
@@ -220,7 +231,7 @@ asio::awaitable<std::optional<detail::outcome>> lookup(detail::exchange& ex, sto
   make_key(ex);
 
   if (asks_invalidation(ex.req)) {
-    const bool allowed = !settings.require_authorization ||
+    const bool allowed = !settings.require_authorization || policy_allows_invalidation(ex) ||
                          (settings.authorize_invalidation &&
                           settings.authorize_invalidation(cache_invalidation{
                               ex.stage->name, ex.match.method, ex.match.resource, ex.req}));

@@ -927,3 +927,40 @@ TEST_CASE("authorizer: the usage plan's throttle and quota count the authorizer'
   // The other key has its own bucket.
   CHECK(c.call_with("/prod/a", "two") == "200 - a");
 }
+
+TEST_CASE("authorizer: a policy that allows execute-api:InvalidateCache lets the caller "
+          "invalidate the stage cache",
+          "[authorizer]") {
+  // Two tokens: "admin" gets Invoke and InvalidateCache, "user" gets Invoke only.
+  Authorizer auth({.name = "cache-admin"}, [](const authorizer_request& req) {
+    auto r = authorizer_result::allow("someone");
+    if (req.authorization_token() == "admin")
+      r.policy_document =
+          R"({"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["execute-api:Invoke","execute-api:InvalidateCache"],"Resource":"*"}]})";
+    return r;
+  });
+  std::atomic<int> calls{0};
+  gatehouse::Router api({.name = "cached"});
+  api.route("GET", "/n", gatehouse::function([&calls](const proxy_event&) {
+              proxy_result r;
+              r.body = std::to_string(++calls);
+              return r;
+            }),
+            method_options{.authorizer = auth});
+  gatehouse::Stage prod{"prod", api.deploy()};
+  prod.cache(gatehouse::cache_settings{.ttl = 300s,
+                                       .unauthorized = gatehouse::cache_control_strategy::
+                                           fail_with_403});
+  test::running_gateway gw;
+  client c(gw.serve_plain(prod));
+  auto get = [&](std::string_view token, bool invalidate) {
+    header_list h{{"Authorization", std::string(token)}};
+    if (invalidate) h.emplace_back("Cache-Control", "max-age=0");
+    return summary(c.get("/prod/n", h));
+  };
+  CHECK(get("user", false) == "200 - 1");
+  CHECK(get("user", false) == "200 - 1");  // a hit
+  CHECK(get("user", true).starts_with("403 AccessDeniedException"));
+  CHECK(get("admin", true) == "200 - 2");  // invalidated: the integration ran again
+  CHECK(get("user", false) == "200 - 2");  // … and its response replaced the entry
+}
