@@ -104,7 +104,8 @@ BENCHMARK(BM_jwt_decode_and_claims);
 
 constexpr const char* allow_all =
     R"({"Version":"2012-10-17","Statement":[{"Action":"execute-api:Invoke","Effect":"Allow","Resource":"*"}]})";
-constexpr const char* method_arn = "arn:aws:execute-api:us-east-1:123456789012:abcdef1234/prod/GET/pets/1";
+constexpr const char* method_arn =
+    "arn:aws:execute-api:us-east-1:123456789012:abcdef1234/prod/GET/pets/1";
 
 // A cached custom authorizer's decision: the result by token, then its policy for this method.
 void BM_cached_authorizer_decision(benchmark::State& state) {
@@ -134,8 +135,9 @@ void BM_resource_policy_ip(benchmark::State& state) {
      "Condition":{"NotIpAddress":{"aws:SourceIp":"127.0.0.1/32"}}}]})",
                          nullptr, nullptr);
   arn_base base{"*", "*", "abcdef1234"};
-  auto q = policy::parse(R"({"Statement":[{"Effect":"Allow","Principal":"*","Action":"execute-api:Invoke","Resource":"execute-api:/*","Condition":{"IpAddress":{"aws:SourceIp":["10.0.0.0/8","127.0.0.0/8"]}}}]})",
-                         nullptr, &base);
+  auto q = policy::parse(
+      R"({"Statement":[{"Effect":"Allow","Principal":"*","Action":"execute-api:Invoke","Resource":"execute-api:/*","Condition":{"IpAddress":{"aws:SourceIp":["10.0.0.0/8","127.0.0.0/8"]}}}]})",
+      nullptr, &base);
   request_facts facts;
   facts.resource = method_arn;
   facts.source_ip = "127.0.0.1";

@@ -17,7 +17,8 @@ std::string base64url(std::string_view in) {
   std::size_t i = 0;
   for (; i + 2 < in.size(); i += 3) {
     unsigned v = (static_cast<unsigned char>(in[i]) << 16) |
-                 (static_cast<unsigned char>(in[i + 1]) << 8) | static_cast<unsigned char>(in[i + 2]);
+                 (static_cast<unsigned char>(in[i + 1]) << 8) |
+                 static_cast<unsigned char>(in[i + 2]);
     for (int s = 18; s >= 0; s -= 6) out.push_back(alphabet[(v >> s) & 63]);
   }
   if (i + 1 == in.size()) {
@@ -25,7 +26,8 @@ std::string base64url(std::string_view in) {
     out.push_back(alphabet[(v >> 18) & 63]);
     out.push_back(alphabet[(v >> 12) & 63]);
   } else if (i + 2 == in.size()) {
-    unsigned v = (static_cast<unsigned char>(in[i]) << 16) | (static_cast<unsigned char>(in[i + 1]) << 8);
+    unsigned v =
+        (static_cast<unsigned char>(in[i]) << 16) | (static_cast<unsigned char>(in[i + 1]) << 8);
     out.push_back(alphabet[(v >> 18) & 63]);
     out.push_back(alphabet[(v >> 12) & 63]);
     out.push_back(alphabet[(v >> 6) & 63]);
@@ -88,8 +90,8 @@ std::string demo_signer::sign(std::string_view claims_json) const {
   std::vector<unsigned char> der(80);
   std::size_t len = der.size();
   bool ok = md && EVP_DigestSignInit(md, nullptr, EVP_sha256(), nullptr, key_->pkey) == 1 &&
-            EVP_DigestSign(md, der.data(), &len, reinterpret_cast<const unsigned char*>(input.data()),
-                           input.size()) == 1;
+            EVP_DigestSign(md, der.data(), &len,
+                           reinterpret_cast<const unsigned char*>(input.data()), input.size()) == 1;
   EVP_MD_CTX_free(md);
   // DER SEQUENCE { INTEGER r, INTEGER s } → JWS's raw r || s.
   std::string raw;

@@ -55,12 +55,13 @@ struct args {
 };
 
 [[noreturn]] void usage(const char* why) {
-  std::fprintf(stderr,
-               "petstore: %s\nusage: petstore [--listen ADDR:PORT] [--cert FILE --key FILE] "
-               "[--http] [--threads N] [--backend HOST:PORT] [--api-key KEY] "
-               "[--limits aws|off|unrefusing] [--no-cache] [--demo-token TOKEN] [--authorize-reads] "
-               "[--jwt-issuer ISS] [--jwt-audience AUD] [--jwks URL-or-FILE]\n",
-               why);
+  std::fprintf(
+      stderr,
+      "petstore: %s\nusage: petstore [--listen ADDR:PORT] [--cert FILE --key FILE] "
+      "[--http] [--threads N] [--backend HOST:PORT] [--api-key KEY] "
+      "[--limits aws|off|unrefusing] [--no-cache] [--demo-token TOKEN] [--authorize-reads] "
+      "[--jwt-issuer ISS] [--jwt-audience AUD] [--jwks URL-or-FILE]\n",
+      why);
   std::exit(2);
 }
 
@@ -128,8 +129,8 @@ int main(int argc, char** argv) {
     asio::io_context io{a.threads};  // the concurrency hint: 1 lets gatehouse skip strands
     const bool unrefusing = a.limits == "unrefusing";
     // GET /pets/{petId}/owner: a JWT authorizer with the issuer's keys (or petstore's own).
-    gatehouse::jwt_options jwt{.name = "owner-jwt", .issuer = a.jwt_issuer,
-                               .audiences = {a.jwt_audience}};
+    gatehouse::jwt_options jwt{
+        .name = "owner-jwt", .issuer = a.jwt_issuer, .audiences = {a.jwt_audience}};
     std::unique_ptr<petstore::demo_signer> signer;
     if (a.jwks.starts_with("https://"))
       jwt.jwks_url = a.jwks;
@@ -203,10 +204,10 @@ int main(int argc, char** argv) {
                 a.demo_token.c_str());
     if (signer) {
       auto now = static_cast<long long>(std::time(nullptr));
-      auto token = signer->sign(
-          R"({"sub":"alice","iss":")" + a.jwt_issuer + R"(","aud":")" + a.jwt_audience +
-          R"(","token_use":"id","iat":)" + std::to_string(now) +
-          R"(,"exp":)" + std::to_string(now + 3600) + "}");
+      auto token =
+          signer->sign(R"({"sub":"alice","iss":")" + a.jwt_issuer + R"(","aud":")" +
+                       a.jwt_audience + R"(","token_use":"id","iat":)" + std::to_string(now) +
+                       R"(,"exp":)" + std::to_string(now + 3600) + "}");
       std::printf("petstore: a JWT for GET /prod/pets/{petId}/owner (an hour): %s\n",
                   token.c_str());
     }

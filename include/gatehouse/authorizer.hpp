@@ -103,11 +103,12 @@ struct jwt_options {
   std::string jwks_url;
   /// … or the JWKS document itself.
   std::string jwks;
-  std::string identity_source = "$request.header.Authorization";  ///< a "Bearer " prefix is optional
-  std::chrono::seconds leeway{60};                 ///< clock skew allowed for exp, nbf, iat
-  std::chrono::seconds jwks_max_age{3600};         ///< a fetched JWKS is refreshed after this
-  std::chrono::seconds refetch_interval{30};       ///< unknown kids refetch at most this often
-  std::chrono::milliseconds fetch_timeout{1500};   ///< AWS's JWKS timeout
+  std::string identity_source =
+      "$request.header.Authorization";            ///< a "Bearer " prefix is optional
+  std::chrono::seconds leeway{60};                ///< clock skew allowed for exp, nbf, iat
+  std::chrono::seconds jwks_max_age{3600};        ///< a fetched JWKS is refreshed after this
+  std::chrono::seconds refetch_interval{30};      ///< unknown kids refetch at most this often
+  std::chrono::milliseconds fetch_timeout{1500};  ///< AWS's JWKS timeout
   /// A token that passed is remembered for this long (never past its exp, and only while the
   /// JWKS still has its key), so that a client sending it again skips the signature check; the
   /// method's scopes are still checked. 0: every request verifies its token.
@@ -121,7 +122,8 @@ struct jwt_options {
 class Authorizer {
  public:
   using handler = std::function<authorizer_result(const authorizer_request&)>;
-  using async_handler = std::function<asio::awaitable<authorizer_result>(const authorizer_request&)>;
+  using async_handler =
+      std::function<asio::awaitable<authorizer_result>(const authorizer_request&)>;
 
   Authorizer() = default;  ///< no authorizer (AWS's authorization type NONE)
   /// A custom authorizer; the handler may block only briefly (it runs on the I/O thread) or be

@@ -24,7 +24,7 @@ std::string to_string(const context_value& value);
 struct authorizer_context {
   std::string_view principal_id;  ///< a custom authorizer's principalId; a JWT's `sub`
   std::span<const std::pair<std::string, context_value>> context;  ///< a custom authorizer's map
-  std::string_view claims_json;      ///< a JWT's claims, as a JSON object; empty otherwise
+  std::string_view claims_json;         ///< a JWT's claims, as a JSON object; empty otherwise
   std::span<const std::string> scopes;  ///< a JWT's scopes (`scope` or `scp`)
 
   /// A context value by key, if the authorizer returned one.
@@ -33,7 +33,9 @@ struct authorizer_context {
       if (k == key) return &v;
     return nullptr;
   }
-  bool empty() const noexcept { return principal_id.empty() && context.empty() && claims_json.empty(); }
+  bool empty() const noexcept {
+    return principal_id.empty() && context.empty() && claims_json.empty();
+  }
 };
 
 }  // namespace gatehouse

@@ -45,9 +45,9 @@ struct request_context {
   std::string_view stage;
   std::string_view source_ip;
   std::string_view user_agent;
-  std::string_view api_key;     ///< the API key the request used, when its method needs one
-  std::string_view api_key_id;  ///< that key's id
-  std::string_view vpce_id;     ///< the private endpoint the request came through, if any
+  std::string_view api_key;       ///< the API key the request used, when its method needs one
+  std::string_view api_key_id;    ///< that key's id
+  std::string_view vpce_id;       ///< the private endpoint the request came through, if any
   authorizer_context authorizer;  ///< what the method's authorizer found out (empty: none)
 };
 

@@ -34,19 +34,18 @@ void accept_json(const void*, std::string& out) { out.append("Accept: applicatio
 
 }  // namespace
 
-jwks_source::jwks_source(key_set keys)
-    : keys_(std::make_shared<const key_set>(std::move(keys))) {}
+jwks_source::jwks_source(key_set keys) : keys_(std::make_shared<const key_set>(std::move(keys))) {}
 
 jwks_source::jwks_source(jwks_settings settings) : settings_(std::move(settings)) {
   std::string why;
   auto url = net::parse_url(settings_.url, &why);
   if (!url) throw config_error(fmt::format("JWKS URL '{}': {}", settings_.url, why));
   if (!url->tls)
-    throw config_error(fmt::format("JWKS URL '{}': keys are fetched over https:// only",
-                                   settings_.url));
+    throw config_error(
+        fmt::format("JWKS URL '{}': keys are fetched over https:// only", settings_.url));
   if (settings_.timeout < std::chrono::milliseconds(1))
-    throw config_error(fmt::format("JWKS URL '{}': the fetch timeout must be positive",
-                                   settings_.url));
+    throw config_error(
+        fmt::format("JWKS URL '{}': the fetch timeout must be positive", settings_.url));
 }
 
 jwks_source::~jwks_source() = default;

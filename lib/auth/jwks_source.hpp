@@ -53,7 +53,7 @@ class jwks_source {
 
   jwks_settings settings_;
   std::atomic<std::shared_ptr<const key_set>> keys_;
-  std::atomic<clock::rep> fetched_at_{0};   // last successful fetch
+  std::atomic<clock::rep> fetched_at_{0};    // last successful fetch
   std::atomic<clock::rep> attempted_at_{0};  // last attempt, successful or not
   mutable std::mutex mutex_;                 // guards flight_ and last_error_
   std::shared_ptr<flight> flight_;

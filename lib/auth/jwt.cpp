@@ -493,8 +493,9 @@ std::optional<std::string> base64url_decode(std::string_view in) {
     int a = base64url_values[p[0]], b = base64url_values[p[1]];
     int c = base64url_values[p[2]], d = base64url_values[p[3]];
     if ((a | b | c | d) < 0) return std::nullopt;
-    std::uint32_t v = (static_cast<std::uint32_t>(a) << 18) | (static_cast<std::uint32_t>(b) << 12) |
-                      (static_cast<std::uint32_t>(c) << 6) | static_cast<std::uint32_t>(d);
+    std::uint32_t v = (static_cast<std::uint32_t>(a) << 18) |
+                      (static_cast<std::uint32_t>(b) << 12) | (static_cast<std::uint32_t>(c) << 6) |
+                      static_cast<std::uint32_t>(d);
     o[0] = static_cast<char>(v >> 16);
     o[1] = static_cast<char>(v >> 8);
     o[2] = static_cast<char>(v);
@@ -503,8 +504,8 @@ std::optional<std::string> base64url_decode(std::string_view in) {
     int a = base64url_values[p[0]], b = base64url_values[p[1]];
     int c = rest == 3 ? base64url_values[p[2]] : 0;
     if ((a | b | c) < 0) return std::nullopt;
-    std::uint32_t v = (static_cast<std::uint32_t>(a) << 18) | (static_cast<std::uint32_t>(b) << 12) |
-                      (static_cast<std::uint32_t>(c) << 6);
+    std::uint32_t v = (static_cast<std::uint32_t>(a) << 18) |
+                      (static_cast<std::uint32_t>(b) << 12) | (static_cast<std::uint32_t>(c) << 6);
     o[0] = static_cast<char>(v >> 16);
     if (rest == 3) o[1] = static_cast<char>(v >> 8);
     // The unused low bits of the last character must be zero: one encoding per byte string.

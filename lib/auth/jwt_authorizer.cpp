@@ -38,8 +38,8 @@ std::string quoted_safe(std::string_view text) {
 // WWW-Authenticate header saying why.
 gateway_error invalid_token(std::string_view description) {
   gateway_error e{response_type::unauthorized};
-  e.www_authenticate = fmt::format(R"(Bearer scope="" error="invalid_token" error_description="{}")",
-                                   quoted_safe(description));
+  e.www_authenticate = fmt::format(
+      R"(Bearer scope="" error="invalid_token" error_description="{}")", quoted_safe(description));
   return e;
 }
 
@@ -81,8 +81,8 @@ class jwt_authorizer final : public authorizer_impl {
     } else {
       try {
         keys_ = std::make_unique<auth::jwks_source>(
-            auth::jwks_settings{options_.jwks_url, options_.jwks_max_age,
-                                options_.refetch_interval, options_.fetch_timeout});
+            auth::jwks_settings{options_.jwks_url, options_.jwks_max_age, options_.refetch_interval,
+                                options_.fetch_timeout});
       } catch (const config_error& e) {
         fail(e.what());
       }
@@ -124,7 +124,9 @@ class jwt_authorizer final : public authorizer_impl {
     std::string why;
     auto keys = co_await keys_->keys(token->kid, *ex.client, why);
     if (!keys)
-      co_return gateway_error{response_type::authorizer_failure, 0, {},
+      co_return gateway_error{response_type::authorizer_failure,
+                              0,
+                              {},
                               fmt::format("JWT authorizer '{}': {}", name, why)};
     co_return check(ex, text, *token, *keys);
   }
@@ -209,7 +211,8 @@ class jwt_authorizer final : public authorizer_impl {
     if (exp == token.claims.MemberEnd() || !exp->value.IsNumber()) return;
     const double now_s =
         std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
-    const double left = exp->value.GetDouble() + static_cast<double>(options_.leeway.count()) - now_s;
+    const double left =
+        exp->value.GetDouble() + static_cast<double>(options_.leeway.count()) - now_s;
     if (left <= 1) return;
     auto keep = std::min(std::chrono::duration<double>(left),
                          std::chrono::duration<double>(options_.verified_ttl));

@@ -375,7 +375,7 @@ class connection final : public connection_base,
   }
 
   std::shared_ptr<server> srv_;
-  std::string private_endpoint_;  // the listener's, for every request
+  std::string private_endpoint_;             // the listener's, for every request
   std::shared_ptr<asio::ssl::context> tls_;  // outlives the stream that uses it
   Stream stream_;
   asio::steady_timer watchdog_;
@@ -400,11 +400,11 @@ void start_connection(const std::shared_ptr<server>& srv, tcp::socket socket,
   socket.set_option(tcp::no_delay(true), ec);
   if (tls)
     std::make_shared<connection<asio::ssl::stream<tcp::socket>>>(srv, tls, std::move(socket),
-                                                                private_endpoint)
+                                                                 private_endpoint)
         ->start();
   else
-    std::make_shared<connection<tcp::socket>>(srv, nullptr, std::move(socket),
-                                                  private_endpoint)->start();
+    std::make_shared<connection<tcp::socket>>(srv, nullptr, std::move(socket), private_endpoint)
+        ->start();
 }
 
 }  // namespace gatehouse::net

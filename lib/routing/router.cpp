@@ -38,8 +38,8 @@ Router::Router(api_options options) : state_(std::make_shared<detail::router_sta
   if (options.id.empty()) options.id = make_api_id();
   if (!options.resource_policy.empty()) {
     if (options.resource_policy.size() > 8192)
-      throw config_error(fmt::format("API '{}': the resource policy is over 8,192 characters",
-                                     options.name));
+      throw config_error(
+          fmt::format("API '{}': the resource policy is over 8,192 characters", options.name));
     // Short forms ("execute-api:/prod/GET/pets") expand to this API in any region and account:
     // the gateway's region and account are not known before the stage is mounted.
     auth::arn_base base{"*", "*", options.id};
@@ -57,9 +57,9 @@ Router& Router::route(std::string_view method, std::string_view path_template, i
                       method_options options) {
   if (!options.authorization_scopes.empty() &&
       (!options.authorizer || !options.authorizer.impl().takes_scopes()))
-    throw config_error(fmt::format(
-        "route {} {}: authorization scopes need a JWT authorizer on the method", method,
-        path_template));
+    throw config_error(
+        fmt::format("route {} {}: authorization scopes need a JWT authorizer on the method", method,
+                    path_template));
   if (options.authorization_scopes.size() > 10)
     throw config_error(fmt::format("route {} {}: more than 10 authorization scopes (AWS's limit)",
                                    method, path_template));

@@ -8,14 +8,14 @@
 
 #include <gatehouse/gatehouse.hpp>
 
-#include <asio/steady_timer.hpp>
-#include <asio/this_coro.hpp>
-#include <asio/use_awaitable.hpp>
-#include <catch2/catch.hpp>
 #include <rapidjson/document.h>
 #include <rapidjson/pointer.h>
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
+#include <asio/steady_timer.hpp>
+#include <asio/this_coro.hpp>
+#include <asio/use_awaitable.hpp>
+#include <catch2/catch.hpp>
 
 #include <atomic>
 #include <chrono>
@@ -51,8 +51,7 @@ const std::string explicit_deny =
     R"(403 AccessDeniedException {"Message":"User is not authorized to access this resource with an explicit deny"})";
 const std::string no_allow =
     R"(403 AccessDeniedException {"Message":"User is not authorized to access this resource"})";
-const std::string configuration_error =
-    R"(500 AuthorizerConfigurationException {"message":null})";
+const std::string configuration_error = R"(500 AuthorizerConfigurationException {"message":null})";
 const std::string forbidden = R"(403 ForbiddenException {"message":"Forbidden"})";
 
 std::string request(std::string_view method, std::string_view target,
@@ -220,8 +219,8 @@ authorizer_result answer_for(std::string_view token) {
   }
   if (token == "Bearer deny") return authorizer_result::deny("user-2");
   if (token == "Bearer elsewhere")
-    return authorizer_result::allow("user-3",
-                                    "arn:aws:execute-api:us-east-1:123456789012:*/prod/GET/elsewhere");
+    return authorizer_result::allow(
+        "user-3", "arn:aws:execute-api:us-east-1:123456789012:*/prod/GET/elsewhere");
   if (token == "Bearer reject") return authorizer_result::reject();
   if (token == "Bearer throw") throw std::runtime_error("the authorizer broke");
   if (token == "Bearer throw-int") throw 7;
@@ -249,9 +248,10 @@ authorizer_result answer_for(std::string_view token) {
 
 // --- 1. TOKEN authorizers: every outcome ------------------------------------------------------
 
-TEST_CASE("authorizer: a TOKEN authorizer's Allow reaches the integration with its principal and "
-          "context (v1 and v2 events)",
-          "[authorizer]") {
+TEST_CASE(
+    "authorizer: a TOKEN authorizer's Allow reaches the integration with its principal and "
+    "context (v1 and v2 events)",
+    "[authorizer]") {
   handler_log log;
   Authorizer auth({.name = "tokens"}, [&log](const authorizer_request& in) {
     log.record(in);
@@ -388,9 +388,8 @@ TEST_CASE("authorizer: a TOKEN authorizer reads the header its identity source n
   Authorizer auth({.name = "custom-header", .identity_sources = {"method.request.header.X-Token"}},
                   [&log](const authorizer_request& in) {
                     log.record(in);
-                    return in.authorization_token() == "letmein"
-                               ? authorizer_result::allow("u")
-                               : authorizer_result::deny("u");
+                    return in.authorization_token() == "letmein" ? authorizer_result::allow("u")
+                                                                 : authorizer_result::deny("u");
                   });
   gatehouse::Router api({.name = "shop"});
   api.route("GET", "/a", gatehouse::mock({.body = "a"}), {.authorizer = auth});
@@ -407,10 +406,10 @@ TEST_CASE("authorizer: a TOKEN authorizer reads the header its identity source n
   auto noop = [](const authorizer_request&) { return authorizer_result::reject(); };
   CHECK_THROWS_AS(Authorizer({.identity_sources = {"method.request.querystring.token"}}, noop),
                   gatehouse::config_error);
-  CHECK_THROWS_AS(Authorizer({.identity_sources = {"method.request.header.A",
-                                                   "method.request.header.B"}},
-                             noop),
-                  gatehouse::config_error);
+  CHECK_THROWS_AS(
+      Authorizer({.identity_sources = {"method.request.header.A", "method.request.header.B"}},
+                 noop),
+      gatehouse::config_error);
   CHECK_THROWS_AS(Authorizer({.validation_expression = "(unclosed"}, noop),
                   gatehouse::config_error);
   CHECK_THROWS_AS(Authorizer({.result_ttl = 3601s}, noop), gatehouse::config_error);
@@ -488,9 +487,9 @@ TEST_CASE("authorizer: a cached policy is evaluated again for each method's ARN"
   auth.flush_cache();
   CHECK(c.call_with("/prod/items/7", "t") == "200 - item");
   CHECK(log.calls == 2);
-  CHECK(log.last_arn() ==
-        "arn:aws:execute-api:us-east-1:123456789012:shop000002/prod/GET/items/7");
-  CHECK(c.call_with("/prod/items/8", "t") == no_allow);  // the resource is the path, not the template
+  CHECK(log.last_arn() == "arn:aws:execute-api:us-east-1:123456789012:shop000002/prod/GET/items/7");
+  CHECK(c.call_with("/prod/items/8", "t") ==
+        no_allow);  // the resource is the path, not the template
   CHECK(c.call_with("/prod/a", "t") == no_allow);
   CHECK(log.calls == 2);
 }
@@ -518,34 +517,34 @@ TEST_CASE("authorizer: a cached result expires after its TTL", "[authorizer]") {
 
 // --- 3. REQUEST authorizers (coroutines) ------------------------------------------------------
 
-TEST_CASE("authorizer: a REQUEST authorizer (a coroutine) takes header, query string and stage "
-          "variable, all of them its cache key",
-          "[authorizer]") {
+TEST_CASE(
+    "authorizer: a REQUEST authorizer (a coroutine) takes header, query string and stage "
+    "variable, all of them its cache key",
+    "[authorizer]") {
   handler_log log;
   std::mutex seen_mutex;
   std::vector<std::string> seen_identity;  // "tenant|user|zone" per call
-  Authorizer auth(
-      {.name = "request-kind",
-       .type = authorizer_type::request,
-       .identity_sources = {"method.request.header.X-Tenant", "method.request.querystring.user",
-                            "stageVariables.zone"}},
-      [&](const authorizer_request& in) -> asio::awaitable<authorizer_result> {
-        log.record(in);
-        const auto& ev = in.request();
-        std::string identity = std::string(ev.header("X-Tenant").value_or("?")) + "|" +
-                               ev.query("user").value_or("?") + "|" +
-                               std::string(ev.stage_variable("zone").value_or("?"));
-        {
-          std::lock_guard lock(seen_mutex);
-          seen_identity.push_back(identity);
-        }
-        // Really asynchronous: a timer on the gateway's executor.
-        asio::steady_timer timer(co_await asio::this_coro::executor, 2ms);
-        co_await timer.async_wait(asio::use_awaitable);
-        auto r = authorizer_result::allow("tenant-user");
-        r.context = {{"identity", identity}};
-        co_return r;
-      });
+  Authorizer auth({.name = "request-kind",
+                   .type = authorizer_type::request,
+                   .identity_sources = {"method.request.header.X-Tenant",
+                                        "method.request.querystring.user", "stageVariables.zone"}},
+                  [&](const authorizer_request& in) -> asio::awaitable<authorizer_result> {
+                    log.record(in);
+                    const auto& ev = in.request();
+                    std::string identity = std::string(ev.header("X-Tenant").value_or("?")) + "|" +
+                                           ev.query("user").value_or("?") + "|" +
+                                           std::string(ev.stage_variable("zone").value_or("?"));
+                    {
+                      std::lock_guard lock(seen_mutex);
+                      seen_identity.push_back(identity);
+                    }
+                    // Really asynchronous: a timer on the gateway's executor.
+                    asio::steady_timer timer(co_await asio::this_coro::executor, 2ms);
+                    co_await timer.async_wait(asio::use_awaitable);
+                    auto r = authorizer_result::allow("tenant-user");
+                    r.context = {{"identity", identity}};
+                    co_return r;
+                  });
   recorder rec;
   gatehouse::Router api({.name = "shop", .id = "shop000003"});
   api.route("GET", "/a", rec.integration(), {.authorizer = auth});
@@ -581,16 +580,15 @@ TEST_CASE("authorizer: a REQUEST authorizer (a coroutine) takes header, query st
   CHECK(json_at(input, "/authorizationToken") == "<missing>");
 
   // Any source missing: 401 without a call.
-  CHECK(c.call("/prod/a?user=ann") == unauthorized);                            // no header
-  CHECK(c.call("/prod/a", {{"X-Tenant", "t1"}}) == unauthorized);               // no query
-  CHECK(c.call("/prod/a?user=", {{"X-Tenant", "t1"}}) == unauthorized);         // empty query
-  CHECK(c.call("/prod/a?someone=ann", {{"X-Tenant", "t1"}}) == unauthorized);   // other query
-  CHECK(c.call("/bare/a?user=ann", {{"X-Tenant", "t1"}}) == unauthorized);      // no variable
+  CHECK(c.call("/prod/a?user=ann") == unauthorized);                           // no header
+  CHECK(c.call("/prod/a", {{"X-Tenant", "t1"}}) == unauthorized);              // no query
+  CHECK(c.call("/prod/a?user=", {{"X-Tenant", "t1"}}) == unauthorized);        // empty query
+  CHECK(c.call("/prod/a?someone=ann", {{"X-Tenant", "t1"}}) == unauthorized);  // other query
+  CHECK(c.call("/bare/a?user=ann", {{"X-Tenant", "t1"}}) == unauthorized);     // no variable
   CHECK(log.calls == 1);
 
   // The same identity again: cached (even with other, unlisted, parts of the request changed).
-  CHECK(c.call("/prod/a?user=ann&page=2", {{"X-Tenant", "t1"}, {"X-Other", "x"}}) ==
-        "200 - ok");
+  CHECK(c.call("/prod/a?user=ann&page=2", {{"X-Tenant", "t1"}, {"X-Other", "x"}}) == "200 - ok");
   CHECK(log.calls == 1);
   // Each source is part of the key.
   CHECK(c.call("/prod/a?user=bob", {{"X-Tenant", "t1"}}) == "200 - ok");
@@ -618,10 +616,10 @@ TEST_CASE("authorizer: a REQUEST authorizer (a coroutine) takes header, query st
   auto noop = [](const authorizer_request&) { return authorizer_result::allow("x"); };
   CHECK_THROWS_AS(Authorizer({.type = authorizer_type::request}, noop), gatehouse::config_error);
   CHECK_NOTHROW(Authorizer({.type = authorizer_type::request, .result_ttl = 0s}, noop));
-  CHECK_THROWS_AS(Authorizer({.type = authorizer_type::request,
-                              .identity_sources = {"method.request.path.id"}},
-                             noop),
-                  gatehouse::config_error);
+  CHECK_THROWS_AS(
+      Authorizer({.type = authorizer_type::request, .identity_sources = {"method.request.path.id"}},
+                 noop),
+      gatehouse::config_error);
   CHECK_THROWS_AS(Authorizer({.type = authorizer_type::request,
                               .identity_sources = {"method.request.header.A"},
                               .validation_expression = ".*"},
@@ -631,15 +629,15 @@ TEST_CASE("authorizer: a REQUEST authorizer (a coroutine) takes header, query st
 
 TEST_CASE("authorizer: HTTP API style identity sources and context values", "[authorizer]") {
   handler_log log;
-  Authorizer auth({.name = "http-style",
-                   .type = authorizer_type::request,
-                   .identity_sources = {"$request.header.X-Device", "$context.identity.sourceIp",
-                                        "$context.httpMethod"}},
-                  [&log](const authorizer_request& in) {
-                    log.record(in);
-                    return authorizer_result::allow(
-                        std::string(in.request().header("X-Device").value_or("?")));
-                  });
+  Authorizer auth(
+      {.name = "http-style",
+       .type = authorizer_type::request,
+       .identity_sources = {"$request.header.X-Device", "$context.identity.sourceIp",
+                            "$context.httpMethod"}},
+      [&log](const authorizer_request& in) {
+        log.record(in);
+        return authorizer_result::allow(std::string(in.request().header("X-Device").value_or("?")));
+      });
   gatehouse::Router api({.name = "shop"});
   api.route("ANY", "/a", gatehouse::mock({.body = "a"}), {.authorizer = auth});
   test::running_gateway gw;
@@ -653,10 +651,10 @@ TEST_CASE("authorizer: HTTP API style identity sources and context values", "[au
   CHECK(log.calls == 2);
   CHECK(c.call("/prod/a") == unauthorized);
   CHECK(log.calls == 2);
-  CHECK_THROWS_AS(Authorizer({.type = authorizer_type::request,
-                              .identity_sources = {"$context.noSuchThing"}},
-                             [](const authorizer_request&) { return authorizer_result::reject(); }),
-                  gatehouse::config_error);
+  CHECK_THROWS_AS(
+      Authorizer({.type = authorizer_type::request, .identity_sources = {"$context.noSuchThing"}},
+                 [](const authorizer_request&) { return authorizer_result::reject(); }),
+      gatehouse::config_error);
 }
 
 TEST_CASE("authorizer: a REQUEST authorizer without sources and TTL 0 is called every time",
@@ -711,8 +709,7 @@ TEST_CASE("authorizer: the method ARN names region, account, API id, stage, meth
   CHECK(log.last_arn() == base + "GET/pets/42");
   CHECK(summary(c.send("POST", "/v1/pets", {{"Authorization", "t"}})) == "200 - made");
   CHECK(log.last_arn() == base + "POST/pets");
-  CHECK(summary(c.send("DELETE", "/v1/files/a/b.txt", {{"Authorization", "t"}})) ==
-        "200 - file");
+  CHECK(summary(c.send("DELETE", "/v1/files/a/b.txt", {{"Authorization", "t"}})) == "200 - file");
   CHECK(log.last_arn() == base + "DELETE/files/a/b.txt");
   CHECK(c.call_with("/v1/", "t") == "200 - root");
   CHECK(log.last_arn() == base + "GET/");
@@ -730,7 +727,8 @@ TEST_CASE("authorizer: with key source AUTHORIZER the usageIdentifierKey picks t
     auto r = authorizer_result::allow("customer");
     auto token = in.authorization_token();
     if (token == "Bearer good") r.usage_identifier_key = good_key;
-    if (token == "Bearer unknown") r.usage_identifier_key = "Unknown0Key0Of0Forty0Characters000000000";
+    if (token == "Bearer unknown")
+      r.usage_identifier_key = "Unknown0Key0Of0Forty0Characters000000000";
     if (token == "Bearer empty") r.usage_identifier_key = "";
     return r;  // "Bearer none": no key at all
   });
@@ -773,9 +771,10 @@ TEST_CASE("authorizer: with key source AUTHORIZER the usageIdentifierKey picks t
 
 // --- Policies, the stage cache, gateway responses -------------------------------------------
 
-TEST_CASE("authorizer: the policy an authorizer returns is IAM's: wildcards, conditions, "
-          "several statements, Deny wins",
-          "[authorizer]") {
+TEST_CASE(
+    "authorizer: the policy an authorizer returns is IAM's: wildcards, conditions, "
+    "several statements, Deny wins",
+    "[authorizer]") {
   const std::string arn = "arn:aws:execute-api:us-east-1:123456789012:shop000004/prod/";
   auto doc = [](std::string statements) {
     return R"({"Version":"2012-10-17","Statement":)" + statements + "}";
@@ -788,10 +787,10 @@ TEST_CASE("authorizer: the policy an authorizer returns is IAM's: wildcards, con
       {"from-loopback", doc(R"([{"Effect":"Allow","Action":"execute-api:Invoke","Resource":"*",)"
                             R"("Condition":{"IpAddress":{"aws:SourceIp":"127.0.0.1/32"}}}])")},
       {"deny-wins", doc(R"([{"Effect":"Allow","Action":"execute-api:Invoke","Resource":"*"},)"
-                        R"({"Effect":"Deny","Action":"execute-api:Invoke","Resource":")" + arn +
-                        R"(GET/item1"}])")},
-      {"any-action", doc(R"([{"Effect":"Allow","Action":"execute-api:*","Resource":["x",")" + arn +
-                         R"(*"]}])")},
+                        R"({"Effect":"Deny","Action":"execute-api:Invoke","Resource":")" +
+                        arn + R"(GET/item1"}])")},
+      {"any-action",
+       doc(R"([{"Effect":"Allow","Action":"execute-api:*","Resource":["x",")" + arn + R"(*"]}])")},
       {"action-case", doc(R"([{"Effect":"Allow","Action":"Execute-API:invoke","Resource":"*"}])")},
       {"other-action",
        doc(R"([{"Effect":"Allow","Action":"execute-api:InvalidateCache","Resource":"*"}])")},
@@ -871,15 +870,18 @@ TEST_CASE("authorizer: the stage cache never answers a request the authorizer re
 
 TEST_CASE("authorizer: gateway responses reshape the authorizer's 401, 403 and 500",
           "[authorizer]") {
-  Authorizer auth({.name = "tokens"},
-                  [](const authorizer_request& in) { return answer_for(in.authorization_token()); });
+  Authorizer auth({.name = "tokens"}, [](const authorizer_request& in) {
+    return answer_for(in.authorization_token());
+  });
   gatehouse::Router api({.name = "shop"});
   api.route("GET", "/a", gatehouse::mock({.body = "a"}), {.authorizer = auth});
   gatehouse::header_map h;
   h.add("X-Why", "$context.error.responseType");
-  api.set_gateway_response(gatehouse::response_type::unauthorized,
-                           {.status = 403, .headers = h,
-                            .body = R"({"error":"please log in","msg":$context.error.messageString})"});
+  api.set_gateway_response(
+      gatehouse::response_type::unauthorized,
+      {.status = 403,
+       .headers = h,
+       .body = R"({"error":"please log in","msg":$context.error.messageString})"});
   api.set_gateway_response(gatehouse::response_type::access_denied,
                            {.body = R"({"denied":$context.error.messageString})"});
   api.set_gateway_response(gatehouse::response_type::default_5xx,
@@ -891,8 +893,9 @@ TEST_CASE("authorizer: gateway responses reshape the authorizer's 401, 403 and 5
   CHECK(summary(r) ==
         R"(403 UnauthorizedException {"error":"please log in","msg":"Unauthorized"})");
   CHECK(r.headers.get("X-Why") == "UNAUTHORIZED");
-  CHECK(c.call_with("/prod/a", "Bearer deny") ==
-        R"(403 AccessDeniedException {"denied":"User is not authorized to access this resource with an explicit deny"})");
+  CHECK(
+      c.call_with("/prod/a", "Bearer deny") ==
+      R"(403 AccessDeniedException {"denied":"User is not authorized to access this resource with an explicit deny"})");
   CHECK(c.call_with("/prod/a", "Bearer elsewhere") ==
         R"(403 AccessDeniedException {"denied":"User is not authorized to access this resource"})");
   CHECK(c.call_with("/prod/a", "Bearer throw") ==
@@ -928,9 +931,10 @@ TEST_CASE("authorizer: the usage plan's throttle and quota count the authorizer'
   CHECK(c.call_with("/prod/a", "two") == "200 - a");
 }
 
-TEST_CASE("authorizer: a policy that allows execute-api:InvalidateCache lets the caller "
-          "invalidate the stage cache",
-          "[authorizer]") {
+TEST_CASE(
+    "authorizer: a policy that allows execute-api:InvalidateCache lets the caller "
+    "invalidate the stage cache",
+    "[authorizer]") {
   // Two tokens: "admin" gets Invoke and InvalidateCache, "user" gets Invoke only.
   Authorizer auth({.name = "cache-admin"}, [](const authorizer_request& req) {
     auto r = authorizer_result::allow("someone");
@@ -948,9 +952,8 @@ TEST_CASE("authorizer: a policy that allows execute-api:InvalidateCache lets the
             }),
             method_options{.authorizer = auth});
   gatehouse::Stage prod{"prod", api.deploy()};
-  prod.cache(gatehouse::cache_settings{.ttl = 300s,
-                                       .unauthorized = gatehouse::cache_control_strategy::
-                                           fail_with_403});
+  prod.cache(gatehouse::cache_settings{
+      .ttl = 300s, .unauthorized = gatehouse::cache_control_strategy::fail_with_403});
   test::running_gateway gw;
   client c(gw.serve_plain(prod));
   auto get = [&](std::string_view token, bool invalidate) {

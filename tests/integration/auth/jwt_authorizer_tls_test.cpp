@@ -16,9 +16,6 @@
 
 #include <gatehouse/gatehouse.hpp>
 
-#include <asio.hpp>
-#include <asio/ssl.hpp>
-#include <catch2/catch.hpp>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/rsa.h>
@@ -27,6 +24,9 @@
 #include <rapidjson/pointer.h>
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
+#include <asio.hpp>
+#include <asio/ssl.hpp>
+#include <catch2/catch.hpp>
 
 #include <unistd.h>
 
@@ -65,8 +65,8 @@ const std::string authorizer_failure =
     R"(500 AuthorizerFailureException {"message":"Internal server error"})";
 
 std::string invalid_token(std::string_view description) {
-  return R"(Bearer scope="" error="invalid_token" error_description=")" +
-         std::string(description) + "\"";
+  return R"(Bearer scope="" error="invalid_token" error_description=")" + std::string(description) +
+         "\"";
 }
 
 long long now_seconds() {
@@ -83,7 +83,8 @@ std::string b64url(std::string_view in) {
   std::string out;
   std::size_t i = 0;
   for (; i + 2 < in.size(); i += 3) {
-    unsigned v = (unsigned char)in[i] << 16 | (unsigned char)in[i + 1] << 8 | (unsigned char)in[i + 2];
+    unsigned v =
+        (unsigned char)in[i] << 16 | (unsigned char)in[i + 1] << 8 | (unsigned char)in[i + 2];
     out += table[v >> 18 & 63], out += table[v >> 12 & 63], out += table[v >> 6 & 63],
         out += table[v & 63];
   }
@@ -141,7 +142,8 @@ std::vector<std::string> parts_of(const std::string& token) {
   std::size_t start = 0;
   for (;;) {
     auto dot = token.find('.', start);
-    parts.push_back(token.substr(start, dot == std::string::npos ? std::string::npos : dot - start));
+    parts.push_back(
+        token.substr(start, dot == std::string::npos ? std::string::npos : dot - start));
     if (dot == std::string::npos) return parts;
     start = dot + 1;
   }
@@ -171,9 +173,9 @@ std::string replace_all(std::string s, std::string_view from, std::string_view t
 // --- Tokens minted by jose --------------------------------------------------------------------
 
 struct jose_output {
-  std::string jwks;                            // every key of the spec
-  std::map<std::string, std::string> keys;     // kid → public JWK (JSON text)
-  std::map<std::string, std::string> tokens;   // name → compact JWS
+  std::string jwks;                           // every key of the spec
+  std::map<std::string, std::string> keys;    // kid → public JWK (JSON text)
+  std::map<std::string, std::string> tokens;  // name → compact JWS
   std::string jwks_of(std::initializer_list<std::string> kids) const {
     std::string out = R"({"keys":[)";
     bool first = true;
@@ -231,8 +233,7 @@ std::optional<jose_output> mint_with_jose(const std::string& spec) {
   };
   result.jwks = text(doc["jwks"]);
   for (auto& m : doc["keys"].GetObject()) result.keys[m.name.GetString()] = text(m.value);
-  for (auto& m : doc["tokens"].GetObject())
-    result.tokens[m.name.GetString()] = m.value.GetString();
+  for (auto& m : doc["tokens"].GetObject()) result.tokens[m.name.GetString()] = m.value.GetString();
   return result;
 }
 
@@ -283,7 +284,8 @@ struct der_reader {
       std::size_t n = length & 0x7f;
       if (n == 0 || n > 4 || in.size() < 2 + n) return false;
       length = 0;
-      for (std::size_t i = 0; i < n; ++i) length = length << 8 | static_cast<unsigned char>(in[2 + i]);
+      for (std::size_t i = 0; i < n; ++i)
+        length = length << 8 | static_cast<unsigned char>(in[2 + i]);
       at += n;
     }
     if (in.size() - at < length) return false;
@@ -335,8 +337,8 @@ own_key generate(std::string kid, bool rsa) {
     ensure(EVP_PKEY_CTX_set_ec_paramgen_curve_nid(ctx.get(), NID_X9_62_prime256v1) == 1, "curve");
   EVP_PKEY* raw = nullptr;
   ensure(EVP_PKEY_keygen(ctx.get(), &raw) == 1, "keygen");
-  own_key k{std::shared_ptr<EVP_PKEY>(raw, EVP_PKEY_free), std::move(kid), rsa ? "RS256" : "ES256",
-            {}};
+  own_key k{
+      std::shared_ptr<EVP_PKEY>(raw, EVP_PKEY_free), std::move(kid), rsa ? "RS256" : "ES256", {}};
   auto bits = spki_key_bits(raw);
   if (rsa) {
     der_reader r{bits};
@@ -526,8 +528,10 @@ class recorder {
     return gatehouse::function(
         [this](const proxy_event& ev) {
           auto a = ev.context().authorizer;
-          seen s{std::string(a.principal_id), {a.scopes.begin(), a.scopes.end()},
-                 std::string(a.claims_json), ev.to_json()};
+          seen s{std::string(a.principal_id),
+                 {a.scopes.begin(), a.scopes.end()},
+                 std::string(a.claims_json),
+                 ev.to_json()};
           std::lock_guard lock(mutex_);
           last_ = std::move(s);
           return proxy_result{.body = "ok"};
@@ -605,9 +609,10 @@ class client {
 
 // --- Tokens from jose over a JWKS fetched over HTTPS ------------------------------------------
 
-TEST_CASE("jwt: RS256 and ES256 tokens minted by jose are accepted, their claims reach v1 and "
-          "v2 events",
-          "[jwt][authorizer]") {
+TEST_CASE(
+    "jwt: RS256 and ES256 tokens minted by jose are accepted, their claims reach v1 and "
+    "v2 events",
+    "[jwt][authorizer]") {
   auto minted = mint_with_jose(
       R"({"keys":[{"kid":"rsa-1","alg":"RS256"},{"kid":"ec-1","alg":"ES256"}],"tokens":[)" +
       token_spec("rs", "rsa-1",
@@ -674,9 +679,10 @@ TEST_CASE("jwt: RS256 and ES256 tokens minted by jose are accepted, their claims
   CHECK(keys.fetches() == 1);
 }
 
-TEST_CASE("jwt: tampered, expired, foreign and algorithm-confused tokens get 401 with "
-          "WWW-Authenticate",
-          "[jwt][authorizer]") {
+TEST_CASE(
+    "jwt: tampered, expired, foreign and algorithm-confused tokens get 401 with "
+    "WWW-Authenticate",
+    "[jwt][authorizer]") {
   const auto now = now_seconds();
   auto minted = mint_with_jose(
       R"({"keys":[{"kid":"rsa-1","alg":"RS256"},{"kid":"ec-1","alg":"ES256"},)"
@@ -686,7 +692,8 @@ TEST_CASE("jwt: tampered, expired, foreign and algorithm-confused tokens get 401
       token_spec("expired", "rsa-1",
                  R"({"iss":")" + issuer + R"(","aud":")" + audience + R"(","sub":"alice","iat":)" +
                      std::to_string(now - 7200) + R"(,"exp":)" + std::to_string(now - 3600) + "}") +
-      "," + token_spec("not-yet", "rsa-1", claims("alice", "\"nbf\":" + std::to_string(now + 3600))) +
+      "," +
+      token_spec("not-yet", "rsa-1", claims("alice", "\"nbf\":" + std::to_string(now + 3600))) +
       "," + token_spec("no-exp", "rsa-1", claims("alice", {}, 0)) + "," +
       token_spec("wrong-iss", "rsa-1", claims("alice", {}, 600, "https://evil.example")) + "," +
       token_spec("wrong-aud", "rsa-1", claims("alice", {}, 600, issuer, "someone-else")) + "," +
@@ -758,9 +765,10 @@ TEST_CASE("jwt: tampered, expired, foreign and algorithm-confused tokens get 401
   CHECK(c.call("/prod/v1", ok) == "200 - ok");
 }
 
-TEST_CASE("jwt: key rotation: a new kid is accepted after a refetch, at most once per refetch "
-          "interval",
-          "[jwt][authorizer]") {
+TEST_CASE(
+    "jwt: key rotation: a new kid is accepted after a refetch, at most once per refetch "
+    "interval",
+    "[jwt][authorizer]") {
   auto minted = mint_with_jose(
       R"({"keys":[{"kid":"key-a","alg":"RS256"},{"kid":"key-b","alg":"ES256"},)"
       R"({"kid":"key-c","alg":"RS256"}],"tokens":[)" +
@@ -899,8 +907,7 @@ TEST_CASE("jwt: a JWKS given in code verifies the test's own RS256 and ES256 tok
   CHECK(rec.last().principal_id == "erin");
   CHECK(c.call("/prod/v2", sign(ec, claims("frank", R"("scope":"admin")"))) == "200 - ok");
   CHECK(rec.last().scopes == std::vector<std::string>{"admin"});
-  CHECK(c.call("/prod/scoped", sign(ec, claims("frank", R"("scope":"admin")"))) ==
-        "200 - scoped");
+  CHECK(c.call("/prod/scoped", sign(ec, claims("frank", R"("scope":"admin")"))) == "200 - scoped");
   CHECK(c.challenge("/prod/v1", sign(other, claims("erin"))) ==
         invalid_token("the token's signature is invalid"));
   CHECK(c.challenge("/prod/v1", sign(rsa, claims("erin"), "code-missing")) ==
@@ -932,9 +939,8 @@ TEST_CASE("jwt: a JWKS given in code verifies the test's own RS256 and ES256 tok
                   gatehouse::config_error);
   CHECK_THROWS_AS(Authorizer::jwt(bad([](jwt_options& x) { x.token_use = "refresh"; })),
                   gatehouse::config_error);
-  CHECK_THROWS_AS(
-      Authorizer::jwt(bad([](jwt_options& x) { x.audiences.assign(51, "aud"); })),
-      gatehouse::config_error);
+  CHECK_THROWS_AS(Authorizer::jwt(bad([](jwt_options& x) { x.audiences.assign(51, "aud"); })),
+                  gatehouse::config_error);
   // Scopes on a method need a JWT authorizer.
   gatehouse::Authorizer custom({}, [](const gatehouse::authorizer_request&) {
     return gatehouse::authorizer_result::allow("x");
@@ -943,9 +949,8 @@ TEST_CASE("jwt: a JWKS given in code verifies the test's own RS256 and ES256 tok
   CHECK_THROWS_AS(api.route("GET", "/x", gatehouse::mock({}),
                             {.authorizer = custom, .authorization_scopes = {"a"}}),
                   gatehouse::config_error);
-  CHECK_THROWS_AS(
-      api.route("GET", "/y", gatehouse::mock({}), {.authorization_scopes = {"a"}}),
-      gatehouse::config_error);
+  CHECK_THROWS_AS(api.route("GET", "/y", gatehouse::mock({}), {.authorization_scopes = {"a"}}),
+                  gatehouse::config_error);
 }
 
 TEST_CASE("jwt: concurrent first requests share one JWKS fetch", "[jwt][authorizer]") {
@@ -995,7 +1000,8 @@ TEST_CASE("jwt: identity source in the query string, token_use and iat", "[jwt][
   CHECK(get(sign(key, claims("gina", R"("token_use":"access")"))) == "200 - ok");
   CHECK(rec.last().principal_id == "gina");
   // In the Authorization header it is not where this authorizer looks.
-  CHECK(summary(c.get("/prod/v1", "Bearer " + sign(key, claims("gina", R"("token_use":"access")")))) ==
+  CHECK(summary(
+            c.get("/prod/v1", "Bearer " + sign(key, claims("gina", R"("token_use":"access")")))) ==
         unauthorized);
   CHECK(challenge(sign(key, claims("gina", R"("token_use":"id")"))) ==
         invalid_token("the token does not have a valid token_use"));
@@ -1044,8 +1050,8 @@ TEST_CASE("jwt: a JWKS older than jwks_max_age is fetched again; slow and oversi
     CHECK(std::chrono::steady_clock::now() - start < 1500ms);
   }
   SECTION("a key set over 150,000 bytes: 500") {
-    std::string big = R"({"keys":[)" + key_a.jwk + R"(],"padding":")" + std::string(150'001, 'x') +
-                      "\"}";
+    std::string big =
+        R"({"keys":[)" + key_a.jwk + R"(],"padding":")" + std::string(150'001, 'x') + "\"}";
     jwks_server keys(big);
     test::running_gateway gw(trusting(keys.certificate_pem()));
     client c(gw.serve_plain(jwt_stage(Authorizer::jwt(options_for(keys.url(), 0s)), rec)));
@@ -1055,9 +1061,10 @@ TEST_CASE("jwt: a JWKS older than jwks_max_age is fetched again; slow and oversi
   }
 }
 
-TEST_CASE("jwt: a verified token is remembered for verified_ttl, never past its exp nor its "
-          "key; flush_cache forgets it",
-          "[jwt][authorizer]") {
+TEST_CASE(
+    "jwt: a verified token is remembered for verified_ttl, never past its exp nor its "
+    "key; flush_cache forgets it",
+    "[jwt][authorizer]") {
   auto key_a = generate("mem-a", false);
   auto key_b = generate("mem-b", false);
   recorder rec;
