@@ -1,6 +1,7 @@
 #include "util/json_text.hpp"
 
 #include <cstdint>
+#include <cstring>
 
 namespace gatehouse::util {
 
@@ -45,7 +46,17 @@ void append_json_string(std::string& out, std::string_view s) {
 
 bool valid_utf8(std::string_view s) noexcept {
   std::size_t i = 0, n = s.size();
+  // ASCII runs, eight bytes at a time.
+  auto ascii8 = [&](std::size_t at) {
+    std::uint64_t w;
+    std::memcpy(&w, s.data() + at, 8);
+    return (w & 0x8080808080808080ull) == 0;
+  };
   while (i < n) {
+    if (i + 8 <= n && ascii8(i)) {
+      i += 8;
+      continue;
+    }
     auto c = static_cast<unsigned char>(s[i]);
     if (c < 0x80) {
       ++i;
