@@ -89,6 +89,10 @@ struct authorizer_options {
   /// How long a result is reused for requests with the same identity (0 to 3,600 s; 0: never).
   std::chrono::seconds result_ttl{300};
   std::size_t cache_capacity = 100'000;  ///< results kept at most
+  /// A coroutine handler that has not answered after this long (1 ms to 29 s; AWS's HTTP APIs
+  /// give Lambda authorizers 10 s) is cancelled and the client gets 500
+  /// (AUTHORIZER_CONFIGURATION_ERROR). A plain handler holds its request until it returns.
+  std::chrono::milliseconds timeout{10'000};
 };
 
 /// Settings of a JWT authorizer: Cognito user pools (REST) and HTTP APIs' JWT authorizer.

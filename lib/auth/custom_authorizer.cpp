@@ -14,6 +14,10 @@
 #include <rapidjson/document.h>
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
+#include <asio/experimental/awaitable_operators.hpp>
+#include <asio/steady_timer.hpp>
+#include <asio/this_coro.hpp>
+#include <asio/use_awaitable.hpp>
 
 #include <cmath>
 #include <regex>
@@ -152,6 +156,10 @@ class custom_authorizer final : public authorizer_impl {
         options_.result_ttl > std::chrono::seconds(3600))
       throw config_error(fmt::format("authorizer '{}': result_ttl {} s is outside 0 to 3,600 s",
                                      name, options_.result_ttl.count()));
+    if (options_.timeout < std::chrono::milliseconds(1) ||
+        options_.timeout > std::chrono::milliseconds(29'000))
+      throw config_error(fmt::format("authorizer '{}': timeout {} ms is outside 1 ms to 29 s", name,
+                                     options_.timeout.count()));
     if (options_.identity_sources.empty() && options_.type == authorizer_type::token)
       options_.identity_sources.push_back("method.request.header.Authorization");
     for (const auto& text : options_.identity_sources)
@@ -202,16 +210,31 @@ class custom_authorizer final : public authorizer_impl {
     authorizer_request input(options_.type, token, ex.method_arn, event);
     authorizer_result result;
     std::string failure;
+    bool timed_out = false;
     try {
-      if (sync_)
+      if (sync_) {
         result = sync_(input);
-      else
-        result = co_await async_(input);
+      } else {
+        // The handler races the authorizer's timeout; the loser is cancelled.
+        using namespace asio::experimental::awaitable_operators;
+        asio::steady_timer timer(co_await asio::this_coro::executor, options_.timeout);
+        auto first = co_await (call(input, failure) || timer.async_wait(asio::use_awaitable));
+        if (first.index() == 1)
+          timed_out = true;
+        else if (auto& answer = std::get<0>(first))
+          result = std::move(*answer);
+      }
     } catch (const std::exception& e) {
       failure = e.what();
     } catch (...) {
       failure = "an exception that is not a std::exception";
     }
+    if (timed_out)
+      co_return gateway_error{response_type::authorizer_configuration_error,
+                              0,
+                              {},
+                              fmt::format("authorizer '{}' did not answer within {} ms", name,
+                                          options_.timeout.count())};
     if (!failure.empty())
       co_return gateway_error{response_type::authorizer_configuration_error,
                               0,
@@ -234,6 +257,21 @@ class custom_authorizer final : public authorizer_impl {
   void flush() const override { cache_.clear(); }
 
  private:
+  // The coroutine handler, its exceptions caught here: a throw must end the race with the
+  // timeout at once, not after it.
+  asio::awaitable<std::optional<authorizer_result>> call(const authorizer_request& input,
+                                                         std::string& failure) const {
+    try {
+      co_return co_await async_(input);
+    } catch (const std::exception& e) {
+      failure = e.what();
+    } catch (...) {
+      failure = "an exception that is not a std::exception";
+    }
+    if (failure.empty()) failure = "an exception with an empty message";
+    co_return std::nullopt;
+  }
+
   // The cache key (for TOKEN, the token itself); a 401 when a source is missing or the token
   // fails the validation expression.
   std::optional<gateway_error> identity_key(const exchange& ex, std::string& key,

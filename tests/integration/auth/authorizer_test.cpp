@@ -12,6 +12,7 @@
 #include <rapidjson/pointer.h>
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
+#include <asio/redirect_error.hpp>
 #include <asio/steady_timer.hpp>
 #include <asio/this_coro.hpp>
 #include <asio/use_awaitable.hpp>
@@ -966,4 +967,32 @@ TEST_CASE(
   CHECK(get("user", true).starts_with("403 AccessDeniedException"));
   CHECK(get("admin", true) == "200 - 2");  // invalidated: the integration ran again
   CHECK(get("user", false) == "200 - 2");  // … and its response replaced the entry
+}
+
+TEST_CASE(
+    "authorizer: a coroutine handler that does not answer within its timeout is cancelled "
+    "and the client gets 500",
+    "[authorizer]") {
+  std::atomic<int> cancelled{0};
+  Authorizer auth({.name = "slow", .result_ttl = 0s, .timeout = 100ms},
+                  [&](const authorizer_request&) -> asio::awaitable<authorizer_result> {
+                    asio::steady_timer timer(co_await asio::this_coro::executor, 30s);
+                    std::error_code ec;
+                    co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+                    if (ec == asio::error::operation_aborted) ++cancelled;
+                    co_return authorizer_result::allow("late");
+                  });
+  recorder rec;
+  gatehouse::Router api({.name = "shop"});
+  api.route("GET", "/a", rec.integration(), {.authorizer = auth});
+  gatehouse::Stage prod("prod", api.deploy());
+  test::running_gateway gw;
+  client c(gw.serve_plain(prod));
+  auto start = std::chrono::steady_clock::now();
+  CHECK(c.call_with("/prod/a", "token") == configuration_error);
+  CHECK(std::chrono::steady_clock::now() - start < 5s);
+  CHECK(cancelled == 1);
+  CHECK_THROWS_AS(Authorizer({.name = "x", .timeout = 0ms},
+                             [](const authorizer_request&) { return authorizer_result::reject(); }),
+                  gatehouse::config_error);
 }
