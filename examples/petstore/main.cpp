@@ -3,7 +3,7 @@
 //   petstore [--listen ADDR:PORT] [--cert FILE --key FILE] [--http] [--threads N]
 //            [--backend HOST:PORT] [--api-key KEY] [--limits aws|off|unrefusing] [--no-cache]
 //            [--demo-token TOKEN] [--authorize-reads] [--jwt-issuer ISS] [--jwt-audience AUD]
-//            [--jwks URL-or-FILE]
+//            [--jwks URL-or-FILE] [--iam-credentials FILE]
 //
 // ANY /prod/legacy/{proxy+} is proxied to http://BACKEND/{proxy} (default 127.0.0.1:8080).
 // POST /prod/pets needs an API key of the usage plan "basic" (50 requests a second, burst 100,
@@ -20,6 +20,11 @@
 // GET /prod/pets/{petId}/owner needs a JWT of issuer ISS for audience AUD, verified with the
 // keys of --jwks (an https:// URL or a JWKS file). Without --jwks petstore makes its own ES256
 // key and prints a token signed with it, valid for an hour.
+// GET /prod/admin/stats needs IAM authorization: a request signed with Signature Version 4
+// (service execute-api, region us-east-1) by a user of --iam-credentials FILE (CSV with the
+// header access_key_id,secret_access_key,user_arn); each user may invoke
+// arn:aws:execute-api:*:*:*/prod/GET/admin/*. Without the flag petstore makes one user and
+// prints its keys.
 
 #include "demo_jwt.hpp"
 #include "pets.hpp"
@@ -32,6 +37,8 @@
 #include <cstdlib>
 #include <ctime>
 #include <fstream>
+#include <optional>
+#include <random>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -52,6 +59,7 @@ struct args {
   std::string jwt_issuer = "https://petstore.example.com";
   std::string jwt_audience = "petstore";
   std::string jwks;
+  std::string iam_credentials;
 };
 
 [[noreturn]] void usage(const char* why) {
@@ -60,7 +68,7 @@ struct args {
       "petstore: %s\nusage: petstore [--listen ADDR:PORT] [--cert FILE --key FILE] "
       "[--http] [--threads N] [--backend HOST:PORT] [--api-key KEY] "
       "[--limits aws|off|unrefusing] [--no-cache] [--demo-token TOKEN] [--authorize-reads] "
-      "[--jwt-issuer ISS] [--jwt-audience AUD] [--jwks URL-or-FILE]\n",
+      "[--jwt-issuer ISS] [--jwt-audience AUD] [--jwks URL-or-FILE] [--iam-credentials FILE]\n",
       why);
   std::exit(2);
 }
@@ -99,6 +107,8 @@ args parse(int argc, char** argv) {
       a.jwt_audience = value();
     else if (arg == "--jwks")
       a.jwks = value();
+    else if (arg == "--iam-credentials")
+      a.iam_credentials = value();
     else if (arg == "--threads")
       a.threads = std::atoi(value().c_str());
     else if (arg == "--help" || arg == "-h")
@@ -121,6 +131,20 @@ std::string read_file(const std::string& path) {
   s << in.rdbuf();
   return s.str();
 }
+
+// A random access key id ("AKIA" and 16 more) or secret (40 characters), for the demo user.
+std::string random_text(std::string_view prefix, std::size_t n, std::string_view alphabet) {
+  std::random_device rd;
+  std::uniform_int_distribution<std::size_t> pick(0, alphabet.size() - 1);
+  std::string out(prefix);
+  while (out.size() < n) out.push_back(alphabet[pick(rd)]);
+  return out;
+}
+
+// What each staff member may do: GET anything under /admin on the prod stage.
+constexpr const char* staff_policy =
+    R"({"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"execute-api:Invoke",)"
+    R"("Resource":"arn:aws:execute-api:*:*:*/prod/GET/admin/*"}]})";
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -138,20 +162,36 @@ int main(int argc, char** argv) {
       jwt.jwks = read_file(a.jwks);
     else
       jwt.jwks = (signer = std::make_unique<petstore::demo_signer>())->jwks();
-    petstore::api_settings settings{.key_everywhere = unrefusing,
-                                    .demo_token = a.demo_token,
-                                    .authorize_reads = a.authorize_reads,
-                                    .owner_authorizer = gatehouse::Authorizer::jwt(jwt)};
+    // GET /admin/stats: IAM users from --iam-credentials, or one made up now.
+    gatehouse::IamCredentials staff;
+    std::optional<gatehouse::iam_credential> demo_user;
+    if (!a.iam_credentials.empty()) {
+      staff.import_csv(read_file(a.iam_credentials), {staff_policy});
+    } else {
+      demo_user = gatehouse::iam_credential{
+          .access_key_id = random_text("AKIA", 20, "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"),
+          .secret_access_key = random_text(
+              "", 40, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"),
+          .principal_arn = "arn:aws:iam::123456789012:user/petstore-admin",
+          .policies = {staff_policy}};
+      staff.put(*demo_user);
+    }
+    petstore::api_settings settings{
+        .key_everywhere = unrefusing,
+        .demo_token = a.demo_token,
+        .authorize_reads = a.authorize_reads,
+        .owner_authorizer = gatehouse::Authorizer::jwt(jwt),
+        .admin_authorizer = gatehouse::Authorizer::iam({.name = "staff", .credentials = staff})};
     gatehouse::Router api = petstore::make_api(settings);
     gatehouse::Stage prod{"prod", api.deploy()};
     prod.variable("backend", a.backend);
     // The stage cache: GET /pets for 300 s per type and page, marked with x-cache: Hit / Miss.
     // As in AWS, a stage cache caches every GET method unless told otherwise: the others here
     // are left to their integrations.
-    gatehouse::method_setting by_id, legacy;
+    gatehouse::method_setting by_id, legacy, stats;
     if (a.cache) {
       prod.cache(gatehouse::cache_settings{.ttl = std::chrono::seconds(300), .hit_header = true});
-      by_id.caching = legacy.caching = false;
+      by_id.caching = legacy.caching = stats.caching = false;
     }
 
     // The usage plan "basic": 50 requests a second per key, burst 100, 1,000 a day.
@@ -172,6 +212,7 @@ int main(int argc, char** argv) {
     }
     prod.method("GET /pets/{petId}", by_id);
     prod.method("ANY /legacy/{proxy+}", legacy);
+    prod.method("GET /admin/stats", stats);
     gatehouse::UsagePlan basic{basic_options};
     if (unrefusing)
       basic.attach(prod, {{"GET /pets/{petId}", huge}});
@@ -210,6 +251,13 @@ int main(int argc, char** argv) {
                        R"(,"exp":)" + std::to_string(now + 3600) + "}");
       std::printf("petstore: a JWT for GET /prod/pets/{petId}/owner (an hour): %s\n",
                   token.c_str());
+    }
+    if (demo_user) {
+      std::printf("petstore: IAM user for GET /prod/admin/stats (SigV4, us-east-1): %s %s\n",
+                  demo_user->access_key_id.c_str(), demo_user->secret_access_key.c_str());
+    } else {
+      std::printf("petstore: GET /prod/admin/stats takes SigV4 from %zu IAM users of %s\n",
+                  staff.size(), a.iam_credentials.c_str());
     }
     std::fflush(stdout);
 

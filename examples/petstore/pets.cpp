@@ -5,6 +5,7 @@
 #include <rapidjson/writer.h>
 
 #include <charconv>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -52,6 +53,12 @@ class store {
         return p;
       }
     return std::nullopt;
+  }
+  std::map<std::string, int> count_by_type() const {
+    std::lock_guard lock(mutex_);
+    std::map<std::string, int> out;
+    for (const auto& p : pets_) ++out[p.type];
+    return out;
   }
   pet add(std::string type, double price) {
     std::lock_guard lock(mutex_);
@@ -217,6 +224,32 @@ gatehouse::Router make_api(const api_settings& settings) {
                 return json(200, buf);
               }),
               signed_in);
+  }
+
+  // Statistics are for the shop's staff: IAM users whose policies allow them (AWS_IAM).
+  if (settings.admin_authorizer) {
+    gatehouse::method_options staff = open;
+    staff.authorizer = settings.admin_authorizer;
+    api.route("GET", "/admin/stats", gatehouse::function([pets](const gatehouse::proxy_event& ev) {
+                rapidjson::StringBuffer buf;
+                rapidjson::Writer<rapidjson::StringBuffer> w(buf);
+                w.StartObject();
+                int total = 0;
+                w.Key("byType");
+                w.StartObject();
+                for (const auto& [type, n] : pets->count_by_type()) {
+                  w.Key(type.c_str()), w.Int(n);
+                  total += n;
+                }
+                w.EndObject();
+                w.Key("pets"), w.Int(total);
+                auto caller = ev.context().iam.user_arn;
+                w.Key("caller"),
+                    w.String(caller.data(), static_cast<rapidjson::SizeType>(caller.size()));
+                w.EndObject();
+                return json(200, buf);
+              }),
+              staff);
   }
 
   // The legacy API, still served by an older HTTP backend: everything under /legacy goes there

@@ -13,11 +13,13 @@ struct api_settings {
   bool authorize_reads = false;  ///< GET /pets/{petId} takes the demo token too (for measuring)
   /// The authorizer of GET /pets/{petId}/owner (a JWT authorizer).
   gatehouse::Authorizer owner_authorizer;
+  /// The authorizer of GET /admin/stats (IAM: requests signed with Signature Version 4).
+  gatehouse::Authorizer admin_authorizer;
 };
 
 /// The PetStore API: GET /pets, POST /pets (needs an API key), GET /pets/{petId},
 /// DELETE /pets/{petId} (a custom TOKEN authorizer), GET /pets/{petId}/owner (a JWT
-/// authorizer) and ANY /legacy/{proxy+} to the backend.
+/// authorizer), GET /admin/stats (IAM) and ANY /legacy/{proxy+} to the backend.
 gatehouse::Router make_api(const api_settings& settings);
 
 }  // namespace petstore

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <gatehouse/authorizer_context.hpp>
+#include <gatehouse/iam.hpp>
 #include <gatehouse/integration.hpp>
 
 #include <asio/awaitable.hpp>
@@ -137,6 +138,10 @@ class Authorizer {
   Authorizer(authorizer_options options, async_handler h);
   /// A JWT authorizer. Throws config_error for bad options or an unusable in-code JWKS.
   static Authorizer jwt(jwt_options options);
+  /// IAM authorization (AWS_IAM): requests signed with Signature Version 4 (Authorization header
+  /// or presigned URL) by a key of `options.credentials`, whose policies (or the API's resource
+  /// policy) allow execute-api:Invoke on the method. Throws config_error for bad options.
+  static Authorizer iam(iam_options options);
 
   explicit operator bool() const noexcept { return impl_ != nullptr; }
   /// Empties the result cache (AWS's FlushStageAuthorizersCache).

@@ -38,4 +38,17 @@ struct authorizer_context {
   }
 };
 
+/// The caller of a method with IAM authorization (Signature Version 4), as integrations see it
+/// in `requestContext.identity` (REST) or `requestContext.authorizer.iam` (HTTP APIs). Empty
+/// for other methods.
+struct iam_identity {
+  std::string_view access_key;  ///< the access key id the request was signed with
+  std::string_view account_id;  ///< the caller's account (from its ARN)
+  std::string_view caller;      ///< the principal's unique id ("AIDA…", "AROA…:session")
+  std::string_view user;        ///< the same, for $context.identity.user
+  std::string_view user_arn;    ///< the principal's ARN
+
+  bool empty() const noexcept { return access_key.empty(); }
+};
+
 }  // namespace gatehouse

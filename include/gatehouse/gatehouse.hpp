@@ -3,6 +3,7 @@
 // The whole public API of gatehouse.
 #include <gatehouse/api_keys.hpp>
 #include <gatehouse/authorizer.hpp>
+#include <gatehouse/aws_integration.hpp>
 #include <gatehouse/cache.hpp>
 #include <gatehouse/client_certificate.hpp>
 #include <gatehouse/config_error.hpp>
@@ -11,6 +12,7 @@
 #include <gatehouse/http.hpp>
 #include <gatehouse/http_client.hpp>
 #include <gatehouse/http_integration.hpp>
+#include <gatehouse/iam.hpp>
 #include <gatehouse/integration.hpp>
 #include <gatehouse/router.hpp>
 #include <gatehouse/stage.hpp>

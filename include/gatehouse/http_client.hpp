@@ -12,6 +12,7 @@
 #include <cstddef>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <system_error>
 #include <type_traits>
@@ -52,7 +53,27 @@ struct http_client_options {
   std::string ca_pem;
 };
 
-/// A request for http_client. The client sets Host and Content-Length itself.
+/// AWS credentials for signing: an access key, or temporary ones with a session token.
+struct aws_credentials {
+  std::string access_key_id;
+  std::string secret_access_key;
+  std::string session_token;  ///< temporary credentials only; sent as X-Amz-Security-Token
+};
+
+/// Sign a request with AWS Signature Version 4 (AWS4-HMAC-SHA256) before it is sent.
+struct aws_signing {
+  aws_credentials credentials;
+  std::string region;   ///< "us-east-1", …
+  std::string service;  ///< the scope's service: "execute-api", "lambda", "sqs", …
+  /// Leave the body out of the signature (x-amz-content-sha256: UNSIGNED-PAYLOAD is sent).
+  bool unsigned_payload = false;
+  /// The signing time (X-Amz-Date); the default (the epoch) means now. For tests.
+  std::chrono::system_clock::time_point time{};
+};
+
+/// A request for http_client. The client sets Host and Content-Length itself; a Host field in
+/// `headers` replaces the URL's authority as the Host value sent (the connection still goes to
+/// the URL's host and port), e.g. to reach a virtual host by IP address.
 struct client_request {
   std::string method = "GET";
   std::string url;  ///< http://host[:port]/path?query or https://… (IPv6 as [::1])
@@ -61,6 +82,10 @@ struct client_request {
   std::chrono::milliseconds timeout{0};     ///< whole call; 0: the client's default
   client_certificate certificate;           ///< presented to an HTTPS server that asks for one
   bool insecure_skip_verification = false;  ///< AWS's tlsConfig.insecureSkipVerification
+  /// SigV4-sign what is sent: method, path and query, Host, every field of `headers` and the
+  /// body. Authorization, X-Amz-Date (and X-Amz-Security-Token) are added; fields of those
+  /// names in `headers` are replaced.
+  std::optional<aws_signing> sign;
 };
 
 namespace detail {

@@ -49,6 +49,7 @@ struct request_context {
   std::string_view api_key_id;    ///< that key's id
   std::string_view vpce_id;       ///< the private endpoint the request came through, if any
   authorizer_context authorizer;  ///< what the method's authorizer found out (empty: none)
+  iam_identity iam;               ///< the IAM caller, for methods with IAM authorization
 };
 
 /// What a function integration ("Lambda proxy") gets: a view of the request, valid for the call.

@@ -22,9 +22,17 @@ struct authorization {
   std::string usage_identifier_key;       // for API key source AUTHORIZER; "" when none
   std::optional<policy> policy_document;  // a custom authorizer's policy, evaluated per method
   std::string key_id;  // a JWT's kid: a remembered token stays valid while its key is served
+  // An IAM caller (Authorizer::iam): the access key and its principal.
+  std::string access_key;
+  std::string account_id;
+  std::string caller;  // the principal's unique id
+  std::string user_arn;
 
   /// The view integrations get.
   authorizer_context view() const noexcept { return {principal_id, context, claims_json, scopes}; }
+  iam_identity iam_view() const noexcept {
+    return {access_key, account_id, caller, caller, user_arn};
+  }
 };
 
 }  // namespace gatehouse::auth

@@ -47,7 +47,13 @@ std::optional<gateway_error> check_resource_policy(gatehouse::detail::exchange& 
   if (is_private && ex.req.private_endpoint.empty())
     return gateway_error{response_type::default_4xx, 403, "Forbidden",
                          "a PRIVATE API was called from outside its private endpoints"};
-  if (has_authorizer(ex)) fill_method_arn(ex);
+  if (has_authorizer(ex)) {
+    fill_method_arn(ex);
+    // IAM evaluates the resource policy in step 4, with the caller it authenticated.
+    if (ex.match.options->authorizer.impl().checks_resource_policy() &&
+        (deployment.resource_policy || !is_private))
+      return std::nullopt;
+  }
   if (!deployment.resource_policy) {
     if (!is_private) return std::nullopt;
     fill_method_arn(ex);  // a PRIVATE API without a resource policy serves nobody (as AWS)

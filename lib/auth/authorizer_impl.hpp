@@ -25,6 +25,9 @@ struct authorizer_impl {
   virtual void flush() const = 0;
   /// Whether methods may name authorization scopes for it (JWT authorizers).
   virtual bool takes_scopes() const noexcept { return false; }
+  /// Whether it evaluates the API's resource policy itself, with the caller it authenticated as
+  /// the principal (IAM); step 3 then leaves the resource policy to it.
+  virtual bool checks_resource_policy() const noexcept { return false; }
 
   std::string name;
 };

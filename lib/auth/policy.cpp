@@ -865,6 +865,10 @@ decision policy::evaluate(const request_facts& facts) const noexcept {
   return allowed ? decision::allow : decision::implicit_deny;
 }
 
+void policy::append(const policy& other) {
+  statements_.insert(statements_.end(), other.statements_.begin(), other.statements_.end());
+}
+
 bool policy::empty() const noexcept { return statements_.empty(); }
 
 std::size_t policy::size() const noexcept { return statements_.size(); }

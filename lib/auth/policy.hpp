@@ -66,6 +66,10 @@ class policy {
   /// Null tests presence.
   decision evaluate(const request_facts& facts) const noexcept;
 
+  /// Adds another document's statements: evaluating the result is evaluating both together, as
+  /// IAM evaluates all the policies attached to a principal.
+  void append(const policy& other);
+
   /// True when the document has no statements (every request is implicitly denied).
   bool empty() const noexcept;
   /// The number of statements.

@@ -605,9 +605,10 @@ bool split_credential(std::string_view credential, std::array<std::string_view, 
 /// Step 4: the scope must be the verifier's region and service, end in aws4_request and carry
 /// the date of the request. All that differs is told, in AWS's order.
 std::optional<refusal> check_scope(const std::array<std::string_view, 5>& parts,
-                                   std::string_view amz_date, const verifier_options& options) {
+                                   std::string_view amz_date, std::string_view region,
+                                   const verifier_options& options) {
   std::string errors;
-  if (!options.region.empty() && parts[2] != options.region) {
+  if (!region.empty() && parts[2] != region) {
     errors += fmt::format("Credential should be scoped to a valid region, not '{}'. ", parts[2]);
   }
   if (!options.service.empty() && parts[3] != options.service) {
@@ -999,6 +1000,11 @@ verifier::verifier(verifier_options options, secret_lookup lookup)
       keys_(std::make_unique<signing_key_cache>(options_.key_cache_capacity)) {}
 
 verification verifier::verify(const signed_request& request, time_point now) const {
+  return verify(request, now, options_.region, lookup_);
+}
+
+verification verifier::verify(const signed_request& request, time_point now,
+                              std::string_view region, const secret_lookup& lookup) const {
   verification v;
   auto refuse = [&v](refusal r) {
     v.result = r.result;
@@ -1029,10 +1035,12 @@ verification verifier::verify(const signed_request& request, time_point now) con
                                p->credential)});
   }
   v.access_key_id = scope_parts[0];
-  if (auto r = check_scope(scope_parts, amz_date, options_)) return refuse(std::move(*r));
+  if (auto r = check_scope(scope_parts, amz_date, region, options_)) {
+    return refuse(std::move(*r));
+  }
 
   // 5. The access key, and its signing key for the scope.
-  std::optional<std::string> secret = lookup_ ? lookup_(scope_parts[0]) : std::nullopt;
+  std::optional<std::string> secret = lookup ? lookup(scope_parts[0]) : std::nullopt;
   if (!secret) return refuse({outcome::unknown_key, std::string(msg_unknown_key)});
   const digest key = keys_->get(*secret, scope_parts[1], scope_parts[2], scope_parts[3]);
   OPENSSL_cleanse(secret->data(), secret->size());

@@ -282,6 +282,10 @@ class verifier {
   /// Verifies `request` as of `now` (whole seconds count). A failure's message is in AWS's words.
   verification verify(const signed_request& request,
                       time_point now = std::chrono::system_clock::now()) const;
+  /// As above, with the scope's region ("" accepts any) and the secret lookup given per call
+  /// instead of the verifier's own: for callers that serve several regions or credential sets.
+  verification verify(const signed_request& request, time_point now, std::string_view region,
+                      const secret_lookup& lookup) const;
 
   const verifier_options& options() const noexcept { return options_; }
 

@@ -3,10 +3,10 @@
 // mapped parameters), call the backend with the gateway's HTTP client, and turn the backend's
 // answer, or the failure, into the method response.
 
+#include "integration/backend_request.hpp"
 #include "integration/integration_impl.hpp"
 #include "net/client_core.hpp"
 #include "net/url.hpp"
-#include "routing/stage_variables.hpp"
 #include "transform/parameter_mapping.hpp"
 
 #include <gatehouse/config_error.hpp>
@@ -25,78 +25,6 @@ using detail::exchange;
 using detail::gateway_error;
 using detail::outcome;
 using transform::target_kind;
-
-// A piece of the URL template: text, ${stageVariables.NAME} or {NAME}.
-struct url_piece {
-  enum class kind { text, stage_variable, path_parameter } k;
-  std::string s;
-};
-
-std::vector<url_piece> parse_url_template(std::string_view url, std::string_view what) {
-  std::vector<url_piece> out;
-  std::string text;
-  constexpr std::string_view stage_prefix = "${stageVariables.";
-  for (std::size_t i = 0; i < url.size();) {
-    if (url.substr(i, stage_prefix.size()) == stage_prefix) {
-      auto close = url.find('}', i);
-      auto name = close == std::string_view::npos
-                      ? std::string_view{}
-                      : url.substr(i + stage_prefix.size(), close - i - stage_prefix.size());
-      if (!routing::valid_stage_variable_name(name))
-        throw config_error(
-            fmt::format("{}: malformed stage variable reference in '{}'", what, url));
-      if (!text.empty()) out.push_back({url_piece::kind::text, std::exchange(text, {})});
-      out.push_back({url_piece::kind::stage_variable, std::string(name)});
-      i = close + 1;
-    } else if (url[i] == '{') {
-      auto close = url.find('}', i);
-      auto name =
-          close == std::string_view::npos ? std::string_view{} : url.substr(i + 1, close - i - 1);
-      if (!name.empty() && name.back() == '+') name.remove_suffix(1);
-      bool ok = !name.empty() && std::all_of(name.begin(), name.end(), [](char c) {
-        return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' || c == '.';
-      });
-      if (!ok) throw config_error(fmt::format("{}: malformed path parameter in '{}'", what, url));
-      if (!text.empty()) out.push_back({url_piece::kind::text, std::exchange(text, {})});
-      out.push_back({url_piece::kind::path_parameter, std::string(name)});
-      i = close + 1;
-    } else {
-      text.push_back(url[i++]);
-    }
-  }
-  if (!text.empty()) out.push_back({url_piece::kind::text, std::move(text)});
-  return out;
-}
-
-// Percent-encodes a path parameter's (decoded) value for a URL path; '/' stays for greedy ones.
-void append_path_encoded(std::string& out, std::string_view v, bool keep_slash) {
-  static constexpr char hex[] = "0123456789ABCDEF";
-  for (unsigned char c : v) {
-    bool plain = std::isalnum(c) || std::strchr("-._~!$&'()*+,;=:@", c) != nullptr ||
-                 (keep_slash && c == '/');
-    if (plain && c != 0) {
-      out.push_back(static_cast<char>(c));
-    } else {
-      out.push_back('%');
-      out.push_back(hex[c >> 4]);
-      out.push_back(hex[c & 15]);
-    }
-  }
-}
-
-// Percent-encodes a query component.
-void append_query_encoded(std::string& out, std::string_view v) {
-  static constexpr char hex[] = "0123456789ABCDEF";
-  for (unsigned char c : v) {
-    if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
-      out.push_back(static_cast<char>(c));
-    } else {
-      out.push_back('%');
-      out.push_back(hex[c >> 4]);
-      out.push_back(hex[c & 15]);
-    }
-  }
-}
 
 bool hop_by_hop(std::string_view n) noexcept {
   for (std::string_view h :
@@ -140,50 +68,18 @@ class http_integration final : public detail::integration_impl {
         opts_.timeout > std::chrono::milliseconds(29'000))
       throw config_error(fmt::format("{}: timeout {} ms is outside 50 ms to 29,000 ms", what,
                                      opts_.timeout.count()));
-    pieces_ = parse_url_template(url_, what);
+    template_ = detail::url_template(url_, what);
     mapping_ = transform::parameter_mapping(opts_.request_parameters, what);
-    // A template that starts with its scheme and host can be checked now; one whose start is a
-    // stage variable is checked per request (API_CONFIGURATION_ERROR when it is bad).
-    if (!pieces_.empty() && pieces_.front().k == url_piece::kind::text &&
-        pieces_.front().s.find("://") != std::string::npos) {
-      std::string probe;
-      for (const auto& p : pieces_) probe += p.k == url_piece::kind::text ? p.s : "x";
-      std::string why;
-      if (!net::parse_url(probe, &why))
-        throw config_error(fmt::format("{}: bad URL: {}", what, why));
-    } else if (pieces_.empty() || pieces_.front().k != url_piece::kind::stage_variable) {
-      throw config_error(fmt::format("{}: bad URL: it must start with http:// or https://", what));
-    }
   }
 
   void collect_stage_variables(std::vector<std::string>& names) const override {
-    for (const auto& p : pieces_)
-      if (p.k == url_piece::kind::stage_variable) names.push_back(p.s);
+    template_.collect_stage_variables(names);
     mapping_.collect_stage_variables(names);
   }
 
   asio::awaitable<outcome> invoke(exchange& ex) const override {
-    // The mapped parameters, evaluated once.
-    std::vector<std::pair<const transform::mapping_rule*, std::string>> mapped;
-    if (!mapping_.empty()) {
-      std::vector<std::string> vals;
-      for (const auto& rule : mapping_.rules()) {
-        transform::parameter_mapping::values(rule, ex, vals);
-        if (vals.empty()) continue;
-        if (rule.target == target_kind::querystring) {
-          for (auto& v : vals) mapped.emplace_back(&rule, std::move(v));
-        } else {
-          std::string joined;
-          for (std::size_t i = 0; i < vals.size(); ++i) {
-            if (i) joined += ',';
-            joined += vals[i];
-          }
-          mapped.emplace_back(&rule, std::move(joined));
-        }
-      }
-    }
-
-    std::string url = render_url(ex, mapped);
+    const detail::mapped_parameters mapped = detail::map_parameters(mapping_, ex);
+    std::string url = template_.render(ex, mapped, proxy_);
     std::string why;
     auto parts = net::parse_url(url, &why);
     if (!parts)
@@ -223,17 +119,8 @@ class http_integration final : public detail::integration_impl {
       if (ec || done) ex.stream.reset();
     }
     if (ec) {
-      const bool timeout = ec == client_errc::timed_out || ec == client_errc::connect_timeout;
       out.res = {};
-      out.error = gateway_error{
-          timeout ? response_type::integration_timeout : response_type::integration_failure,
-          0,
-          {},
-          timeout ? fmt::format("Execution failed due to a timeout error ({} {}{})", method,
-                                parts->authority, parts->target)
-                  : fmt::format("Execution failed: Network error "
-                                "communicating with endpoint {} {}{}: {}",
-                                method, parts->authority, parts->target, ec.message())};
+      out.error = detail::call_failure(ec, method, parts->authority, parts->target);
       co_return out;
     }
     shape_response(ex, out.res);
@@ -244,66 +131,11 @@ class http_integration final : public detail::integration_impl {
   struct head_context {
     const http_integration* self;
     const exchange* ex;
-    const std::vector<std::pair<const transform::mapping_rule*, std::string>>* mapped;
+    const detail::mapped_parameters* mapped;
   };
 
   static bool method_forbids_body(std::string_view m) noexcept {
     return m == "GET" || m == "HEAD" || m == "DELETE" || m == "OPTIONS";
-  }
-
-  std::string render_url(
-      const exchange& ex,
-      const std::vector<std::pair<const transform::mapping_rule*, std::string>>& mapped) const {
-    std::string url;
-    url.reserve(url_.size() + ex.stage_path.size() + ex.query.size() + 16);
-    for (const auto& p : pieces_) {
-      switch (p.k) {
-        case url_piece::kind::text:
-          url.append(p.s);
-          break;
-        case url_piece::kind::stage_variable:
-          if (auto it = ex.stage->variables.find(p.s); it != ex.stage->variables.end())
-            url.append(it->second);
-          break;
-        case url_piece::kind::path_parameter: {
-          const std::string* m = nullptr;
-          for (const auto& [rule, value] : mapped)
-            if (rule->target == target_kind::path && rule->target_name == p.s) m = &value;
-          if (m) {
-            append_path_encoded(url, *m, false);
-          } else if (auto v = ex.path_param(p.s)) {
-            append_path_encoded(url, *v, greedy(ex, p.s));
-          }
-          break;
-        }
-      }
-    }
-    bool has_query = url.find('?') != std::string::npos;
-    if (proxy_ && !ex.query.empty()) {
-      url.push_back(has_query ? '&' : '?');
-      url.append(ex.query);
-      has_query = true;
-    }
-    for (const auto& [rule, value] : mapped) {
-      if (rule->target != target_kind::querystring) continue;
-      url.push_back(has_query ? '&' : '?');
-      has_query = true;
-      append_query_encoded(url, rule->target_name);
-      url.push_back('=');
-      append_query_encoded(url, value);
-    }
-    return url;
-  }
-
-  // Whether {name} is the route's greedy {name+} parameter, whose value keeps its slashes.
-  static bool greedy(const exchange& ex, std::string_view name) noexcept {
-    auto r = ex.match.resource;
-    auto pos = r.find(name);
-    while (pos != std::string_view::npos) {
-      if (pos > 0 && r[pos - 1] == '{' && r.substr(pos + name.size(), 2) == "+}") return true;
-      pos = r.find(name, pos + 1);
-    }
-    return false;
   }
 
   // The header fields after the request line and Host.
@@ -354,13 +186,7 @@ class http_integration final : public detail::integration_impl {
         field("Content-Type", ct && clean(*ct) ? *ct : std::string_view("application/json"));
       }
     }
-    for (const auto& [rule, value] : *hc.mapped) {
-      if (rule->target != target_kind::header) continue;
-      // A mapped value may come percent-decoded from the query string: no line breaks in it.
-      out.append(rule->target_name).append(": ");
-      for (char c : value) out.push_back(c == '\r' || c == '\n' || c == '\0' ? ' ' : c);
-      out.append("\r\n");
-    }
+    detail::write_mapped_headers(*hc.mapped, out);
   }
 
   // The backend's response as the method response: hop-by-hop fields go; REST APIs remap the
@@ -393,7 +219,7 @@ class http_integration final : public detail::integration_impl {
   std::string method_;
   std::string url_;
   http_options opts_;
-  std::vector<url_piece> pieces_;
+  detail::url_template template_;
   transform::parameter_mapping mapping_;
 };
 

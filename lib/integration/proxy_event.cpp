@@ -102,6 +102,26 @@ void write_authorizer(writer& w, const authorizer_context& a, payload_format for
   w.EndObject();
 }
 
+// HTTP APIs (v2) give an IAM caller as requestContext.authorizer.iam.
+void write_iam_authorizer(writer& w, const iam_identity& iam) {
+  if (iam.empty()) return;
+  key(w, "authorizer");
+  w.StartObject();
+  key(w, "iam");
+  w.StartObject();
+  key(w, "accessKey"), str(w, iam.access_key);
+  key(w, "accountId"), str(w, iam.account_id);
+  key(w, "callerId"), str(w, iam.caller);
+  key(w, "cognitoIdentity");
+  w.Null();
+  key(w, "principalOrgId");
+  w.Null();
+  key(w, "userArn"), str(w, iam.user_arn);
+  key(w, "userId"), str(w, iam.user);
+  w.EndObject();
+  w.EndObject();
+}
+
 std::string_view host_of(const detail::exchange& ex) {
   auto h = ex.req.headers.get("Host");
   return h ? *h : std::string_view{};
@@ -154,7 +174,7 @@ request_context proxy_event::context() const noexcept {
   c.api_key = ex.api_key_value;
   if (ex.api_key) c.api_key_id = ex.api_key->id;
   c.vpce_id = ex.req.private_endpoint;
-  if (ex.auth) c.authorizer = ex.auth->view();
+  if (ex.auth) c.authorizer = ex.auth->view(), c.iam = ex.auth->iam_view();
   return c;
 }
 
@@ -258,12 +278,18 @@ std::string proxy_event::to_json() const {
     key(w, "httpMethod"), str(w, ctx.http_method);
     key(w, "identity");
     w.StartObject();
-    for (auto k : {"accessKey", "accountId", "caller", "cognitoAuthenticationProvider",
-                   "cognitoAuthenticationType", "cognitoIdentityId", "cognitoIdentityPoolId",
-                   "principalOrgId", "user", "userArn", "clientCert"}) {
+    key(w, "accessKey"), str_or_null(w, ctx.iam.access_key);
+    key(w, "accountId"), str_or_null(w, ctx.iam.account_id);
+    key(w, "caller"), str_or_null(w, ctx.iam.caller);
+    for (auto k : {"cognitoAuthenticationProvider", "cognitoAuthenticationType",
+                   "cognitoIdentityId", "cognitoIdentityPoolId", "principalOrgId"}) {
       key(w, k);
       w.Null();
     }
+    key(w, "user"), str_or_null(w, ctx.iam.user);
+    key(w, "userArn"), str_or_null(w, ctx.iam.user_arn);
+    key(w, "clientCert");
+    w.Null();
     key(w, "apiKey"), str_or_null(w, ctx.api_key);
     key(w, "apiKeyId"), str_or_null(w, ctx.api_key_id);
     key(w, "sourceIp"), str(w, ctx.source_ip);
@@ -333,6 +359,7 @@ std::string proxy_event::to_json() const {
     key(w, "accountId"), str(w, ctx.account_id);
     key(w, "apiId"), str(w, ctx.api_id);
     write_authorizer(w, ctx.authorizer, payload_format::v2);
+    write_iam_authorizer(w, ctx.iam);
     key(w, "domainName"), str(w, ctx.domain_name);
     key(w, "domainPrefix"), str(w, domain_prefix(ctx.domain_name));
     key(w, "http");

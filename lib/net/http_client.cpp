@@ -1,6 +1,7 @@
 // The public face of the HTTP client: URL parsing, the error category, and calls spawned on a
 // strand of the client's executor.
 
+#include "net/aws_signing.hpp"
 #include "net/client_core.hpp"
 #include "net/serial_executor.hpp"
 #include "net/url.hpp"
@@ -101,13 +102,22 @@ void http_client::launch(client_request req, std::function<void(std::error_code,
         if (!valid) {
           ec = make_error_code(client_errc::bad_url);
         } else {
-          detail::upstream_address to{url->tls, url->host, url->port, url->authority};
+          // The request's own Host field, when it has one, is the Host sent.
+          const auto host = req.headers.get("Host");
+          const std::string_view authority = host && !host->empty() ? *host : url->authority;
+          detail::upstream_address to{url->tls, url->host, url->port, authority};
           detail::call_options opts;
           opts.timeout = req.timeout.count() > 0 ? req.timeout : core->options().timeout;
           opts.certificate = &req.certificate;
           opts.skip_verification = req.insecure_skip_verification;
-          ec = co_await core->call(to, req.method, url->target, {&req.headers, &write_fields},
-                                   req.body, opts, res);
+          detail::head_writer fields{&req.headers, &write_fields};
+          std::string signed_fields;
+          if (req.sign) {
+            signed_fields = detail::signed_head_fields(*req.sign, req.method, authority,
+                                                       url->target, fields, req.body);
+            fields = detail::verbatim_fields(signed_fields);
+          }
+          ec = co_await core->call(to, req.method, url->target, fields, req.body, opts, res);
         }
         if (ec) res = {};
         done(ec, std::move(res));

@@ -156,7 +156,8 @@ response render_gateway_error(const gateway_error& err, const exchange* ex) {
       util::append_json_string(res.body, message);
     res.body.push_back('}');
   }
-  if (!t.error_type.empty()) res.headers.add("x-amzn-ErrorType", std::string(t.error_type));
+  const std::string_view error_type = err.error_type.empty() ? t.error_type : err.error_type;
+  if (!error_type.empty()) res.headers.add("x-amzn-ErrorType", std::string(error_type));
   if (!err.www_authenticate.empty()) res.headers.add("WWW-Authenticate", err.www_authenticate);
   if (err.retry_after.count() >= 0)
     res.headers.add("Retry-After", std::to_string(err.retry_after.count()));

@@ -1,5 +1,7 @@
 #include "usage/api_key_csv.hpp"
 
+#include "util/csv.hpp"
+
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
@@ -23,69 +25,6 @@ std::string_view trim(std::string_view s) {
   return s;
 }
 
-struct record {
-  std::size_t line = 0;
-  std::vector<std::string> fields;
-};
-
-// Splits the text into records of fields. Quotes may hold commas and line breaks.
-std::vector<record> split(std::string_view text, std::vector<std::string>& errors) {
-  std::vector<record> out;
-  std::size_t line = 1, i = 0;
-  if (text.starts_with("\xEF\xBB\xBF")) i = 3;  // a byte-order mark, as spreadsheets write
-  while (i < text.size()) {
-    record r{line, {}};
-    std::string field;
-    bool done = false;
-    while (!done) {
-      // One field.
-      while (i < text.size() && (text[i] == ' ' || text[i] == '\t')) ++i;
-      field.clear();
-      if (i < text.size() && (text[i] == '"' || text[i] == '\'')) {
-        const char q = text[i++];
-        bool closed = false;
-        while (i < text.size()) {
-          if (text[i] == q) {
-            if (i + 1 < text.size() && text[i + 1] == q) {
-              field.push_back(q);
-              i += 2;
-              continue;
-            }
-            ++i;
-            closed = true;
-            break;
-          }
-          if (text[i] == '\n') ++line;
-          field.push_back(text[i++]);
-        }
-        if (!closed) errors.push_back(fmt::format("line {}: a quoted field is not closed", r.line));
-        while (i < text.size() && (text[i] == ' ' || text[i] == '\t')) ++i;
-        if (i < text.size() && text[i] != ',' && text[i] != '\n' && text[i] != '\r') {
-          errors.push_back(fmt::format("line {}: text after a closing quote", line));
-          while (i < text.size() && text[i] != ',' && text[i] != '\n') ++i;
-        }
-      } else {
-        std::size_t start = i;
-        while (i < text.size() && text[i] != ',' && text[i] != '\n' && text[i] != '\r') ++i;
-        field = std::string(trim(text.substr(start, i - start)));
-      }
-      r.fields.push_back(std::move(field));
-      if (i < text.size() && text[i] == ',') {
-        ++i;
-        continue;
-      }
-      if (i < text.size() && text[i] == '\r') ++i;
-      if (i < text.size() && text[i] == '\n') ++i;
-      ++line;
-      done = true;
-    }
-    bool blank = std::all_of(r.fields.begin(), r.fields.end(),
-                             [](const std::string& f) { return f.empty(); });
-    if (!blank) out.push_back(std::move(r));
-  }
-  return out;
-}
-
 std::optional<bool> parse_bool(std::string_view s) {
   auto l = lower(s);
   if (l.empty() || l == "true") return true;
@@ -102,7 +41,7 @@ bool valid_key_value(std::string_view v, std::size_t min) noexcept {
 
 csv_key_file parse_key_csv(std::string_view text) {
   csv_key_file file;
-  auto records = split(text, file.errors);
+  auto records = util::split_csv(text, file.errors);
   if (records.empty()) {
     file.errors.push_back("line 1: no header row (Name,Key,Description,Enabled,UsagePlanIds)");
     return file;
@@ -129,7 +68,7 @@ csv_key_file parse_key_csv(std::string_view text) {
     return file;
   }
 
-  auto field = [](const record& r, int col) -> std::string_view {
+  auto field = [](const util::csv_record& r, int col) -> std::string_view {
     return col >= 0 && static_cast<std::size_t>(col) < r.fields.size()
                ? std::string_view(r.fields[col])
                : std::string_view{};

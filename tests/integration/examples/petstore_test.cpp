@@ -280,6 +280,58 @@ TEST_CASE("petstore verifies a pet's owner's JWT with the keys of a JWKS file") 
   CHECK(p.stop(SIGTERM) == 0);
 }
 
+TEST_CASE("petstore's GET /prod/admin/stats takes SigV4 from the users of --iam-credentials") {
+  char path[] = "/tmp/gatehouse-iam-XXXXXX";
+  int fd = ::mkstemp(path);
+  REQUIRE(fd >= 0);
+  const std::string csv =
+      "access_key_id,secret_access_key,user_arn\n"
+      "AKIASTAFF0000000001,staff/secret+1,arn:aws:iam::123456789012:user/ann\n"
+      "AKIASTAFF0000000002,staff-secret-2,arn:aws:iam::123456789012:user/ben\n";
+  REQUIRE(::write(fd, csv.data(), csv.size()) == static_cast<ssize_t>(csv.size()));
+  ::close(fd);
+  process p({PETSTORE_BINARY, "--listen", "127.0.0.1:0", "--iam-credentials", path});
+  auto port = port_of(p.line());
+  std::string banner;
+  for (int i = 0; i < 6 && banner.find("admin/stats") == std::string::npos; ++i) banner = p.line();
+  CHECK(banner.find("from 2 IAM users of") != std::string::npos);
+  // curl signs (a signer nobody here wrote), over HTTPS.
+  const std::string curl = "curl -sk --max-time 10 --aws-sigv4 aws:amz:us-east-1:execute-api ";
+  const std::string url = "https://127.0.0.1:" + std::to_string(port) + "/prod/admin/stats";
+  CHECK(test::shell(curl + "--user 'AKIASTAFF0000000001:staff/secret+1' " + url) ==
+        R"({"byType":{"cat":1,"dog":1,"fish":1},"pets":3,)"
+        R"("caller":"arn:aws:iam::123456789012:user/ann"})");
+  CHECK(test::shell(curl + "--user 'AKIASTAFF0000000002:staff-secret-2' " + url)
+            .ends_with(R"("caller":"arn:aws:iam::123456789012:user/ben"})"));
+  CHECK(test::shell(curl + "--user 'AKIASTAFF0000000002:staff/secret+1' " + url)
+            .starts_with(R"({"message":"The request signature we calculated does not match)"));
+  CHECK(test::shell("curl -sk --max-time 10 " + url) ==
+        R"({"message":"Missing Authentication Token"})");
+  // The users may GET /admin/*, nothing else.
+  CHECK(test::shell(curl + "--user 'AKIASTAFF0000000001:staff/secret+1' -X DELETE " + url) ==
+        R"({"message":"Missing Authentication Token"})");  // no such method: as AWS's REST APIs
+  CHECK(p.stop(SIGTERM) == 0);
+  std::remove(path);
+}
+
+TEST_CASE("petstore makes an IAM user when it is given none, and prints its keys") {
+  process p({PETSTORE_BINARY, "--http", "--listen", "127.0.0.1:0"});
+  auto port = port_of(p.line());
+  std::string key, secret;
+  for (int i = 0; i < 8 && key.empty(); ++i) {
+    auto line = p.line();
+    std::smatch m;
+    if (std::regex_search(line, m, std::regex(R"(IAM user .*: (AKIA[A-Z0-9]{16}) (\S{40}))")))
+      key = m[1], secret = m[2];
+  }
+  REQUIRE(!key.empty());
+  CHECK(test::shell("curl -s --max-time 10 --aws-sigv4 aws:amz:us-east-1:execute-api --user '" +
+                    key + ":" + secret + "' http://127.0.0.1:" + std::to_string(port) +
+                    "/prod/admin/stats")
+            .ends_with(R"("caller":"arn:aws:iam::123456789012:user/petstore-admin"})"));
+  CHECK(p.stop(SIGTERM) == 0);
+}
+
 TEST_CASE("petstore serves HTTPS by default with a self-signed certificate") {
   process p({PETSTORE_BINARY, "--listen", "127.0.0.1:0"});
   std::string banner = p.line();

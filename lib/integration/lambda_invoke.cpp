@@ -1,0 +1,143 @@
+// AWS_PROXY to a Lambda function through the Lambda Invoke API: the proxy event POSTed to
+// /2015-03-31/functions/{name}/invocations, signed with SigV4 for service "lambda", and the
+// function's proxy result answered, with AWS's status codes for the ways it can fail.
+
+#include "auth/sigv4.hpp"
+#include "integration/aws_endpoint.hpp"
+#include "integration/backend_request.hpp"
+#include "integration/integration_impl.hpp"
+#include "integration/proxy_response.hpp"
+#include "net/url.hpp"
+
+#include <gatehouse/aws_integration.hpp>
+#include <gatehouse/config_error.hpp>
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+namespace gatehouse {
+
+namespace {
+using detail::exchange;
+using detail::gateway_error;
+using detail::outcome;
+
+// How much of a failed invocation's answer goes into the log reason.
+constexpr std::size_t logged_body = 512;
+
+std::string_view head(std::string_view body) noexcept { return body.substr(0, logged_body); }
+
+// A function error or a malformed proxy result: 502, as AWS answers.
+outcome function_failed(std::string reason) {
+  return {
+      {},
+      gateway_error{response_type::default_5xx, 502, "Internal server error", std::move(reason)}};
+}
+
+// The Lambda service refused the invocation (signature, permissions, no such function,
+// throttling): AWS answers 500.
+outcome invocation_failed(std::string reason) {
+  return {
+      {},
+      gateway_error{response_type::default_5xx, 500, "Internal server error", std::move(reason)}};
+}
+
+// Lambda's own limits: names, partial and full ARNs (with a qualifier), and qualifiers.
+bool function_name_chars(std::string_view s) noexcept {
+  return std::all_of(s.begin(), s.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+           c == '_' || c == ':' || c == '.' || c == '$';
+  });
+}
+
+void write_fields(const void*, std::string& out) {
+  out.append(
+      "Content-Type: application/json\r\n"
+      "X-Amz-Invocation-Type: RequestResponse\r\n");
+}
+
+class lambda_integration final : public detail::integration_impl {
+ public:
+  explicit lambda_integration(lambda_options o)
+      : format_(o.format),
+        timeout_(o.timeout),
+        skip_verification_(o.insecure_skip_verification),
+        signing_{std::move(o.credentials), o.region, "lambda"} {
+    const std::string what = fmt::format("lambda_invoke '{}'", o.function_name);
+    if (o.function_name.empty() || o.function_name.size() > 170 ||
+        !function_name_chars(o.function_name))
+      throw config_error(fmt::format(
+          "{}: function_name must be a function name or ARN (1 to 170 of A-Z a-z 0-9 - _ : . $)",
+          what));
+    if (o.qualifier.size() > 128 || !function_name_chars(o.qualifier) ||
+        o.qualifier.find(':') != std::string::npos)
+      throw config_error(
+          fmt::format("{}: qualifier '{}' is not a version or alias name", what, o.qualifier));
+    detail::check_integration_timeout(timeout_, what);
+    detail::check_aws_signing(signing_, what);
+    url_ = detail::checked_aws_endpoint(
+        o.endpoint.empty() ? fmt::format("https://lambda.{}.amazonaws.com", o.region) : o.endpoint,
+        what);
+    url_.append("/2015-03-31/functions/");
+    url_.append(auth::sigv4::uri_encode(o.function_name));
+    url_.append("/invocations");
+    if (!o.qualifier.empty()) url_.append("?Qualifier=").append(o.qualifier);
+    std::string why;
+    auto parts = net::parse_url(url_, &why);  // views into url_, which does not change again
+    if (!parts) throw config_error(fmt::format("{}: bad URL '{}': {}", what, url_, why));
+    parts_ = *parts;
+  }
+
+  asio::awaitable<outcome> invoke(exchange& ex) const override {
+    if (!ex.client)
+      co_return outcome{
+          {},
+          gateway_error{
+              response_type::api_configuration_error, 0, {}, "no HTTP client for this request"}};
+    const std::string event = proxy_event(ex, format_).to_json();
+    const detail::upstream_address to{parts_.tls, parts_.host, parts_.port, parts_.authority};
+    detail::call_options copts;
+    copts.timeout = timeout_;
+    copts.skip_verification = skip_verification_;
+    response res;
+    auto ec = co_await detail::signed_call(*ex.client, signing_, to, "POST", parts_.target,
+                                           {nullptr, &write_fields}, event, copts, res);
+    if (ec)
+      co_return outcome{{}, detail::call_failure(ec, "POST", parts_.authority, parts_.target)};
+
+    if (res.status < 200 || res.status > 299)
+      co_return invocation_failed(fmt::format(
+          "Lambda invocation failed with status: {}. Lambda request id: {}. Response: {}",
+          res.status, res.headers.get("x-amzn-RequestId").value_or(""), head(res.body)));
+    if (auto error = res.headers.get("X-Amz-Function-Error"))
+      co_return function_failed(
+          fmt::format("Lambda execution failed with status {} due to "
+                      "customer function error: {}. Response: {}",
+                      res.status, *error, head(res.body)));
+    std::string why;
+    auto result = proxy_result::from_json(res.body, format_, &why);
+    outcome out;
+    if (!result || !detail::to_response(std::move(*result), format_, out.res, why))
+      co_return function_failed(
+          fmt::format("Execution failed due to configuration error: Malformed Lambda proxy "
+                      "response: {}",
+                      why));
+    co_return out;
+  }
+
+ private:
+  payload_format format_;
+  std::chrono::milliseconds timeout_;
+  bool skip_verification_;
+  aws_signing signing_;
+  std::string url_;
+  net::url_parts parts_;
+};
+}  // namespace
+
+integration lambda_invoke(lambda_options options) {
+  return integration{std::make_shared<lambda_integration>(std::move(options))};
+}
+
+}  // namespace gatehouse
