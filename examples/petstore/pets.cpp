@@ -22,6 +22,18 @@ struct pet {
 
 constexpr int page_size = 10;
 
+// AWS's PetStore model: a pet's type is a dog, a cat or a fish, its price 25 to 500.
+constexpr const char* pet_model = R"({
+  "$schema": "http://json-schema.org/draft-04/schema#",
+  "title": "Pet",
+  "type": "object",
+  "required": ["type", "price"],
+  "properties": {
+    "type": {"type": "string", "enum": ["dog", "cat", "fish"]},
+    "price": {"type": "number", "minimum": 25, "maximum": 500}
+  }
+})";
+
 class store {
  public:
   store() : pets_{{1, "dog", 249.99}, {2, "cat", 124.99}, {3, "fish", 0.99}} {}
@@ -161,6 +173,12 @@ gatehouse::Router make_api(const api_settings& settings) {
             }),
             listing);
 
+  // New pets are checked against the Pet model before the handler runs (AWS's request
+  // validator "Validate body"): a bad body gets 400 {"message":"Invalid request body"}.
+  api.model("Pet", pet_model);
+  gatehouse::method_options adding = keyed;
+  adding.request_models = {{"application/json", "Pet"}};
+  adding.validation = gatehouse::request_validation::body;
   api.route("POST", "/pets", gatehouse::function([pets](const gatehouse::proxy_event& ev) {
               rapidjson::Document doc;
               doc.Parse(ev.body().data(), ev.body().size());
@@ -173,7 +191,7 @@ gatehouse::Router make_api(const api_settings& settings) {
               write(w, p);
               return json(201, buf);
             }),
-            keyed);
+            adding);
 
   api.route("GET", "/pets/{petId}", gatehouse::function([pets](const gatehouse::proxy_event& ev) {
               auto id_text = ev.path_parameter("petId").value_or("");

@@ -51,6 +51,14 @@ struct api_options {
   std::string resource_policy;
 };
 
+/// What a method checks before its integration runs (AWS's request validators).
+enum class request_validation {
+  none,
+  body,                 ///< the body against the model for its Content-Type
+  parameters,           ///< the required request parameters are there and not blank
+  body_and_parameters,  ///< both
+};
+
 /// Settings of one method (AWS's Method).
 struct method_options {
   /// Requests need an enabled API key of a usage plan on the stage, else 403 Forbidden; the
@@ -66,6 +74,18 @@ struct method_options {
   /// For JWT authorizers: the token must carry at least one of these scopes (AWS's
   /// authorizationScopes); empty: no scope needed.
   std::vector<std::string> authorization_scopes;
+  /// The request parameters the method declares, each with whether it is required (AWS's
+  /// requestParameters): {"method.request.querystring.page", true},
+  /// {"method.request.header.x-trace", false}, {"method.request.path.petId", true}.
+  std::vector<std::pair<std::string, bool>> request_parameters;
+  /// Request body models by media type (AWS's requestModels): {"application/json", "Pet"};
+  /// "$default" serves every other type. Models are added with Router::model().
+  std::vector<std::pair<std::string, std::string>> request_models;
+  /// What is checked before the integration (AWS's requestValidator). A missing or blank
+  /// required parameter → 400 {"message":"Missing required request parameters: [page]"}
+  /// (BAD_REQUEST_PARAMETERS); a body its model refuses → 400 {"message":"Invalid request body"}
+  /// (BAD_REQUEST_BODY), the reason in $context.error.validationErrorString.
+  request_validation validation = request_validation::none;
 };
 
 /// An immutable snapshot of a Router's routes, made by Router::deploy(); cheap to copy.
@@ -93,6 +113,13 @@ class Router {
   /// Throws config_error for a bad method or template, or a route defined twice.
   Router& route(std::string_view method, std::string_view path_template, integration target,
                 method_options options = {});
+
+  /// Adds a model (AWS's Model): a JSON Schema draft 4 document that methods name in
+  /// request_models. It may refer to other models with "$ref":
+  /// "https://apigateway.amazonaws.com/restapis/{api}/models/{name}". Checked by deploy(), which
+  /// throws config_error naming the model for bad JSON or schema, or an unknown $ref; a name used
+  /// twice or not alphanumeric throws here.
+  Router& model(std::string name, std::string schema);
 
   /// Overrides the response the gateway sends for one type of failure (AWS's gateway responses).
   Router& set_gateway_response(response_type type, gateway_response response);

@@ -43,6 +43,7 @@ struct gateway_error {
   std::chrono::seconds retry_after{-1};  // ≥ 0: sent as Retry-After (429s)
   std::string www_authenticate;          // sent as WWW-Authenticate when not empty (JWT 401s)
   std::string_view error_type;           // x-amzn-ErrorType instead of the type's (static text)
+  std::string validation_errors;         // $context.error.validationErrorString (400s of step 7)
 };
 
 /// What a step or an integration produced: a response, or a gateway error to render.

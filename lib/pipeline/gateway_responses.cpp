@@ -99,6 +99,11 @@ std::string substitute(std::string_view tmpl, const render_context& c) {
       util::append_json_string(out, c.message);
     } else if (take("$context.error.message")) {
       out.append(c.message);
+    } else if (take("$context.error.validationErrorString")) {
+      // Escaped for a JSON string, as AWS gives it: templates write "…String" in quotes.
+      std::string quoted;
+      util::append_json_string(quoted, c.err.validation_errors);
+      out.append(std::string_view(quoted).substr(1, quoted.size() - 2));
     } else if (take("$context.error.responseType")) {
       out.append(to_string(c.err.type));
     } else if (take("$context.requestId")) {

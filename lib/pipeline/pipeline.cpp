@@ -9,6 +9,7 @@
 #include "usage/api_key_check.hpp"
 #include "usage/plan_state.hpp"
 #include "util/time_text.hpp"
+#include "validate/request_validation.hpp"
 
 #include <gatehouse/config_error.hpp>
 
@@ -132,7 +133,8 @@ asio::awaitable<response> pipeline::run(request& req,
     if (!verdict) verdict = co_await store_->admit(adm, ex.start);
     out.error = throttle::verdict(*verdict);
   }
-  // 7 validate joins here as its module lands.
+  // 7 validate: the method's required parameters and its body against the model.
+  if (!out.error) out.error = validate::check_request(ex);
   // 8 cache lookup: for methods the stage caches, a hit ends the request here.
   bool from_cache = false;
   if (!out.error && cache::applies(ex)) {

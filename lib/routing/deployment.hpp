@@ -24,6 +24,11 @@
 #include <string>
 #include <vector>
 
+namespace gatehouse::validate {
+struct method_rules;
+class model;
+}  // namespace gatehouse::validate
+
 namespace gatehouse::detail {
 
 struct deployment_data {
@@ -32,6 +37,10 @@ struct deployment_data {
   std::map<response_type, gateway_response> responses;  // the API's gateway-response overrides
   std::vector<std::string> stage_variable_refs;         // names integrations use
   std::shared_ptr<const auth::policy> resource_policy;  // null when the API has none
+  // Step 7: the API's models, and each route's request validation (by route index; null for
+  // routes that check nothing).
+  std::map<std::string, std::shared_ptr<const validate::model>, std::less<>> models;
+  std::vector<std::shared_ptr<const validate::method_rules>> validation;
 };
 
 using variable_map = std::map<std::string, std::string, std::less<>>;

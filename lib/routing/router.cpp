@@ -2,13 +2,18 @@
 #include "integration/integration_impl.hpp"
 #include "routing/deployment.hpp"
 #include "routing/stage_variables.hpp"
+#include "validate/model.hpp"
+#include "validate/request_validation.hpp"
 
 #include <gatehouse/config_error.hpp>
 #include <gatehouse/router.hpp>
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <cctype>
 #include <random>
+#include <set>
 
 namespace gatehouse {
 
@@ -18,10 +23,33 @@ struct router_state {
   routing::route_table routes;
   std::map<response_type, gateway_response> responses;
   std::shared_ptr<const auth::policy> resource_policy;
+  std::map<std::string, std::string, std::less<>> model_schemas;  // name → JSON Schema text
 };
 }  // namespace detail
 
 namespace {
+// Step 7's data: every model compiled (each once, models that $ref others after them; a cycle
+// of $refs is refused), then each route's validation rules.
+void compile_validation(const detail::router_state& state, detail::deployment_data& data) {
+  std::set<std::string, std::less<>> compiling;
+  validate::model_lookup lookup =
+      [&](std::string_view name) -> std::shared_ptr<const validate::model> {
+    if (auto it = data.models.find(name); it != data.models.end()) return it->second;
+    auto schema = state.model_schemas.find(name);
+    if (schema == state.model_schemas.end()) return nullptr;
+    if (!compiling.emplace(name).second)
+      throw config_error(fmt::format("model '{}' refers to itself through $ref", name));
+    auto m = std::make_shared<const validate::model>(std::string(name), schema->second, lookup);
+    compiling.erase(compiling.find(name));
+    data.models.emplace(std::string(name), m);
+    return m;
+  };
+  for (const auto& [name, schema] : state.model_schemas) lookup(name);
+  data.validation.resize(data.routes.size());
+  for (std::size_t i = 0; i < data.routes.size(); ++i)
+    data.validation[i] = validate::compile(data.routes.key(i), data.routes.options(i), lookup);
+}
+
 // AWS API ids are 10 lower-case alphanumerics.
 std::string make_api_id() {
   static constexpr char chars[] = "abcdefghijklmnopqrstuvwxyz0123456789";
@@ -67,6 +95,18 @@ Router& Router::route(std::string_view method, std::string_view path_template, i
   return *this;
 }
 
+Router& Router::model(std::string name, std::string schema) {
+  if (name.empty() || name.size() > 128 || !std::all_of(name.begin(), name.end(), [](char c) {
+        return std::isalnum(static_cast<unsigned char>(c)) != 0;
+      }))
+    throw config_error(
+        fmt::format("model '{}': a name is 1 to 128 letters and digits (as AWS's)", name));
+  if (state_->model_schemas.contains(name))
+    throw config_error(fmt::format("model '{}' is defined twice", name));
+  state_->model_schemas.emplace(std::move(name), std::move(schema));
+  return *this;
+}
+
 Router& Router::set_gateway_response(response_type type, gateway_response response) {
   if (type == response_type::request_too_large)
     throw config_error("gateway response REQUEST_TOO_LARGE cannot be customised (as in AWS)");
@@ -89,6 +129,7 @@ Deployment Router::deploy() const {
   for (const auto& [type, r] : data->responses) {
     if (r.body) routing::collect_stage_variables(*r.body, data->stage_variable_refs);
   }
+  compile_validation(*state_, *data);
   return Deployment{std::move(data)};
 }
 

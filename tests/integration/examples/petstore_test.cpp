@@ -108,7 +108,7 @@ TEST_CASE("petstore serves AWS's PetStore API over plain HTTP and stops on SIGTE
   CHECK(cat_page2->body == "[]");
   CHECK(cat_page2->headers.get("x-cache") == std::optional<std::string_view>("Miss"));
 
-  std::string body = R"({"type":"bird","price":5.5})";
+  std::string body = R"({"type":"fish","price":25.5})";
   c.send(post_pet(body, ""));  // POST /pets needs an API key of the plan "basic"
   auto refused = c.read_reply();
   REQUIRE(refused);
@@ -123,7 +123,18 @@ TEST_CASE("petstore serves AWS's PetStore API over plain HTTP and stops on SIGTE
   auto created = c.read_reply();
   REQUIRE(created);
   CHECK(created->status == 201);
-  CHECK(created->body == R"({"id":4,"type":"bird","price":5.5})");
+  CHECK(created->body == R"({"id":4,"type":"fish","price":25.5})");
+
+  // The Pet model: type one of dog, cat, fish; price a number from 25 to 500.
+  c.send(post_pet(R"({"type":"bird","price":5})", demo_key));
+  auto invalid = c.read_reply();
+  REQUIRE(invalid);
+  CHECK(invalid->status == 400);
+  CHECK(invalid->body == R"({"message":"Invalid request body"})");
+  c.send(post_pet(R"({"type":"dog","price":"a lot"})", demo_key));
+  invalid = c.read_reply();
+  REQUIRE(invalid);
+  CHECK(invalid->status == 400);
 
   c.send(test::get("/prod/pets/4"));
   auto got = c.read_reply();
@@ -172,7 +183,7 @@ TEST_CASE("petstore prints a generated API key, and its plan throttles POST /pet
   int created = 0, throttled = 0, other = 0;
   std::optional<test::reply> last_429;
   for (int i = 0; i < 150; ++i) {
-    c.send(post_pet(R"({"type":"ant","price":0.1})", key));
+    c.send(post_pet(R"({"type":"fish","price":30})", key));
     auto r = c.read_reply();
     REQUIRE(r);
     if (r->status == 201)

@@ -1,0 +1,68 @@
+#pragma once
+
+// Step 7's body check: an API's models (AWS's Model: a JSON Schema draft 4 document), compiled
+// once when the API is deployed and checked against request bodies. A failure is described as
+// AWS's validator describes it ($context.error.validationErrorString).
+
+#include <rapidjson/fwd.h>
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace gatehouse::validate {
+
+class model;
+
+/// Finds another model of the API by name, compiling it if need be (for "$ref"s between models);
+/// null when there is none.
+using model_lookup = std::function<std::shared_ptr<const model>(std::string_view name)>;
+
+/// A compiled model. check() may be called from many threads at once.
+class model {
+ public:
+  /// Compiles `schema`. Throws config_error naming the model for malformed JSON, a schema that
+  /// is not an object, a `$ref` to an unknown model, or a `pattern` gatehouse cannot run.
+  model(std::string name, std::string_view schema, const model_lookup& lookup);
+  ~model();
+  model(const model&) = delete;
+  model& operator=(const model&) = delete;
+
+  /// True when `body` is JSON that the schema accepts; otherwise false and, when `errors` is
+  /// given, AWS's validationErrorString: "[<what failed>]".
+  bool check(std::string_view body, std::string* errors = nullptr) const;
+
+  const std::string& name() const noexcept { return name_; }
+
+  /// This thread's compilation of the schema and its validator (RapidJSON's are not
+  /// thread-safe), made on first use.
+  struct thread_view {
+    const rapidjson::SchemaDocument& schema;
+    rapidjson::SchemaValidator& validator;
+  };
+  thread_view thread_state() const;
+
+ private:
+  struct compiled;
+  /// The schema object a failure's schema pointer names, in this model or one it $refs.
+  const rapidjson::Value* locate_schema(const rapidjson::Pointer& at,
+                                        std::string_view keyword) const;
+  /// The schema that applies at an instance path, found by walking the schema (failures only).
+  const rapidjson::Value* schema_at(const rapidjson::Pointer& instance_path,
+                                    std::string_view keyword) const;
+  std::string name_;
+  std::uint64_t id_;  // distinguishes models in the per-thread validator cache
+  std::vector<std::shared_ptr<const model>> references_;  // models this one $refs: kept alive
+  std::unique_ptr<compiled> compiled_;
+};
+
+/// Rewrites an ECMA 262 `pattern` into the syntax of the linear-time matcher the models use
+/// (\d, \w, \s and their negations as classes, (?: as (, lazy quantifiers as greedy ones, which
+/// match the same strings). Returns false, with the reason, for what it cannot express
+/// (backreferences, lookaround, \b).
+bool rewrite_pattern(std::string_view pattern, std::string& out, std::string* why);
+
+}  // namespace gatehouse::validate
