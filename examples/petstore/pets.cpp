@@ -22,6 +22,18 @@ struct pet {
 
 constexpr int page_size = 10;
 
+// AWS's "array of pets" output mapping template (API Gateway developer guide).
+constexpr const char* catalog_template = R"(#set($inputRoot = $input.path('$'))
+[
+#foreach($elem in $inputRoot)
+  {
+    "description" : "Item $elem.id is a $elem.type.",
+    "askingPrice" : $elem.price
+  }#if($foreach.hasNext),#end
+
+#end
+])";
+
 // AWS's PetStore model: a pet's type is a dog, a cat or a fish, its price 25 to 500.
 constexpr const char* pet_model = R"({
   "$schema": "http://json-schema.org/draft-04/schema#",
@@ -269,6 +281,16 @@ gatehouse::Router make_api(const api_settings& settings) {
               }),
               staff);
   }
+
+  // The catalog: AWS's sample pets from a mock integration, reshaped by the "array of pets"
+  // response mapping template of AWS's documentation.
+  api.route("GET", "/catalog",
+            gatehouse::mock({.body = R"([{"id":1,"type":"dog","price":249.99},)"
+                                     R"({"id":2,"type":"cat","price":124.99},)"
+                                     R"({"id":3,"type":"fish","price":0.99}])"}),
+            {.api_key_required = key_everywhere,
+             .integration_responses = {
+                 {.status = 200, .response_templates = {{"application/json", catalog_template}}}}});
 
   // The legacy API, still served by an older HTTP backend: everything under /legacy goes there
   // as it is (AWS's HTTP_PROXY), to the host:port the stage variable `backend` names.

@@ -3,6 +3,7 @@
 #include <gatehouse/authorizer.hpp>
 #include <gatehouse/gateway_response.hpp>
 #include <gatehouse/integration.hpp>
+#include <gatehouse/transform.hpp>
 
 #include <memory>
 #include <string>
@@ -86,6 +87,17 @@ struct method_options {
   /// (BAD_REQUEST_PARAMETERS); a body its model refuses → 400 {"message":"Invalid request body"}
   /// (BAD_REQUEST_BODY), the reason in $context.error.validationErrorString.
   request_validation validation = request_validation::none;
+  /// Mapping templates for the integration request by media type (AWS's requestTemplates):
+  /// the request's body is replaced by the template's output, over the method request as
+  /// $input. Non-proxy integrations only (http, aws_service, mock).
+  std::vector<std::pair<std::string, std::string>> request_templates;
+  /// For a request whose media type has no template.
+  passthrough_behavior passthrough = passthrough_behavior::when_no_match;
+  /// How the backend's answers become the method's response (AWS's integration responses);
+  /// empty: passed through. Non-proxy integrations only.
+  std::vector<integration_response> integration_responses;
+  request_hook transform_request;    ///< after the request template
+  response_hook transform_response;  ///< after the integration response
 };
 
 /// An immutable snapshot of a Router's routes, made by Router::deploy(); cheap to copy.

@@ -37,6 +37,8 @@ std::string checked_method(std::string method, std::string_view what) {
 
 class aws_service_integration final : public detail::integration_impl {
  public:
+  bool is_proxy() const noexcept override { return false; }
+
   explicit aws_service_integration(aws_service_options o)
       : what_(fmt::format("aws_service {} '{}'", o.service, o.endpoint)),
         method_(checked_method(std::move(o.method), what_)),
@@ -147,6 +149,7 @@ class aws_service_integration final : public detail::integration_impl {
       field("Content-Type", clean ? *ct : std::string_view("application/json"));
     }
     detail::write_mapped_headers(*hc.mapped, out);
+    detail::write_override_headers(*hc.ex, out);
   }
 
   std::string what_;

@@ -90,6 +90,15 @@ void write_mapped_headers(const mapped_parameters& mapped, std::string& out) {
   }
 }
 
+void write_override_headers(const exchange& ex, std::string& out) {
+  for (const auto& [name, value] : ex.override_headers) {
+    if (name.find_first_of("\r\n:") != std::string::npos) continue;
+    out.append(name).append(": ");
+    for (char c : value) out.push_back(c == '\r' || c == '\n' ? ' ' : c);
+    out.append("\r\n");
+  }
+}
+
 gateway_error call_failure(std::error_code ec, std::string_view method, std::string_view authority,
                            std::string_view target) {
   const bool timeout = ec == client_errc::timed_out || ec == client_errc::connect_timeout;

@@ -26,6 +26,9 @@ mapped_parameters map_parameters(const transform::parameter_mapping& mapping, co
 /// a value become spaces).
 void write_mapped_headers(const mapped_parameters& mapped, std::string& out);
 
+/// Appends the header fields a request template set ($context.requestOverride.header.NAME).
+void write_override_headers(const exchange& ex, std::string& out);
+
 /// The gateway error for a backend call that failed with `ec` (an http_client error):
 /// INTEGRATION_TIMEOUT (504 "Endpoint request timed out") for a timeout, else
 /// INTEGRATION_FAILURE, with the log reason AWS writes.

@@ -187,11 +187,12 @@ class http_integration final : public detail::integration_impl {
       }
     }
     detail::write_mapped_headers(*hc.mapped, out);
+    detail::write_override_headers(ex, out);
   }
 
   // The backend's response as the method response: hop-by-hop fields go; REST APIs remap the
   // fields the gateway owns to x-amzn-Remapped-*, as AWS does.
-  void shape_response(const exchange& ex, response& res) const {
+  void shape_response(exchange& ex, response& res) const {
     const bool rest = ex.stage->deployment->api.type == api_type::rest;
     bool has_content_type = false;
     res.headers.erase_if([&](header_map::field& f) {
@@ -203,7 +204,10 @@ class http_integration final : public detail::integration_impl {
         has_content_type = true;
         return false;
       }
-      if (!proxy_) return true;  // non-proxy: the mapped fields only
+      if (!proxy_) {  // non-proxy: the mapped fields only; step 11 maps from the backend's
+        ex.backend_headers.add(std::move(f.name), std::move(f.value));
+        return true;
+      }
       const bool gateways = iequals(n, "server") || iequals(n, "www-authenticate");
       if (gateways || iequals(n, "connection") || iequals(n, "content-length") ||
           iequals(n, "date")) {
@@ -214,6 +218,8 @@ class http_integration final : public detail::integration_impl {
     });
     if (!has_content_type) res.headers.add("Content-Type", "application/json");
   }
+
+  bool is_proxy() const noexcept override { return proxy_; }
 
   bool proxy_;
   std::string method_;

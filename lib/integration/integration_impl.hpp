@@ -18,6 +18,9 @@ struct integration_impl {
   virtual asio::awaitable<outcome> invoke(exchange& ex) const = 0;
   /// Appends the stage variables the integration uses, checked when a stage is mounted.
   virtual void collect_stage_variables(std::vector<std::string>&) const {}
+  /// Proxy integrations (function, http_proxy, lambda_invoke) pass requests and responses as
+  /// they are; only non-proxy ones take mapping templates and integration responses.
+  virtual bool is_proxy() const noexcept { return true; }
 };
 
 }  // namespace gatehouse::detail

@@ -19,6 +19,8 @@ class mock_integration final : public detail::integration_impl {
     uses_variables_ = !refs.empty();
   }
 
+  bool is_proxy() const noexcept override { return false; }
+
   asio::awaitable<detail::outcome> invoke(detail::exchange& ex) const override {
     detail::outcome out;
     out.res.status = r_.status;

@@ -90,6 +90,11 @@ struct exchange {
   // `usage_keys`).
   std::array<bucket_check, 4> buckets;
   std::string usage_keys;
+  // Step 10: a non-proxy integration's backend header fields, which only step 11's mapping
+  // passes on (integration.response.header.NAME).
+  header_map backend_headers;
+  // Step 9: header fields a request template set for the integration request.
+  std::vector<std::pair<std::string, std::string>> override_headers;
   // Steps 8 and 12: the stage cache, for methods it caches.
   struct cache_use {
     bool active = false;                  // the method is cached

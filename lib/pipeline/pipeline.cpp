@@ -6,6 +6,7 @@
 #include "pipeline/gateway_responses.hpp"
 #include "pipeline/request_id.hpp"
 #include "throttle/admission.hpp"
+#include "transform/method_transform.hpp"
 #include "usage/api_key_check.hpp"
 #include "usage/plan_state.hpp"
 #include "util/time_text.hpp"
@@ -143,12 +144,16 @@ asio::awaitable<response> pipeline::run(request& req,
       from_cache = true;
     }
   }
-  // 9 request transform joins here. (Parameter mapping, transform/parameter_mapping, is applied
-  // by HTTP integrations as they build the backend request, AWS's integration request.)
+  // 9 request transform: the method's request template (or passthrough decision) and hook.
+  // (Parameter mapping, transform/parameter_mapping, is applied by HTTP integrations as they
+  // build the backend request, AWS's integration request.)
+  if (!out.error && !from_cache) out.error = transform::transform_request(ex);
   // 10 integration: a function, mock or HTTP backend. A large HTTP response body may be left in
   // ex.stream, to be sent as it arrives; steps that need the whole body will drain() it.
   if (!out.error && !from_cache) out = co_await ex.match.target->impl().invoke(ex);
-  // 11 response transform joins here.
+  // 11 response transform: the integration response for the backend's status (status, header
+  // mapping, response template) and the hook.
+  if (!from_cache) transform::transform_response(ex, out);
   // 12 cache store: a cacheable response of a cached method is kept for the method's TTL.
   if (!from_cache) cache::store_response(ex, out, *store_);
 

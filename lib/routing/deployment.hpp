@@ -24,6 +24,10 @@
 #include <string>
 #include <vector>
 
+namespace gatehouse::transform {
+struct method_transform;
+}
+
 namespace gatehouse::validate {
 struct method_rules;
 class model;
@@ -41,6 +45,8 @@ struct deployment_data {
   // routes that check nothing).
   std::map<std::string, std::shared_ptr<const validate::model>, std::less<>> models;
   std::vector<std::shared_ptr<const validate::method_rules>> validation;
+  // Steps 9 and 11: each route's transforms (null for routes without).
+  std::vector<std::shared_ptr<const transform::method_transform>> transforms;
 };
 
 using variable_map = std::map<std::string, std::string, std::less<>>;

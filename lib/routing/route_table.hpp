@@ -63,6 +63,8 @@ class route_table {
   /// The route's key as AWS's settings name it: "GET /pets/{petId}" (method as written in
   /// upper case, resource without a trailing '/').
   const std::string& key(std::size_t index) const noexcept { return routes_[index].key; }
+  /// The route's integration.
+  const integration& target(std::size_t index) const noexcept { return routes_[index].target; }
   /// The route's method settings.
   const method_options& options(std::size_t index) const noexcept { return routes_[index].options; }
   /// The index of the route with this key, if any.

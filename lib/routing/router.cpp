@@ -2,6 +2,7 @@
 #include "integration/integration_impl.hpp"
 #include "routing/deployment.hpp"
 #include "routing/stage_variables.hpp"
+#include "transform/method_transform.hpp"
 #include "validate/model.hpp"
 #include "validate/request_validation.hpp"
 
@@ -46,8 +47,12 @@ void compile_validation(const detail::router_state& state, detail::deployment_da
   };
   for (const auto& [name, schema] : state.model_schemas) lookup(name);
   data.validation.resize(data.routes.size());
-  for (std::size_t i = 0; i < data.routes.size(); ++i)
+  data.transforms.resize(data.routes.size());
+  for (std::size_t i = 0; i < data.routes.size(); ++i) {
     data.validation[i] = validate::compile(data.routes.key(i), data.routes.options(i), lookup);
+    data.transforms[i] = transform::compile(data.routes.key(i), data.routes.options(i),
+                                            data.routes.target(i).impl().is_proxy());
+  }
 }
 
 // AWS API ids are 10 lower-case alphanumerics.

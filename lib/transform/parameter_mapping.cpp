@@ -3,7 +3,14 @@
 #include "routing/route_table.hpp"
 #include "routing/stage_variables.hpp"
 
+#include "auth/authorization.hpp"
+#include "usage/key_registry.hpp"
+
 #include <gatehouse/config_error.hpp>
+
+#include <rapidjson/document.h>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
 
 #include <fmt/format.h>
 
@@ -34,14 +41,50 @@ bool reserved_header(std::string_view n) noexcept {
   return false;
 }
 
-constexpr std::array<std::string_view, 15> context_names = {
-    "accountId",    "apiId",    "domainName",        "domainPrefix",       "httpMethod",
-    "path",         "protocol", "requestId",         "requestTime",        "requestTimeEpoch",
-    "resourcePath", "stage",    "identity.sourceIp", "identity.userAgent", "extendedRequestId"};
+constexpr std::array<std::string_view, 23> context_names = {"accountId",
+                                                            "apiId",
+                                                            "domainName",
+                                                            "domainPrefix",
+                                                            "httpMethod",
+                                                            "path",
+                                                            "protocol",
+                                                            "requestId",
+                                                            "requestTime",
+                                                            "requestTimeEpoch",
+                                                            "resourcePath",
+                                                            "stage",
+                                                            "identity.sourceIp",
+                                                            "identity.userAgent",
+                                                            "extendedRequestId",
+                                                            "identity.apiKey",
+                                                            "identity.apiKeyId",
+                                                            "identity.accessKey",
+                                                            "identity.caller",
+                                                            "identity.user",
+                                                            "identity.userArn",
+                                                            "identity.accountId",
+                                                            "authorizer.principalId"};
+
+// A JWT claim (the claims are a JSON object's text): strings as they are, others as JSON.
+std::optional<std::string> claim_of(std::string_view claims_json, std::string_view name) {
+  rapidjson::Document doc;
+  doc.Parse(claims_json.data(), claims_json.size());
+  if (doc.HasParseError() || !doc.IsObject()) return std::nullopt;
+  auto it = doc.FindMember(
+      rapidjson::StringRef(name.data(), static_cast<rapidjson::SizeType>(name.size())));
+  if (it == doc.MemberEnd()) return std::nullopt;
+  if (it->value.IsString()) return std::string(it->value.GetString(), it->value.GetStringLength());
+  rapidjson::StringBuffer buf;
+  rapidjson::Writer<rapidjson::StringBuffer> w(buf);
+  it->value.Accept(w);
+  return std::string(buf.GetString(), buf.GetSize());
+}
 
 }  // namespace
 
 bool known_context_variable(std::string_view name) noexcept {
+  // authorizer.<key> and authorizer.claims.<name> are whatever the authorizer returns.
+  if (name.starts_with("authorizer.") && name.size() > 11) return true;
   return std::find(context_names.begin(), context_names.end(), name) != context_names.end();
 }
 
@@ -62,6 +105,22 @@ std::optional<std::string> context_value(const detail::exchange& ex, std::string
   if (name == "identity.sourceIp") return ex.req.source_ip;
   if (name == "identity.userAgent")
     return std::string(ex.req.headers.get("User-Agent").value_or(std::string_view{}));
+  if (name == "identity.apiKey") return std::string(ex.api_key_value);
+  if (name == "identity.apiKeyId") return ex.api_key ? ex.api_key->id : std::string();
+  if (name.starts_with("identity.") || name.starts_with("authorizer.")) {
+    if (!ex.auth) return std::string();
+    const auto& a = *ex.auth;
+    if (name == "identity.accessKey") return a.access_key;
+    if (name == "identity.caller" || name == "identity.user") return a.caller;
+    if (name == "identity.userArn") return a.user_arn;
+    if (name == "identity.accountId") return a.account_id;
+    if (name == "authorizer.principalId") return a.principal_id;
+    if (name.starts_with("authorizer.claims.")) return claim_of(a.claims_json, name.substr(18));
+    if (name.starts_with("authorizer.")) {
+      if (const auto* v = a.view().get(name.substr(11))) return to_string(*v);
+      return std::nullopt;
+    }
+  }
   return std::nullopt;
 }
 

@@ -343,6 +343,19 @@ TEST_CASE("petstore makes an IAM user when it is given none, and prints its keys
   CHECK(p.stop(SIGTERM) == 0);
 }
 
+TEST_CASE("petstore's catalog is reshaped by AWS's array-of-pets mapping template") {
+  process p({PETSTORE_BINARY, "--http", "--listen", "127.0.0.1:0"});
+  auto port = port_of(p.line());
+  auto body = test::shell("curl -s --max-time 10 http://127.0.0.1:" + std::to_string(port) +
+                          "/prod/catalog");
+  CHECK(body ==
+        "[\n  {\n    \"description\" : \"Item 1 is a dog.\",\n    \"askingPrice\" : 249.99\n  },"
+        "\n  {\n    \"description\" : \"Item 2 is a cat.\",\n    \"askingPrice\" : 124.99\n  },"
+        "\n  {\n    \"description\" : \"Item 3 is a fish.\",\n    \"askingPrice\" : 0.99\n  }"
+        "\n]");
+  CHECK(p.stop(SIGTERM) == 0);
+}
+
 TEST_CASE("petstore serves HTTPS by default with a self-signed certificate") {
   process p({PETSTORE_BINARY, "--listen", "127.0.0.1:0"});
   std::string banner = p.line();
