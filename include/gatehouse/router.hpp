@@ -96,6 +96,15 @@ struct method_options {
   /// How the backend's answers become the method's response (AWS's integration responses);
   /// empty: passed through. Non-proxy integrations only.
   std::vector<integration_response> integration_responses;
+  /// HTTP APIs' parameter mapping of the integration request: "overwrite:header.x",
+  /// "append:header.x", "remove:header.x", the same for "querystring.NAME", and
+  /// "overwrite:path"; values are text with $request.header.NAME, $request.querystring.NAME,
+  /// $request.path.NAME, $request.path, $context.NAME and $stageVariables.NAME.
+  std::vector<std::pair<std::string, std::string>> parameter_mapping;
+  /// … and of the response, per backend status code: {"404", {{"overwrite:statuscode", "204"},
+  /// {"append:header.x-cause", "$response.header.x-backend"}}}.
+  std::vector<std::pair<std::string, std::vector<std::pair<std::string, std::string>>>>
+      response_mapping;
   request_hook transform_request;    ///< after the request template
   response_hook transform_response;  ///< after the integration response
 };

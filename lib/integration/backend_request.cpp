@@ -193,9 +193,10 @@ std::string url_template::render(const exchange& ex, const mapped_parameters& ma
     }
   }
   bool has_query = url.find('?') != std::string::npos;
-  if (forward_query && !ex.query.empty()) {
+  const std::string_view query = ex.query_mapped ? std::string_view(ex.mapped_query) : ex.query;
+  if (forward_query && !query.empty()) {
     url.push_back(has_query ? '&' : '?');
-    url.append(ex.query);
+    url.append(query);
     has_query = true;
   }
   for (const auto& [rule, value] : mapped) {

@@ -80,6 +80,7 @@ class http_integration final : public detail::integration_impl {
   asio::awaitable<outcome> invoke(exchange& ex) const override {
     const detail::mapped_parameters mapped = detail::map_parameters(mapping_, ex);
     std::string url = template_.render(ex, mapped, proxy_);
+    if (ex.path_mapped) replace_path(url, ex.mapped_path);  // HTTP APIs' overwrite:path
     std::string why;
     auto parts = net::parse_url(url, &why);
     if (!parts)
@@ -133,6 +134,17 @@ class http_integration final : public detail::integration_impl {
     const exchange* ex;
     const detail::mapped_parameters* mapped;
   };
+
+  // Replaces the path of "scheme://authority/path?query" (the query stays).
+  static void replace_path(std::string& url, std::string_view path) {
+    auto scheme = url.find("://");
+    auto start = url.find('/', scheme == std::string::npos ? 0 : scheme + 3);
+    auto query = url.find('?');
+    if (start == std::string::npos || (query != std::string::npos && query < start)) start = query;
+    if (start == std::string::npos) start = url.size();
+    auto end = query == std::string::npos ? url.size() : query;
+    url.replace(start, end - start, path);
+  }
 
   static bool method_forbids_body(std::string_view m) noexcept {
     return m == "GET" || m == "HEAD" || m == "DELETE" || m == "OPTIONS";

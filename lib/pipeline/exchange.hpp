@@ -93,6 +93,11 @@ struct exchange {
   // Step 10: a non-proxy integration's backend header fields, which only step 11's mapping
   // passes on (integration.response.header.NAME).
   header_map backend_headers;
+  // Step 9: HTTP APIs' parameter mapping of the query string and path the integration sends.
+  bool query_mapped = false;
+  std::string mapped_query;  // encoded, without '?'
+  bool path_mapped = false;
+  std::string mapped_path;
   // Step 9: header fields a request template set for the integration request.
   std::vector<std::pair<std::string, std::string>> override_headers;
   // Steps 8 and 12: the stage cache, for methods it caches.

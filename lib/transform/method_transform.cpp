@@ -106,7 +106,9 @@ std::shared_ptr<const method_transform> compile(std::string_view route_key,
   };
   const bool any = !options.request_templates.empty() || !options.integration_responses.empty() ||
                    options.passthrough != passthrough_behavior::when_no_match;
-  if (!any && !options.transform_request && !options.transform_response) return nullptr;
+  if (!any && !options.transform_request && !options.transform_response &&
+      options.parameter_mapping.empty() && options.response_mapping.empty())
+    return nullptr;
   if (proxy && any)
     fail(
         "mapping templates and integration responses need a non-proxy integration (http, "
@@ -115,6 +117,9 @@ std::shared_ptr<const method_transform> compile(std::string_view route_key,
   t->passthrough = options.passthrough;
   t->on_request = options.transform_request;
   t->on_response = options.transform_response;
+  const std::string what = fmt::format("route {}", route_key);
+  t->request_mapping = compile_request_mapping(options.parameter_mapping, what);
+  t->response_mapping = compile_response_mapping(options.response_mapping, what);
   for (const auto& [media, text] : options.request_templates) {
     if (media.empty()) fail("a request template has an empty media type");
     t->request_templates.emplace_back(
@@ -203,6 +208,7 @@ std::optional<gateway_error> transform_request(exchange& ex) {
     for (auto& [name, value] : r.header_overrides)
       ex.override_headers.emplace_back(std::move(name), std::move(value));
   }
+  apply_request_mapping(t->request_mapping, ex);
   if (t->on_request) t->on_request(ex.req);
   return std::nullopt;
 }
@@ -288,6 +294,7 @@ void transform_response(exchange& ex, gatehouse::detail::outcome& out) {
     }
     res = std::move(method_response);
   }
+  apply_response_mapping(t->response_mapping, ex, res);
   if (t->on_response) t->on_response(res);
 }
 

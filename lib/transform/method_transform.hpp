@@ -6,6 +6,7 @@
 // Compiled per method when the API is deployed.
 
 #include "pipeline/exchange.hpp"
+#include "transform/http_api_mapping.hpp"
 #include "transform/vtl/mapping_template.hpp"
 
 #include <gatehouse/router.hpp>
@@ -36,6 +37,8 @@ struct method_transform {
   std::vector<std::pair<std::string, mapping_template>> request_templates;  // lower-case type
   passthrough_behavior passthrough = passthrough_behavior::when_no_match;
   std::vector<compiled_response> responses;
+  std::vector<http_api_rule> request_mapping;             // HTTP APIs' parameter mapping
+  std::vector<http_api_response_rules> response_mapping;  // … by backend status
   request_hook on_request;
   response_hook on_response;
 };

@@ -4,6 +4,7 @@
 // turn the answer back into JSON; passthrough behaviours (415), template overrides, C++ hooks,
 // and bad templates refused when the API is deployed.
 
+#include "backend.hpp"
 #include "harness.hpp"
 
 #include <gatehouse/gatehouse.hpp>
@@ -182,7 +183,8 @@ TEST_CASE("transform: C++ hooks where a template is not enough", "[transform]") 
                  }});
   test::running_gateway gw;
   auto port = gw.serve_plain(gatehouse::Stage("prod", api.deploy()));
-  CHECK(summary(port, post("/prod/shout", "hello", "text/plain")) == "200 Content-Type=application/json X-Hooked=yes HELLO!");
+  CHECK(summary(port, post("/prod/shout", "hello", "text/plain")) ==
+        "200 Content-Type=application/json X-Hooked=yes HELLO!");
 }
 
 TEST_CASE("transform: bad templates and settings are config errors naming them", "[transform]") {
@@ -214,4 +216,76 @@ TEST_CASE("transform: bad templates and settings are config errors naming them",
                     {.integration_responses = {
                          {.response_parameters = {{"method.response.header.X", "nope"}}}}});
         }).find("the source must be") != std::string::npos);
+}
+
+TEST_CASE("transform: HTTP APIs' parameter mapping of requests and responses", "[transform]") {
+  test::backend backend;
+  gatehouse::Router api({.name = "mapped", .type = gatehouse::api_type::http});
+  api.route("ANY", "/items/{id}", gatehouse::http_proxy(backend.url("/echo/{id}")),
+            {.parameter_mapping = {{"overwrite:header.x-user", "user-$request.header.x-name"},
+                                   {"append:header.x-list", "b"},
+                                   {"remove:header.x-secret", ""},
+                                   {"append:querystring.tag", "$request.path.id"},
+                                   {"remove:querystring.drop", ""},
+                                   {"overwrite:querystring.stage", "$context.stage"},
+                                   {"overwrite:header.x-var", "${stageVariables.color}!"}}});
+  api.route("GET", "/moved/{id}", gatehouse::http_proxy(backend.url("/echo/old")),
+            {.parameter_mapping = {{"overwrite:path", "/echo/new/$request.path.id"}}});
+  api.route("GET", "/gone", gatehouse::http_proxy(backend.url("/status/404")),
+            {.response_mapping = {{"404",
+                                   {{"overwrite:statuscode", "410"},
+                                    {"overwrite:header.x-was", "$response.header.x-backend"},
+                                    {"remove:header.set-cookie", ""}}},
+                                  {"500", {{"overwrite:statuscode", "503"}}}}});
+  gatehouse::Stage prod("prod", api.deploy());
+  prod.variable("color", "blue");
+  test::running_gateway gw;
+  auto port = gw.serve_plain(prod);
+
+  auto r = test::roundtrip(port,
+                           "GET /prod/items/7?drop=1&keep=a%20b HTTP/1.1\r\nHost: x\r\n"
+                           "x-name: ann\r\nx-list: a\r\nx-secret: s\r\n\r\n");
+  REQUIRE(r);
+  CHECK(r->status == 200);
+  auto seen = backend.last_request();
+  REQUIRE(seen);
+  CHECK(seen->target == "/echo/7?keep=a%20b&tag=7&stage=prod");
+  CHECK(seen->headers.get("x-user") == std::optional<std::string_view>("user-ann"));
+  CHECK(seen->headers.get("x-list") == std::optional<std::string_view>("a,b"));
+  CHECK_FALSE(seen->headers.get("x-secret"));
+  CHECK(seen->headers.get("x-var") == std::optional<std::string_view>("blue!"));
+
+  r = test::roundtrip(port, "GET /prod/moved/9?q=1 HTTP/1.1\r\nHost: x\r\n\r\n");
+  REQUIRE(r);
+  seen = backend.last_request();
+  REQUIRE(seen);
+  CHECK(seen->target == "/echo/new/9?q=1");
+
+  r = test::roundtrip(port, "GET /prod/gone HTTP/1.1\r\nHost: x\r\n\r\n");
+  REQUIRE(r);
+  CHECK(r->status == 410);
+  CHECK(r->headers.get("x-was") == std::optional<std::string_view>("status"));
+  CHECK_FALSE(r->headers.get("set-cookie"));
+}
+
+TEST_CASE("transform: bad parameter mappings are config errors", "[transform]") {
+  auto error_of = [](gatehouse::method_options o) -> std::string {
+    gatehouse::Router api;
+    try {
+      api.route("GET", "/a", gatehouse::mock({}), std::move(o));
+      api.deploy();
+    } catch (const gatehouse::config_error& e) {
+      return e.what();
+    }
+    return "<deployed>";
+  };
+  CHECK(error_of({.parameter_mapping = {{"replace:header.x", "1"}}}) ==
+        "route GET /a: parameter mapping 'replace:header.x': the action must be overwrite, "
+        "append or remove");
+  CHECK(error_of({.parameter_mapping = {{"append:path", "/x"}}}) ==
+        "route GET /a: parameter mapping 'append:path': the path can only be overwritten");
+  CHECK(error_of({.parameter_mapping = {{"overwrite:header.x", "$request.cookie.y"}}})
+            .find("unknown reference $request.cookie.y") != std::string::npos);
+  CHECK(error_of({.response_mapping = {{"4xx", {{"overwrite:statuscode", "400"}}}}}) ==
+        "route GET /a: response mapping for '4xx': not a status code");
 }
