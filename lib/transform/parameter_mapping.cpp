@@ -127,7 +127,10 @@ std::optional<std::string> context_value(const detail::exchange& ex, std::string
 parameter_mapping::parameter_mapping(const std::vector<std::pair<std::string, std::string>>& pairs,
                                      std::string_view what) {
   using sk = mapping_rule::source_kind;
-  for (const auto& [target, source] : pairs) {
+  for (const auto& pair : pairs) {
+    // Named references, not structured bindings: clang 14 cannot capture those in a lambda.
+    const std::string& target = pair.first;
+    const std::string& source = pair.second;
     auto bad = [&](std::string_view why) {
       return config_error(
           fmt::format("{}: request parameter '{}' = '{}': {}", what, target, source, why));
