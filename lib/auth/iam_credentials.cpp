@@ -1,6 +1,7 @@
 #include "auth/iam_store.hpp"
 #include "auth/policy.hpp"
 #include "util/csv.hpp"
+#include "util/text.hpp"
 
 #include <gatehouse/config_error.hpp>
 #include <gatehouse/iam.hpp>
@@ -89,11 +90,6 @@ std::shared_ptr<const detail::iam_entry> compile(iam_credential c) {
   return entry;
 }
 
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (auto& ch : out) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-  return out;
-}
 }  // namespace
 
 IamCredentials::IamCredentials() : store_(std::make_shared<detail::iam_store>()) {}
@@ -128,7 +124,7 @@ void IamCredentials::import_csv(std::string_view csv, const std::vector<std::str
   int col_key = -1, col_secret = -1, col_arn = -1;
   const auto& header = records.front();
   for (std::size_t c = 0; c < header.fields.size(); ++c) {
-    const auto h = lower(header.fields[c]);
+    const auto h = util::ascii_lower(header.fields[c]);
     int* col = h == "access_key_id"       ? &col_key
                : h == "secret_access_key" ? &col_secret
                : h == "user_arn"          ? &col_arn

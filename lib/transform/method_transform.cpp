@@ -1,4 +1,5 @@
 #include "transform/method_transform.hpp"
+#include "util/text.hpp"
 
 #include "routing/deployment.hpp"
 #include "routing/route_table.hpp"
@@ -16,19 +17,6 @@ using gatehouse::detail::exchange;
 using gatehouse::detail::gateway_error;
 
 namespace {
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
-std::string_view media_type(std::string_view content_type) {
-  content_type = content_type.substr(0, content_type.find(';'));
-  while (!content_type.empty() && content_type.back() == ' ') content_type.remove_suffix(1);
-  while (!content_type.empty() && content_type.front() == ' ') content_type.remove_prefix(1);
-  return content_type;
-}
-
 // What templates read: the exchange's method request, with `body` as $input's body (the method
 // request's for request templates, the backend's for response templates).
 class exchange_environment final : public template_environment {
@@ -123,7 +111,7 @@ std::shared_ptr<const method_transform> compile(std::string_view route_key,
   for (const auto& [media, text] : options.request_templates) {
     if (media.empty()) fail("a request template has an empty media type");
     t->request_templates.emplace_back(
-        lower(media),
+        util::ascii_lower(media),
         mapping_template::parse(text, fmt::format("{} request {}", route_key, media)));
   }
   bool has_default = false;
@@ -168,8 +156,9 @@ std::shared_ptr<const method_transform> compile(std::string_view route_key,
     for (const auto& [media, text] : r.response_templates) {
       if (media.empty()) fail("a response template has an empty media type");
       c.templates.emplace_back(
-          lower(media), mapping_template::parse(
-                            text, fmt::format("{} response {} {}", route_key, r.status, media)));
+          util::ascii_lower(media),
+          mapping_template::parse(text,
+                                  fmt::format("{} response {} {}", route_key, r.status, media)));
     }
     t->responses.push_back(std::move(c));
   }
@@ -182,7 +171,7 @@ std::optional<gateway_error> transform_request(exchange& ex) {
   // Step 11 needs the backend's whole body.
   if (!t->responses.empty() || t->on_response) ex.may_stream = false;
   const std::string_view type =
-      media_type(ex.req.headers.get("Content-Type").value_or("application/json"));
+      util::media_type(ex.req.headers.get("Content-Type").value_or("application/json"));
   const mapping_template* chosen = nullptr;
   for (const auto& [media, tmpl] : t->request_templates) {
     if (media.size() == type.size() && iequals(media, type)) {
@@ -263,7 +252,7 @@ void transform_response(exchange& ex, gatehouse::detail::outcome& out) {
     std::string_view tmpl_type;
     if (!chosen->templates.empty()) {
       const std::string_view accept =
-          media_type(ex.req.headers.get("Accept").value_or("application/json"));
+          util::media_type(ex.req.headers.get("Accept").value_or("application/json"));
       for (const auto& [media, m] : chosen->templates)
         if (media.size() == accept.size() && iequals(media, accept)) tmpl = &m, tmpl_type = media;
       for (const auto& [media, m] : chosen->templates)

@@ -1,4 +1,5 @@
 #include "usage/api_key_csv.hpp"
+#include "util/text.hpp"
 
 #include "util/csv.hpp"
 
@@ -13,20 +14,8 @@
 namespace gatehouse::usage {
 
 namespace {
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
-
 std::optional<bool> parse_bool(std::string_view s) {
-  auto l = lower(s);
+  auto l = util::ascii_lower(s);
   if (l.empty() || l == "true") return true;
   if (l == "false") return false;
   return std::nullopt;
@@ -49,7 +38,7 @@ csv_key_file parse_key_csv(std::string_view text) {
   int col_name = -1, col_key = -1, col_description = -1, col_enabled = -1, col_plans = -1;
   const auto& header = records.front();
   for (std::size_t c = 0; c < header.fields.size(); ++c) {
-    auto h = lower(trim(header.fields[c]));
+    auto h = util::ascii_lower(util::trim_blanks(header.fields[c]));
     int* col = h == "name"           ? &col_name
                : h == "key"          ? &col_key
                : h == "description"  ? &col_description
@@ -98,7 +87,7 @@ csv_key_file parse_key_csv(std::string_view text) {
     std::string_view plans = field(r, col_plans);
     while (!plans.empty()) {
       auto comma = plans.find(',');
-      auto id = trim(plans.substr(0, comma));
+      auto id = util::trim_blanks(plans.substr(0, comma));
       plans = comma == std::string_view::npos ? std::string_view{} : plans.substr(comma + 1);
       if (!id.empty()) row.plan_ids.emplace_back(id);
     }

@@ -1,18 +1,11 @@
 #include "util/csv.hpp"
+#include "util/text.hpp"
 
 #include <fmt/format.h>
 
 #include <algorithm>
 
 namespace gatehouse::util {
-
-namespace {
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
-}  // namespace
 
 std::vector<csv_record> split_csv(std::string_view text, std::vector<std::string>& errors) {
   std::vector<csv_record> out;
@@ -52,7 +45,7 @@ std::vector<csv_record> split_csv(std::string_view text, std::vector<std::string
       } else {
         std::size_t start = i;
         while (i < text.size() && text[i] != ',' && text[i] != '\n' && text[i] != '\r') ++i;
-        field = std::string(trim(text.substr(start, i - start)));
+        field = std::string(trim_blanks(text.substr(start, i - start)));
       }
       r.fields.push_back(std::move(field));
       if (i < text.size() && text[i] == ',') {

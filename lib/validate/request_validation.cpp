@@ -1,4 +1,5 @@
 #include "validate/request_validation.hpp"
+#include "util/text.hpp"
 
 #include "routing/deployment.hpp"
 
@@ -13,18 +14,6 @@ namespace gatehouse::validate {
 using gatehouse::detail::gateway_error;
 
 namespace {
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
-
 // Whether the query string has `name` with a non-blank value (names compared decoded).
 bool query_has(std::string_view query, std::string_view name) {
   while (!query.empty()) {
@@ -46,7 +35,7 @@ bool query_has(std::string_view query, std::string_view name) {
 // without Content-Type as application/json.
 const model* model_for(const method_rules& rules, const request& req) {
   std::string_view type = req.headers.get("Content-Type").value_or("application/json");
-  type = trim(type.substr(0, type.find(';')));
+  type = util::media_type(type);
   const model* fallback = nullptr;
   for (const auto& [media, m] : rules.models) {
     if (media == "$default") {
@@ -100,7 +89,8 @@ std::shared_ptr<const method_rules> compile(std::string_view route_key,
     auto m = models ? models(model_name) : nullptr;
     if (!m)
       fail(fmt::format("request model '{}' (for {}) is not a model of the API", model_name, media));
-    rules->models.emplace_back(media == "$default" ? media : lower(media), std::move(m));
+    rules->models.emplace_back(media == "$default" ? media : util::ascii_lower(media),
+                               std::move(m));
   }
   const bool body = rules->check_body && !rules->models.empty();
   const bool params = rules->check_parameters && !rules->required.empty();
@@ -129,7 +119,7 @@ std::optional<gateway_error> check_request(const gatehouse::detail::exchange& ex
           break;
         case method_rules::where::header: {
           auto v = ex.req.headers.get(p.name);
-          present = v && !trim(*v).empty();
+          present = v && !util::trim_blanks(*v).empty();
           break;
         }
       }

@@ -2,6 +2,7 @@
 // truth, equality and ordering.
 
 #include "transform/vtl/value.hpp"
+#include "util/json_text.hpp"
 
 #include <charconv>
 #include <cmath>
@@ -104,45 +105,6 @@ void append_json_number(std::string& out, const rapidjson::Value& v) {
   } else {
     append_java_double(out, v.GetDouble());
   }
-}
-
-void append_json_string(std::string& out, std::string_view s) {
-  out += '"';
-  for (char ch : s) {
-    const auto c = static_cast<unsigned char>(ch);
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      case '\b':
-        out += "\\b";
-        break;
-      case '\f':
-        out += "\\f";
-        break;
-      default:
-        if (c < 0x20) {
-          char buf[8];
-          std::snprintf(buf, sizeof buf, "\\u%04x", c);
-          out += buf;
-        } else {
-          out += ch;
-        }
-    }
-  }
-  out += '"';
 }
 
 // Java's Map/List toString of a JSON object or array.
@@ -255,7 +217,7 @@ void append_json(std::string& out, const rapidjson::Value& v, int depth) {
       append_json_number(out, v);
       break;
     case rapidjson::kStringType:
-      append_json_string(out, {v.GetString(), v.GetStringLength()});
+      util::append_json_string(out, {v.GetString(), v.GetStringLength()});
       break;
     case rapidjson::kArrayType: {
       if (depth > max_value_depth) {
@@ -282,7 +244,7 @@ void append_json(std::string& out, const rapidjson::Value& v, int depth) {
       for (const auto& m : v.GetObject()) {
         if (!first) out += ',';
         first = false;
-        append_json_string(out, {m.name.GetString(), m.name.GetStringLength()});
+        util::append_json_string(out, {m.name.GetString(), m.name.GetStringLength()});
         out += ':';
         append_json(out, m.value, depth + 1);
       }
@@ -303,7 +265,7 @@ void append_json(std::string& out, const value& v, int depth) {
       render(v, out, depth);
       break;
     case value_kind::string:
-      append_json_string(out, v.text);
+      util::append_json_string(out, v.text);
       break;
     case value_kind::json:
       append_json(out, *v.json, depth);
@@ -325,7 +287,7 @@ void append_json(std::string& out, const value& v, int depth) {
       for (const auto& [k, e] : v.map->entries) {
         if (!first) out += ',';
         first = false;
-        append_json_string(out, k);
+        util::append_json_string(out, k);
         out += ':';
         if (depth < max_value_depth) {
           append_json(out, e, depth + 1);

@@ -1,0 +1,26 @@
+#pragma once
+
+// Small ASCII text helpers shared by configuration parsing and the pipeline steps.
+
+#include <string>
+#include <string_view>
+
+namespace gatehouse::util {
+
+/// `s` with ASCII letters in lower case.
+std::string ascii_lower(std::string_view s);
+
+/// `s` without leading and trailing spaces and tabs.
+constexpr std::string_view trim_blanks(std::string_view s) noexcept {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
+/// The media type of a Content-Type or Accept value: before any ';', trimmed
+/// ("application/json; charset=utf-8" → "application/json").
+constexpr std::string_view media_type(std::string_view content_type) noexcept {
+  return trim_blanks(content_type.substr(0, content_type.find(';')));
+}
+
+}  // namespace gatehouse::util
