@@ -9,6 +9,7 @@
 
 #include <gatehouse/config_error.hpp>
 #include <gatehouse/gateway.hpp>
+#include <gatehouse/websocket_api.hpp>
 
 #include <asio/co_spawn.hpp>
 #include <asio/detached.hpp>
@@ -97,6 +98,13 @@ Gateway& Gateway::mount(Stage stage) {
   return *this;
 }
 
+Gateway& Gateway::mount(const WebSocketStage& stage) {
+  Stage management = management_stage(stage);
+  impl_->pipeline->mount(management.state());
+  impl_->server->websockets().mount(stage.state());
+  return *this;
+}
+
 asio::ip::tcp::endpoint Gateway::listen(std::string_view address, tls::config tls,
                                         listen_options options) {
   auto at = parse_address(address);
@@ -111,6 +119,7 @@ asio::ip::tcp::endpoint Gateway::listen(std::string_view address, plain_http_t,
 }
 
 void Gateway::stop() {
+  impl_->server->websockets().close_all();
   impl_->server->stop_now();
   impl_->pipeline->client().core()->abort_all();
 }
@@ -138,6 +147,7 @@ void Gateway::start_dispatch(request req, detail::callback<response> done) {
 }
 
 void Gateway::start_stop(std::chrono::milliseconds drain, detail::callback<detail::nothing> done) {
+  impl_->server->websockets().close_all();
   // Once drained, the backend connections go too: nothing of the gateway keeps the host's
   // io_context busy afterwards.
   impl_->server->stop_gracefully(

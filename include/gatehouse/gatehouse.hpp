@@ -21,3 +21,4 @@
 #include <gatehouse/tls.hpp>
 #include <gatehouse/usage_plan.hpp>
 #include <gatehouse/version.hpp>
+#include <gatehouse/websocket_api.hpp>

@@ -64,6 +64,8 @@ struct gateway_options {
   std::function<void(log_level, std::string_view)> log;
 };
 
+class WebSocketStage;
+
 namespace detail {
 class gateway_impl;
 /// A move-only, type-erased completion callback.
@@ -105,6 +107,9 @@ class Gateway {
   /// Serves a stage under /{stage name}/…; throws config_error for a name already mounted
   /// or an integration that uses a stage variable the stage does not define.
   Gateway& mount(Stage stage);
+  /// Serves a WebSocket stage: upgrades at /{stage name}, its @connections endpoint under
+  /// /{stage name}/@connections/{id}. Throws config_error for a name already mounted.
+  Gateway& mount(const WebSocketStage& stage);
 
   /// Listens on "host:port" ("[::1]:0" for IPv6, port 0 for an ephemeral port) over HTTPS
   /// (TLS 1.2 or later, ALPN http/1.1). Returns the bound endpoint; throws config_error.

@@ -207,8 +207,27 @@ class connection final : public connection_base,
           const bool keep = parser_.keep_alive() && !draining_;
           enter(phase::dispatch);
           std::unique_ptr<wire::body_source> stream;
-          response res = co_await pipeline.run(req_, &stream);
+          response res;
+          std::shared_ptr<websocket::pending_connection> upgrade;
+          if (auto ws = srv_->websockets().route(req_)) {
+            auto attempt = co_await websocket::try_upgrade(std::move(ws), req_, pipeline);
+            res = std::move(attempt.res);
+            upgrade = std::move(attempt.accepted);
+          } else {
+            res = co_await pipeline.run(req_, &stream);
+          }
           if (closed_) co_return;
+          if (upgrade) {
+            // The connection becomes a WebSocket session: the stream and what was read after
+            // the upgrade request go to it.
+            out_ += websocket::switching_head(res);
+            if (!co_await flush({})) co_return;
+            std::string rest(in_.data() + begin_, end_ - begin_);
+            closed_ = true;
+            watchdog_.cancel();
+            websocket::start_session(*upgrade, std::move(stream_), std::move(rest));
+            co_return;
+          }
           std::string_view body = res.body;
           const bool no_body = wire::body_forbidden(req_.method, res.status);
           bool announced_close = !keep || draining_;

@@ -3,6 +3,7 @@
 // gatehouse's own HTTP/1.1 server: listeners, the connections they accept, and how they stop.
 
 #include "pipeline/pipeline.hpp"
+#include "websocket/api_host.hpp"
 
 #include <gatehouse/gateway.hpp>
 
@@ -53,6 +54,8 @@ class server : public std::enable_shared_from_this<server> {
   const server_limits& limits() const noexcept { return limits_; }
   bool add(const std::shared_ptr<connection_base>& c);
   void remove(connection_base* c);
+  /// The WebSocket stages served on this server's listeners.
+  websocket::hub& websockets() noexcept { return hub_; }
 
  private:
   struct listener;
@@ -65,6 +68,7 @@ class server : public std::enable_shared_from_this<server> {
   std::shared_ptr<const detail::pipeline> pipeline_;
   server_limits limits_;
   std::atomic<std::size_t> count_{0};
+  websocket::hub hub_;
 
   std::mutex mutex_;  // guards what follows; taken on connect, disconnect and stop only
   std::vector<std::shared_ptr<listener>> listeners_;

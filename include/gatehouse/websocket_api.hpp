@@ -1,0 +1,166 @@
+#pragma once
+
+// WebSocket APIs as AWS's: routes chosen per message by a route selection expression, the
+// $connect / $disconnect / $default routes, and the connection manager (AWS's @connections).
+
+#include <gatehouse/authorizer.hpp>
+#include <gatehouse/http.hpp>
+#include <gatehouse/integration.hpp>
+
+#include <asio/awaitable.hpp>
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace gatehouse {
+
+namespace detail {
+struct websocket_api_state;
+struct websocket_stage_state;
+}  // namespace detail
+
+/// Why a WebSocket route's integration runs ($context.eventType).
+enum class websocket_event_type { connect, message, disconnect };
+
+/// What a WebSocket route's integration gets, as AWS's Lambda proxy event for WebSocket APIs.
+/// The views are valid during the call only.
+struct websocket_event {
+  websocket_event_type event_type = websocket_event_type::message;
+  std::string_view route_key;      ///< "$connect", "$default", "sendmessage" …
+  std::string_view connection_id;  ///< 16 characters, as AWS's
+  std::string_view stage;
+  std::string_view request_id;
+  std::string_view message_id;  ///< MESSAGE events only
+  std::string_view domain_name;
+  std::string_view api_id;
+  std::string_view source_ip;
+  std::string_view user_agent;
+  std::int64_t connected_at = 0;        ///< epoch milliseconds
+  std::int64_t request_time_epoch = 0;  ///< epoch milliseconds
+  std::string_view body;                ///< the message (raw bytes; binary ones too)
+  bool is_binary = false;               ///< a binary message (base64 in to_json)
+  const request* upgrade = nullptr;     ///< $connect: the upgrade request
+  int disconnect_status_code = 0;       ///< $disconnect: the close code (1000, 1001, 1006 …)
+  std::string_view disconnect_reason;   ///< $disconnect
+  std::string_view principal_id;        ///< the connect_authorizer's principal id, if any
+  /// requestContext.authorizer as a JSON object (principalId and the context), or empty.
+  std::string_view authorizer_json;
+
+  /// $connect: a header of the upgrade request.
+  std::optional<std::string_view> header(std::string_view name) const noexcept;
+  /// $connect: the last value of a query string parameter, percent-decoded.
+  std::optional<std::string> query(std::string_view name) const;
+  /// The event as AWS's JSON (requestContext with connectionId, routeKey, eventType …; body).
+  std::string to_json() const;
+};
+
+/// A WebSocket route's integration: a C++ function, plain or a coroutine. For $connect a
+/// non-2xx status refuses the upgrade; for a two-way route the body is sent back.
+using websocket_handler = std::function<proxy_result(const websocket_event&)>;
+using async_websocket_handler =
+    std::function<asio::awaitable<proxy_result>(const websocket_event&)>;
+
+/// Settings of one route.
+struct websocket_route_options {
+  /// Sends the integration's result body back to the client (AWS's route response `$default`).
+  bool two_way = false;
+};
+
+/// Identity of a WebSocket API and how it routes messages.
+struct websocket_api_options {
+  std::string name = "websocket";
+  std::string id;  ///< $context.apiId; generated when empty
+  /// `$request.body.PATH` (a JSON path into the message), or text with `${request.body.PATH}`
+  /// parts; a message that is not JSON or matches no route goes to `$default`.
+  std::string route_selection_expression = "$request.body.action";
+};
+
+/// A WebSocket API under construction: route keys, each with an integration.
+class WebSocketApi {
+ public:
+  explicit WebSocketApi(websocket_api_options options = {});
+  /// Adds a route ("$connect", "$disconnect", "$default" or a custom key). Throws config_error
+  /// for an empty key, a route defined twice, or two_way on $connect / $disconnect.
+  WebSocketApi& route(std::string key, websocket_handler handler,
+                      websocket_route_options options = {});
+  WebSocketApi& route(std::string key, async_websocket_handler handler,
+                      websocket_route_options options = {});
+  const std::shared_ptr<detail::websocket_api_state>& state() const noexcept { return state_; }
+
+ private:
+  std::shared_ptr<detail::websocket_api_state> state_;
+};
+
+/// What a post to a connection came to.
+enum class post_status {
+  ok,
+  gone,            ///< unknown, closing or closed connection (HTTP 410 GoneException)
+  too_large,       ///< over 128 KiB (HTTP 413 PayloadTooLargeException)
+  limit_exceeded,  ///< the connection's send queue is full (HTTP 429 LimitExceededException)
+};
+
+/// A connection as AWS's GetConnection reports it.
+struct connection_info {
+  std::chrono::system_clock::time_point connected_at;
+  std::chrono::system_clock::time_point last_active_at;
+  std::string source_ip;
+  std::string user_agent;
+};
+
+/// The connections of a WebSocket stage (AWS's @connections API), usable from any thread and
+/// from integrations.
+class ConnectionManager {
+ public:
+  explicit ConnectionManager(std::shared_ptr<detail::websocket_stage_state> state) noexcept
+      : state_(std::move(state)) {}
+  /// Sends `data` to a connection: a text message when it is UTF-8, else binary.
+  post_status post(std::string_view connection_id, std::string data) const;
+  /// The connection's info, or nullopt when it is gone.
+  std::optional<connection_info> info(std::string_view connection_id) const;
+  /// Closes the connection with 1000; false when it is gone.
+  bool disconnect(std::string_view connection_id) const;
+  /// The ids of the open connections.
+  std::vector<std::string> ids() const;
+
+ private:
+  std::shared_ptr<detail::websocket_stage_state> state_;
+};
+
+/// Settings of a WebSocket stage; the limits default to AWS's.
+struct websocket_stage_options {
+  std::size_t max_frame_bytes = 32 * 1024;     ///< a larger frame closes with 1009
+  std::size_t max_message_bytes = 128 * 1024;  ///< a larger message closes with 1009
+  std::chrono::seconds idle_timeout{600};
+  std::chrono::seconds max_duration{7200};
+  std::size_t max_queued_bytes = 1024 * 1024;  ///< outgoing bytes per connection
+  /// Protects POST|GET|DELETE /{stage}/@connections/{id} (IAM or any authorizer); empty: none.
+  Authorizer management_authorizer;
+  /// Runs on every upgrade before $connect (a custom TOKEN/REQUEST authorizer, JWT or IAM):
+  /// a refusal fails the upgrade with its 401/403; what it returns reaches every event of the
+  /// connection as requestContext.authorizer. Empty: none.
+  Authorizer connect_authorizer;
+};
+
+/// A deployed WebSocket API, served by Gateway::mount at wss://host/{name} with its
+/// @connections endpoint under /{name}/@connections/. Copies share one stage.
+class WebSocketStage {
+ public:
+  /// Throws config_error unless `name` is 1–128 characters of [A-Za-z0-9_-].
+  WebSocketStage(std::string name, const WebSocketApi& api, websocket_stage_options options = {});
+  const std::string& name() const noexcept;
+  /// The stage's connections.
+  ConnectionManager connections() const noexcept { return ConnectionManager(state_); }
+  const std::shared_ptr<detail::websocket_stage_state>& state() const noexcept { return state_; }
+
+ private:
+  std::shared_ptr<detail::websocket_stage_state> state_;
+};
+
+}  // namespace gatehouse

@@ -1,0 +1,123 @@
+#pragma once
+
+// The WebSocket API behind gatehouse's listener: the mounted WebSocket stages, the upgrade with
+// its $connect route, the sessions' message routing, and the connections' registry.
+
+#include "websocket/session.hpp"
+
+#include <gatehouse/http.hpp>
+#include <gatehouse/websocket_api.hpp>
+
+#include <asio/any_io_executor.hpp>
+#include <asio/awaitable.hpp>
+#include <asio/ip/tcp.hpp>
+#include <asio/ssl/stream.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+namespace gatehouse::detail {
+
+struct websocket_route {
+  websocket_handler sync;
+  async_websocket_handler async;
+  websocket_route_options options;
+};
+
+struct websocket_api_state {
+  websocket_api_options options;
+  std::map<std::string, websocket_route, std::less<>> routes;
+  const websocket_route* find(std::string_view key) const {
+    auto it = routes.find(key);
+    return it == routes.end() ? nullptr : &it->second;
+  }
+};
+
+/// One open connection of a WebSocket stage.
+struct websocket_connection {
+  std::string id;
+  std::chrono::system_clock::time_point connected_at;
+  std::atomic<std::int64_t> last_active_ms{0};
+  std::atomic<int> in_flight{0};  // messages whose integration has not finished
+  std::string source_ip, user_agent, domain_name;
+  std::string principal_id, authorizer_json;  // what connect_authorizer found out
+  std::weak_ptr<websocket::session> session;
+  asio::any_io_executor executor;
+};
+
+struct websocket_stage_state {
+  std::string name;
+  std::shared_ptr<const websocket_api_state> api;
+  websocket_stage_options options;
+  mutable std::mutex mutex;  // guards connections
+  std::unordered_map<std::string, std::shared_ptr<websocket_connection>> connections;
+
+  std::shared_ptr<websocket_connection> find(std::string_view id) const;
+};
+
+}  // namespace gatehouse::detail
+
+namespace gatehouse {
+class Stage;
+/// The HTTP stage serving POST|GET|DELETE /{stage}/@connections/{connectionId} of a WebSocket
+/// stage, with its management authorizer.
+Stage management_stage(const WebSocketStage& stage);
+}  // namespace gatehouse
+
+namespace gatehouse::detail {
+class pipeline;
+}
+
+namespace gatehouse::websocket {
+
+/// The WebSocket stages of a server. Thread-safe.
+class hub {
+ public:
+  /// Adds a stage; throws config_error for a name already mounted.
+  void mount(std::shared_ptr<detail::websocket_stage_state> stage);
+  /// The stage an upgrade request is for (GET /{stage}), else null: the request goes to the
+  /// HTTP routes (where the stage's @connections endpoint is).
+  std::shared_ptr<detail::websocket_stage_state> route(const request& req) const;
+  /// Closes every connection with 1001.
+  void close_all() const;
+
+ private:
+  std::atomic<bool> any_{false};
+  mutable std::mutex mutex_;
+  std::vector<std::shared_ptr<detail::websocket_stage_state>> stages_;
+};
+
+/// An upgrade $connect accepted: the connection to start once the 101 is written.
+struct pending_connection {
+  std::shared_ptr<detail::websocket_stage_state> stage;
+  std::shared_ptr<detail::websocket_connection> connection;
+};
+
+/// The answer to an upgrade request: a refusal, or a 101 with the connection to start.
+struct upgrade_attempt {
+  response res;
+  std::shared_ptr<pending_connection> accepted;
+};
+
+/// Checks the handshake, runs the stage's connect_authorizer (through `pipeline`, on the
+/// stage's management routes) and $connect.
+asio::awaitable<upgrade_attempt> try_upgrade(std::shared_ptr<detail::websocket_stage_state> stage,
+                                             const request& req, const detail::pipeline& pipeline);
+
+/// The head of a 101 response, as bytes.
+std::string switching_head(const response& res);
+
+/// Starts the session of an accepted connection on its stream.
+void start_session(const pending_connection& p, asio::ip::tcp::socket socket,
+                   std::string already_read);
+void start_session(const pending_connection& p, asio::ssl::stream<asio::ip::tcp::socket> stream,
+                   std::string already_read);
+
+}  // namespace gatehouse::websocket

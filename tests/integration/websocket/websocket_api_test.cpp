@@ -1,0 +1,373 @@
+// WebSocket APIs on the gateway's own listener: $connect, route selection, two-way routes,
+// $disconnect, the @connections endpoint and the message limit, with a raw-socket client.
+
+#include "websocket/frame.hpp"
+
+#include <gatehouse/gatehouse.hpp>
+
+#include <fmt/format.h>
+#include <asio/io_context.hpp>
+#include <catch2/catch.hpp>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
+#include <string>
+#include <thread>
+
+using namespace gatehouse;
+using namespace gatehouse::websocket;
+using namespace std::chrono_literals;
+
+namespace {
+
+constexpr std::array<std::uint8_t, 4> mask{0x12, 0x34, 0x56, 0x78};
+
+struct received {
+  decode_event kind = decode_event::need_more;
+  std::string payload;
+  std::uint16_t code = 0;
+  bool eof = false;
+  bool timeout = false;
+};
+
+int connect_to(std::uint16_t port) {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  REQUIRE(fd >= 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(port);
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  REQUIRE(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+  return fd;
+}
+
+/// A blocking WebSocket client: masked frames out, a client-mode decoder in.
+class client {
+ public:
+  client(std::uint16_t port, std::string_view path) : fd_(connect_to(port)) {
+    send_raw(std::string("GET ") + std::string(path) +
+             " HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+             "User-Agent: raw-test\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+             "Sec-WebSocket-Version: 13\r\n\r\n");
+    while (in_.find("\r\n\r\n") == std::string::npos)
+      if (!fill(5s)) break;
+    auto end = in_.find("\r\n\r\n");
+    head_ = in_.substr(0, end == std::string::npos ? in_.size() : end + 4);
+    in_.erase(0, head_.size());
+    if (head_.size() > 12) status_ = std::stoi(head_.substr(9, 3));
+  }
+  ~client() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  int status() const { return status_; }
+  void send_raw(std::string_view bytes) {
+    while (!bytes.empty()) {
+      const ssize_t n = ::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL);
+      if (n <= 0) return;
+      bytes.remove_prefix(static_cast<std::size_t>(n));
+    }
+  }
+  void send(opcode op, std::string_view payload) {
+    std::string frames;
+    append_message(frames, op, payload, 32 * 1024, &mask);
+    send_raw(frames);
+  }
+  void text(std::string_view payload) { send(opcode::text, payload); }
+  received next(std::chrono::milliseconds limit = 5s) {
+    for (;;) {
+      if (!in_.empty()) {
+        const decode_step step = decoder_.decode(std::span<char>(in_.data(), in_.size()));
+        received r;
+        r.kind = step.event;
+        if (step.event == decode_event::close) {
+          r.payload = decoder_.close_reason();
+          r.code = decoder_.close_status();
+        } else if (step.event != decode_event::error) {
+          r.payload = decoder_.payload();
+        }
+        in_.erase(0, step.consumed);
+        if (step.event != decode_event::need_more) return r;
+      }
+      if (!fill(limit)) {
+        received r;
+        (eof_ ? r.eof : r.timeout) = true;
+        return r;
+      }
+    }
+  }
+  received next_close() {
+    for (;;) {
+      auto r = next();
+      if (r.kind == decode_event::close || r.eof || r.timeout) return r;
+    }
+  }
+
+ private:
+  bool fill(std::chrono::milliseconds limit) {
+    pollfd p{fd_, POLLIN, 0};
+    if (::poll(&p, 1, static_cast<int>(limit.count())) <= 0) return false;
+    char buffer[65536];
+    const ssize_t n = ::recv(fd_, buffer, sizeof buffer, 0);
+    if (n <= 0) {
+      eof_ = true;
+      return false;
+    }
+    in_.append(buffer, static_cast<std::size_t>(n));
+    return true;
+  }
+  int fd_ = -1;
+  std::string in_, head_;
+  int status_ = 0;
+  bool eof_ = false;
+  frame_decoder decoder_{{.side = role::client,
+                          .max_frame_bytes = std::size_t(1) << 30,
+                          .max_message_bytes = std::size_t(1) << 30}};
+};
+
+/// One plain HTTP request; returns status and body.
+std::pair<int, std::string> http(std::uint16_t port, std::string method, std::string path,
+                                 std::string body = {}) {
+  int fd = connect_to(port);
+  std::string req = method + " " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n" +
+                    "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
+  ::send(fd, req.data(), req.size(), MSG_NOSIGNAL);
+  std::string in;
+  char buf[65536];
+  for (;;) {
+    pollfd p{fd, POLLIN, 0};
+    if (::poll(&p, 1, 5000) <= 0) break;
+    ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+    if (n <= 0) break;
+    in.append(buf, static_cast<std::size_t>(n));
+  }
+  ::close(fd);
+  if (in.size() < 12) return {0, {}};
+  auto end = in.find("\r\n\r\n");
+  return {std::stoi(in.substr(9, 3)), end == std::string::npos ? "" : in.substr(end + 4)};
+}
+
+struct fixture {
+  asio::io_context io;
+  std::optional<Gateway> gw;
+  std::optional<WebSocketStage> stage;
+  std::uint16_t port = 0;
+  std::thread thread;
+  std::mutex mutex;
+  std::condition_variable changed;
+  std::vector<std::string> events;  // "routeKey|connectionId|…"
+
+  void record(std::string e) {
+    std::lock_guard lock(mutex);
+    events.push_back(std::move(e));
+    changed.notify_all();
+  }
+  bool wait_for(std::string_view prefix) {
+    std::unique_lock lock(mutex);
+    return changed.wait_for(lock, 5s, [&] {
+      for (auto& e : events)
+        if (e.starts_with(prefix)) return true;
+      return false;
+    });
+  }
+  std::string last_id() {
+    std::lock_guard lock(mutex);
+    for (auto it = events.rbegin(); it != events.rend(); ++it)
+      if (it->starts_with("$connect|")) return it->substr(9);
+    return {};
+  }
+
+  fixture() {
+    WebSocketApi api({.name = "chat"});
+    api.route("$connect", [this](const websocket_event& ev) {
+      proxy_result r;
+      if (ev.query("deny")) r.status_code = 403;
+      CHECK(ev.event_type == websocket_event_type::connect);
+      CHECK(ev.to_json().find("\"eventType\":\"CONNECT\"") != std::string::npos);
+      if (r.status_code == 200) record("$connect|" + std::string(ev.connection_id));
+      return r;
+    });
+    api.route("$disconnect", [this](const websocket_event& ev) {
+      record(fmt::format("$disconnect|{}|{}", ev.connection_id, ev.disconnect_status_code));
+      return proxy_result{};
+    });
+    api.route("echo",
+              [](const websocket_event& ev) {
+                proxy_result r;
+                r.body = "echo:" + std::string(ev.body);
+                return r;
+              },
+              {.two_way = true});
+    api.route("$default", [this](const websocket_event& ev) {
+      record("$default|" + std::string(ev.body));
+      return proxy_result{.body = "not sent: one-way"};
+    });
+    api.route("boom",
+              [](const websocket_event&) -> proxy_result { throw std::runtime_error("x"); });
+    stage.emplace("production", api);
+    gw.emplace(io);
+    gw->mount(*stage);
+    port = gw->listen("127.0.0.1:0", plain_http).port();
+    thread = std::thread([this] { io.run(); });
+  }
+  ~fixture() {
+    asio::post(io, [this] { gw->stop(); });
+    io.stop();
+    thread.join();
+  }
+};
+
+}  // namespace
+
+TEST_CASE("$connect accepts or refuses the upgrade", "[websocket-api]") {
+  fixture f;
+  client ok(f.port, "/production?name=ann");
+  CHECK(ok.status() == 101);
+  client refused(f.port, "/production?deny=1");
+  CHECK(refused.status() == 403);
+  client unknown(f.port, "/nostage");
+  CHECK(unknown.status() != 101);
+}
+
+TEST_CASE("messages are routed by the selection expression", "[websocket-api]") {
+  fixture f;
+  client c(f.port, "/production");
+  REQUIRE(c.status() == 101);
+  c.text(R"({"action":"echo","x":1})");
+  auto r = c.next();
+  CHECK(r.kind == decode_event::text);
+  CHECK(r.payload == R"(echo:{"action":"echo","x":1})");
+  c.text("not json");
+  CHECK(f.wait_for("$default|not json"));
+  c.text(R"({"action":"nothing"})");
+  CHECK(f.wait_for("$default|{\"action\":\"nothing\"}"));
+  c.text(R"({"action":"boom"})");
+  r = c.next();
+  CHECK(r.payload.find("Internal server error") != std::string::npos);
+  // One-way $default sent nothing: the next frame is the echo.
+  c.text(R"({"action":"echo"})");
+  r = c.next();
+  CHECK(r.payload == R"(echo:{"action":"echo"})");
+}
+
+TEST_CASE("@connections posts, describes and deletes, and $disconnect runs", "[websocket-api]") {
+  fixture f;
+  client c(f.port, "/production");
+  REQUIRE(c.status() == 101);
+  REQUIRE(f.wait_for("$connect|"));
+  const std::string id = f.last_id();
+  REQUIRE(id.size() == 16);
+
+  auto [st, body] = http(f.port, "POST", "/production/@connections/" + id, "pushed");
+  CHECK(st == 200);
+  auto r = c.next();
+  CHECK(r.payload == "pushed");
+  CHECK(f.stage->connections().post(id, "direct") == post_status::ok);
+  CHECK(c.next().payload == "direct");
+
+  std::tie(st, body) = http(f.port, "GET", "/production/%40connections/" + id);
+  CHECK(st == 200);
+  CHECK(body.find("\"connectedAt\":\"") != std::string::npos);
+  CHECK(body.find("\"userAgent\":\"raw-test\"") != std::string::npos);
+
+  std::tie(st, body) =
+      http(f.port, "POST", "/production/@connections/" + id, std::string(131073, 'x'));
+  CHECK(st == 413);
+
+  std::tie(st, body) = http(f.port, "DELETE", "/production/@connections/" + id);
+  CHECK(st == 204);
+  r = c.next_close();
+  CHECK(r.code == 1000);
+  c.send(opcode::close, std::string("\x03\xe8", 2));
+  CHECK(f.wait_for("$disconnect|" + id + "|1000"));
+
+  std::tie(st, body) = http(f.port, "POST", "/production/@connections/" + id, "late");
+  CHECK(st == 410);
+  CHECK(body.find("message") != std::string::npos);
+  std::tie(st, body) = http(f.port, "GET", "/production/@connections/AAAAAAAAAAAAAAA=");
+  CHECK(st == 410);
+  CHECK(f.stage->connections().post(id, "x") == post_status::gone);
+}
+
+TEST_CASE("an oversized message closes with 1009", "[websocket-api]") {
+  fixture f;
+  client c(f.port, "/production");
+  REQUIRE(c.status() == 101);
+  REQUIRE(f.wait_for("$connect|"));
+  const std::string id = f.last_id();
+  c.text(std::string(128 * 1024 + 1, 'a'));
+  auto r = c.next_close();
+  CHECK(r.code == 1009);
+  CHECK(f.wait_for("$disconnect|" + id + "|1009"));
+}
+
+TEST_CASE("authorizers guard $connect and @connections", "[websocket-api]") {
+  asio::io_context io;
+  std::mutex mutex;
+  std::string seen_principal, seen_json;
+  WebSocketApi api({.name = "guarded"});
+  api.route("$default",
+            [&](const websocket_event& ev) {
+              std::lock_guard lock(mutex);
+              seen_principal = ev.principal_id;
+              seen_json = ev.to_json();
+              return proxy_result{.body = "hi " + std::string(ev.principal_id)};
+            },
+            {.two_way = true});
+  Authorizer on_connect({.name = "connect",
+                         .type = authorizer_type::request,
+                         .identity_sources = {"method.request.querystring.token"}},
+                        [](const authorizer_request& r) {
+                          auto token = r.request().query("token").value_or("");
+                          if (token == "good") {
+                            auto res = authorizer_result::allow("user-1");
+                            res.context.emplace_back("team", std::string("blue"));
+                            return res;
+                          }
+                          return authorizer_result::deny("nobody");
+                        });
+  Authorizer admin({.name = "admin"}, [](const authorizer_request& r) {
+    if (r.authorization_token() == "admin") return authorizer_result::allow("admin");
+    return authorizer_result::deny("nobody");
+  });
+  WebSocketStage stage("guarded", api,
+                       {.management_authorizer = admin, .connect_authorizer = on_connect});
+  Gateway gw(io);
+  gw.mount(stage);
+  const auto port = gw.listen("127.0.0.1:0", plain_http).port();
+  std::thread runner([&] { io.run(); });
+
+  {
+    client none(port, "/guarded");
+    CHECK(none.status() == 401);
+    client denied(port, "/guarded?token=bad");
+    CHECK(denied.status() == 403);
+    client ok(port, "/guarded?token=good");
+    REQUIRE(ok.status() == 101);
+    ok.text("hello");
+    auto r = ok.next();
+    CHECK(r.payload == "hi user-1");
+    {
+      std::lock_guard lock(mutex);
+      CHECK(seen_principal == "user-1");
+      CHECK(seen_json.find(R"("authorizer":{"principalId":"user-1","team":"blue"})") !=
+            std::string::npos);
+    }
+    const auto ids = stage.connections().ids();
+    REQUIRE(ids.size() == 1);
+    auto [st, body] = http(port, "GET", "/guarded/@connections/" + ids[0]);
+    CHECK(st == 401);
+    // A plain GET of the stage (no upgrade) does not reach the authorizer's route.
+    std::tie(st, body) = http(port, "GET", "/guarded");
+    CHECK(st != 200);
+  }
+  asio::post(io, [&] { gw.stop(); });
+  io.stop();
+  runner.join();
+}
