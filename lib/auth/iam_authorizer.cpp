@@ -12,7 +12,7 @@
 #include <gatehouse/authorizer.hpp>
 #include <gatehouse/config_error.hpp>
 
-#include <openssl/mem.h>
+#include <openssl/crypto.h>
 
 #include <fmt/format.h>
 
