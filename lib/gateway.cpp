@@ -1,5 +1,6 @@
 // The Gateway facade: mounts stages into the pipeline and opens the ways in.
 
+#include "http/serializer.hpp"
 #include "net/client_core.hpp"
 #include "net/serial_executor.hpp"
 #include "net/server.hpp"
@@ -13,7 +14,10 @@
 
 #include <asio/co_spawn.hpp>
 #include <asio/detached.hpp>
+#include <asio/redirect_error.hpp>
 #include <asio/strand.hpp>
+#include <asio/use_awaitable.hpp>
+#include <asio/write.hpp>
 
 #include <fmt/format.h>
 
@@ -99,8 +103,19 @@ Gateway& Gateway::mount(Stage stage) {
 }
 
 Gateway& Gateway::mount(const WebSocketStage& stage) {
+  auto& st = *stage.state();
+  {
+    std::lock_guard lock(st.mutex);
+    if (!st.gateway.expired())
+      throw config_error(fmt::format("WebSocket stage '{}' is mounted already", st.name));
+  }
   Stage management = management_stage(stage);
   impl_->pipeline->mount(management.state());
+  impl_->pipeline->mount(st.routes->state(), /*hidden=*/true);
+  {
+    std::lock_guard lock(st.mutex);
+    st.gateway = impl_->pipeline;
+  }
   impl_->server->websockets().mount(stage.state());
   return *this;
 }
@@ -130,7 +145,13 @@ ApiKeys& Gateway::api_keys() noexcept { return impl_->pipeline->api_keys(); }
 
 void Gateway::flush_cache(const Stage& stage) { impl_->pipeline->flush_cache(*stage.state()); }
 
-std::size_t Gateway::connection_count() const noexcept { return impl_->server->connection_count(); }
+std::size_t Gateway::connection_count() const noexcept {
+  try {
+    return impl_->server->connection_count();
+  } catch (...) {  // a mutex that could not be locked
+    return 0;
+  }
+}
 
 asio::any_io_executor Gateway::executor() const noexcept { return impl_->executor; }
 
@@ -144,6 +165,71 @@ void Gateway::start_dispatch(request req, detail::callback<response> done) {
         done(std::move(res));
       },
       asio::detached);
+}
+
+bool Gateway::is_websocket_upgrade(const request& req) const {
+  return impl_->server->websockets().route(req) != nullptr;
+}
+
+namespace {
+asio::ip::tcp::socket& lowest(asio::ip::tcp::socket& s) { return s; }
+asio::ip::tcp::socket& lowest(asio::ssl::stream<asio::ip::tcp::socket>& s) {
+  return s.next_layer();
+}
+
+// Runs an upgrade a host handed over with its connection, answers on it, and starts the
+// session or closes the connection.
+template <class Stream>
+asio::awaitable<void> hand_over(std::shared_ptr<net::server> server, request req, Stream stream,
+                                std::string already_read, detail::callback<response> done) {
+  std::error_code ec;
+  if (req.source_ip.empty()) {
+    auto remote = lowest(stream).remote_endpoint(ec);
+    if (!ec) req.source_ip = remote.address().to_string();
+  }
+  websocket::upgrade_attempt attempt;
+  if (auto stage = server->websockets().route(req)) {
+    attempt = co_await websocket::try_upgrade(std::move(stage), req);
+  } else {
+    attempt.res.status = 400;
+    attempt.res.headers.add("Content-Type", "application/json");
+    attempt.res.body = "{\"message\":\"Not a WebSocket upgrade of a mounted stage\"}";
+  }
+  std::string out;
+  if (attempt.accepted) {
+    out = websocket::switching_head(attempt.res);
+  } else {
+    wire::write_head(attempt.res, /*keep_alive=*/false, out, /*http10=*/false);
+    out += attempt.res.body;
+  }
+  co_await asio::async_write(stream, asio::buffer(out),
+                             asio::redirect_error(asio::use_awaitable, ec));
+  if (!ec && attempt.accepted) {
+    websocket::start_session(*attempt.accepted, std::move(stream), std::move(already_read));
+  } else {
+    lowest(stream).shutdown(asio::ip::tcp::socket::shutdown_both, ec);
+    lowest(stream).close(ec);
+  }
+  done(std::move(attempt.res));
+}
+}  // namespace
+
+void Gateway::start_upgrade(request req, asio::ip::tcp::socket socket, std::string already_read,
+                            detail::callback<response> done) {
+  auto ex = socket.get_executor();
+  asio::co_spawn(net::serial_executor(ex),
+                 hand_over(impl_->server, std::move(req), std::move(socket),
+                           std::move(already_read), std::move(done)),
+                 asio::detached);
+}
+
+void Gateway::start_upgrade(request req, asio::ssl::stream<asio::ip::tcp::socket> stream,
+                            std::string already_read, detail::callback<response> done) {
+  auto ex = stream.get_executor();
+  asio::co_spawn(net::serial_executor(ex),
+                 hand_over(impl_->server, std::move(req), std::move(stream),
+                           std::move(already_read), std::move(done)),
+                 asio::detached);
 }
 
 void Gateway::start_stop(std::chrono::milliseconds drain, detail::callback<detail::nothing> done) {

@@ -14,6 +14,7 @@
 #include <asio/dispatch.hpp>
 #include <asio/io_context.hpp>
 #include <asio/ip/tcp.hpp>
+#include <asio/ssl/stream.hpp>
 
 #include <chrono>
 #include <cstddef>
@@ -125,14 +126,43 @@ class Gateway {
     return asio::async_initiate<Token, void(response)>(
         [this](auto handler, request r) {
           auto ex = asio::get_associated_executor(handler, executor());
-          start_dispatch(std::move(r), detail::callback<response>([h = std::move(handler),
-                                                                   ex](response res) mutable {
-                           asio::dispatch(ex, [h = std::move(h), res = std::move(res)]() mutable {
-                             std::move(h)(std::move(res));
-                           });
-                         }));
+          start_dispatch(std::move(r), completion(handler, ex));
         },
         token, std::move(req));
+  }
+
+  /// For hosts that parse requests themselves: true when `req` asks for a WebSocket upgrade
+  /// of a mounted WebSocket stage (GET /{stage} with Upgrade: websocket); hand its connection
+  /// to async_upgrade then.
+  bool is_websocket_upgrade(const request& req) const;
+
+  /// Takes over the connection a WebSocket upgrade request `req` came on: runs the upgrade
+  /// ($connect with its authorizer, API key and throttle), writes the answer on it and, when
+  /// accepted, serves the WebSocket session there; a refused or failed connection is closed.
+  /// `already_read`: bytes the host read past the request (the first frames). The request's
+  /// source_ip is taken from the socket when empty. Completion: void(response) with what was
+  /// sent: 101 with its headers when accepted, otherwise the refusal.
+  template <class Token>
+  auto async_upgrade(request req, asio::ip::tcp::socket socket, std::string already_read,
+                     Token&& token) {
+    return asio::async_initiate<Token, void(response)>(
+        [this](auto handler, request r, asio::ip::tcp::socket s, std::string rest) {
+          auto ex = asio::get_associated_executor(handler, executor());
+          start_upgrade(std::move(r), std::move(s), std::move(rest), completion(handler, ex));
+        },
+        token, std::move(req), std::move(socket), std::move(already_read));
+  }
+  /// The same over a TLS stream whose handshake is done (wss://).
+  template <class Token>
+  auto async_upgrade(request req, asio::ssl::stream<asio::ip::tcp::socket> stream,
+                     std::string already_read, Token&& token) {
+    return asio::async_initiate<Token, void(response)>(
+        [this](auto handler, request r, asio::ssl::stream<asio::ip::tcp::socket> s,
+               std::string rest) {
+          auto ex = asio::get_associated_executor(handler, executor());
+          start_upgrade(std::move(r), std::move(s), std::move(rest), completion(handler, ex));
+        },
+        token, std::move(req), std::move(stream), std::move(already_read));
   }
 
   /// Graceful stop: stops accepting, lets requests in flight finish for up to `drain`, then
@@ -153,7 +183,8 @@ class Gateway {
   /// Closes listeners and connections at once.
   void stop();
 
-  /// How many client connections are open now.
+  /// How many client connections are open now, WebSocket sessions included (both count
+  /// toward server_limits::max_connections).
   std::size_t connection_count() const noexcept;
 
   asio::any_io_executor executor() const noexcept;
@@ -170,6 +201,18 @@ class Gateway {
 
  private:
   void start_dispatch(request req, detail::callback<response> done);
+  void start_upgrade(request req, asio::ip::tcp::socket socket, std::string already_read,
+                     detail::callback<response> done);
+  void start_upgrade(request req, asio::ssl::stream<asio::ip::tcp::socket> stream,
+                     std::string already_read, detail::callback<response> done);
+  /// A callback that completes `handler` with a response on `ex`.
+  template <class Handler, class Executor>
+  static detail::callback<response> completion(Handler& handler, Executor ex) {
+    return detail::callback<response>([h = std::move(handler), ex](response res) mutable {
+      asio::dispatch(
+          ex, [h = std::move(h), res = std::move(res)]() mutable { std::move(h)(std::move(res)); });
+    });
+  }
   void start_stop(std::chrono::milliseconds drain, detail::callback<detail::nothing> done);
   std::shared_ptr<detail::gateway_impl> impl_;
 };

@@ -14,6 +14,8 @@
 
 namespace gatehouse {
 
+class WebSocketStage;
+
 namespace detail {
 struct plan_state;
 }
@@ -50,6 +52,9 @@ class UsagePlan {
   /// those methods, on top of the plan's own throttle. Throws config_error for a method the
   /// stage does not serve, a bad limit, or a second plan sharing a key … (checked when keys join).
   UsagePlan& attach(Stage& stage, std::map<std::string, throttle_settings> method_throttles = {});
+  /// Applies the plan to a WebSocket stage: its keys may open connections when the stage's
+  /// $connect needs an API key (websocket_stage_options::api_key_required).
+  UsagePlan& attach(WebSocketStage& stage);
 
   const std::string& id() const noexcept;
   const usage_plan_options& options() const noexcept;

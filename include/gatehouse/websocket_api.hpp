@@ -6,6 +6,8 @@
 #include <gatehouse/authorizer.hpp>
 #include <gatehouse/http.hpp>
 #include <gatehouse/integration.hpp>
+#include <gatehouse/router.hpp>
+#include <gatehouse/throttle.hpp>
 
 #include <asio/awaitable.hpp>
 
@@ -71,6 +73,15 @@ using async_websocket_handler =
 struct websocket_route_options {
   /// Sends the integration's result body back to the client (AWS's route response `$default`).
   bool two_way = false;
+  /// Coroutine handlers: after this (50 ms to 29 s) the handler is cancelled and the client
+  /// gets {"message":"Endpoint request timed out",…} (a $connect upgrade fails with 504).
+  std::chrono::milliseconds timeout{29'000};
+  /// Routes with an `integration`: its integration request and response as a REST method's
+  /// (request_parameters, request_models + validation, request_templates by the message's
+  /// media type — application/json for text messages, application/octet-stream for binary —
+  /// passthrough, integration_responses, hooks). Authorizers and API keys belong to $connect:
+  /// set them in websocket_stage_options; here they are a config_error.
+  method_options integration_request;
 };
 
 /// Identity of a WebSocket API and how it routes messages.
@@ -92,6 +103,12 @@ class WebSocketApi {
                       websocket_route_options options = {});
   WebSocketApi& route(std::string key, async_websocket_handler handler,
                       websocket_route_options options = {});
+  /// Adds a route served by any integration (http, http_proxy, mock, aws_service,
+  /// lambda_invoke …). A message becomes a POST with the message as its body, $context
+  /// carrying connectionId, routeKey, eventType, messageId and connectedAt; $connect runs
+  /// with the upgrade request's method, headers and query string. The integration's status
+  /// decides $connect (non-2xx refuses the upgrade); a two-way route sends its body back.
+  WebSocketApi& route(std::string key, integration target, websocket_route_options options = {});
   const std::shared_ptr<detail::websocket_api_state>& state() const noexcept { return state_; }
 
  private:
@@ -146,6 +163,15 @@ struct websocket_stage_options {
   /// a refusal fails the upgrade with its 401/403; what it returns reaches every event of the
   /// connection as requestContext.authorizer. Empty: none.
   Authorizer connect_authorizer;
+  /// $connect needs an API key (x-api-key, or the authorizer's usageIdentifierKey) of a usage
+  /// plan attached with UsagePlan::attach(WebSocketStage&), else 403; the plan's throttle and
+  /// quota then count connections.
+  bool api_key_required = false;
+  /// Throttles upgrades ($connect) of this stage: over it the upgrade fails with 429.
+  std::optional<throttle_settings> connect_throttle;
+  /// Throttles each connection's messages: one over it is not routed, and the client gets
+  /// {"message":"Too Many Requests","connectionId":…,"requestId":…}. nullopt: no limit.
+  std::optional<throttle_settings> message_throttle;
 };
 
 /// A deployed WebSocket API, served by Gateway::mount at wss://host/{name} with its

@@ -210,7 +210,7 @@ class connection final : public connection_base,
           response res;
           std::shared_ptr<websocket::pending_connection> upgrade;
           if (auto ws = srv_->websockets().route(req_)) {
-            auto attempt = co_await websocket::try_upgrade(std::move(ws), req_, pipeline);
+            auto attempt = co_await websocket::try_upgrade(std::move(ws), req_);
             res = std::move(attempt.res);
             upgrade = std::move(attempt.accepted);
           } else {

@@ -47,7 +47,10 @@ class server : public std::enable_shared_from_this<server> {
   /// Stops accepting, drains connections for up to `drain`, closes the rest, then calls `done`.
   void stop_gracefully(std::chrono::milliseconds drain, detail::callback<detail::nothing> done);
 
-  std::size_t connection_count() const noexcept { return count_.load(std::memory_order_relaxed); }
+  /// HTTP connections and WebSocket sessions open now.
+  std::size_t connection_count() const {
+    return count_.load(std::memory_order_relaxed) + hub_.open_sessions();
+  }
 
   // For connections.
   const detail::pipeline& pipeline() const noexcept { return *pipeline_; }

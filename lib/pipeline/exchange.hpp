@@ -57,6 +57,18 @@ struct gateway_identity {
   std::string_view region;
 };
 
+/// A WebSocket event run through the pipeline (a route of a WebSocket API with an integration):
+/// what $context adds for it (connectionId, routeKey, eventType …).
+struct websocket_call {
+  std::string_view connection_id;
+  std::string_view route_key;
+  std::string_view event_type;  // CONNECT, MESSAGE or DISCONNECT
+  std::string_view message_id;  // MESSAGE only
+  std::int64_t connected_at = 0;
+  std::string_view principal_id;     // what the $connect authorizer found out, if anything
+  std::string_view authorizer_json;  // requestContext.authorizer as JSON, or empty
+};
+
 struct exchange {
   request& req;
   gateway_identity gateway;
@@ -70,6 +82,7 @@ struct exchange {
   std::string_view stage_path;          // path below the stage: /pets/1
   std::shared_ptr<const stage_snapshot> stage;
   client_core* client = nullptr;              // the gateway's HTTP client, for HTTP integrations
+  const websocket_call* websocket = nullptr;  // a WebSocket API's event, else null
   bool may_stream = false;                    // the way in can send a body as it arrives
   std::unique_ptr<wire::body_source> stream;  // the rest of the response body, when streamed
   routing::route_match match;

@@ -43,6 +43,18 @@ step find_stage(exchange& ex, const mount_table& mounts) {
   return std::nullopt;
 }
 
+// Step 1 of an internal run: the stage is given, and routes match the whole path.
+void use_stage(exchange& ex, const internal_run& internal) {
+  const std::string& target = ex.req.target;
+  auto q = target.find('?');
+  ex.path = std::string_view(target).substr(0, q);
+  ex.query = q == std::string::npos ? std::string_view{} : std::string_view(target).substr(q + 1);
+  ex.stage_path = ex.path;
+  ex.stage = internal.stage->load();
+  ex.websocket = internal.websocket;
+  ex.auth = internal.auth;
+}
+
 // Step 2: match the route in the stage's deployment.
 step match_route(exchange& ex) {
   const auto& deployment = *ex.stage->deployment;
@@ -100,11 +112,14 @@ std::shared_ptr<const plan_state> pipeline::find_plan(std::string_view id) const
   for (const auto& [name, stage] : mounts->stages)
     for (const auto& p : stage->load()->plans)
       if (p.plan->options.id == id) return p.plan;
+  for (const auto& stage : mounts->hidden)
+    for (const auto& p : stage->load()->plans)
+      if (p.plan->options.id == id) return p.plan;
   return nullptr;
 }
 
-asio::awaitable<response> pipeline::run(request& req,
-                                        std::unique_ptr<wire::body_source>* stream) const {
+asio::awaitable<response> pipeline::run(request& req, std::unique_ptr<wire::body_source>* stream,
+                                        internal_run* internal) const {
   exchange ex(req, {options_.account_id, options_.region});
   ex.client = client_.core().get();
   ex.may_stream = stream != nullptr;
@@ -113,7 +128,10 @@ asio::awaitable<response> pipeline::run(request& req,
   outcome out;
 
   // 1 find the API and stage, 2 match the route.
-  out.error = find_stage(ex, *mounts);
+  if (internal)
+    use_stage(ex, *internal);
+  else
+    out.error = find_stage(ex, *mounts);
   if (!out.error) out.error = match_route(ex);
   // 3 resource policy: the API's endpoint type and resource policy, before any authorizer.
   if (!out.error) out.error = auth::check_resource_policy(ex);
@@ -162,16 +180,18 @@ asio::awaitable<response> pipeline::run(request& req,
       log(log_level::error,
           fmt::format("{} {} {}: {}", ex.id(), req.method, ex.path, out.error->log_reason));
     out.res = render_gateway_error(*out.error, &ex);
+    if (internal) internal->gateway_error = true;
   }
   out.res.headers.add("x-amzn-RequestId", std::string(ex.id()));  // 36 characters: one allocation
   if (stream && !out.error && ex.stream) *stream = std::move(ex.stream);
+  if (internal) internal->auth = std::move(ex.auth);
   co_return std::move(out.res);
 }
 
-void pipeline::mount(const std::shared_ptr<stage_state>& stage) {
+void pipeline::mount(const std::shared_ptr<stage_state>& stage, bool hidden) {
   std::lock_guard lock(mount_mutex_);
   auto current = mounts_.load();
-  if (current->stages.contains(stage->name))
+  if (!hidden && current->stages.contains(stage->name))
     throw config_error(fmt::format("stage '{}' is mounted already", stage->name));
   {
     std::lock_guard stage_lock(stage->write_mutex);
@@ -179,6 +199,11 @@ void pipeline::mount(const std::shared_ptr<stage_state>& stage) {
     stage->mounted = true;
   }
   auto next = std::make_shared<mount_table>(*current);
+  if (hidden) {
+    next->hidden.push_back(stage);
+    mounts_.store(std::move(next), std::memory_order_release);
+    return;
+  }
   next->stages.emplace(stage->name, stage);
   next->all_http_apis = true;
   for (const auto& [name, s] : next->stages)

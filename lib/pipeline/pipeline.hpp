@@ -1,7 +1,8 @@
 #pragma once
 
 // The way of a request through the gateway, in AWS's order. Every entry point (the listener,
-// async_dispatch, later the WebSocket upgrade) runs requests through run().
+// async_dispatch, the WebSocket upgrade and WebSocket routes with integrations) runs requests
+// through run().
 
 #include "http/body_source.hpp"
 #include "routing/deployment.hpp"
@@ -18,17 +19,36 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <vector>
 
 namespace gatehouse::cache {
 class flight_table;
 }
+namespace gatehouse::auth {
+struct authorization;
+}
 
 namespace gatehouse::detail {
+
+struct websocket_call;
 
 /// The stages a gateway serves, by name. Immutable; replaced as a whole on mount.
 struct mount_table {
   std::map<std::string, std::shared_ptr<stage_state>, std::less<>> stages;
+  /// Stages no request path reaches (WebSocket APIs' routes): run only through internal_run.
+  std::vector<std::shared_ptr<stage_state>> hidden;
   bool all_http_apis = false;  // then an unknown stage answers 404 rather than 403
+};
+
+/// A request the gateway makes up itself and runs on a given stage, not one found by its path
+/// (a WebSocket API's $connect or message with an integration).
+struct internal_run {
+  const stage_state* stage = nullptr;  // matched against the whole path of the request
+  const websocket_call* websocket = nullptr;
+  /// In: what an earlier authorization found out (a WebSocket connection's $connect). Out:
+  /// what step 4 found out.
+  std::shared_ptr<const auth::authorization> auth;
+  bool gateway_error = false;  // out: the gateway ended the request itself (a gateway response)
 };
 
 class pipeline {
@@ -39,10 +59,12 @@ class pipeline {
   /// Runs one request through every step and returns the response to send. Never throws.
   /// With `stream`, an integration may leave a large body to be read as it is sent: then the
   /// response's body holds its first bytes and *stream yields the rest.
-  asio::awaitable<response> run(request& req,
-                                std::unique_ptr<wire::body_source>* stream = nullptr) const;
+  asio::awaitable<response> run(request& req, std::unique_ptr<wire::body_source>* stream = nullptr,
+                                internal_run* internal = nullptr) const;
 
-  void mount(const std::shared_ptr<stage_state>& stage);
+  /// Serves a stage at /{name}/…, or, `hidden`, only to internal runs (its name need not be
+  /// unique then).
+  void mount(const std::shared_ptr<stage_state>& stage, bool hidden = false);
   void log(log_level level, std::string_view text) const;
   /// The client HTTP integrations call backends with.
   http_client& client() noexcept { return client_; }

@@ -41,29 +41,14 @@ bool reserved_header(std::string_view n) noexcept {
   return false;
 }
 
-constexpr std::array<std::string_view, 23> context_names = {"accountId",
-                                                            "apiId",
-                                                            "domainName",
-                                                            "domainPrefix",
-                                                            "httpMethod",
-                                                            "path",
-                                                            "protocol",
-                                                            "requestId",
-                                                            "requestTime",
-                                                            "requestTimeEpoch",
-                                                            "resourcePath",
-                                                            "stage",
-                                                            "identity.sourceIp",
-                                                            "identity.userAgent",
-                                                            "extendedRequestId",
-                                                            "identity.apiKey",
-                                                            "identity.apiKeyId",
-                                                            "identity.accessKey",
-                                                            "identity.caller",
-                                                            "identity.user",
-                                                            "identity.userArn",
-                                                            "identity.accountId",
-                                                            "authorizer.principalId"};
+constexpr std::array<std::string_view, 29> context_names = {
+    "accountId", "apiId", "domainName", "domainPrefix", "httpMethod", "path", "protocol",
+    "requestId", "requestTime", "requestTimeEpoch", "resourcePath", "stage", "identity.sourceIp",
+    "identity.userAgent", "extendedRequestId", "identity.apiKey", "identity.apiKeyId",
+    "identity.accessKey", "identity.caller", "identity.user", "identity.userArn",
+    "identity.accountId", "authorizer.principalId",
+    // WebSocket APIs'
+    "connectionId", "connectedAt", "eventType", "messageId", "messageDirection", "routeKey"};
 
 // A JWT claim (the claims are a JSON object's text): strings as they are, others as JSON.
 std::optional<std::string> claim_of(std::string_view claims_json, std::string_view name) {
@@ -107,6 +92,18 @@ std::optional<std::string> context_value(const detail::exchange& ex, std::string
     return std::string(ex.req.headers.get("User-Agent").value_or(std::string_view{}));
   if (name == "identity.apiKey") return std::string(ex.api_key_value);
   if (name == "identity.apiKeyId") return ex.api_key ? ex.api_key->id : std::string();
+  if (const auto* ws = ex.websocket) {
+    if (name == "connectionId") return std::string(ws->connection_id);
+    if (name == "connectedAt") return std::to_string(ws->connected_at);
+    if (name == "eventType") return std::string(ws->event_type);
+    if (name == "messageId") return std::string(ws->message_id);
+    if (name == "messageDirection") return std::string("IN");
+    if (name == "routeKey") return std::string(ws->route_key);
+    // Messages carry what the $connect authorizer found out.
+    if (!ex.auth && name == "authorizer.principalId") return std::string(ws->principal_id);
+    if (!ex.auth && name.starts_with("authorizer."))
+      return claim_of(ws->authorizer_json, name.substr(11));
+  }
   if (name.starts_with("identity.") || name.starts_with("authorizer.")) {
     if (!ex.auth) return std::string();
     const auto& a = *ex.auth;

@@ -1,5 +1,6 @@
 #include "throttle/token_bucket.hpp"
 #include "usage/plan_state.hpp"
+#include "websocket/api_host.hpp"
 
 #include <gatehouse/config_error.hpp>
 #include <gatehouse/usage_plan.hpp>
@@ -88,5 +89,7 @@ UsagePlan& UsagePlan::attach(Stage& stage,
     state_->stages.push_back(st);
   return *this;
 }
+
+UsagePlan& UsagePlan::attach(WebSocketStage& stage) { return attach(*stage.state()->routes); }
 
 }  // namespace gatehouse

@@ -3,9 +3,11 @@
 // The WebSocket API behind gatehouse's listener: the mounted WebSocket stages, the upgrade with
 // its $connect route, the sessions' message routing, and the connections' registry.
 
+#include "throttle/token_bucket.hpp"
 #include "websocket/session.hpp"
 
 #include <gatehouse/http.hpp>
+#include <gatehouse/stage.hpp>
 #include <gatehouse/websocket_api.hpp>
 
 #include <asio/any_io_executor.hpp>
@@ -18,16 +20,27 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
 #include <vector>
 
+namespace gatehouse::auth {
+struct authorization;
+}
+
 namespace gatehouse::detail {
 
+class pipeline;
+
+/// A route: a C++ handler (sync or async), or an integration run through the pipeline on the
+/// stage's hidden routes stage at `path`.
 struct websocket_route {
   websocket_handler sync;
   async_websocket_handler async;
+  integration target;
+  std::string path;  // "/route/N" on the routes stage, for routes with an integration
   websocket_route_options options;
 };
 
@@ -47,7 +60,9 @@ struct websocket_connection {
   std::atomic<std::int64_t> last_active_ms{0};
   std::atomic<int> in_flight{0};  // messages whose integration has not finished
   std::string source_ip, user_agent, domain_name;
-  std::string principal_id, authorizer_json;  // what connect_authorizer found out
+  std::string principal_id, authorizer_json;        // what connect_authorizer found out
+  std::shared_ptr<const auth::authorization> auth;  // the same, for integration routes
+  throttle::bucket_state message_bucket;            // message_throttle; on the session's strand
   std::weak_ptr<websocket::session> session;
   asio::any_io_executor executor;
 };
@@ -56,8 +71,14 @@ struct websocket_stage_state {
   std::string name;
   std::shared_ptr<const websocket_api_state> api;
   websocket_stage_options options;
+  /// The HTTP stage $connect and the routes with integrations run on (hidden: no client
+  /// reaches it by path): GET /connect, POST /route/N.
+  std::optional<Stage> routes;
+  /// The gateway's pipeline, once mounted (weak: the pipeline's stages hold this state).
+  std::weak_ptr<const pipeline> gateway;
   mutable std::mutex mutex;  // guards connections
   std::unordered_map<std::string, std::shared_ptr<websocket_connection>> connections;
+  std::atomic<std::size_t> open_sessions{0};  // sessions started and not yet closed
 
   std::shared_ptr<websocket_connection> find(std::string_view id) const;
 };
@@ -87,6 +108,8 @@ class hub {
   std::shared_ptr<detail::websocket_stage_state> route(const request& req) const;
   /// Closes every connection with 1001.
   void close_all() const;
+  /// WebSocket sessions open on every stage (they count toward max_connections).
+  std::size_t open_sessions() const;
 
  private:
   std::atomic<bool> any_{false};
@@ -106,10 +129,10 @@ struct upgrade_attempt {
   std::shared_ptr<pending_connection> accepted;
 };
 
-/// Checks the handshake, runs the stage's connect_authorizer (through `pipeline`, on the
-/// stage's management routes) and $connect.
+/// Checks the handshake, runs the stage's GET /connect through the pipeline (authorizer, API
+/// key, throttles; the integration of a $connect route with one), then a $connect handler.
 asio::awaitable<upgrade_attempt> try_upgrade(std::shared_ptr<detail::websocket_stage_state> stage,
-                                             const request& req, const detail::pipeline& pipeline);
+                                             const request& req);
 
 /// The head of a 101 response, as bytes.
 std::string switching_head(const response& res);

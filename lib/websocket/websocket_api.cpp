@@ -1,6 +1,8 @@
 // WebSocket APIs: routes, the upgrade with $connect, message routing, $disconnect, and the
 // connection manager.
 
+#include "auth/authorization.hpp"
+#include "pipeline/exchange.hpp"
 #include "pipeline/pipeline.hpp"
 #include "pipeline/request_id.hpp"
 #include "routing/route_table.hpp"
@@ -15,6 +17,10 @@
 
 #include <asio/co_spawn.hpp>
 #include <asio/detached.hpp>
+#include <asio/experimental/awaitable_operators.hpp>
+#include <asio/steady_timer.hpp>
+#include <asio/this_coro.hpp>
+#include <asio/use_awaitable.hpp>
 
 #include <fmt/format.h>
 #include <rapidjson/document.h>
@@ -160,14 +166,117 @@ std::string error_message(std::string_view message, std::string_view connection_
   return out;
 }
 
-asio::awaitable<std::optional<proxy_result>> invoke(const detail::websocket_route& r,
-                                                    const websocket_event& ev) {
+// What a route's C++ handler came to: its result, or nothing when it threw or timed out.
+struct handler_outcome {
+  std::optional<proxy_result> result;
+  bool timed_out = false;
+};
+
+asio::awaitable<handler_outcome> invoke(const detail::websocket_route& r,
+                                        const websocket_event& ev) {
+  handler_outcome out;
   try {
-    if (r.async) co_return co_await r.async(ev);
-    co_return r.sync(ev);
+    if (r.async) {
+      // A coroutine handler races the route's timeout; the loser is cancelled.
+      using namespace asio::experimental::awaitable_operators;
+      asio::steady_timer timer(co_await asio::this_coro::executor, r.options.timeout);
+      auto first = co_await (r.async(ev) || timer.async_wait(asio::use_awaitable));
+      if (first.index() == 1)
+        out.timed_out = true;
+      else
+        out.result = std::move(std::get<0>(first));
+    } else {
+      out.result = r.sync(ev);
+    }
   } catch (...) {
   }
-  co_return std::nullopt;
+  co_return out;
+}
+
+// What a route with an integration answered, run through the gateway's pipeline.
+struct integration_reply {
+  response res;
+  bool gateway_error = false;  // the gateway ended it (timeout, failure, throttle …)
+  std::shared_ptr<const auth::authorization> auth;
+};
+
+// Runs `req` on the stage's routes stage as the event `call`, with the connection's
+// authorization (if any) already known.
+asio::awaitable<integration_reply> run_routes(const detail::websocket_stage_state& st, request& req,
+                                              const detail::websocket_call& call,
+                                              std::shared_ptr<const auth::authorization> auth) {
+  integration_reply out;
+  auto pipeline = st.gateway.lock();
+  if (!pipeline) {  // the gateway is gone
+    out.res.status = 500;
+    out.gateway_error = true;
+    co_return out;
+  }
+  detail::internal_run run;
+  run.stage = st.routes->state().get();
+  run.websocket = &call;
+  run.auth = std::move(auth);
+  out.res = co_await pipeline->run(req, nullptr, &run);
+  out.gateway_error = run.gateway_error;
+  out.auth = std::move(run.auth);
+  co_return out;
+}
+
+// The "message" of a gateway response's JSON body, for the WebSocket error message.
+std::string gateway_message(const response& res) {
+  rapidjson::Document doc;
+  doc.Parse(res.body.data(), res.body.size());
+  if (!doc.HasParseError() && doc.IsObject())
+    for (const char* name : {"message", "Message"})
+      if (auto it = doc.FindMember(name); it != doc.MemberEnd() && it->value.IsString())
+        return std::string(it->value.GetString(), it->value.GetStringLength());
+  return "Internal server error";
+}
+
+// requestContext.authorizer of a connection's events: principalId and the context, stringified.
+std::string authorizer_json(const auth::authorization& a) {
+  std::string out = "{\"principalId\":";
+  util::append_json_string(out, a.principal_id.empty() ? a.user_arn : a.principal_id);
+  for (const auto& [k, v] : a.context) {
+    out += ',';
+    util::append_json_string(out, k);
+    out += ':';
+    util::append_json_string(out, to_string(v));
+  }
+  if (!a.claims_json.empty()) {
+    out += ",\"claims\":";
+    out += a.claims_json;
+  }
+  out += '}';
+  return out;
+}
+
+// A message or $disconnect as the request an integration route gets.
+request route_request(const detail::websocket_connection& c, const detail::websocket_route& r,
+                      std::string body, bool binary) {
+  request req;
+  req.method = "POST";
+  req.target = r.path;
+  req.source_ip = c.source_ip;
+  if (!c.domain_name.empty()) req.headers.add("Host", c.domain_name);
+  if (!c.user_agent.empty()) req.headers.add("User-Agent", c.user_agent);
+  req.headers.add("Content-Type", binary ? "application/octet-stream" : "application/json");
+  req.body = std::move(body);
+  return req;
+}
+
+// Sends a route's answer back on a two-way route: text when it is UTF-8, else binary.
+void send_reply(websocket::session& s, std::string body, bool base64) {
+  if (body.empty()) return;
+  if (base64) {
+    std::string raw;
+    if (util::base64_decode(body, raw)) s.send_binary(std::move(raw));
+    return;
+  }
+  if (util::valid_utf8(body))
+    s.send_text(std::move(body));
+  else
+    s.send_binary(std::move(body));
 }
 
 websocket_event base_event(const detail::websocket_stage_state& st,
@@ -219,27 +328,33 @@ asio::awaitable<void> handle_message(std::shared_ptr<detail::websocket_stage_sta
     if (auto s = c->session.lock()) s->send_text(error_message("Forbidden", c->id, rid));
     co_return;
   }
+  if (route->target) {
+    request req =
+        route_request(*c, *route, std::move(body), kind == websocket::message_kind::binary);
+    detail::websocket_call call{c->id, key, "MESSAGE", message_id, epoch_ms(c->connected_at)};
+    auto reply = co_await run_routes(*st, req, call, c->auth);
+    auto s = c->session.lock();
+    if (!s) co_return;
+    if (reply.gateway_error)
+      s->send_text(error_message(gateway_message(reply.res), c->id, rid));
+    else if (route->options.two_way)
+      send_reply(*s, std::move(reply.res.body), false);
+    co_return;
+  }
   websocket_event ev = base_event(*st, *c, key, websocket_event_type::message, rid);
   ev.message_id = message_id;
   ev.body = body;
   ev.is_binary = kind == websocket::message_kind::binary;
-  auto result = co_await invoke(*route, ev);
+  auto outcome = co_await invoke(*route, ev);
   auto s = c->session.lock();
   if (!s) co_return;
-  if (!result) {
-    s->send_text(error_message("Internal server error", c->id, rid));
+  if (!outcome.result) {
+    s->send_text(error_message(
+        outcome.timed_out ? "Endpoint request timed out" : "Internal server error", c->id, rid));
     co_return;
   }
-  if (!route->options.two_way || result->body.empty()) co_return;
-  if (result->is_base64_encoded) {
-    std::string raw;
-    if (util::base64_decode(result->body, raw)) s->send_binary(std::move(raw));
-    co_return;
-  }
-  if (util::valid_utf8(result->body))
-    s->send_text(std::move(result->body));
-  else
-    s->send_binary(std::move(result->body));
+  if (route->options.two_way)
+    send_reply(*s, std::move(outcome.result->body), outcome.result->is_base64_encoded);
 }
 
 asio::awaitable<void> handle_disconnect(std::shared_ptr<detail::websocket_stage_state> st,
@@ -248,6 +363,12 @@ asio::awaitable<void> handle_disconnect(std::shared_ptr<detail::websocket_stage_
   const auto* route = st->api->find("$disconnect");
   if (!route) co_return;
   const std::string rid = request_id();
+  if (route->target) {
+    request req = route_request(*c, *route, {}, false);
+    detail::websocket_call call{c->id, "$disconnect", "DISCONNECT", {}, epoch_ms(c->connected_at)};
+    co_await run_routes(*st, req, call, c->auth);
+    co_return;
+  }
   websocket_event ev = base_event(*st, *c, "$disconnect", websocket_event_type::disconnect, rid);
   ev.disconnect_status_code = code;
   ev.disconnect_reason = reason;
@@ -266,7 +387,17 @@ void start(const websocket::pending_connection& p, Stream stream, std::string al
   so.max_queued_bytes = st->options.max_queued_bytes;
   websocket::session_handlers h;
   h.on_message = [st, c](websocket::message_kind kind, std::string_view payload) {
-    c->last_active_ms.store(epoch_ms(clock::now()), std::memory_order_relaxed);
+    const auto now = clock::now();
+    c->last_active_ms.store(epoch_ms(now), std::memory_order_relaxed);
+    if (const auto& limit = st->options.message_throttle) {
+      const auto now_ns =
+          std::chrono::duration_cast<std::chrono::nanoseconds>(now.time_since_epoch()).count();
+      if (throttle::take(c->message_bucket, *limit, now_ns) != 0) {
+        if (auto s = c->session.lock())
+          s->send_text(error_message("Too Many Requests", c->id, request_id()));
+        return;
+      }
+    }
     // A client cannot pile up integrations without bound: past the cap, messages are refused.
     if (c->in_flight.fetch_add(1, std::memory_order_relaxed) >= max_in_flight) {
       c->in_flight.fetch_sub(1, std::memory_order_relaxed);
@@ -277,6 +408,7 @@ void start(const websocket::pending_connection& p, Stream stream, std::string al
     asio::co_spawn(c->executor, handle_message(st, c, kind, std::string(payload)), asio::detached);
   };
   h.on_close = [st, c](std::uint16_t code, std::string_view reason) {
+    st->open_sessions.fetch_sub(1, std::memory_order_relaxed);
     {
       std::lock_guard lock(st->mutex);
       auto it = st->connections.find(c->id);
@@ -285,6 +417,7 @@ void start(const websocket::pending_connection& p, Stream stream, std::string al
     std::string why(reason.empty() ? default_reason(code) : reason);
     asio::co_spawn(c->executor, handle_disconnect(st, c, code, std::move(why)), asio::detached);
   };
+  st->open_sessions.fetch_add(1, std::memory_order_relaxed);
   auto s = websocket::make_session(std::move(stream), std::move(h), so);
   c->session = s;
   c->executor = s->get_executor();
@@ -407,29 +540,87 @@ WebSocketApi::WebSocketApi(websocket_api_options options)
   state_->options = std::move(options);
 }
 
-WebSocketApi& WebSocketApi::route(std::string key, websocket_handler handler,
-                                  websocket_route_options options) {
+namespace {
+// Checks a route's key and options, and that it is new; returns where to put it.
+detail::websocket_route& add_route(detail::websocket_api_state& api, std::string key,
+                                   const websocket_route_options& options) {
   if (key.empty()) throw config_error("WebSocket route: empty route key");
-  if (!handler) throw config_error(fmt::format("WebSocket route '{}': no handler", key));
   if (options.two_way && (key == "$connect" || key == "$disconnect"))
     throw config_error(fmt::format("WebSocket route '{}' cannot be two-way", key));
-  if (state_->routes.contains(key))
+  if (options.timeout < std::chrono::milliseconds(50) ||
+      options.timeout > std::chrono::milliseconds(29'000))
+    throw config_error(
+        fmt::format("WebSocket route '{}': timeout {} ms is outside 50 ms to "
+                    "29,000 ms",
+                    key, options.timeout.count()));
+  const auto& m = options.integration_request;
+  if (m.authorizer || m.api_key_required || !m.authorization_scopes.empty() ||
+      !m.cache_key_parameters.empty())
+    throw config_error(fmt::format(
+        "WebSocket route '{}': authorizers, API keys and caching are not route settings; "
+        "set connect_authorizer and api_key_required on the stage",
+        key));
+  if (api.routes.contains(key))
     throw config_error(fmt::format("WebSocket route '{}' is defined twice", key));
-  state_->routes.emplace(std::move(key), detail::websocket_route{std::move(handler), {}, options});
+  auto path = fmt::format("/route/{}", api.routes.size());
+  auto& r = api.routes[std::move(key)];
+  r.options = options;
+  r.path = std::move(path);
+  return r;
+}
+}  // namespace
+
+WebSocketApi& WebSocketApi::route(std::string key, websocket_handler handler,
+                                  websocket_route_options options) {
+  if (!handler) throw config_error(fmt::format("WebSocket route '{}': no handler", key));
+  add_route(*state_, std::move(key), options).sync = std::move(handler);
   return *this;
 }
 
 WebSocketApi& WebSocketApi::route(std::string key, async_websocket_handler handler,
                                   websocket_route_options options) {
   if (!handler) throw config_error(fmt::format("WebSocket route '{}': no handler", key));
-  route(key, websocket_handler([](const websocket_event&) { return proxy_result{}; }), options);
-  auto& r = state_->routes.find(key)->second;
-  r.sync = nullptr;
-  r.async = std::move(handler);
+  add_route(*state_, std::move(key), options).async = std::move(handler);
+  return *this;
+}
+
+WebSocketApi& WebSocketApi::route(std::string key, integration target,
+                                  websocket_route_options options) {
+  if (!target) throw config_error(fmt::format("WebSocket route '{}': no integration", key));
+  add_route(*state_, std::move(key), options).target = std::move(target);
   return *this;
 }
 
 // WebSocketStage
+
+namespace {
+// The hidden HTTP stage of a WebSocket stage: GET /connect (the upgrade's authorizer, API key,
+// throttle, and a $connect integration) and POST /route/N for each route with an integration.
+Stage routes_stage(const std::string& name, const detail::websocket_api_state& api,
+                   const websocket_stage_options& options) {
+  api_options opts;
+  opts.name = api.options.name;
+  opts.id = api.options.id;
+  Router router(opts);
+  method_options connect;
+  integration connect_target =
+      function([](const proxy_event&) { return proxy_result{}; });  // a $connect handler's gate
+  if (const auto* r = api.find("$connect"); r && r->target) {
+    connect = r->options.integration_request;
+    connect_target = r->target;
+  }
+  connect.authorizer = options.connect_authorizer;
+  connect.api_key_required = options.api_key_required;
+  router.route("GET", "/connect", connect_target, connect);
+  for (const auto& [key, r] : api.routes)
+    if (r.target && key != "$connect")
+      router.route("POST", r.path, r.target, r.options.integration_request);
+  Stage stage(name, router.deploy());
+  if (options.connect_throttle)
+    stage.method("GET /connect", {.throttle = options.connect_throttle});
+  return stage;
+}
+}  // namespace
 
 WebSocketStage::WebSocketStage(std::string name, const WebSocketApi& api,
                                websocket_stage_options options)
@@ -441,9 +632,13 @@ WebSocketStage::WebSocketStage(std::string name, const WebSocketApi& api,
       options.max_queued_bytes == 0 || options.idle_timeout.count() <= 0 ||
       options.max_duration.count() <= 0)
     throw config_error(fmt::format("WebSocket stage '{}': limits must be positive", name));
+  if (options.message_throttle)
+    throttle::check_settings(*options.message_throttle,
+                             fmt::format("WebSocket stage '{}': message_throttle", name));
   state_->name = std::move(name);
   state_->api = std::make_shared<const detail::websocket_api_state>(*api.state());
   state_->options = std::move(options);
+  state_->routes.emplace(routes_stage(state_->name, *state_->api, state_->options));
 }
 
 const std::string& WebSocketStage::name() const noexcept { return state_->name; }
@@ -574,29 +769,10 @@ Stage management_stage(const WebSocketStage& stage) {
                  return r;
                }),
                mo);
-  if (stage.state()->options.connect_authorizer) {
-    // The upgrade's authorization, run by try_upgrade through the pipeline: the answer carries
-    // what the authorizer found out. Requests without an upgrade get 426.
-    router.route("GET", "/", function([](const proxy_event& ev) {
-                   if (!ev.header("Upgrade"))
-                     return management_error(426, "UpgradeRequired", "Upgrade Required");
-                   auto ctx = ev.context();
-                   proxy_result r;
-                   r.body = "{\"principalId\":";
-                   util::append_json_string(r.body, ctx.authorizer.principal_id.empty()
-                                                        ? ctx.iam.user_arn
-                                                        : ctx.authorizer.principal_id);
-                   for (const auto& [k, v] : ctx.authorizer.context) {
-                     r.body += ',';
-                     util::append_json_string(r.body, k);
-                     r.body += ':';
-                     util::append_json_string(r.body, to_string(v));
-                   }
-                   r.body += '}';
-                   return r;
-                 }),
-                 {.authorizer = stage.state()->options.connect_authorizer});
-  }
+  // A request for the WebSocket URL that does not ask for an upgrade.
+  router.route("GET", "/", function([](const proxy_event&) {
+                 return management_error(426, "UpgradeRequired", "Upgrade Required");
+               }));
   return Stage(stage.name(), router.deploy());
 }
 
@@ -648,8 +824,16 @@ void hub::close_all() const {
   }
 }
 
+std::size_t hub::open_sessions() const {
+  if (!any_.load(std::memory_order_acquire)) return 0;
+  std::lock_guard lock(mutex_);
+  std::size_t n = 0;
+  for (const auto& s : stages_) n += s->open_sessions.load(std::memory_order_relaxed);
+  return n;
+}
+
 asio::awaitable<upgrade_attempt> try_upgrade(std::shared_ptr<detail::websocket_stage_state> st,
-                                             const request& req, const detail::pipeline& pipeline) {
+                                             const request& req) {
   upgrade_attempt out;
   auto hr = check_upgrade(req);
   const std::string rid = request_id();
@@ -667,44 +851,53 @@ asio::awaitable<upgrade_attempt> try_upgrade(std::shared_ptr<detail::websocket_s
   c->source_ip = req.source_ip;
   c->user_agent = std::string(req.headers.get("User-Agent").value_or(""));
   c->domain_name = std::string(req.headers.get("Host").value_or(""));
-  if (st->options.connect_authorizer) {
-    request copy = req;
-    response verdict = co_await pipeline.run(copy);
-    if (verdict.status < 200 || verdict.status > 299) {
-      out.res = std::move(verdict);
-      co_return out;
-    }
-    rapidjson::Document doc;
-    doc.Parse(verdict.body.data(), verdict.body.size());
-    if (!doc.HasParseError() && doc.IsObject() && doc.HasMember("principalId") &&
-        doc["principalId"].IsString())
-      c->principal_id.assign(doc["principalId"].GetString(), doc["principalId"].GetStringLength());
-    c->authorizer_json = std::move(verdict.body);
+
+  // The gate every upgrade passes: authorizer, API key, throttles, and a $connect integration.
+  request gate = req;
+  auto mark = gate.target.find('?');
+  gate.target.replace(0, mark, "/connect");
+  detail::websocket_call call{c->id, "$connect", "CONNECT", {}, epoch_ms(c->connected_at)};
+  auto verdict = co_await run_routes(*st, gate, call, nullptr);
+  if (verdict.res.status < 200 || verdict.res.status > 299) {
+    out.res = std::move(verdict.res);
+    co_return out;
+  }
+  if (verdict.auth) {
+    c->auth = std::move(verdict.auth);
+    c->principal_id = c->auth->principal_id.empty() ? c->auth->user_arn : c->auth->principal_id;
+    c->authorizer_json = authorizer_json(*c->auth);
   }
   std::string subprotocol;
-  if (const auto* route = st->api->find("$connect")) {
-    websocket_event ev = base_event(*st, *c, "$connect", websocket_event_type::connect, rid);
-    ev.upgrade = &req;
-    auto result = co_await invoke(*route, ev);
-    if (!result) {
-      out.res.status = 500;
-      out.res.headers.add("Content-Type", "application/json");
-      out.res.body = "{\"message\":\"Internal server error\"}";
-      out.res.headers.add("x-amzn-RequestId", rid);
-      co_return out;
-    }
-    if (result->status_code < 200 || result->status_code > 299) {
-      out.res.status =
-          result->status_code < 100 || result->status_code > 599 ? 502 : result->status_code;
-      out.res.headers = std::move(result->headers);
-      out.res.body = std::move(result->body);
-      out.res.headers.add("x-amzn-RequestId", rid);
-      co_return out;
-    }
-    if (auto p = result->headers.get("Sec-WebSocket-Protocol")) {
+  auto accept_subprotocol = [&](const header_map& headers) {
+    if (auto p = headers.get("Sec-WebSocket-Protocol"))
       for (const auto& offered : hr.subprotocols)
         if (offered == *p) subprotocol = offered;
+  };
+  const auto* route = st->api->find("$connect");
+  if (route && route->target) {
+    accept_subprotocol(verdict.res.headers);
+  } else if (route) {
+    websocket_event ev = base_event(*st, *c, "$connect", websocket_event_type::connect, rid);
+    ev.upgrade = &req;
+    auto outcome = co_await invoke(*route, ev);
+    if (!outcome.result) {
+      out.res.status = outcome.timed_out ? 504 : 500;
+      out.res.headers.add("Content-Type", "application/json");
+      out.res.body = outcome.timed_out ? "{\"message\":\"Endpoint request timed out\"}"
+                                       : "{\"message\":\"Internal server error\"}";
+      out.res.headers.add("x-amzn-RequestId", rid);
+      co_return out;
     }
+    auto& result = *outcome.result;
+    if (result.status_code < 200 || result.status_code > 299) {
+      out.res.status =
+          result.status_code < 100 || result.status_code > 599 ? 502 : result.status_code;
+      out.res.headers = std::move(result.headers);
+      out.res.body = std::move(result.body);
+      out.res.headers.add("x-amzn-RequestId", rid);
+      co_return out;
+    }
+    accept_subprotocol(result.headers);
   }
   out.res = switching_protocols(hr, subprotocol);
   out.accepted = std::make_shared<pending_connection>(pending_connection{st, std::move(c)});

@@ -1,10 +1,10 @@
 // The examples, run as a user runs them: a separate process, real sockets, a signal to stop.
 
+#include "child_process.hpp"
 #include "harness.hpp"
 
 #include <catch2/catch.hpp>
 
-#include <sys/wait.h>
 #include <unistd.h>
 #include <csignal>
 #include <cstdio>
@@ -14,53 +14,6 @@
 #ifdef PETSTORE_BINARY
 
 namespace {
-// A child process whose stdout we read line by line.
-class process {
- public:
-  explicit process(std::vector<std::string> argv) {
-    int fds[2];
-    REQUIRE(::pipe(fds) == 0);
-    pid_ = ::fork();
-    REQUIRE(pid_ >= 0);
-    if (pid_ == 0) {
-      ::dup2(fds[1], 1);
-      ::close(fds[0]);
-      ::close(fds[1]);
-      std::vector<char*> args;
-      for (auto& a : argv) args.push_back(a.data());
-      args.push_back(nullptr);
-      ::execv(args[0], args.data());
-      ::_exit(127);
-    }
-    ::close(fds[1]);
-    out_ = ::fdopen(fds[0], "r");
-  }
-  ~process() {
-    if (pid_ > 0) {
-      ::kill(pid_, SIGKILL);
-      ::waitpid(pid_, nullptr, 0);
-    }
-    if (out_) std::fclose(out_);
-  }
-  std::string line() {
-    char buf[512];
-    if (!std::fgets(buf, sizeof buf, out_)) return "";
-    return buf;
-  }
-  // Sends `sig` and returns the exit status, or -1 when the process did not exit normally.
-  int stop(int sig) {
-    ::kill(pid_, sig);
-    int status = 0;
-    ::waitpid(pid_, &status, 0);
-    pid_ = -1;
-    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  }
-
- private:
-  pid_t pid_ = -1;
-  FILE* out_ = nullptr;
-};
-
 unsigned short port_of(const std::string& banner) {
   std::smatch m;
   std::regex re(R"(:(\d+)/prod)");
@@ -78,7 +31,8 @@ std::string post_pet(std::string_view body, std::string_view key) {
 }
 
 TEST_CASE("petstore serves AWS's PetStore API over plain HTTP and stops on SIGTERM") {
-  process p({PETSTORE_BINARY, "--http", "--listen", "127.0.0.1:0", "--api-key", demo_key});
+  test::child_process p(
+      {PETSTORE_BINARY, "--http", "--listen", "127.0.0.1:0", "--api-key", demo_key});
   std::string banner = p.line();
   CHECK(banner.find("http://127.0.0.1:") != std::string::npos);
   auto port = port_of(banner);
@@ -169,7 +123,7 @@ TEST_CASE("petstore serves AWS's PetStore API over plain HTTP and stops on SIGTE
 }
 
 TEST_CASE("petstore prints a generated API key, and its plan throttles POST /pets with 429") {
-  process p({PETSTORE_BINARY, "--http", "--listen", "127.0.0.1:0"});
+  test::child_process p({PETSTORE_BINARY, "--http", "--listen", "127.0.0.1:0"});
   auto port = port_of(p.line());
   p.line();  // the proxy line
   std::string key_line = p.line();
@@ -211,7 +165,8 @@ std::string with_auth(std::string_view method, std::string_view target,
 }
 
 TEST_CASE("petstore guards DELETE with its token authorizer and a pet's owner with a JWT") {
-  process p({PETSTORE_BINARY, "--http", "--listen", "127.0.0.1:0", "--demo-token", "s3cret"});
+  test::child_process p(
+      {PETSTORE_BINARY, "--http", "--listen", "127.0.0.1:0", "--demo-token", "s3cret"});
   auto port = port_of(p.line());
   std::string jwt;
   for (int i = 0; i < 6 && jwt.empty(); ++i) {
@@ -261,10 +216,10 @@ TEST_CASE("petstore guards DELETE with its token authorizer and a pet's owner wi
 TEST_CASE("petstore verifies a pet's owner's JWT with the keys of a JWKS file") {
   // The Cognito-style vectors: signed with RFC 7515's A.2 key, whose JWKS is beside them.
   const std::string dir = test::vectors_dir() + "/jwt";
-  process p({PETSTORE_BINARY, "--http", "--listen", "127.0.0.1:0", "--jwks",
-             dir + "/jwks_rfc7515_public.json", "--jwt-issuer",
-             "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_EXAMPLE", "--jwt-audience",
-             "3n4b5urk1ft4fl3mg5e62d9ado"});
+  test::child_process p({PETSTORE_BINARY, "--http", "--listen", "127.0.0.1:0", "--jwks",
+                         dir + "/jwks_rfc7515_public.json", "--jwt-issuer",
+                         "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_EXAMPLE",
+                         "--jwt-audience", "3n4b5urk1ft4fl3mg5e62d9ado"});
   auto port = port_of(p.line());
   auto tokens = test::shell("python3 -c \"import json;d=json.load(open('" + dir +
                             "/derived/cognito_style_tokens_rfc7515_A2_key.json'));"
@@ -301,7 +256,7 @@ TEST_CASE("petstore's GET /prod/admin/stats takes SigV4 from the users of --iam-
       "AKIASTAFF0000000002,staff-secret-2,arn:aws:iam::123456789012:user/ben\n";
   REQUIRE(::write(fd, csv.data(), csv.size()) == static_cast<ssize_t>(csv.size()));
   ::close(fd);
-  process p({PETSTORE_BINARY, "--listen", "127.0.0.1:0", "--iam-credentials", path});
+  test::child_process p({PETSTORE_BINARY, "--listen", "127.0.0.1:0", "--iam-credentials", path});
   auto port = port_of(p.line());
   std::string banner;
   for (int i = 0; i < 6 && banner.find("admin/stats") == std::string::npos; ++i) banner = p.line();
@@ -326,7 +281,7 @@ TEST_CASE("petstore's GET /prod/admin/stats takes SigV4 from the users of --iam-
 }
 
 TEST_CASE("petstore makes an IAM user when it is given none, and prints its keys") {
-  process p({PETSTORE_BINARY, "--http", "--listen", "127.0.0.1:0"});
+  test::child_process p({PETSTORE_BINARY, "--http", "--listen", "127.0.0.1:0"});
   auto port = port_of(p.line());
   std::string key, secret;
   for (int i = 0; i < 8 && key.empty(); ++i) {
@@ -344,7 +299,7 @@ TEST_CASE("petstore makes an IAM user when it is given none, and prints its keys
 }
 
 TEST_CASE("petstore's catalog is reshaped by AWS's array-of-pets mapping template") {
-  process p({PETSTORE_BINARY, "--http", "--listen", "127.0.0.1:0"});
+  test::child_process p({PETSTORE_BINARY, "--http", "--listen", "127.0.0.1:0"});
   auto port = port_of(p.line());
   auto body = test::shell("curl -s --max-time 10 http://127.0.0.1:" + std::to_string(port) +
                           "/prod/catalog");
@@ -357,7 +312,7 @@ TEST_CASE("petstore's catalog is reshaped by AWS's array-of-pets mapping templat
 }
 
 TEST_CASE("petstore serves HTTPS by default with a self-signed certificate") {
-  process p({PETSTORE_BINARY, "--listen", "127.0.0.1:0"});
+  test::child_process p({PETSTORE_BINARY, "--listen", "127.0.0.1:0"});
   std::string banner = p.line();
   CHECK(banner.find("https://127.0.0.1:") != std::string::npos);
   auto port = port_of(banner);
@@ -380,7 +335,7 @@ TEST_CASE("petstore refuses bad flags with a clear message") {
 }
 
 TEST_CASE("embed hands requests from the host's own server to gatehouse") {
-  process p({EMBED_BINARY, "--listen", "127.0.0.1:0"});
+  test::child_process p({EMBED_BINARY, "--listen", "127.0.0.1:0"});
   std::string banner = p.line();
   std::smatch m;
   REQUIRE(std::regex_search(banner, m, std::regex(R"(:(\d+)/prod)")));

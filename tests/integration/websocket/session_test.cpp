@@ -2,9 +2,10 @@
 // handshake module, an echo handler, and a raw client sending masked frames.
 
 #include "websocket/session.hpp"
-#include "websocket/frame.hpp"
 #include "websocket/handshake.hpp"
+#include "ws_client.hpp"
 
+#include <fmt/format.h>
 #include <asio/connect.hpp>
 #include <asio/io_context.hpp>
 #include <asio/ip/tcp.hpp>
@@ -12,12 +13,7 @@
 #include <asio/write.hpp>
 #include <catch2/catch.hpp>
 
-#include <arpa/inet.h>
 #include <malloc.h>
-#include <netinet/in.h>
-#include <poll.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include <atomic>
 #include <chrono>
@@ -32,10 +28,13 @@
 using namespace gatehouse::websocket;
 using namespace std::chrono_literals;
 using tcp = asio::ip::tcp;
+using test::masked_frame;
+using test::ws_client;
 
 namespace {
 
-constexpr std::array<std::uint8_t, 4> client_key{0x12, 0x34, 0x56, 0x78};
+/// The upgrade request of the clients here (the server does not look at the path).
+constexpr test::ws_upgrade chat{.path = "/chat"};
 
 /// A server that upgrades every connection and echoes every message, recording each close.
 class echo_server {
@@ -172,153 +171,11 @@ class echo_server {
   std::vector<std::pair<std::uint16_t, std::string>> closes_;
 };
 
-/// What the raw client received.
-struct received {
-  decode_event kind = decode_event::need_more;
-  std::string payload;  // message, control payload or close reason
-  std::uint16_t code = 0;
-  bool eof = false;  // the server closed the TCP connection
-  bool timeout = false;
-};
-
-/// A WebSocket client on a blocking POSIX socket: masked frames out, a client-mode decoder in.
-class raw_client {
- public:
-  /// Connects and sends the upgrade request, followed by `first_bytes` in the same write.
-  explicit raw_client(std::uint16_t port, std::string_view first_bytes = {},
-                      bool read_response = true) {
-    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
-    REQUIRE(fd_ >= 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_port = htons(port);
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    REQUIRE(::connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
-    std::string request =
-        "GET /chat HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-        "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n";
-    request += first_bytes;
-    send_raw(request);
-    if (read_response) read_head();
-  }
-  raw_client(const raw_client&) = delete;
-  ~raw_client() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-
-  /// Reads the HTTP response head; true for a 101 with the RFC's accept key.
-  bool read_head() {
-    while (in_.find("\r\n\r\n") == std::string::npos)
-      if (!fill(5s)) return false;
-    const std::size_t end = in_.find("\r\n\r\n") + 4;
-    const std::string head = in_.substr(0, end);
-    in_.erase(0, end);
-    in_.shrink_to_fit();
-    upgraded_ =
-        head.rfind("HTTP/1.1 101", 0) == 0 &&
-        head.find("Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=") != std::string::npos;
-    return upgraded_;
-  }
-  bool upgraded() const { return upgraded_; }
-  /// The client's own port, which the server sees as the remote one.
-  std::uint16_t local_port() const {
-    sockaddr_in addr{};
-    socklen_t size = sizeof addr;
-    ::getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &size);
-    return ntohs(addr.sin_port);
-  }
-
-  void send_raw(std::string_view bytes) {
-    while (!bytes.empty()) {
-      const ssize_t n = ::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL);
-      if (n <= 0) return;  // the server may have closed already
-      bytes.remove_prefix(static_cast<std::size_t>(n));
-    }
-  }
-  void send(opcode op, std::string_view payload, bool fin = true) {
-    std::string frame;
-    append_frame(frame, op, payload, fin, &client_key);
-    send_raw(frame);
-  }
-  void close_socket() {
-    ::close(fd_);
-    fd_ = -1;
-  }
-  void shrink_receive_buffer() {
-    int size = 4096;
-    ::setsockopt(fd_, SOL_SOCKET, SO_RCVBUF, &size, sizeof size);
-  }
-
-  /// The next frame-level event from the server, EOF, or a timeout.
-  received next(std::chrono::milliseconds limit = 5s) {
-    for (;;) {
-      if (!in_.empty()) {
-        const decode_step step = decoder_.decode(std::span<char>(in_.data(), in_.size()));
-        received r;
-        r.kind = step.event;
-        if (step.event == decode_event::close) {
-          r.payload = decoder_.close_reason();
-          r.code = decoder_.close_status();
-        } else if (step.event == decode_event::error) {
-          r.payload = decoder_.error_reason();
-          r.code = decoder_.error_code();
-        } else {
-          r.payload = decoder_.payload();
-        }
-        in_.erase(0, step.consumed);
-        if (step.event != decode_event::need_more) return r;
-      }
-      if (!fill(limit)) {
-        received r;
-        (eof_ ? r.eof : r.timeout) = true;
-        return r;
-      }
-    }
-  }
-
-  /// True when the server closes the TCP connection within `limit` (frames before are skipped).
-  bool wait_eof(std::chrono::milliseconds limit = 5s) {
-    for (;;) {
-      const received r = next(limit);
-      if (r.eof) return true;
-      if (r.timeout) return false;
-    }
-  }
-
- private:
-  bool fill(std::chrono::milliseconds limit) {
-    pollfd p{fd_, POLLIN, 0};
-    if (::poll(&p, 1, static_cast<int>(limit.count())) <= 0) return false;
-    char buffer[65536];
-    const ssize_t n = ::recv(fd_, buffer, sizeof buffer, 0);
-    if (n <= 0) {
-      eof_ = true;
-      return false;
-    }
-    in_.append(buffer, static_cast<std::size_t>(n));
-    return true;
-  }
-
-  int fd_ = -1;
-  std::string in_;
-  frame_decoder decoder_{{.side = role::client,
-                          .max_frame_bytes = std::size_t(1) << 30,
-                          .max_message_bytes = std::size_t(1) << 30}};
-  bool upgraded_ = false;
-  bool eof_ = false;
-};
-
-std::string masked_frame(opcode op, std::string_view payload, bool fin = true) {
-  std::string frame;
-  append_frame(frame, op, payload, fin, &client_key);
-  return frame;
-}
-
 }  // namespace
 
 TEST_CASE("websocket session: echo of text and binary messages", "[websocket]") {
   echo_server server({});
-  raw_client client(server.port());
+  ws_client client(server.port(), chat);
   REQUIRE(client.upgraded());
 
   client.send(opcode::text, "Hello");
@@ -347,27 +204,26 @@ TEST_CASE("websocket session: echo of text and binary messages", "[websocket]") 
   // A 128 KiB message (AWS's limit) in 32 KiB frames.
   std::string big(128 * 1024, 'x');
   for (std::size_t i = 0; i < big.size(); ++i) big[i] = static_cast<char>('a' + i % 26);
-  std::string frames;
-  append_message(frames, opcode::text, big, 32 * 1024, &client_key);
-  client.send_raw(frames);
+  client.send(opcode::text, big, 32 * 1024);
   r = client.next();
   CHECK(r.kind == decode_event::text);
   CHECK(r.payload == big);
 
   // Many messages in one write.
   std::string burst;
-  for (int i = 0; i < 100; ++i) burst += masked_frame(opcode::text, "m" + std::to_string(i));
+  // fmt rather than "m" + std::to_string(i): GCC 12 warns falsely (-Wrestrict) on that.
+  for (int i = 0; i < 100; ++i) burst += masked_frame(opcode::text, fmt::format("m{}", i));
   client.send_raw(burst);
   for (int i = 0; i < 100; ++i) {
     r = client.next();
-    REQUIRE(r.payload == "m" + std::to_string(i));
+    REQUIRE(r.payload == fmt::format("m{}", i));
   }
 }
 
 TEST_CASE("websocket session: frames sent with the upgrade request", "[websocket]") {
   echo_server server({});
-  raw_client client(server.port(),
-                    masked_frame(opcode::text, "early") + masked_frame(opcode::ping, "p"));
+  const std::string early = masked_frame(opcode::text, "early") + masked_frame(opcode::ping, "p");
+  ws_client client(server.port(), {.path = "/chat", .first_bytes = early});
   REQUIRE(client.upgraded());
   auto r = client.next();
   CHECK(r.payload == "early");
@@ -379,7 +235,7 @@ TEST_CASE("websocket session: frames sent with the upgrade request", "[websocket
 TEST_CASE("websocket session: close handshake started by the client", "[websocket]") {
   echo_server server({});
   SECTION("with a code and reason: echoed, then the server closes TCP") {
-    raw_client client(server.port());
+    ws_client client(server.port(), chat);
     client.send(opcode::close, close_payload(1000, "bye"));
     auto r = client.next();
     CHECK(r.kind == decode_event::close);
@@ -390,7 +246,7 @@ TEST_CASE("websocket session: close handshake started by the client", "[websocke
     CHECK(closes[0] == std::pair<std::uint16_t, std::string>{1000, "bye"});
   }
   SECTION("an application code is echoed") {
-    raw_client client(server.port());
+    ws_client client(server.port(), chat);
     client.send(opcode::close, close_payload(4321, "app"));
     auto r = client.next();
     CHECK(r.kind == decode_event::close);
@@ -399,7 +255,7 @@ TEST_CASE("websocket session: close handshake started by the client", "[websocke
     CHECK(server.wait_closes(1).at(0).first == 4321);
   }
   SECTION("without a code: an empty close comes back; reported as 1005") {
-    raw_client client(server.port());
+    ws_client client(server.port(), chat);
     client.send(opcode::close, "");
     auto r = client.next();
     CHECK(r.kind == decode_event::close);
@@ -408,7 +264,7 @@ TEST_CASE("websocket session: close handshake started by the client", "[websocke
     CHECK(server.wait_closes(1).at(0).first == 1005);
   }
   SECTION("the TCP connection just goes away: 1006") {
-    raw_client client(server.port());
+    ws_client client(server.port(), chat);
     client.send(opcode::text, "x");
     CHECK(client.next().payload == "x");
     client.close_socket();
@@ -421,7 +277,7 @@ TEST_CASE("websocket session: close handshake started by the client", "[websocke
 TEST_CASE("websocket session: close handshake started by the server", "[websocket]") {
   echo_server server({.close_timeout = 300ms});
   SECTION("the client answers") {
-    raw_client client(server.port());
+    ws_client client(server.port(), chat);
     auto s = server.session_at(0);
     REQUIRE(s);
     s->close(4000, "done");
@@ -436,7 +292,7 @@ TEST_CASE("websocket session: close handshake started by the server", "[websocke
     CHECK(server.wait_closes(1).at(0) == std::pair<std::uint16_t, std::string>{4000, "done"});
   }
   SECTION("the client never answers: TCP closes after close_timeout") {
-    raw_client client(server.port());
+    ws_client client(server.port(), chat);
     auto s = server.session_at(0);
     REQUIRE(s);
     const auto start = std::chrono::steady_clock::now();
@@ -447,7 +303,7 @@ TEST_CASE("websocket session: close handshake started by the server", "[websocke
     CHECK(server.wait_closes(1).at(0).first == 1000);
   }
   SECTION("queued messages go out before the close frame") {
-    raw_client client(server.port());
+    ws_client client(server.port(), chat);
     auto s = server.session_at(0);
     REQUIRE(s);
     CHECK(s->send_text("one"));
@@ -472,7 +328,7 @@ TEST_CASE("websocket session: protocol errors close the connection with their co
   std::string too_big;
   for (int i = 0; i < 5; ++i)
     append_frame(too_big, i == 0 ? opcode::binary : opcode::continuation, std::string(1000, 'b'),
-                 i == 4, &client_key);
+                 i == 4, &test::ws_client_mask);
   const error_case cases[] = {
       {"unmasked frame", unmasked, close_code::protocol_error},
       {"reserved bit", std::string("\xc1\x80\0\0\0\0", 6), close_code::protocol_error},
@@ -488,7 +344,7 @@ TEST_CASE("websocket session: protocol errors close the connection with their co
   std::size_t index = 0;
   for (const auto& c : cases) {
     INFO(c.what);
-    raw_client client(server.port());
+    ws_client client(server.port(), chat);
     REQUIRE(client.upgraded());
     client.send(opcode::text, "before");
     CHECK(client.next().payload == "before");
@@ -507,7 +363,7 @@ TEST_CASE("websocket session: protocol errors close the connection with their co
 TEST_CASE("websocket session: idle timeout and maximum duration close with 1001", "[websocket]") {
   SECTION("idle") {
     echo_server server({.idle_timeout = 200ms});
-    raw_client client(server.port());
+    ws_client client(server.port(), chat);
     const auto start = std::chrono::steady_clock::now();
     // Activity keeps it open.
     for (int i = 0; i < 5; ++i) {
@@ -525,9 +381,9 @@ TEST_CASE("websocket session: idle timeout and maximum duration close with 1001"
   }
   SECTION("maximum duration, however busy") {
     echo_server server({.max_duration = 300ms});
-    raw_client client(server.port());
+    ws_client client(server.port(), chat);
     const auto start = std::chrono::steady_clock::now();
-    received r;
+    test::ws_received r;
     for (int i = 0; i < 100; ++i) {
       client.send(opcode::text, "busy");
       r = client.next(2s);
@@ -537,14 +393,18 @@ TEST_CASE("websocket session: idle timeout and maximum duration close with 1001"
     CHECK(r.kind == decode_event::close);
     CHECK(r.code == close_code::going_away);
     CHECK(std::chrono::steady_clock::now() - start >= 300ms);
-    CHECK(server.wait_closes(1).at(0).first == close_code::going_away);
+    // Answer the close, or the session waits its close_timeout (5 s) for us.
+    client.send(opcode::close, close_payload(1001, ""));
+    const auto closes = server.wait_closes(1);
+    REQUIRE(closes.size() == 1);
+    CHECK(closes[0].first == close_code::going_away);
   }
 }
 
 TEST_CASE("websocket session: a peer that does not read cannot grow the queue", "[websocket]") {
   constexpr std::size_t cap = 256 * 1024;
   echo_server server({.max_queued_bytes = cap, .close_timeout = 200ms});
-  raw_client client(server.port());
+  ws_client client(server.port(), chat);
   client.shrink_receive_buffer();
   auto s = server.session_at(0);
   REQUIRE(s);
@@ -569,23 +429,13 @@ TEST_CASE("websocket session: a peer that does not read cannot grow the queue", 
 
 TEST_CASE("websocket session: refused upgrades", "[websocket]") {
   echo_server server({});
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(server.port());
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  REQUIRE(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
-  const std::string request =
+  ws_client client(server.port());
+  client.send_raw(
       "GET / HTTP/1.1\r\nHost: h\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-      "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 8\r\n\r\n";
-  REQUIRE(::send(fd, request.data(), request.size(), MSG_NOSIGNAL) == ssize_t(request.size()));
-  char buffer[1024];
-  const ssize_t n = ::recv(fd, buffer, sizeof buffer, 0);
-  ::close(fd);
-  REQUIRE(n > 0);
-  const std::string response(buffer, static_cast<std::size_t>(n));
-  CHECK(response.rfind("HTTP/1.1 426", 0) == 0);
-  CHECK(response.find("Sec-WebSocket-Version: 13\r\n") != std::string::npos);
+      "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 8\r\n\r\n");
+  CHECK_FALSE(client.read_head());
+  CHECK(client.status() == 426);
+  CHECK(client.head().find("Sec-WebSocket-Version: 13\r\n") != std::string::npos);
 }
 
 TEST_CASE("websocket session: many sessions opened and closed leave nothing behind",
@@ -593,9 +443,9 @@ TEST_CASE("websocket session: many sessions opened and closed leave nothing behi
   echo_server server({});
   constexpr int count = 200;
   {
-    std::vector<std::unique_ptr<raw_client>> clients;
+    std::vector<std::unique_ptr<ws_client>> clients;
     for (int i = 0; i < count; ++i) {
-      clients.push_back(std::make_unique<raw_client>(server.port()));
+      clients.push_back(std::make_unique<ws_client>(server.port(), chat));
       REQUIRE(clients.back()->upgraded());
     }
     for (int i = 0; i < count; ++i) clients[i]->send(opcode::text, std::to_string(i));
@@ -626,12 +476,13 @@ TEST_CASE("websocket session: memory held by an idle session", "[websocket]") {
   // (mallinfo2 reports only that one).
   echo_server server({}, 0);
   constexpr int count = 1000;
-  std::vector<std::unique_ptr<raw_client>> clients;
+  std::vector<std::unique_ptr<ws_client>> clients;
   clients.reserve(count);
   server.io().poll();
   const std::size_t before = mallinfo2().uordblks;
   for (int i = 0; i < count; ++i)
-    clients.push_back(std::make_unique<raw_client>(server.port(), "", false));
+    clients.push_back(std::make_unique<ws_client>(
+        server.port(), test::ws_upgrade{.path = "/chat", .read_response = false}));
   const std::size_t clients_heap = mallinfo2().uordblks - before;
   for (int i = 0; i < 2000 && server.started() < std::size_t(count); ++i) server.io().run_for(10ms);
   REQUIRE(server.started() == std::size_t(count));

@@ -1,7 +1,7 @@
 // WebSocket APIs on the gateway's own listener: $connect, route selection, two-way routes,
 // $disconnect, the @connections endpoint and the message limit, with a raw-socket client.
 
-#include "websocket/frame.hpp"
+#include "ws_client.hpp"
 
 #include <gatehouse/gatehouse.hpp>
 
@@ -9,8 +9,6 @@
 #include <asio/io_context.hpp>
 #include <catch2/catch.hpp>
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -27,114 +25,15 @@ using namespace std::chrono_literals;
 
 namespace {
 
-constexpr std::array<std::uint8_t, 4> mask{0x12, 0x34, 0x56, 0x78};
-
-struct received {
-  decode_event kind = decode_event::need_more;
-  std::string payload;
-  std::uint16_t code = 0;
-  bool eof = false;
-  bool timeout = false;
-};
-
-int connect_to(std::uint16_t port) {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  REQUIRE(fd >= 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(port);
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  REQUIRE(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
-  return fd;
+/// A client that asked for an upgrade on `path`, with the User-Agent that @connections reports.
+test::ws_client upgrade(std::uint16_t port, std::string_view path) {
+  return test::ws_client(port, {.path = path, .headers = "User-Agent: raw-test\r\n"});
 }
-
-/// A blocking WebSocket client: masked frames out, a client-mode decoder in.
-class client {
- public:
-  client(std::uint16_t port, std::string_view path) : fd_(connect_to(port)) {
-    send_raw(std::string("GET ") + std::string(path) +
-             " HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-             "User-Agent: raw-test\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
-             "Sec-WebSocket-Version: 13\r\n\r\n");
-    while (in_.find("\r\n\r\n") == std::string::npos)
-      if (!fill(5s)) break;
-    auto end = in_.find("\r\n\r\n");
-    head_ = in_.substr(0, end == std::string::npos ? in_.size() : end + 4);
-    in_.erase(0, head_.size());
-    if (head_.size() > 12) status_ = std::stoi(head_.substr(9, 3));
-  }
-  ~client() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  int status() const { return status_; }
-  void send_raw(std::string_view bytes) {
-    while (!bytes.empty()) {
-      const ssize_t n = ::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL);
-      if (n <= 0) return;
-      bytes.remove_prefix(static_cast<std::size_t>(n));
-    }
-  }
-  void send(opcode op, std::string_view payload) {
-    std::string frames;
-    append_message(frames, op, payload, 32 * 1024, &mask);
-    send_raw(frames);
-  }
-  void text(std::string_view payload) { send(opcode::text, payload); }
-  received next(std::chrono::milliseconds limit = 5s) {
-    for (;;) {
-      if (!in_.empty()) {
-        const decode_step step = decoder_.decode(std::span<char>(in_.data(), in_.size()));
-        received r;
-        r.kind = step.event;
-        if (step.event == decode_event::close) {
-          r.payload = decoder_.close_reason();
-          r.code = decoder_.close_status();
-        } else if (step.event != decode_event::error) {
-          r.payload = decoder_.payload();
-        }
-        in_.erase(0, step.consumed);
-        if (step.event != decode_event::need_more) return r;
-      }
-      if (!fill(limit)) {
-        received r;
-        (eof_ ? r.eof : r.timeout) = true;
-        return r;
-      }
-    }
-  }
-  received next_close() {
-    for (;;) {
-      auto r = next();
-      if (r.kind == decode_event::close || r.eof || r.timeout) return r;
-    }
-  }
-
- private:
-  bool fill(std::chrono::milliseconds limit) {
-    pollfd p{fd_, POLLIN, 0};
-    if (::poll(&p, 1, static_cast<int>(limit.count())) <= 0) return false;
-    char buffer[65536];
-    const ssize_t n = ::recv(fd_, buffer, sizeof buffer, 0);
-    if (n <= 0) {
-      eof_ = true;
-      return false;
-    }
-    in_.append(buffer, static_cast<std::size_t>(n));
-    return true;
-  }
-  int fd_ = -1;
-  std::string in_, head_;
-  int status_ = 0;
-  bool eof_ = false;
-  frame_decoder decoder_{{.side = role::client,
-                          .max_frame_bytes = std::size_t(1) << 30,
-                          .max_message_bytes = std::size_t(1) << 30}};
-};
 
 /// One plain HTTP request; returns status and body.
 std::pair<int, std::string> http(std::uint16_t port, std::string method, std::string path,
                                  std::string body = {}) {
-  int fd = connect_to(port);
+  int fd = test::connect_loopback(port);
   std::string req = method + " " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n" +
                     "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
   ::send(fd, req.data(), req.size(), MSG_NOSIGNAL);
@@ -227,17 +126,17 @@ struct fixture {
 
 TEST_CASE("$connect accepts or refuses the upgrade", "[websocket-api]") {
   fixture f;
-  client ok(f.port, "/production?name=ann");
+  auto ok = upgrade(f.port, "/production?name=ann");
   CHECK(ok.status() == 101);
-  client refused(f.port, "/production?deny=1");
+  auto refused = upgrade(f.port, "/production?deny=1");
   CHECK(refused.status() == 403);
-  client unknown(f.port, "/nostage");
+  auto unknown = upgrade(f.port, "/nostage");
   CHECK(unknown.status() != 101);
 }
 
 TEST_CASE("messages are routed by the selection expression", "[websocket-api]") {
   fixture f;
-  client c(f.port, "/production");
+  auto c = upgrade(f.port, "/production");
   REQUIRE(c.status() == 101);
   c.text(R"({"action":"echo","x":1})");
   auto r = c.next();
@@ -258,7 +157,7 @@ TEST_CASE("messages are routed by the selection expression", "[websocket-api]") 
 
 TEST_CASE("@connections posts, describes and deletes, and $disconnect runs", "[websocket-api]") {
   fixture f;
-  client c(f.port, "/production");
+  auto c = upgrade(f.port, "/production");
   REQUIRE(c.status() == 101);
   REQUIRE(f.wait_for("$connect|"));
   const std::string id = f.last_id();
@@ -297,7 +196,7 @@ TEST_CASE("@connections posts, describes and deletes, and $disconnect runs", "[w
 
 TEST_CASE("an oversized message closes with 1009", "[websocket-api]") {
   fixture f;
-  client c(f.port, "/production");
+  auto c = upgrade(f.port, "/production");
   REQUIRE(c.status() == 101);
   REQUIRE(f.wait_for("$connect|"));
   const std::string id = f.last_id();
@@ -344,11 +243,11 @@ TEST_CASE("authorizers guard $connect and @connections", "[websocket-api]") {
   std::thread runner([&] { io.run(); });
 
   {
-    client none(port, "/guarded");
+    auto none = upgrade(port, "/guarded");
     CHECK(none.status() == 401);
-    client denied(port, "/guarded?token=bad");
+    auto denied = upgrade(port, "/guarded?token=bad");
     CHECK(denied.status() == 403);
-    client ok(port, "/guarded?token=good");
+    auto ok = upgrade(port, "/guarded?token=good");
     REQUIRE(ok.status() == 101);
     ok.text("hello");
     auto r = ok.next();
