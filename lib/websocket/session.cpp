@@ -53,6 +53,10 @@ out_frame make_frame(opcode op, std::string payload) {
   return frame;
 }
 
+/// The session whose on_message handler runs on this thread, if any: a send from inside the
+/// handler is on the session's strand already and queues at once.
+thread_local const void* session_in_handler = nullptr;
+
 enum class state : std::uint8_t {
   open,      ///< messages flow both ways
   closing,   ///< we sent (or queued) a close frame and wait for the peer's
@@ -79,7 +83,12 @@ class stream_session final : public session,
         idle_timeout_(options.idle_timeout),
         max_duration_(options.max_duration),
         close_timeout_(options.close_timeout),
-        max_queued_bytes_(options.max_queued_bytes) {}
+        max_queued_bytes_(options.max_queued_bytes) {
+    if constexpr (!is_tls) {  // reads and immediate writes must never block the thread
+      std::error_code ec;
+      stream_.non_blocking(true, ec);
+    }
+  }
 
   void start(std::string already_read) override {
     asio::dispatch(strand_, [self = this->shared_from_this(),
@@ -93,6 +102,10 @@ class stream_session final : public session,
     if (!reserve(frame.bytes())) {
       asio::post(strand_, [self = this->shared_from_this()] { self->overflow(); });
       return false;
+    }
+    if (session_in_handler == this) {
+      enqueue(std::move(frame));
+      return true;
     }
     asio::dispatch(strand_, [self = this->shared_from_this(), frame = std::move(frame)]() mutable {
       self->enqueue(std::move(frame));
@@ -119,12 +132,7 @@ class stream_session final : public session,
 
   void begin(std::string& already_read) {
     started_at_ = last_activity_ = clock_type::now();
-    if constexpr (is_tls) {
-      read_buffer_ = std::make_unique<char[]>(tls_read_buffer_bytes);
-    } else {
-      std::error_code ec;
-      stream_.non_blocking(true, ec);
-    }
+    if constexpr (is_tls) read_buffer_ = std::make_unique<char[]>(tls_read_buffer_bytes);
     // A close() or an overflowing send() may have come first: keep its close timer.
     if (state_ == state::open)
       arm_timer(std::min(started_at_ + idle_timeout_, started_at_ + max_duration_));
@@ -236,10 +244,13 @@ class stream_session final : public session,
           return true;
         case decode_event::text:
         case decode_event::binary:
-          if (state_ == state::open && handlers_.on_message)
+          if (state_ == state::open && handlers_.on_message) {
+            const void* outer = std::exchange(session_in_handler, this);
             handlers_.on_message(
                 step.event == decode_event::text ? message_kind::text : message_kind::binary,
                 decoder_.payload());
+            session_in_handler = outer;
+          }
           break;
         case decode_event::ping:
           if (state_ == state::open && reserve(decoder_.payload().size() + 2)) {
@@ -379,11 +390,46 @@ class stream_session final : public session,
       if (!frame.payload.empty()) buffers_.emplace_back(frame.payload.data(), frame.payload.size());
     }
     writing_now_ = true;
+    if constexpr (!is_tls) {
+      // The socket is non-blocking: try to write at once, as most writes fit the socket buffer,
+      // and wait only for what does not. Completion with a close frame or an error goes the
+      // asynchronous way, so that closing never happens inside a message handler.
+      std::error_code ec;
+      const std::size_t total = asio::buffer_size(buffers_);
+      const std::size_t n = stream_.write_some(buffers_, ec);
+      if (!ec && n == total && std::none_of(writing_.begin(), writing_.end(), [](const auto& f) {
+            return f.is_close();
+          })) {
+        written_now();
+        return;
+      }
+      if (!ec || ec == asio::error::would_block || ec == asio::error::try_again) skip(n);
+    }
     asio::async_write(stream_, std::span<const asio::const_buffer>(buffers_),
                       asio::bind_executor(strand_, [self = this->shared_from_this()](
                                                        const std::error_code& ec, std::size_t) {
                         self->on_written(ec);
                       }));
+  }
+
+  /// Drops the first `n` bytes of buffers_ (written already).
+  void skip(std::size_t n) {
+    std::size_t drop = 0;
+    while (drop < buffers_.size() && n >= buffers_[drop].size()) n -= buffers_[drop++].size();
+    buffers_.erase(buffers_.begin(), buffers_.begin() + static_cast<std::ptrdiff_t>(drop));
+    if (n > 0 && !buffers_.empty()) buffers_.front() += n;
+  }
+
+  /// A write that completed at once (no close frame in it): account and go on.
+  void written_now() {
+    writing_now_ = false;
+    std::size_t bytes = 0;
+    for (const auto& frame : writing_) bytes += frame.bytes();
+    queued_bytes_.fetch_sub(bytes, std::memory_order_relaxed);
+    writing_.clear();
+    if (writing_.capacity() > 32) std::vector<out_frame>().swap(writing_);
+    if (buffers_.capacity() > 64) std::vector<asio::const_buffer>().swap(buffers_);
+    start_write();
   }
 
   void on_written(const std::error_code& ec) {

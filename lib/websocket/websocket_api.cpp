@@ -45,21 +45,33 @@ bool valid_name(std::string_view name) {
   return true;
 }
 
-// An AWS-like id: 11 random bytes in base64 (16 characters, the last '='), URL-safe.
-std::string random_id() {
+// An AWS-like id: 11 random bytes in URL-safe base64, 16 characters (the last '='), written to
+// `out` without allocating.
+void random_id(char (&out)[17]) {
   thread_local std::mt19937_64 rng{
       std::random_device{}() ^ static_cast<std::uint64_t>(clock::now().time_since_epoch().count())};
-  std::string raw(11, '\0');
-  std::uint64_t a = rng(), b = rng();
-  for (int i = 0; i < 8; ++i) raw[static_cast<std::size_t>(i)] = static_cast<char>(a >> (8 * i));
-  for (int i = 0; i < 3; ++i)
-    raw[static_cast<std::size_t>(8 + i)] = static_cast<char>(b >> (8 * i));
-  std::string id = util::base64_encode(raw);
-  for (char& c : id) {
-    if (c == '+') c = '-';
-    if (c == '/') c = '_';
+  static constexpr char alphabet[] =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+  std::uint8_t raw[12] = {};
+  const std::uint64_t a = rng(), b = rng();
+  for (int i = 0; i < 8; ++i) raw[i] = static_cast<std::uint8_t>(a >> (8 * i));
+  for (int i = 0; i < 3; ++i) raw[8 + i] = static_cast<std::uint8_t>(b >> (8 * i));
+  for (int g = 0; g < 4; ++g) {  // 3 bytes → 4 characters; the last group has 2 bytes
+    const std::uint32_t v =
+        (std::uint32_t{raw[3 * g]} << 16) | (std::uint32_t{raw[3 * g + 1]} << 8) | raw[3 * g + 2];
+    out[4 * g] = alphabet[(v >> 18) & 63];
+    out[4 * g + 1] = alphabet[(v >> 12) & 63];
+    out[4 * g + 2] = alphabet[(v >> 6) & 63];
+    out[4 * g + 3] = alphabet[v & 63];
   }
-  return id;
+  out[15] = '=';
+  out[16] = '\0';
+}
+
+std::string random_id() {
+  char id[17];
+  random_id(id);
+  return std::string(id, 16);
 }
 
 std::string request_id() {
@@ -101,9 +113,21 @@ std::string json_path_value(const rapidjson::Value& root, std::string_view path)
   return std::string(out.GetString(), out.GetSize());
 }
 
-// The route key a message selects by the API's expression; nullopt when it is not JSON.
+// The route key a message selects by the API's expression; nullopt when it is not JSON (or
+// not an object, which selects nothing either). Small messages parse without allocating.
 std::optional<std::string> select_route(std::string_view expression, std::string_view body) {
-  rapidjson::Document doc;
+  std::size_t first = 0;
+  while (first < body.size() &&
+         (body[first] == ' ' || body[first] == '\t' || body[first] == '\n' || body[first] == '\r'))
+    ++first;
+  if (first == body.size() || body[first] != '{') return std::nullopt;
+  using pool = rapidjson::MemoryPoolAllocator<>;
+  char value_space[4096];
+  char parse_space[1024];
+  pool values(value_space, sizeof value_space);
+  pool parse_stack(parse_space, sizeof parse_space);
+  rapidjson::GenericDocument<rapidjson::UTF8<>, pool, pool> doc(&values, sizeof parse_space,
+                                                                &parse_stack);
   doc.Parse(body.data(), body.size());
   if (doc.HasParseError()) return std::nullopt;
   constexpr std::string_view prefix = "$request.body.";
@@ -126,6 +150,25 @@ std::optional<std::string> select_route(std::string_view expression, std::string
     expression.remove_prefix(close + 1);
   }
   return out;
+}
+
+// The route a message goes to, with its key: the selected route, else $default; null when
+// neither exists.
+const detail::websocket_route* route_for(const detail::websocket_api_state& api,
+                                         websocket::message_kind kind, std::string_view body,
+                                         std::string& key) {
+  const detail::websocket_route* route = nullptr;
+  if (kind == websocket::message_kind::text) {
+    if (auto selected = select_route(api.options.route_selection_expression, body)) {
+      key = std::move(*selected);
+      if (key != "$connect" && key != "$disconnect" && key != "$default") route = api.find(key);
+    }
+  }
+  if (!route) {
+    key = "$default";
+    route = api.find(key);
+  }
+  return route;
 }
 
 std::string iso8601(clock::time_point t) {
@@ -302,8 +345,39 @@ websocket_event base_event(const detail::websocket_stage_state& st,
 // Messages of one connection whose integrations may run at once.
 constexpr int max_in_flight = 128;
 
+// A message for a synchronous C++ handler: called at once on the session's strand, with views
+// of the message and ids on the stack, and its answer queued straight away.
+void handle_sync_message(const detail::websocket_stage_state& st, detail::websocket_connection& c,
+                         const detail::websocket_route& route, std::string_view key,
+                         websocket::message_kind kind, std::string_view body,
+                         clock::time_point now) {
+  char rid[37];
+  detail::make_request_id(rid);
+  char message_id[17];
+  random_id(message_id);
+  websocket_event ev = base_event(st, c, key, websocket_event_type::message, {rid, 36});
+  ev.request_time_epoch = epoch_ms(now);
+  ev.message_id = {message_id, 16};
+  ev.body = body;
+  ev.is_binary = kind == websocket::message_kind::binary;
+  std::optional<proxy_result> result;
+  try {
+    result = route.sync(ev);
+  } catch (...) {
+  }
+  if (!result) {
+    if (auto s = c.session.lock())
+      s->send_text(error_message("Internal server error", c.id, {rid, 36}));
+    return;
+  }
+  if (!route.options.two_way || result->body.empty()) return;
+  if (auto s = c.session.lock()) send_reply(*s, std::move(result->body), result->is_base64_encoded);
+}
+
+// A message for a coroutine handler or an integration: run as a coroutine.
 asio::awaitable<void> handle_message(std::shared_ptr<detail::websocket_stage_state> st,
                                      std::shared_ptr<detail::websocket_connection> c,
+                                     const detail::websocket_route* route, std::string key,
                                      websocket::message_kind kind, std::string body) {
   struct done_guard {
     detail::websocket_connection* c;
@@ -311,23 +385,6 @@ asio::awaitable<void> handle_message(std::shared_ptr<detail::websocket_stage_sta
   } done{c.get()};
   const std::string rid = request_id();
   const std::string message_id = random_id();
-  const auto& api = *st->api;
-  std::string key;
-  const detail::websocket_route* route = nullptr;
-  if (kind == websocket::message_kind::text) {
-    if (auto selected = select_route(api.options.route_selection_expression, body)) {
-      key = std::move(*selected);
-      if (key != "$connect" && key != "$disconnect" && key != "$default") route = api.find(key);
-    }
-  }
-  if (!route) {
-    key = "$default";
-    route = api.find(key);
-  }
-  if (!route) {
-    if (auto s = c->session.lock()) s->send_text(error_message("Forbidden", c->id, rid));
-    co_return;
-  }
   if (route->target) {
     request req =
         route_request(*c, *route, std::move(body), kind == websocket::message_kind::binary);
@@ -398,6 +455,16 @@ void start(const websocket::pending_connection& p, Stream stream, std::string al
         return;
       }
     }
+    std::string key;
+    const auto* route = route_for(*st->api, kind, payload, key);
+    if (!route) {
+      if (auto s = c->session.lock()) s->send_text(error_message("Forbidden", c->id, request_id()));
+      return;
+    }
+    if (route->sync) {
+      handle_sync_message(*st, *c, *route, key, kind, payload, now);
+      return;
+    }
     // A client cannot pile up integrations without bound: past the cap, messages are refused.
     if (c->in_flight.fetch_add(1, std::memory_order_relaxed) >= max_in_flight) {
       c->in_flight.fetch_sub(1, std::memory_order_relaxed);
@@ -405,7 +472,9 @@ void start(const websocket::pending_connection& p, Stream stream, std::string al
         s->send_text(error_message("Too Many Requests", c->id, request_id()));
       return;
     }
-    asio::co_spawn(c->executor, handle_message(st, c, kind, std::string(payload)), asio::detached);
+    asio::co_spawn(c->executor,
+                   handle_message(st, c, route, std::move(key), kind, std::string(payload)),
+                   asio::detached);
   };
   h.on_close = [st, c](std::uint16_t code, std::string_view reason) {
     st->open_sessions.fetch_sub(1, std::memory_order_relaxed);
