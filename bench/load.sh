@@ -50,6 +50,8 @@
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+# shellcheck source=bench/common.sh
+source "$root/bench/common.sh"
 ROUNDS=${ROUNDS:-5}
 DURATION=${DURATION:-5}
 CONNECTIONS=${CONNECTIONS:-50}
@@ -102,12 +104,7 @@ tools=(wrk nginx taskset curl)
 for tool in "${tools[@]}"; do
   command -v "$tool" >/dev/null || { say "$tool not found (scripts/install-deps installs it)"; exit 1; }
 done
-if [[ ! -f $BUILD_DIR/CMakeCache.txt ]]; then
-  say "configuring $BUILD_DIR"
-  cmake -S "$root" -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
-fi
-say "building petstore in $BUILD_DIR"
-cmake --build "$BUILD_DIR" --target petstore -j "$JOBS" >/dev/null
+build_target petstore
 petstore=$BUILD_DIR/examples/petstore/petstore
 [[ -x $petstore ]] || { say "no petstore binary at $petstore"; exit 1; }
 help=$("$petstore" --help 2>&1 || true)
@@ -451,7 +448,6 @@ cpu_ticks() {
 }
 hz=$(getconf CLK_TCK)
 
-median() { sort -g | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
 say "gatehouse on 127.0.0.1:$gh_port, nginx on 127.0.0.1:$nginx_port$(
   [[ $PROXY == 1 ]] && echo ", nginx proxies on 127.0.0.1:$ngx_gh_port (gatehouse) and :$ngx_be_port (backend), haproxy on :$hap_port, backend nginx on :$backend_port")"
@@ -493,7 +489,6 @@ for k in "${rows[@]}"; do
   printf '%-34s %10.0f %9.3f %9.2f us %11s\n' "${row_label[$k]}" "${med_rps[$k]}" "${med_p99[$k]}" \
     "${med_cpu[$k]}" "${row_size[$k]}"
 done
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
 # Prints the ratios of row A's medians to row B's under LABEL.
 ratio_line() {
   printf '%-34s %10s %9s %12s\n' "$1" "$(ratio "${med_rps[$2]}" "${med_rps[$3]}")" \

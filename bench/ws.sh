@@ -35,6 +35,8 @@
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+# shellcheck source=bench/common.sh
+source "$root/bench/common.sh"
 ROUNDS=${ROUNDS:-5}
 DURATION=${DURATION:-5}
 WARMUP=${WARMUP:-1}
@@ -76,12 +78,7 @@ say() { printf 'ws.sh: %s\n' "$*" >&2; }
 # --- dependencies and build ------------------------------------------------------------------
 "$root/scripts/install-deps"
 command -v taskset >/dev/null || { say "taskset not found (util-linux)"; exit 1; }
-if [[ ! -f $BUILD_DIR/CMakeCache.txt ]]; then
-  say "configuring $BUILD_DIR"
-  cmake -S "$root" -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
-fi
-say "building bench_ws in $BUILD_DIR"
-cmake --build "$BUILD_DIR" --target bench_ws -j "$JOBS" >/dev/null
+build_target bench_ws
 bench=$BUILD_DIR/bench/bench_ws
 [[ -x $bench ]] || { say "no bench_ws binary at $bench"; exit 1; }
 
@@ -126,8 +123,6 @@ start_server() {
   port[$kind]=$p
 }
 
-median() { sort -g | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
 # The value of KEY in a line of KEY=VALUE fields.
 field() { sed -n "s|.*\\b$1=\\([^ ]*\\).*|\\1|p" <<<"$2"; }
 
