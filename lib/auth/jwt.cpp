@@ -19,6 +19,7 @@
 #include <algorithm>
 #include <array>
 #include <cstdint>
+#include <cstring>
 #include <string>
 #include <utility>
 
@@ -86,6 +87,20 @@ constexpr std::array<std::int8_t, 256> base64url_values = [] {
   return values;
 }();
 
+/// base64url_values shifted into place for each of the four characters of a group: OR-ing the
+/// four lookups gives the group's 24 bits, and bit 31 set marks a bad character in any of them.
+using shifted_table = std::array<std::uint32_t, 256>;
+constexpr std::array<shifted_table, 4> base64url_shifted = [] {
+  std::array<shifted_table, 4> tables{};
+  for (int position = 0; position < 4; ++position)
+    for (int c = 0; c < 256; ++c) {
+      const int v = base64url_values[static_cast<std::size_t>(c)];
+      tables[static_cast<std::size_t>(position)][static_cast<std::size_t>(c)] =
+          v < 0 ? 0x80000000u : static_cast<std::uint32_t>(v) << (18 - 6 * position);
+    }
+  return tables;
+}();
+
 // ---------------------------------------------------------------------------------------------
 // JSON
 // ---------------------------------------------------------------------------------------------
@@ -98,6 +113,16 @@ bool parse_json(Document& doc, std::string_view text) {
   if (text.find('\0') != std::string_view::npos || !util::valid_utf8(text)) return false;
   constexpr unsigned flags = rapidjson::kParseIterativeFlag;
   doc.template Parse<flags>(text.data(), text.size());
+  return !doc.HasParseError();
+}
+
+/// As parse_json, in place in `buffer` (a NUL-terminated copy of `text`), whose bytes the
+/// values' strings then point into.
+template <class Document>
+bool parse_json_in_place(Document& doc, std::string_view text, char* buffer) {
+  if (text.find('\0') != std::string_view::npos || !util::valid_utf8(text)) return false;
+  constexpr unsigned flags = rapidjson::kParseIterativeFlag | rapidjson::kParseInsituFlag;
+  doc.template ParseInsitu<flags>(buffer);
   return !doc.HasParseError();
 }
 
@@ -122,7 +147,9 @@ bool has_duplicate_members(const rapidjson::Value& object) {
   if (object.MemberCount() <= 16) {
     for (auto a = object.MemberBegin(); a != object.MemberEnd(); ++a)
       for (auto b = a + 1; b != object.MemberEnd(); ++b)
+        // Length and first byte before the whole text: claim names are short and alike.
         if (a->name.GetStringLength() == b->name.GetStringLength() &&
+            (a->name.GetStringLength() == 0 || a->name.GetString()[0] == b->name.GetString()[0]) &&
             text_of(a->name) == text_of(b->name))
           return true;
     return false;
@@ -425,8 +452,11 @@ bool read_header(std::string_view text, jwt& token, std::string* why) {
 /// Reads the payload into `token`; with `claims_required`, it must be a JSON object.
 bool read_payload(std::string payload, jwt& token, bool claims_required, std::string* why) {
   token.payload = std::move(payload);
+  // Parsed in place in a copy: the claims' strings are not copied again one by one.
+  token.claims_text = std::make_unique_for_overwrite<char[]>(token.payload.size() + 1);
+  std::memcpy(token.claims_text.get(), token.payload.c_str(), token.payload.size() + 1);
   rapidjson::Document claims;
-  if (!parse_json(claims, token.payload) || !claims.IsObject()) {
+  if (!parse_json_in_place(claims, token.payload, token.claims_text.get()) || !claims.IsObject()) {
     if (claims_required) return refuse(why, std::string(reason::not_an_object));
     return true;
   }
@@ -492,17 +522,16 @@ std::optional<std::string> base64url_decode(std::string_view in) {
   std::string out(groups * 3 + (rest == 0 ? 0 : rest - 1), '\0');
   char* o = out.data();
   // Four characters make three bytes; a negative value anywhere marks a bad character.
+  std::uint32_t bad = 0;
   for (std::size_t g = 0; g < groups; ++g, p += 4, o += 3) {
-    int a = base64url_values[p[0]], b = base64url_values[p[1]];
-    int c = base64url_values[p[2]], d = base64url_values[p[3]];
-    if ((a | b | c | d) < 0) return std::nullopt;
-    std::uint32_t v = (static_cast<std::uint32_t>(a) << 18) |
-                      (static_cast<std::uint32_t>(b) << 12) | (static_cast<std::uint32_t>(c) << 6) |
-                      static_cast<std::uint32_t>(d);
+    const std::uint32_t v = base64url_shifted[0][p[0]] | base64url_shifted[1][p[1]] |
+                            base64url_shifted[2][p[2]] | base64url_shifted[3][p[3]];
+    bad |= v;
     o[0] = static_cast<char>(v >> 16);
     o[1] = static_cast<char>(v >> 8);
     o[2] = static_cast<char>(v);
   }
+  if (bad & 0x80000000u) return std::nullopt;
   if (rest > 0) {
     int a = base64url_values[p[0]], b = base64url_values[p[1]];
     int c = rest == 3 ? base64url_values[p[2]] : 0;

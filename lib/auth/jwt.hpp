@@ -79,7 +79,10 @@ struct jwt {
   std::string_view signing_input;  // header.payload, as sent
   std::string signature;           // decoded bytes
   std::string alg, kid, typ;
-  std::string payload;         // decoded JSON text of the claims
+  std::string payload;  // decoded JSON text of the claims
+  /// A copy of the payload parsed in place: the claims' strings point into it (a heap buffer,
+  /// so that moving the token keeps them valid).
+  std::unique_ptr<char[]> claims_text;
   rapidjson::Document claims;  // parsed payload (must be a JSON object)
 
   /// Decodes a JWT: a compact JWS whose payload is a JSON object. nullopt + *why otherwise.
