@@ -221,6 +221,36 @@ bool applies(const detail::exchange& ex) noexcept {
   return rs.cached && (rs.cache_all_methods || ex.req.method == "GET");
 }
 
+bool try_lookup(detail::exchange& ex, store& s, flight_table& flights,
+                std::optional<detail::outcome>& hit) {
+  if (asks_invalidation(ex.req)) return false;  // rare: lookup() decides
+  const auto& settings = *ex.stage->cache;
+  const auto& rs = ex.stage->routes[ex.match.index];
+  auto& c = ex.cache;
+  c.active = true;
+  ex.may_stream = false;
+  make_key(ex);
+  const cache_key_bytes* crypt = rs.cache_encrypted ? &ex.stage->cache_key : nullptr;
+  auto found = s.try_cache_get(ex.stage->cache_namespace, c.key, ex.start);
+  if (found.state == cache_lookup::outcome::pending) return false;
+  if (found.state == cache_lookup::outcome::hit) {
+    if (auto res = decode(*found.data, crypt, c.key)) {
+      finish_hit(ex, *res, settings.hit_header);
+      hit.emplace(detail::outcome{std::move(*res), std::nullopt});
+      return true;
+    }
+  }
+  auto [f, leader] = flights.join(c.key);
+  if (!leader) {  // lookup() waits for the leader
+    c.follow = std::move(f);
+    return false;
+  }
+  c.lease = std::make_unique<lease>(flights, std::move(f));
+  c.fill = true;
+  ex.stage->counters[ex.match.index]->misses.fetch_add(1, std::memory_order_relaxed);
+  return true;
+}
+
 asio::awaitable<std::optional<detail::outcome>> lookup(detail::exchange& ex, store& s,
                                                        flight_table& flights) {
   const auto& settings = *ex.stage->cache;
@@ -251,6 +281,16 @@ asio::awaitable<std::optional<detail::outcome>> lookup(detail::exchange& ex, sto
     }
   }
 
+  if (c.follow) {  // try_lookup() found a miss another request leads: wait for it
+    auto f = std::move(c.follow);
+    if (auto res = co_await wait_for(f.get())) {
+      finish_hit(ex, *res, settings.hit_header);
+      co_return detail::outcome{std::move(*res), std::nullopt};
+    }
+    c.fill = true;
+    ex.stage->counters[ex.match.index]->misses.fetch_add(1, std::memory_order_relaxed);
+    co_return std::nullopt;
+  }
   const cache_key_bytes* crypt = rs.cache_encrypted ? &ex.stage->cache_key : nullptr;
   auto found = s.try_cache_get(ex.stage->cache_namespace, c.key, ex.start);
   if (found.state == cache_lookup::outcome::pending)

@@ -52,6 +52,12 @@ struct lease {
 /// True when the stage caches the request's method.
 bool applies(const detail::exchange& ex) noexcept;
 
+/// Step 8 without waiting, for requests applies() accepts: true when the answer is known now
+/// (a hit in `hit`, or a miss this request leads: go on to the integration); false when the
+/// store or another request's integration call must be waited for: then co_await lookup().
+bool try_lookup(detail::exchange& ex, store& s, flight_table& flights,
+                std::optional<detail::outcome>& hit);
+
 /// Step 8, for requests applies() accepts: a hit (or a refused invalidation) as the outcome
 /// to send; nullopt to go on to the integration, step 12 then knowing what to store.
 asio::awaitable<std::optional<detail::outcome>> lookup(detail::exchange& ex, store& s,

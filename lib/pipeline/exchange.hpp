@@ -25,6 +25,7 @@ struct key_record;
 }  // namespace gatehouse::detail
 namespace gatehouse::cache {
 struct lease;
+struct flight;
 }  // namespace gatehouse::cache
 namespace gatehouse::auth {
 struct authorization;
@@ -115,11 +116,12 @@ struct exchange {
   std::vector<std::pair<std::string, std::string>> override_headers;
   // Steps 8 and 12: the stage cache, for methods it caches.
   struct cache_use {
-    bool active = false;                  // the method is cached
-    bool fill = false;                    // step 12 stores the response
-    std::string key;                      // the cache key
-    const char* warning = nullptr;        // a Warning header to add
-    std::unique_ptr<cache::lease> lease;  // when leading concurrent misses for the key
+    bool active = false;                    // the method is cached
+    bool fill = false;                      // step 12 stores the response
+    std::string key;                        // the cache key
+    const char* warning = nullptr;          // a Warning header to add
+    std::unique_ptr<cache::lease> lease;    // when leading concurrent misses for the key
+    std::shared_ptr<cache::flight> follow;  // when another request leads them
     cache_use();
     ~cache_use();
   } cache;

@@ -221,7 +221,8 @@ asio::awaitable<response> pipeline::run(request& req, std::unique_ptr<wire::body
   // 8 cache lookup: for methods the stage caches, a hit ends the request here.
   bool& from_cache = state->from_cache;
   if (!out.error && cache::applies(ex)) {
-    state->hit = co_await cache::lookup(ex, *store_, *flights_);
+    if (!cache::try_lookup(ex, *store_, *flights_, state->hit))
+      state->hit = co_await cache::lookup(ex, *store_, *flights_);
     if (state->hit) {
       out = std::move(*state->hit);
       from_cache = true;
