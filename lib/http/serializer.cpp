@@ -1,5 +1,7 @@
 #include "http/serializer.hpp"
 
+#include "util/coarse_clock.hpp"
+
 #include <charconv>
 #include <chrono>
 #include <ctime>
@@ -110,7 +112,7 @@ std::string_view http_date_now() noexcept {
     std::size_t size = 0;
   };
   thread_local cache c;
-  std::time_t now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
+  const std::time_t now = util::coarse_time_now();
   if (now != c.second) {
     std::tm tm{};
     gmtime_r(&now, &tm);

@@ -4,6 +4,7 @@
 #include "http/serializer.hpp"
 #include "pipeline/gateway_responses.hpp"
 #include "pipeline/request_id.hpp"
+#include "util/coarse_clock.hpp"
 
 #include <asio/co_spawn.hpp>
 #include <asio/detached.hpp>
@@ -25,7 +26,8 @@ namespace gatehouse::net {
 
 namespace {
 using asio::ip::tcp;
-using clock = std::chrono::steady_clock;
+// Phase timeouts are seconds long: the kernel tick's clock is precise enough, and cheaper.
+using clock = util::coarse_steady_clock;
 constexpr auto use_tuple = asio::experimental::as_tuple(asio::use_awaitable);
 constexpr std::size_t read_buffer_size = 16 * 1024;
 constexpr std::size_t large_body = 64 * 1024;  // bodies larger than this are written in place
