@@ -100,7 +100,8 @@ struct run_state {
   run_state(request& req, gateway_identity id) : ex(req, id) {}
 };
 
-// A few spare run_state blocks per thread.
+// Spare run_state blocks per thread: up to as many as the thread had requests in flight at once,
+// at most 256 (under 0.5 MiB).
 class run_state_cache {
  public:
   ~run_state_cache() {
@@ -115,7 +116,7 @@ class run_state_cache {
   }
 
  private:
-  std::array<void*, 16> spare_{};
+  std::array<void*, 256> spare_{};  // enough for the requests a thread usually has in flight
   std::size_t count_ = 0;
 };
 thread_local run_state_cache state_cache;
