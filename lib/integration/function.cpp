@@ -34,6 +34,24 @@ class function_integration final : public detail::integration_impl {
  public:
   function_integration(handler h, function_options opts) : h_(std::move(h)), opts_(opts) {}
 
+  bool invoke_now(detail::exchange& ex, detail::outcome& out) const override {
+    if (opts_.executor || !synchronous()) return false;
+    proxy_event ev(ex, opts_.format);
+    std::string why;
+    std::optional<proxy_result> result;
+    try {
+      result = call_now(ev, why);
+    } catch (const std::exception& e) {
+      out = malformed(fmt::format("Execution failed: the handler threw: {}", e.what()));
+      return true;
+    } catch (...) {
+      out = malformed("Execution failed: the handler threw a non-standard exception");
+      return true;
+    }
+    out = finish(std::move(result), why);
+    return true;
+  }
+
   asio::awaitable<detail::outcome> invoke(detail::exchange& ex) const override {
     proxy_event ev(ex, opts_.format);
     std::string why;
@@ -66,22 +84,27 @@ class function_integration final : public detail::integration_impl {
     } catch (...) {
       co_return malformed("Execution failed: the handler threw a non-standard exception");
     }
+    co_return finish(std::move(result), why);
+  }
+
+ private:
+  bool synchronous() const noexcept { return h_.index() == 0 || h_.index() == 2; }
+
+  /// The response for a handler's result, or 502 when there is none or it is malformed.
+  detail::outcome finish(std::optional<proxy_result> result, std::string& why) const {
     if (!result)
-      co_return malformed(
+      return malformed(
           fmt::format("Execution failed due to configuration error: Malformed Lambda proxy "
                       "response: {}",
                       why));
     detail::outcome out;
     if (!detail::to_response(std::move(*result), opts_.format, out.res, why))
-      co_return malformed(
+      return malformed(
           fmt::format("Execution failed due to configuration error: Malformed Lambda proxy "
                       "response: {}",
                       why));
-    co_return out;
+    return out;
   }
-
- private:
-  bool synchronous() const noexcept { return h_.index() == 0 || h_.index() == 2; }
 
   std::optional<proxy_result> call_now(const proxy_event& ev, std::string& why) const {
     if (h_.index() == 0) return std::get<0>(h_)(ev);

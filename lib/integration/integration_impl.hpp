@@ -16,6 +16,10 @@ struct integration_impl {
   /// Calls the integration for a matched request; never throws, ends with a response or a
   /// gateway error.
   virtual asio::awaitable<outcome> invoke(exchange& ex) const = 0;
+  /// Answers at once when the integration can without waiting (a synchronous function, a
+  /// mock): true with the answer in `out`; false (leaving `out` alone) to co_await invoke().
+  /// Saves the request a coroutine frame.
+  virtual bool invoke_now(exchange&, outcome&) const { return false; }
   /// Appends the stage variables the integration uses, checked when a stage is mounted.
   virtual void collect_stage_variables(std::vector<std::string>&) const {}
   /// Proxy integrations (function, http_proxy, lambda_invoke) pass requests and responses as

@@ -23,6 +23,11 @@ class mock_integration final : public detail::integration_impl {
 
   asio::awaitable<detail::outcome> invoke(detail::exchange& ex) const override {
     detail::outcome out;
+    invoke_now(ex, out);
+    co_return out;
+  }
+
+  bool invoke_now(detail::exchange& ex, detail::outcome& out) const override {
     out.res.status = r_.status;
     if (!r_.content_type.empty() && !r_.headers.contains("Content-Type"))
       out.res.headers.add("Content-Type", r_.content_type);
@@ -35,7 +40,7 @@ class mock_integration final : public detail::integration_impl {
         out.res.headers.add(f.name, routing::substitute_stage_variables(f.value, vars));
       out.res.body = routing::substitute_stage_variables(r_.body, vars);
     }
-    co_return out;
+    return true;
   }
 
   void collect_stage_variables(std::vector<std::string>& names) const override {

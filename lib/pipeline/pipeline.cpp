@@ -235,7 +235,8 @@ asio::awaitable<response> pipeline::run(request& req, std::unique_ptr<wire::body
   if (!out.error && !from_cache) out.error = transform::transform_request(ex);
   // 10 integration: a function, mock or HTTP backend. A large HTTP response body may be left in
   // ex.stream, to be sent as it arrives; steps that need the whole body will drain() it.
-  if (!out.error && !from_cache) out = co_await ex.match.target->impl().invoke(ex);
+  if (!out.error && !from_cache && !ex.match.target->impl().invoke_now(ex, out))
+    out = co_await ex.match.target->impl().invoke(ex);
   // 11 response transform: the integration response for the backend's status (status, header
   // mapping, response template) and the hook.
   if (!from_cache) transform::transform_response(ex, out);
