@@ -324,7 +324,8 @@ void send_reply(websocket::session& s, std::string body, bool base64) {
 
 websocket_event base_event(const detail::websocket_stage_state& st,
                            const detail::websocket_connection& c, std::string_view route_key,
-                           websocket_event_type type, std::string_view request_id) {
+                           websocket_event_type type, std::string_view request_id,
+                           clock::time_point now = clock::now()) {
   websocket_event ev;
   ev.event_type = type;
   ev.route_key = route_key;
@@ -338,7 +339,7 @@ websocket_event base_event(const detail::websocket_stage_state& st,
   ev.connected_at = epoch_ms(c.connected_at);
   ev.principal_id = c.principal_id;
   ev.authorizer_json = c.authorizer_json;
-  ev.request_time_epoch = epoch_ms(clock::now());
+  ev.request_time_epoch = epoch_ms(now);
   return ev;
 }
 
@@ -355,8 +356,7 @@ void handle_sync_message(const detail::websocket_stage_state& st, detail::websoc
   detail::make_request_id(rid);
   char message_id[17];
   random_id(message_id);
-  websocket_event ev = base_event(st, c, key, websocket_event_type::message, {rid, 36});
-  ev.request_time_epoch = epoch_ms(now);
+  websocket_event ev = base_event(st, c, key, websocket_event_type::message, {rid, 36}, now);
   ev.message_id = {message_id, 16};
   ev.body = body;
   ev.is_binary = kind == websocket::message_kind::binary;
