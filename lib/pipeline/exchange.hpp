@@ -66,8 +66,6 @@ struct websocket_call {
   std::string_view event_type;  // CONNECT, MESSAGE or DISCONNECT
   std::string_view message_id;  // MESSAGE only
   std::int64_t connected_at = 0;
-  std::string_view principal_id;     // what the $connect authorizer found out, if anything
-  std::string_view authorizer_json;  // requestContext.authorizer as JSON, or empty
 };
 
 struct exchange {

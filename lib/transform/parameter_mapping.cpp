@@ -99,10 +99,6 @@ std::optional<std::string> context_value(const detail::exchange& ex, std::string
     if (name == "messageId") return std::string(ws->message_id);
     if (name == "messageDirection") return std::string("IN");
     if (name == "routeKey") return std::string(ws->route_key);
-    // Messages carry what the $connect authorizer found out.
-    if (!ex.auth && name == "authorizer.principalId") return std::string(ws->principal_id);
-    if (!ex.auth && name.starts_with("authorizer."))
-      return claim_of(ws->authorizer_json, name.substr(11));
   }
   if (name.starts_with("identity.") || name.starts_with("authorizer.")) {
     if (!ex.auth) return std::string();
