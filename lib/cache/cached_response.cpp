@@ -128,7 +128,7 @@ std::optional<response> decode(std::string_view bytes, const cache_key_bytes* ke
   std::uint32_t status = 0, count = 0;
   if (!get_u32(in, status) || !get_u32(in, count) || count > in.size() / 8) return std::nullopt;
   res.status = static_cast<int>(status);
-  res.headers.reserve(count);
+  res.headers.reserve(count + 2);  // room for x-cache and Warning without moving
   for (std::uint32_t i = 0; i < count; ++i) {
     std::string name, value;
     if (!get_text(in, name) || !get_text(in, value)) return std::nullopt;

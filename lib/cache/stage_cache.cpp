@@ -89,55 +89,75 @@ void append_part(std::string& key, std::string_view part) {
   key.append(part);
 }
 
+bool has_encoding(std::string_view s) noexcept {
+  for (char c : s)
+    if (c == '%' || c == '+') return true;
+  return false;
+}
+
 // Appends the last value of query parameter `name` in the raw query (decoded, as integrations
 // see it); false if there is none. Decodes only what it must.
 bool append_query_value(std::string& key, std::string_view query, std::string_view name) {
   std::string_view last;
-  bool found = false, encoded = false;
+  bool found = false;
   while (!query.empty()) {
     auto amp = query.find('&');
     auto part = query.substr(0, amp);
     query = amp == std::string_view::npos ? std::string_view{} : query.substr(amp + 1);
     auto eq = part.find('=');
     auto n = part.substr(0, eq);
-    const bool n_encoded = n.find_first_of("%+") != std::string_view::npos;
-    if (n_encoded ? routing::percent_decode(n, true) != name : n != name) continue;
+    if (has_encoding(n) ? routing::percent_decode(n, true) != name : n != name) continue;
     found = true;
     last = eq == std::string_view::npos ? std::string_view{} : part.substr(eq + 1);
-    encoded = last.find_first_of("%+") != std::string_view::npos;
   }
   if (!found) return false;
-  append_part(key, encoded ? std::string_view(routing::percent_decode(last, true)) : last);
+  if (has_encoding(last))
+    append_part(key, routing::percent_decode(last, true));
+  else
+    append_part(key, last);
   return true;
 }
 
 // The stage's namespace + method + resource + the method's cache key parameters, as AWS keys
 // the stage cache. A parameter given twice counts with its last value, as integrations see it.
-void make_key(detail::exchange& ex) {
-  auto& key = ex.cache.key;
-  key.reserve(64 + ex.stage->cache_namespace.size() + ex.match.resource.size() + ex.query.size());
-  append_part(key, ex.stage->cache_namespace);  // concurrent misses of two stages never merge
-  append_part(key, ex.req.method);
-  append_part(key, ex.match.resource);
-  for (const auto& p : ex.match.options->cache_key_parameters) {
-    std::string_view spec = p;
-    spec.remove_prefix(std::string_view("method.request.").size());
-    append_part(key, spec);
+// The parts known in advance come from the route's settings (prepare_keys).
+void make_key(const detail::exchange& ex, const detail::route_settings& rs, std::string& key) {
+  key.clear();
+  if (ex.req.method == rs.cache_key_method) {
+    key.append(rs.cache_key_prefix);
+  } else {  // an ANY route, or a method matched by another's route
+    append_part(key, ex.stage->cache_namespace);
+    append_part(key, ex.req.method);
+    append_part(key, ex.match.resource);
+  }
+  using source = detail::cache_key_parameter::source;
+  for (const auto& p : rs.cache_key_parameters) {
+    key.append(p.key_part);
     std::optional<std::string_view> value;
-    if (spec.starts_with("path.")) {
-      value = ex.path_param(spec.substr(5));
-    } else if (spec.starts_with("header.")) {
-      for (const auto& f : ex.req.headers)
-        if (iequals(f.name, spec.substr(7))) value = f.value;
-    } else {  // querystring.
-      if (!append_query_value(key, ex.query, spec.substr(12))) key.push_back('-');
-      continue;
+    switch (p.from) {
+      case source::path:
+        value = ex.path_param(p.name);
+        break;
+      case source::header:
+        for (const auto& f : ex.req.headers)
+          if (iequals(f.name, p.name)) value = f.value;
+        break;
+      case source::querystring:
+        if (!append_query_value(key, ex.query, p.name)) key.push_back('-');
+        continue;
     }
     if (value)
       append_part(key, *value);
     else
       key.push_back('-');  // absent differs from empty
   }
+}
+
+// The key of this request, built in a buffer the thread keeps (a hit needs no copy of it).
+std::string& scratch_key(const detail::exchange& ex, const detail::route_settings& rs) {
+  thread_local std::string key;
+  make_key(ex, rs, key);
+  return key;
 }
 
 void finish_hit(detail::exchange& ex, response& res, bool header) {
@@ -215,6 +235,32 @@ void lease::finish(std::optional<response> res) {
   fl.reset();
 }
 
+void prepare_keys(std::string_view ns, std::string_view route_key, const method_options& options,
+                  detail::route_settings& r) {
+  auto space = route_key.find(' ');
+  std::string_view method = route_key.substr(0, space), resource = route_key.substr(space + 1);
+  r.cache_key_method = method;
+  r.cache_key_prefix.clear();
+  append_part(r.cache_key_prefix, ns);
+  append_part(r.cache_key_prefix, method);
+  append_part(r.cache_key_prefix, resource);
+  r.cache_key_parameters.clear();
+  using source = detail::cache_key_parameter::source;
+  for (std::string_view spec : options.cache_key_parameters) {  // checked by the route table
+    spec.remove_prefix(std::string_view("method.request.").size());
+    detail::cache_key_parameter p;
+    append_part(p.key_part, spec);
+    if (spec.starts_with("path.")) {
+      p.from = source::path, p.name = spec.substr(5);
+    } else if (spec.starts_with("header.")) {
+      p.from = source::header, p.name = spec.substr(7);
+    } else {
+      p.from = source::querystring, p.name = spec.substr(12);
+    }
+    r.cache_key_parameters.push_back(std::move(p));
+  }
+}
+
 bool applies(const detail::exchange& ex) noexcept {
   if (!ex.stage->cache) return false;
   const auto& rs = ex.stage->routes[ex.match.index];
@@ -229,17 +275,18 @@ bool try_lookup(detail::exchange& ex, store& s, flight_table& flights,
   auto& c = ex.cache;
   c.active = true;
   ex.may_stream = false;
-  make_key(ex);
+  const std::string& key = scratch_key(ex, rs);
   const cache_key_bytes* crypt = rs.cache_encrypted ? &ex.stage->cache_key : nullptr;
-  auto found = s.try_cache_get(ex.stage->cache_namespace, c.key, ex.start);
-  if (found.state == cache_lookup::outcome::pending) return false;
+  auto found = s.try_cache_get(ex.stage->cache_namespace, key, ex.start);
   if (found.state == cache_lookup::outcome::hit) {
-    if (auto res = decode(*found.data, crypt, c.key)) {
+    if (auto res = decode(*found.data, crypt, key)) {
       finish_hit(ex, *res, settings.hit_header);
       hit.emplace(detail::outcome{std::move(*res), std::nullopt});
       return true;
     }
   }
+  c.key = key;  // a miss: the key is kept for the store and the flight
+  if (found.state == cache_lookup::outcome::pending) return false;
   auto [f, leader] = flights.join(c.key);
   if (!leader) {  // lookup() waits for the leader
     c.follow = std::move(f);
@@ -258,7 +305,7 @@ asio::awaitable<std::optional<detail::outcome>> lookup(detail::exchange& ex, sto
   auto& c = ex.cache;
   c.active = true;
   ex.may_stream = false;  // a cached method's response is kept whole (up to 1 MB)
-  make_key(ex);
+  if (c.key.empty()) make_key(ex, rs, c.key);  // unless try_lookup() made it
 
   if (asks_invalidation(ex.req)) {
     const bool allowed = !settings.require_authorization || policy_allows_invalidation(ex) ||

@@ -49,6 +49,11 @@ struct lease {
   std::shared_ptr<flight> fl;
 };
 
+/// Fills in `r`'s cache key prefix and parameters, for the route `route_key` ("GET /pets") of a
+/// stage whose entries live in `ns`.
+void prepare_keys(std::string_view ns, std::string_view route_key, const method_options& options,
+                  detail::route_settings& r);
+
 /// True when the stage caches the request's method.
 bool applies(const detail::exchange& ex) noexcept;
 

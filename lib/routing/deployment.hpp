@@ -53,6 +53,14 @@ using variable_map = std::map<std::string, std::string, std::less<>>;
 
 struct plan_state;
 
+/// A method's cache key parameter, parsed: where its value comes from, and the text that
+/// precedes the value in cache keys.
+struct cache_key_parameter {
+  enum class source { path, querystring, header } from = source::path;
+  std::string name;
+  std::string key_part;
+};
+
 /// Per route of the deployment (by route index): what steps 6, 8 and 12 need, resolved in
 /// advance from the stage's and the method's settings.
 struct route_settings {
@@ -62,6 +70,11 @@ struct route_settings {
   bool cache_all_methods = false;  // … and its other methods too (a method setting says so)
   std::chrono::seconds cache_ttl{0};
   bool cache_encrypted = false;
+  // The start of the route's cache keys (namespace, method, resource), for requests with the
+  // route's own method, and its cache key parameters (see cache::prepare_keys).
+  std::string cache_key_method;
+  std::string cache_key_prefix;
+  std::vector<cache_key_parameter> cache_key_parameters;
 };
 
 /// Cache hits and misses of one method; kept by the stage across redeploys.

@@ -1,3 +1,4 @@
+#include "cache/stage_cache.hpp"
 #include "routing/deployment.hpp"
 #include "routing/stage_variables.hpp"
 #include "throttle/token_bucket.hpp"
@@ -46,6 +47,7 @@ void resolve_settings(stage_state& st, stage_snapshot& s) {
       r.cache_all_methods = ms && ms->caching.value_or(false);
       r.cached = (!ms || ms->caching.value_or(true)) && r.cache_ttl.count() > 0;
       r.cache_encrypted = ms && ms->cache_encrypted ? *ms->cache_encrypted : s.cache->encrypted;
+      if (r.cached) cache::prepare_keys(s.cache_namespace, key, table.options(i), r);
     }
     auto& c = st.counters[key];
     if (!c) c = std::make_unique<cache_counters>();
