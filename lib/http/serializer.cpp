@@ -4,6 +4,7 @@
 
 #include <charconv>
 #include <chrono>
+#include <cstring>
 #include <ctime>
 
 namespace gatehouse::wire {
@@ -127,49 +128,117 @@ bool body_forbidden(std::string_view method, int status) noexcept {
 }
 
 namespace {
-void append_number(std::string& out, std::size_t n) {
-  char digits[24];
-  auto [end, ec] = std::to_chars(digits, digits + sizeof digits, n);
-  out.append(digits, end);
+// The framing fields the serializer writes itself (and Date, which it adds when missing):
+// checked by first letter before comparing, since most names start otherwise.
+enum class own_field { none, framing, date };
+own_field own_field_of(std::string_view name) noexcept {
+  if (name.empty()) return own_field::none;
+  switch (name.front() | 0x20) {
+    case 'c':
+      return iequals(name, "content-length") || iequals(name, "connection") ? own_field::framing
+                                                                            : own_field::none;
+    case 't':
+      return iequals(name, "transfer-encoding") ? own_field::framing : own_field::none;
+    case 'd':
+      return iequals(name, "date") ? own_field::date : own_field::none;
+    default:
+      return own_field::none;
+  }
 }
+
+// Writes into space already sized for it: one resize of `out`, no capacity check per piece.
+struct cursor {
+  char* at;
+  void put(std::string_view s) noexcept {
+    std::memcpy(at, s.data(), s.size());
+    at += s.size();
+  }
+  void put(char c) noexcept { *at++ = c; }
+};
 }  // namespace
 
 void write_head(const response& res, bool keep_alive, std::string& out, bool http10_keep_alive,
-                body_framing framing) {
-  // Plain appends: this runs once per response, and formatting machinery costs more here.
-  out.append("HTTP/1.1 ");
-  append_number(out, static_cast<std::size_t>(res.status));
-  out.push_back(' ');
-  out.append(reason_phrase(res.status)).append("\r\n");
-  bool has_date = false;
-  for (const auto& f : res.headers) {
-    if (iequals(f.name, "content-length") || iequals(f.name, "transfer-encoding") ||
-        iequals(f.name, "connection"))
-      continue;
-    if (iequals(f.name, "date")) has_date = true;
-    out.append(f.name).append(": ").append(f.value).append("\r\n");
-  }
-  if (!has_date) out.append("Date: ").append(http_date_now()).append("\r\n");
-  if (!(res.status >= 100 && res.status < 200) && res.status != 204) {
+                body_framing framing, std::string_view request_id) {
+  constexpr std::string_view request_id_name = "x-amzn-RequestId: ";
+  char status[12];
+  const std::string_view status_text(
+      status, std::to_chars(status, status + sizeof status, res.status).ptr - status);
+  const std::string_view phrase = reason_phrase(res.status);
+  const bool has_length = !(res.status >= 100 && res.status < 200) && res.status != 204;
+  char length[24];
+  std::string_view length_text;
+  std::string_view framing_field;
+  if (has_length) {
     switch (framing.kind) {
       case body_framing::whole:
       case body_framing::sized:
-        out.append("Content-Length: ");
-        append_number(out, framing.kind == body_framing::whole ? res.body.size() : framing.length);
-        out.append("\r\n");
+        length_text = {length,
+                       static_cast<std::size_t>(std::to_chars(length, length + sizeof length,
+                                                              framing.kind == body_framing::whole
+                                                                  ? res.body.size()
+                                                                  : framing.length)
+                                                    .ptr -
+                                                length)};
+        framing_field = "Content-Length: ";
         break;
       case body_framing::chunked:
-        out.append("Transfer-Encoding: chunked\r\n");
+        framing_field = "Transfer-Encoding: chunked";
         break;
       case body_framing::until_close:
         break;
     }
   }
-  if (!keep_alive)
-    out.append("Connection: close\r\n");
-  else if (http10_keep_alive)
-    out.append("Connection: keep-alive\r\n");
-  out.append("\r\n");
+  const std::string_view connection = !keep_alive         ? "Connection: close\r\n"
+                                      : http10_keep_alive ? "Connection: keep-alive\r\n"
+                                                          : "";
+
+  // First the size, then the bytes.
+  bool has_date = false;
+  std::size_t size = 9 + status_text.size() + 1 + phrase.size() + 2;
+  for (const auto& f : res.headers) {
+    auto own = own_field_of(f.name);
+    if (own == own_field::framing) continue;
+    if (own == own_field::date) has_date = true;
+    size += f.name.size() + 2 + f.value.size() + 2;
+  }
+  const std::string_view date = has_date ? std::string_view{} : http_date_now();
+  if (!request_id.empty()) size += request_id_name.size() + request_id.size() + 2;
+  if (!has_date) size += 6 + date.size() + 2;
+  if (!framing_field.empty()) size += framing_field.size() + length_text.size() + 2;
+  size += connection.size() + 2;
+
+  const std::size_t start = out.size();
+  out.resize(start + size);
+  cursor c{out.data() + start};
+  c.put("HTTP/1.1 ");
+  c.put(status_text);
+  c.put(' ');
+  c.put(phrase);
+  c.put("\r\n");
+  for (const auto& f : res.headers) {
+    if (own_field_of(f.name) == own_field::framing) continue;
+    c.put(f.name);
+    c.put(": ");
+    c.put(f.value);
+    c.put("\r\n");
+  }
+  if (!request_id.empty()) {
+    c.put(request_id_name);
+    c.put(request_id);
+    c.put("\r\n");
+  }
+  if (!has_date) {
+    c.put("Date: ");
+    c.put(date);
+    c.put("\r\n");
+  }
+  if (!framing_field.empty()) {
+    c.put(framing_field);
+    c.put(length_text);
+    c.put("\r\n");
+  }
+  c.put(connection);
+  c.put("\r\n");
 }
 
 }  // namespace gatehouse::wire

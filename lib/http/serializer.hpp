@@ -28,9 +28,11 @@ struct body_framing {
 };
 
 /// Appends the status line and header fields of `res`, ending with the blank line.
-/// `http10_keep_alive` announces a kept connection to an HTTP/1.0 client.
+/// `http10_keep_alive` announces a kept connection to an HTTP/1.0 client; a `request_id` is
+/// sent as x-amzn-RequestId (after the response's own fields).
 void write_head(const response& res, bool keep_alive, std::string& out,
-                bool http10_keep_alive = false, body_framing framing = {});
+                bool http10_keep_alive = false, body_framing framing = {},
+                std::string_view request_id = {});
 
 /// True when a response to `method` with `status` carries no body on the wire.
 bool body_forbidden(std::string_view method, int status) noexcept;

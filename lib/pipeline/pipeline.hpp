@@ -58,9 +58,12 @@ class pipeline {
 
   /// Runs one request through every step and returns the response to send. Never throws.
   /// With `stream`, an integration may leave a large body to be read as it is sent: then the
-  /// response's body holds its first bytes and *stream yields the rest.
+  /// response's body holds its first bytes and *stream yields the rest. With `request_id`, the
+  /// request's id is written there for the caller to send as x-amzn-RequestId; otherwise the
+  /// response carries that header field.
   asio::awaitable<response> run(request& req, std::unique_ptr<wire::body_source>* stream = nullptr,
-                                internal_run* internal = nullptr) const;
+                                internal_run* internal = nullptr,
+                                char (*request_id)[37] = nullptr) const;
 
   /// Serves a stage at /{name}/…, or, `hidden`, only to internal runs (its name need not be
   /// unique then).
