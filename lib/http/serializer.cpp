@@ -150,6 +150,7 @@ own_field own_field_of(std::string_view name) noexcept {
 struct cursor {
   char* at;
   void put(std::string_view s) noexcept {
+    if (s.empty()) return;  // an empty view may have no data pointer, which memcpy must not get
     std::memcpy(at, s.data(), s.size());
     at += s.size();
   }
