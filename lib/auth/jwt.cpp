@@ -9,21 +9,40 @@
 #include "util/json_text.hpp"
 
 #include <openssl/ec.h>
+#include <openssl/ecdsa.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/objects.h>
+#include <openssl/rsa.h>
+#include <openssl/sha.h>
 #include <openssl/x509.h>  // d2i_PUBKEY in OpenSSL (BoringSSL: evp.h)
 
 #include <rapidjson/document.h>
 
 #include <algorithm>
 #include <array>
+#include <bit>
 #include <cstdint>
 #include <cstring>
 #include <string>
 #include <utility>
 
 namespace gatehouse::auth {
+
+/// A decoded token's heap block: this header, then the bytes it describes (aligned for the DOM).
+struct alignas(std::max_align_t) jwt_storage {
+  /// The claims' DOM: in the first `dom` bytes of bytes(), then in heap chunks for a larger one.
+  rapidjson::MemoryPoolAllocator<> pool;
+
+  explicit jwt_storage(std::size_t dom) : pool(bytes(), dom, 4096) {}
+  char* bytes() noexcept { return reinterpret_cast<char*>(this + 1); }
+};
+static_assert(alignof(jwt_storage) <= __STDCPP_DEFAULT_NEW_ALIGNMENT__);
+
+void jwt_storage_deleter::operator()(jwt_storage* storage) const noexcept {
+  storage->~jwt_storage();
+  ::operator delete(storage);
+}
 
 namespace {
 
@@ -101,6 +120,58 @@ constexpr std::array<shifted_table, 4> base64url_shifted = [] {
   return tables;
 }();
 
+/// The number of bytes base64url text of `length` characters decodes to; npos for a length no
+/// encoding has (6 bits cannot end a byte).
+std::size_t base64url_decoded_size(std::size_t length) {
+  if (length % 4 == 1) return std::string_view::npos;
+  const std::size_t rest = length % 4;  // 0, 2 or 3 characters: 0, 1 or 2 more bytes
+  return length / 4 * 3 + (rest == 0 ? 0 : rest - 1);
+}
+
+/// Decodes base64url into `out`, base64url_decoded_size(in.size()) bytes (a valid size); false
+/// on characters outside the alphabet or non-zero unused bits in the last character.
+bool base64url_decode_to(std::string_view in, char* o) {
+  const auto* p = reinterpret_cast<const unsigned char*>(in.data());
+  const std::size_t groups = in.size() / 4;
+  const std::size_t rest = in.size() % 4;
+  // Four characters make three bytes; a negative value anywhere marks a bad character.
+  std::uint32_t bad = 0;
+  auto group = [&] {
+    const std::uint32_t v = base64url_shifted[0][p[0]] | base64url_shifted[1][p[1]] |
+                            base64url_shifted[2][p[2]] | base64url_shifted[3][p[3]];
+    bad |= v;
+    p += 4;
+    return v;
+  };
+  // All groups but the last store four bytes at once, the fourth overwritten by the next group.
+  for (std::size_t g = 1; g < groups; ++g, o += 3) {
+    std::uint32_t word = group() << 8;
+    if constexpr (std::endian::native == std::endian::little) word = __builtin_bswap32(word);
+    std::memcpy(o, &word, 4);
+  }
+  if (groups > 0) {
+    const std::uint32_t v = group();
+    o[0] = static_cast<char>(v >> 16);
+    o[1] = static_cast<char>(v >> 8);
+    o[2] = static_cast<char>(v);
+    o += 3;
+  }
+  if (bad & 0x80000000u) return false;
+  if (rest > 0) {
+    int a = base64url_values[p[0]], b = base64url_values[p[1]];
+    int c = rest == 3 ? base64url_values[p[2]] : 0;
+    if ((a | b | c) < 0) return false;
+    std::uint32_t v = (static_cast<std::uint32_t>(a) << 18) |
+                      (static_cast<std::uint32_t>(b) << 12) | (static_cast<std::uint32_t>(c) << 6);
+    o[0] = static_cast<char>(v >> 16);
+    if (rest == 3) o[1] = static_cast<char>(v >> 8);
+    // The unused low bits of the last character must be zero: one encoding per byte string.
+    std::uint32_t unused = rest == 2 ? (v & 0xffff) : (v & 0xff);
+    if (unused != 0) return false;
+  }
+  return true;
+}
+
 // ---------------------------------------------------------------------------------------------
 // JSON
 // ---------------------------------------------------------------------------------------------
@@ -143,15 +214,23 @@ std::string_view text_of(const rapidjson::Value& value) {
 /// True when an object has two members of the same name. RapidJSON keeps both and finds the
 /// first, where other parsers take the last: RFC 7515 section 4 says to refuse such input.
 bool has_duplicate_members(const rapidjson::Value& object) {
-  // The usual few members are compared pairwise, without allocating.
+  // The usual few members without allocating: a hash of each name's length and ends, and the
+  // whole names compared only for equal hashes (claim names are short and alike).
   if (object.MemberCount() <= 16) {
-    for (auto a = object.MemberBegin(); a != object.MemberEnd(); ++a)
-      for (auto b = a + 1; b != object.MemberEnd(); ++b)
-        // Length and first byte before the whole text: claim names are short and alike.
-        if (a->name.GetStringLength() == b->name.GetStringLength() &&
-            (a->name.GetStringLength() == 0 || a->name.GetString()[0] == b->name.GetString()[0]) &&
-            text_of(a->name) == text_of(b->name))
-          return true;
+    std::uint8_t hashes[16];
+    std::uint64_t seen = 0;
+    std::size_t i = 0;
+    for (auto a = object.MemberBegin(); a != object.MemberEnd(); ++a, ++i) {
+      const std::string_view name = text_of(a->name);
+      const unsigned first = name.empty() ? 0 : static_cast<unsigned char>(name.front());
+      const unsigned last = name.empty() ? 0 : static_cast<unsigned char>(name.back());
+      hashes[i] = static_cast<std::uint8_t>((name.size() * 37 + first * 11 + last) & 63);
+      if (seen & (std::uint64_t{1} << hashes[i])) {
+        for (std::size_t j = 0; j < i; ++j)
+          if (hashes[j] == hashes[i] && text_of(object.MemberBegin()[j].name) == name) return true;
+      }
+      seen |= std::uint64_t{1} << hashes[i];
+    }
     return false;
   }
   std::vector<std::string_view> names;
@@ -170,11 +249,13 @@ bool optional_string(const rapidjson::Value& object, std::string_view name, std:
   return true;
 }
 
-/// True when the string member `name` equals `expected`.
-bool string_member_equals(const rapidjson::Value& object, std::string_view name,
-                          std::string_view expected) {
+/// As above, with *out pointing into the value's string.
+bool optional_string(const rapidjson::Value& object, std::string_view name, std::string_view* out) {
   const rapidjson::Value* value = member(object, name);
-  return value && value->IsString() && text_of(*value) == expected;
+  if (!value) return true;
+  if (!value->IsString()) return false;
+  *out = text_of(*value);
+  return true;
 }
 
 /// True when `value` is a string in `allowed`, or an array holding one.
@@ -186,23 +267,70 @@ bool any_string_in(const rapidjson::Value& value, const std::vector<std::string>
   return listed(value);
 }
 
-/// Appends the scopes of a "scope" / "scp" value: a space-separated string or an array.
-void append_scopes(const rapidjson::Value& value, std::vector<std::string>& out) {
+/// Calls visit(scope) for each scope of a "scope" / "scp" value: a space-separated string or an
+/// array; returns how many.
+template <class Visit>
+std::size_t visit_scopes(const rapidjson::Value& value, Visit&& visit) {
+  std::size_t count = 0;
   if (value.IsArray()) {
     for (const auto& item : value.GetArray()) {
-      if (item.IsString() && item.GetStringLength() > 0) out.emplace_back(text_of(item));
+      if (item.IsString() && item.GetStringLength() > 0) {
+        visit(text_of(item));
+        ++count;
+      }
     }
-    return;
+    return count;
   }
-  if (!value.IsString()) return;
+  if (!value.IsString()) return 0;
   std::string_view rest = text_of(value);
   while (!rest.empty()) {
     std::size_t space = rest.find(' ');
     std::string_view scope = rest.substr(0, space);
-    if (!scope.empty()) out.emplace_back(scope);
+    if (!scope.empty()) {
+      visit(scope);
+      ++count;
+    }
     if (space == std::string_view::npos) break;
     rest.remove_prefix(space + 1);
   }
+  return count;
+}
+
+/// Calls visit(scope) for each scope a token carries: "scope" or, when it has none, "scp".
+template <class Visit>
+void for_each_scope(const rapidjson::Value& claims, Visit&& visit) {
+  std::size_t count = 0;
+  if (const rapidjson::Value* scope = member(claims, "scope")) count = visit_scopes(*scope, visit);
+  if (count == 0) {
+    if (const rapidjson::Value* scp = member(claims, "scp")) visit_scopes(*scp, visit);
+  }
+}
+
+/// The claims check_claims() reads, each the first member of its name (as FindMember finds).
+struct registered_claims {
+  const rapidjson::Value *iss = nullptr, *aud = nullptr, *client_id = nullptr, *token_use = nullptr,
+                         *exp = nullptr, *nbf = nullptr, *iat = nullptr;
+};
+
+/// One pass over the members rather than a FindMember for each claim.
+registered_claims find_registered_claims(const rapidjson::Value& claims) {
+  registered_claims c;
+  for (const auto& m : claims.GetObject()) {
+    const std::string_view name = text_of(m.name);
+    const rapidjson::Value** slot = nullptr;
+    if (name.size() == 3) {
+      slot = name == "iss"   ? &c.iss
+             : name == "aud" ? &c.aud
+             : name == "exp" ? &c.exp
+             : name == "nbf" ? &c.nbf
+             : name == "iat" ? &c.iat
+                             : nullptr;
+    } else if (name.size() == 9) {
+      slot = name == "client_id" ? &c.client_id : name == "token_use" ? &c.token_use : nullptr;
+    }
+    if (slot && !*slot) *slot = &m.value;
+  }
+  return c;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -348,17 +476,19 @@ struct jws_algorithm {
   std::string_view name;
   family kind;
   const EVP_MD* (*digest)();
+  int digest_nid;
+  std::size_t digest_size;
   int curve;               // EC: the NID of the curve the alg requires
   std::size_t coordinate;  // EC: the size of R and of S in the signature
 };
 
 constexpr std::array<jws_algorithm, 6> algorithms{{
-    {"RS256", family::rsa, EVP_sha256, NID_undef, 0},
-    {"RS384", family::rsa, EVP_sha384, NID_undef, 0},
-    {"RS512", family::rsa, EVP_sha512, NID_undef, 0},
-    {"ES256", family::ec, EVP_sha256, NID_X9_62_prime256v1, 32},
-    {"ES384", family::ec, EVP_sha384, NID_secp384r1, 48},
-    {"ES512", family::ec, EVP_sha512, NID_secp521r1, 66},
+    {"RS256", family::rsa, EVP_sha256, NID_sha256, SHA256_DIGEST_LENGTH, NID_undef, 0},
+    {"RS384", family::rsa, EVP_sha384, NID_sha384, SHA384_DIGEST_LENGTH, NID_undef, 0},
+    {"RS512", family::rsa, EVP_sha512, NID_sha512, SHA512_DIGEST_LENGTH, NID_undef, 0},
+    {"ES256", family::ec, EVP_sha256, NID_sha256, SHA256_DIGEST_LENGTH, NID_X9_62_prime256v1, 32},
+    {"ES384", family::ec, EVP_sha384, NID_sha384, SHA384_DIGEST_LENGTH, NID_secp384r1, 48},
+    {"ES512", family::ec, EVP_sha512, NID_sha512, SHA512_DIGEST_LENGTH, NID_secp521r1, 66},
 }};
 
 /// The algorithm named `alg`, or nullptr ("none", HS*, PS*, anything else).
@@ -409,37 +539,76 @@ std::string ecdsa_der(std::string_view raw) {
   return der(der_sequence, der_unsigned(raw.substr(0, half)) + der_unsigned(raw.substr(half)));
 }
 
-/// EVP_DigestVerify of `signature` over `data`.
-bool digest_verify(EVP_PKEY* key, const EVP_MD* digest, std::string_view signature,
+#if defined(OPENSSL_IS_BORINGSSL)
+/// `signature` over `data`, as EVP_DigestVerify checks it (the same RSA_verify / ECDSA_verify
+/// of the same digest) without the EVP_MD_CTX, EVP_PKEY_CTX and digest state it allocates.
+bool digest_verify(EVP_PKEY* key, const jws_algorithm& alg, std::string_view signature,
+                   std::string_view data) {
+  std::uint8_t digest[EVP_MAX_MD_SIZE];
+  const auto* in = reinterpret_cast<const std::uint8_t*>(data.data());
+  switch (alg.digest_nid) {
+    case NID_sha256:
+      SHA256(in, data.size(), digest);
+      break;
+    case NID_sha384:
+      SHA384(in, data.size(), digest);
+      break;
+    case NID_sha512:
+      SHA512(in, data.size(), digest);
+      break;
+    default:
+      return false;
+  }
+  const auto* sig = reinterpret_cast<const std::uint8_t*>(signature.data());
+  if (alg.kind == family::rsa) {
+    RSA* rsa = EVP_PKEY_get0_RSA(key);
+    return rsa &&
+           RSA_verify(alg.digest_nid, digest, alg.digest_size, sig, signature.size(), rsa) == 1;
+  }
+  const EC_KEY* ec = EVP_PKEY_get0_EC_KEY(key);
+  return ec && ECDSA_verify(0, digest, alg.digest_size, sig, signature.size(), ec) == 1;
+}
+#else
+/// EVP_DigestVerify of `signature` over `data` (OpenSSL 3 deprecates the RSA_ / ECDSA_ calls).
+bool digest_verify(EVP_PKEY* key, const jws_algorithm& alg, std::string_view signature,
                    std::string_view data) {
   md_ctx_ptr ctx(EVP_MD_CTX_new());
-  return ctx && EVP_DigestVerifyInit(ctx.get(), nullptr, digest, nullptr, key) == 1 &&
+  return ctx && EVP_DigestVerifyInit(ctx.get(), nullptr, alg.digest(), nullptr, key) == 1 &&
          EVP_DigestVerify(ctx.get(), reinterpret_cast<const unsigned char*>(signature.data()),
                           signature.size(), reinterpret_cast<const unsigned char*>(data.data()),
                           data.size()) == 1;
 }
+#endif
 
 // ---------------------------------------------------------------------------------------------
 // Compact JWS
 // ---------------------------------------------------------------------------------------------
 
-/// Reads the protected header into `token`; false (and *why) when it is not acceptable.
-bool read_header(std::string_view text, jwt& token, std::string* why) {
-  // The header is small and dropped after reading: its DOM lives in buffers on the stack (the
-  // allocators fall back to the heap for a large one).
+/// A header or claims DOM whose parse stacks live in a pool on the caller's stack.
+using pooled_document =
+    rapidjson::GenericDocument<rapidjson::UTF8<>, rapidjson::MemoryPoolAllocator<>,
+                               rapidjson::MemoryPoolAllocator<>>;
+
+/// The reader's own stack starts at this size (GenericReader's default), beside the document's.
+constexpr std::size_t reader_stack = 256;
+
+/// Reads the protected header, parsed in place in `text` (NUL-terminated, kept by the token:
+/// alg, kid and typ point into it); false (and *why) when it is not acceptable.
+bool read_header(char* text, std::size_t size, jwt& token, std::string* why) {
+  // The header's DOM is dropped after reading: it lives in buffers on the stack (the allocators
+  // fall back to the heap for a large header). The document's stack and the reader's must both
+  // fit in `stack` beside the pool's chunk header, or the first push goes to the heap.
   char values[2048], stack[1024];
   rapidjson::MemoryPoolAllocator<> value_allocator(values, sizeof values);
   rapidjson::MemoryPoolAllocator<> stack_allocator(stack, sizeof stack);
-  rapidjson::GenericDocument<rapidjson::UTF8<>, rapidjson::MemoryPoolAllocator<>,
-                             rapidjson::MemoryPoolAllocator<>>
-      header(&value_allocator, sizeof stack, &stack_allocator);
-  if (!parse_json(header, text) || !header.IsObject())
+  pooled_document header(&value_allocator, sizeof stack / 2 - reader_stack, &stack_allocator);
+  if (!parse_json_in_place(header, {text, size}, text) || !header.IsObject())
     return refuse(why, "the token's header is not a JSON object");
   if (has_duplicate_members(header)) return refuse(why, "the token's header has duplicate members");
   const rapidjson::Value* alg = member(header, "alg");
   if (!alg || !alg->IsString() || alg->GetStringLength() == 0)
     return refuse(why, "the token's header has no alg");
-  token.alg = std::string(text_of(*alg));
+  token.alg = text_of(*alg);
   if (!optional_string(header, "kid", &token.kid))
     return refuse(why, "the token's header has an invalid kid");
   if (!optional_string(header, "typ", &token.typ))
@@ -449,22 +618,58 @@ bool read_header(std::string_view text, jwt& token, std::string* why) {
   return true;
 }
 
-/// Reads the payload into `token`; with `claims_required`, it must be a JSON object.
-bool read_payload(std::string payload, jwt& token, bool claims_required, std::string* why) {
-  token.payload = std::move(payload);
-  // Parsed in place in a copy: the claims' strings are not copied again one by one.
-  token.claims_text = std::make_unique_for_overwrite<char[]>(token.payload.size() + 1);
-  std::memcpy(token.claims_text.get(), token.payload.c_str(), token.payload.size() + 1);
-  rapidjson::Document claims;
-  if (!parse_json_in_place(claims, token.payload, token.claims_text.get()) || !claims.IsObject()) {
+/// Reads the claims from token.payload, parsed in place in `copy` (a NUL-terminated copy of it)
+/// with their DOM in `pool`; with `claims_required`, the payload must be a JSON object.
+bool read_payload(char* copy, rapidjson::MemoryPoolAllocator<>& pool, jwt& token,
+                  bool claims_required, std::string* why) {
+  char stack[2048];
+  rapidjson::MemoryPoolAllocator<> stack_allocator(stack, sizeof stack);
+  pooled_document claims(&pool, sizeof stack / 2, &stack_allocator);
+  if (!parse_json_in_place(claims, token.payload, copy) || !claims.IsObject()) {
     if (claims_required) return refuse(why, std::string(reason::not_an_object));
     return true;
   }
   if (has_duplicate_members(claims))
     return refuse(why, "the token's payload has duplicate members");
-  token.claims = std::move(claims);
+  token.claims.Swap(claims);  // the values stay in `pool`
   return true;
 }
+
+/// The header this thread accepted last. The tokens of an issuer's key share their header, and
+/// copying its parsed bytes costs less than decoding and parsing them again. One per thread: no
+/// lock, and a bounded size.
+struct header_memo {
+  static constexpr std::size_t max_text = 512;
+  std::string text;   // the header's base64url
+  std::string bytes;  // its bytes as parsed in place (NUL-terminated), where alg, kid, typ lie
+  std::array<std::pair<std::size_t, std::size_t>, 3> views{};  // offset, size: alg, kid, typ
+
+  void remember(std::string_view header_text, const char* header, std::size_t size,
+                const jwt& token) {
+    if (header_text.size() > max_text) return;
+    text.assign(header_text);
+    bytes.assign(header, size + 1);
+    const std::string_view parts[] = {token.alg, token.kid, token.typ};
+    for (std::size_t i = 0; i < views.size(); ++i)
+      views[i] = {parts[i].empty() ? 0 : static_cast<std::size_t>(parts[i].data() - header),
+                  parts[i].size()};
+  }
+
+  /// Copies the header into `header` and points the token's views into it, when it is the same.
+  bool recall(std::string_view header_text, char* header, jwt& token) const {
+    if (header_text.empty() || header_text != text) return false;
+    std::memcpy(header, bytes.data(), bytes.size());
+    std::string_view* parts[] = {&token.alg, &token.kid, &token.typ};
+    for (std::size_t i = 0; i < views.size(); ++i)
+      *parts[i] = {header + views[i].first, views[i].second};
+    return true;
+  }
+};
+thread_local header_memo last_header;
+
+/// Bytes of DOM that the storage holds for a payload of `size` bytes: a claims set's members
+/// (32 bytes each) take about twice its text; a larger DOM goes on in heap chunks.
+std::size_t dom_capacity(std::size_t size) { return (2 * size + 256 + 7) & ~std::size_t{7}; }
 
 /// Splits and decodes a compact JWS.
 std::optional<jwt> decode_compact(std::string_view text, bool claims_required, std::string* why) {
@@ -475,19 +680,51 @@ std::optional<jwt> decode_compact(std::string_view text, bool claims_required, s
   if (second == std::string_view::npos || text.find('.', second + 1) != std::string_view::npos)
     return fail(why, "the token is not a compact JWS (header.payload.signature)");
 
-  auto header = base64url_decode(text.substr(0, first));
-  if (!header || header->empty()) return fail(why, "the token's header is not valid base64url");
-  auto payload = base64url_decode(text.substr(first + 1, second - first - 1));
-  if (!payload) return fail(why, "the token's payload is not valid base64url");
-  auto signature = base64url_decode(text.substr(second + 1));
-  if (!signature) return fail(why, "the token's signature is not valid base64url");
+  const std::string_view header_text = text.substr(0, first);
+  const std::string_view payload_text = text.substr(first + 1, second - first - 1);
+  const std::string_view signature_text = text.substr(second + 1);
+  constexpr std::size_t npos = std::string_view::npos;
+  const std::size_t header_size = base64url_decoded_size(header_text.size());
+  if (header_size == npos || header_size == 0)
+    return fail(why, "the token's header is not valid base64url");
+  const std::size_t payload_size = base64url_decoded_size(payload_text.size());
+  const std::size_t signature_size = base64url_decoded_size(signature_text.size());
 
+  // One block for everything the token keeps: the claims' DOM, the header (parsed in place),
+  // the signature, the payload and the payload's copy parsed in place.
+  const std::size_t dom = dom_capacity(payload_size == npos ? 0 : payload_size);
+  const std::size_t size = dom + header_size + 1 + (signature_size == npos ? 0 : signature_size) +
+                           (payload_size == npos ? 0 : 2 * payload_size + 1);
   std::optional<jwt> result;
   jwt& token = result.emplace();
+  token.storage.reset(new (::operator new(sizeof(jwt_storage) + size)) jwt_storage(dom));
+  char* header = token.storage->bytes() + dom;
+  char* signature = header + header_size + 1;
+
+  const bool known_header = last_header.recall(header_text, header, token);
+  if (!known_header) {
+    if (!base64url_decode_to(header_text, header))
+      return fail(why, "the token's header is not valid base64url");
+    header[header_size] = '\0';
+  }
+  if (payload_size == npos) return fail(why, "the token's payload is not valid base64url");
+  char* payload = signature + (signature_size == npos ? 0 : signature_size);
+  if (!base64url_decode_to(payload_text, payload))
+    return fail(why, "the token's payload is not valid base64url");
+  if (signature_size == npos || !base64url_decode_to(signature_text, signature))
+    return fail(why, "the token's signature is not valid base64url");
+
   token.signing_input = text.substr(0, second);
-  token.signature = std::move(*signature);
-  if (!read_header(*header, token, why)) return std::nullopt;
-  if (!read_payload(std::move(*payload), token, claims_required, why)) return std::nullopt;
+  token.signature = {signature, signature_size};
+  token.payload = {payload, payload_size};
+  char* copy = payload + payload_size;
+  std::memcpy(copy, payload, payload_size);
+  copy[payload_size] = '\0';
+  if (!known_header) {
+    if (!read_header(header, header_size, token, why)) return std::nullopt;
+    last_header.remember(header_text, header, header_size, token);
+  }
+  if (!read_payload(copy, token.storage->pool, token, claims_required, why)) return std::nullopt;
   return result;
 }
 
@@ -515,35 +752,10 @@ std::string base64url_encode(std::string_view in) {
 }
 
 std::optional<std::string> base64url_decode(std::string_view in) {
-  if (in.size() % 4 == 1) return std::nullopt;  // 6 bits cannot end a byte
-  const auto* p = reinterpret_cast<const unsigned char*>(in.data());
-  const std::size_t groups = in.size() / 4;
-  const std::size_t rest = in.size() % 4;  // 0, 2 or 3 characters: 0, 1 or 2 more bytes
-  std::string out(groups * 3 + (rest == 0 ? 0 : rest - 1), '\0');
-  char* o = out.data();
-  // Four characters make three bytes; a negative value anywhere marks a bad character.
-  std::uint32_t bad = 0;
-  for (std::size_t g = 0; g < groups; ++g, p += 4, o += 3) {
-    const std::uint32_t v = base64url_shifted[0][p[0]] | base64url_shifted[1][p[1]] |
-                            base64url_shifted[2][p[2]] | base64url_shifted[3][p[3]];
-    bad |= v;
-    o[0] = static_cast<char>(v >> 16);
-    o[1] = static_cast<char>(v >> 8);
-    o[2] = static_cast<char>(v);
-  }
-  if (bad & 0x80000000u) return std::nullopt;
-  if (rest > 0) {
-    int a = base64url_values[p[0]], b = base64url_values[p[1]];
-    int c = rest == 3 ? base64url_values[p[2]] : 0;
-    if ((a | b | c) < 0) return std::nullopt;
-    std::uint32_t v = (static_cast<std::uint32_t>(a) << 18) |
-                      (static_cast<std::uint32_t>(b) << 12) | (static_cast<std::uint32_t>(c) << 6);
-    o[0] = static_cast<char>(v >> 16);
-    if (rest == 3) o[1] = static_cast<char>(v >> 8);
-    // The unused low bits of the last character must be zero: one encoding per byte string.
-    std::uint32_t unused = rest == 2 ? (v & 0xffff) : (v & 0xff);
-    if (unused != 0) return std::nullopt;
-  }
+  const std::size_t size = base64url_decoded_size(in.size());
+  if (size == std::string_view::npos) return std::nullopt;
+  std::string out(size, '\0');
+  if (!base64url_decode_to(in, out.data())) return std::nullopt;
   return out;
 }
 
@@ -616,44 +828,50 @@ bool verify_signature(const jwt& token, const jwk& key, std::string* why) {
     der = ecdsa_der(token.signature);
     signature = der;
   }
-  if (!digest_verify(key.key.get(), alg->digest(), signature, token.signing_input))
+  if (!digest_verify(key.key.get(), *alg, signature, token.signing_input))
     return refuse(why, "the token's signature is invalid");
   return true;
 }
 
 std::optional<std::string> check_claims(const jwt& token, const claim_rules& rules) {
+  return check_claims(token, rules, rules.now);
+}
+
+std::optional<std::string> check_claims(const jwt& token, const claim_rules& rules,
+                                        std::chrono::system_clock::time_point at) {
   const rapidjson::Value& claims = token.claims;
   if (!claims.IsObject()) return std::string(reason::not_an_object);
-  if (!rules.issuer.empty() && !string_member_equals(claims, "iss", rules.issuer))
+  const registered_claims c = find_registered_claims(claims);
+  if (!rules.issuer.empty() && !(c.iss && c.iss->IsString() && text_of(*c.iss) == rules.issuer))
     return std::string(reason::no_issuer);
   if (!rules.audiences.empty()) {
     // AWS evaluates aud when the token has one, and client_id (Cognito access tokens) only
     // when it does not.
-    const rapidjson::Value* aud = member(claims, "aud");
-    if (!aud) aud = member(claims, "client_id");
+    const rapidjson::Value* aud = c.aud ? c.aud : c.client_id;
     if (!aud || !any_string_in(*aud, rules.audiences)) return std::string(reason::no_audience);
   }
-  if (!rules.token_use.empty() && !string_member_equals(claims, "token_use", rules.token_use))
+  if (!rules.token_use.empty() &&
+      !(c.token_use && c.token_use->IsString() && text_of(*c.token_use) == rules.token_use))
     return std::string(reason::no_token_use);
 
-  const double now = std::chrono::duration<double>(rules.now.time_since_epoch()).count();
+  const double now = std::chrono::duration<double>(at.time_since_epoch()).count();
   const auto leeway = static_cast<double>(rules.leeway.count());
-  const rapidjson::Value* exp = member(claims, "exp");
-  if (!exp || !exp->IsNumber()) return std::string(reason::no_expiry);
-  if (exp->GetDouble() <= now - leeway) return std::string(reason::expired);
-  if (const rapidjson::Value* nbf = member(claims, "nbf")) {
-    if (!nbf->IsNumber()) return std::string(reason::bad_not_before);
-    if (nbf->GetDouble() > now + leeway) return std::string(reason::not_yet_valid);
+  if (!c.exp || !c.exp->IsNumber()) return std::string(reason::no_expiry);
+  if (c.exp->GetDouble() <= now - leeway) return std::string(reason::expired);
+  if (c.nbf) {
+    if (!c.nbf->IsNumber()) return std::string(reason::bad_not_before);
+    if (c.nbf->GetDouble() > now + leeway) return std::string(reason::not_yet_valid);
   }
-  if (const rapidjson::Value* iat = member(claims, "iat")) {
-    if (!iat->IsNumber()) return std::string(reason::bad_issued_at);
-    if (iat->GetDouble() > now + leeway) return std::string(reason::issued_in_future);
+  if (c.iat) {
+    if (!c.iat->IsNumber()) return std::string(reason::bad_issued_at);
+    if (c.iat->GetDouble() > now + leeway) return std::string(reason::issued_in_future);
   }
 
   if (!rules.scopes.empty()) {
-    std::vector<std::string> scopes = token_scopes(token);
-    bool granted = std::any_of(rules.scopes.begin(), rules.scopes.end(), [&](const auto& s) {
-      return std::find(scopes.begin(), scopes.end(), s) != scopes.end();
+    bool granted = false;
+    for_each_scope(claims, [&](std::string_view scope) {
+      granted = granted ||
+                std::find(rules.scopes.begin(), rules.scopes.end(), scope) != rules.scopes.end();
     });
     if (!granted) return std::string(reason::no_scope);
   }
@@ -662,10 +880,7 @@ std::optional<std::string> check_claims(const jwt& token, const claim_rules& rul
 
 std::vector<std::string> token_scopes(const jwt& token) {
   std::vector<std::string> scopes;
-  if (const rapidjson::Value* scope = member(token.claims, "scope")) append_scopes(*scope, scopes);
-  if (scopes.empty()) {
-    if (const rapidjson::Value* scp = member(token.claims, "scp")) append_scopes(*scp, scopes);
-  }
+  for_each_scope(token.claims, [&](std::string_view scope) { scopes.emplace_back(scope); });
   return scopes;
 }
 

@@ -73,17 +73,25 @@ struct key_set {
   static std::optional<key_set> parse(std::string_view json, std::string* why);
 };
 
-/// A compact JWS split and decoded. Views point into the token given to decode(), which must
-/// outlive it.
+/// Where a decoded token keeps its decoded parts and its claims' DOM (defined in jwt.cpp).
+struct jwt_storage;
+struct jwt_storage_deleter {
+  void operator()(jwt_storage* storage) const noexcept;
+};
+
+/// A compact JWS split and decoded. `signing_input` points into the token given to decode(),
+/// which must outlive it; the other views point into the jwt's own storage, which moving the jwt
+/// keeps in place.
 struct jwt {
   std::string_view signing_input;  // header.payload, as sent
-  std::string signature;           // decoded bytes
-  std::string alg, kid, typ;
-  std::string payload;  // decoded JSON text of the claims
-  /// A copy of the payload parsed in place: the claims' strings point into it (a heap buffer,
-  /// so that moving the token keeps them valid).
-  std::unique_ptr<char[]> claims_text;
-  rapidjson::Document claims;  // parsed payload (must be a JSON object)
+  std::string_view signature;      // decoded bytes
+  std::string_view alg, kid, typ;
+  std::string_view payload;  // decoded JSON text of the claims
+  /// The decoded parts, a copy of the payload parsed in place (the claims' strings point into
+  /// it) and the claims' DOM: one heap block per token.
+  std::unique_ptr<jwt_storage, jwt_storage_deleter> storage;
+  /// The parsed payload (a JSON object; null for a JWS whose payload is no object).
+  rapidjson::Value claims;
 
   /// Decodes a JWT: a compact JWS whose payload is a JSON object. nullopt + *why otherwise.
   /// Refused: more than max_token_size bytes, not exactly three parts, bad base64url, a header
@@ -113,6 +121,10 @@ struct claim_rules {
 /// nullopt when the claims pass; else the reason, one of auth::reason. Checked in AWS's order:
 /// iss, aud / client_id, token_use, exp (required), nbf, iat, scopes.
 std::optional<std::string> check_claims(const jwt& token, const claim_rules& rules);
+/// As check_claims(token, rules), with `now` in place of rules.now: a caller that serves many
+/// tokens keeps one claim_rules rather than copying its strings for each.
+std::optional<std::string> check_claims(const jwt& token, const claim_rules& rules,
+                                        std::chrono::system_clock::time_point now);
 
 /// The scopes a token carries: "scope" (space-separated string, or array of strings) or, when
 /// it has none, "scp" (array of strings, or space-separated string).

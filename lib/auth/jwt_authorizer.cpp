@@ -68,6 +68,11 @@ class jwt_authorizer final : public authorizer_impl {
       fail("verified_ttl must be between 0 and 3,600 seconds");
     if (options_.jwks_url.empty() == options_.jwks.empty())
       fail("give exactly one of jwks_url (an https:// URL) and jwks (the key set)");
+    // Scopes are the method's business: checked apart, also for tokens remembered as verified.
+    rules_.issuer = options_.issuer;
+    rules_.audiences = options_.audiences;
+    rules_.token_use = options_.token_use;
+    rules_.leeway = options_.leeway;
     source_ = auth::parse_identity_source(options_.identity_source, name);
     if (source_.from != auth::identity_source::kind::header &&
         source_.from != auth::identity_source::kind::query)
@@ -165,16 +170,7 @@ class jwt_authorizer final : public authorizer_impl {
     if (!key) return invalid_token("the token's kid does not name a key of the issuer");
     std::string why;
     if (!auth::verify_signature(token, *key, &why)) return invalid_token(why);
-    auth::claim_rules rules;
-    rules.issuer = options_.issuer;
-    rules.audiences = options_.audiences;
-    rules.token_use = options_.token_use;
-    if (ex.match.options) rules.scopes = ex.match.options->authorization_scopes;
-    rules.leeway = options_.leeway;
-    rules.now = ex.start;
-    // Scopes are the method's business: checked below, also for tokens remembered as verified.
-    rules.scopes.clear();
-    if (auto reason = auth::check_claims(token, rules)) return invalid_token(*reason);
+    if (auto reason = auth::check_claims(token, rules_, ex.start)) return invalid_token(*reason);
     auto a = std::make_shared<auth::authorization>();
     if (auto sub = token.claims.FindMember("sub");
         sub != token.claims.MemberEnd() && sub->value.IsString())
@@ -220,6 +216,7 @@ class jwt_authorizer final : public authorizer_impl {
   }
 
   jwt_options options_;
+  auth::claim_rules rules_;  // what the claims must say, but `now` (each request's start)
   auth::identity_source source_;
   std::unique_ptr<auth::jwks_source> keys_;
   mutable auth::result_cache verified_;  // verified tokens → what they said

@@ -560,26 +560,31 @@ TEST_CASE("minted tokens: ES signatures must be raw R||S of the curve's size", "
   auto jwt = auth::jwt::decode(token, nullptr);
   REQUIRE(jwt);
   REQUIRE(jwt->signature.size() == 64);
-  std::string raw = jwt->signature;
+  // The signature is a view: each one tried lives in `signature`.
+  const std::string raw(jwt->signature);
+  std::string signature;
 
   std::string why;
   for (std::size_t size : {0, 1, 63, 65, 96, 128}) {
     INFO(size);
-    jwt->signature = raw;
-    jwt->signature.resize(size, '\x01');
+    signature = raw;
+    signature.resize(size, '\x01');
+    jwt->signature = signature;
     CHECK_FALSE(auth::verify_signature(*jwt, key, &why));
   }
-  jwt->signature.clear();
+  jwt->signature = {};
   CHECK_FALSE(auth::verify_signature(*jwt, key, &why));
   CHECK(why == "the token has no signature");
-  jwt->signature = std::string(64, '\0');  // r = s = 0
+  signature = std::string(64, '\0');  // r = s = 0
+  jwt->signature = signature;
   CHECK_FALSE(auth::verify_signature(*jwt, key, &why));
-  jwt->signature = std::string(64, '\xff');  // r, s above the group order
+  signature = std::string(64, '\xff');  // r, s above the group order
+  jwt->signature = signature;
   CHECK_FALSE(auth::verify_signature(*jwt, key, &why));
 
   // The DER form OpenSSL produces is not what JWS sends.
-  std::string der = test::mint_detail::digest_sign(mint.ec.get(), EVP_sha256(), jwt->signing_input);
-  jwt->signature = der;
+  signature = test::mint_detail::digest_sign(mint.ec.get(), EVP_sha256(), jwt->signing_input);
+  jwt->signature = signature;
   CHECK_FALSE(auth::verify_signature(*jwt, key, &why));
   jwt->signature = raw;
   CHECK(auth::verify_signature(*jwt, key, &why));
@@ -781,6 +786,68 @@ TEST_CASE("malformed tokens are refused with a reason, never a crash", "[jwt]") 
   REQUIRE(edge.size() == auth::max_token_size);
   CHECK(auth::jwt::decode(edge, nullptr));
   CHECK_THAT(refused(edge + "A"), Contains("larger than 16384 bytes"));
+}
+
+TEST_CASE("a header seen before decodes as the first time; others are read afresh", "[jwt]") {
+  auto h = [](std::string_view json) { return auth::base64url_encode(json); };
+  const std::string payload = h(R"({"exp":4102444800})");
+  // An escaped kid: the remembered bytes are the header as parsed in place.
+  const std::string header = h(R"({"typ":"JWT","alg":"RS256","kid":"k\u0041-1"})");
+  for (int round = 0; round < 3; ++round) {
+    INFO(round);
+    auto jwt = auth::jwt::decode(header + "." + payload + ".", nullptr);
+    REQUIRE(jwt);
+    CHECK(jwt->alg == "RS256");
+    CHECK(jwt->kid == "kA-1");
+    CHECK(jwt->typ == "JWT");
+    CHECK(jwt->claims["exp"].GetDouble() == 4102444800.0);
+    // A different header after it is decoded and checked, not taken for the remembered one.
+    std::string why;
+    CHECK_FALSE(
+        auth::jwt::decode(h(R"({"alg":"RS256","crit":["b64"]})") + "." + payload + ".", &why));
+    CHECK_THAT(why, Contains("critical"));
+    auto other = auth::jwt::decode(h(R"({"alg":"ES256"})") + "." + payload + ".", nullptr);
+    REQUIRE(other);
+    CHECK(other->alg == "ES256");
+    CHECK(other->kid.empty());
+    CHECK(other->typ.empty());
+  }
+  // Tokens outlive the next decode on their thread: their views are their own.
+  auto first = auth::jwt::decode(header + "." + payload + ".", nullptr);
+  auto second =
+      auth::jwt::decode(h(R"({"alg":"RS384","kid":"other"})") + "." + payload + ".", nullptr);
+  REQUIRE(first);
+  REQUIRE(second);
+  CHECK(first->kid == "kA-1");
+  CHECK(second->kid == "other");
+}
+
+TEST_CASE("duplicate member names are found among many members", "[jwt]") {
+  auto h = [](std::string_view json) { return auth::base64url_encode(json); };
+  const std::string header = h(R"({"alg":"RS256","kid":"k"})");
+  std::vector<std::string> names = {
+      "iss",       "sub",       "aud",      "exp",       "nbf", "iat", "jti", "scope",
+      "client_id", "token_use", "username", "auth_time", "a",   "",    "b",   "ab"};
+  auto object = [&](std::size_t count, std::size_t duplicate) {
+    std::string json = "{";
+    for (std::size_t i = 0; i < count; ++i) json += "\"" + names[i] + "\":1,";
+    if (duplicate < count) json += "\"" + names[duplicate] + "\":2,";
+    json.back() = '}';
+    return json;
+  };
+  for (std::size_t count : {2, 5, 11, 15, 16}) {
+    for (std::size_t duplicate = 0; duplicate <= count; ++duplicate) {
+      INFO(count << " members, duplicate " << duplicate);
+      std::string why;
+      auto jwt = auth::jwt::decode(header + "." + h(object(count, duplicate)) + ".", &why);
+      if (duplicate < count) {
+        CHECK_FALSE(jwt);
+        CHECK_THAT(why, Contains("duplicate"));
+      } else {
+        CHECK(jwt);
+      }
+    }
+  }
 }
 
 TEST_CASE("random corruption of a valid token never verifies and never crashes", "[jwt]") {
