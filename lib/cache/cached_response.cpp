@@ -30,13 +30,6 @@ void put_text(std::string& out, std::string_view s) {
   put_u32(out, static_cast<std::uint32_t>(s.size()));
   out.append(s);
 }
-bool get_text(std::string_view& in, std::string& s) {
-  std::uint32_t n = 0;
-  if (!get_u32(in, n) || in.size() < n) return false;
-  s.assign(in.data(), n);
-  in.remove_prefix(n);
-  return true;
-}
 
 struct ctx_free {
   void operator()(EVP_CIPHER_CTX* c) const noexcept { EVP_CIPHER_CTX_free(c); }
@@ -113,28 +106,57 @@ std::string encode(const response& res, const cache_key_bytes* key, std::string_
   return out;
 }
 
-std::optional<response> decode(std::string_view bytes, const cache_key_bytes* key,
-                               std::string_view cache_key) {
-  if (bytes.empty()) return std::nullopt;
+namespace {
+bool get_view(std::string_view& in, std::string_view& s) {
+  std::uint32_t n = 0;
+  if (!get_u32(in, n) || in.size() < n) return false;
+  s = in.substr(0, n);
+  in.remove_prefix(n);
+  return true;
+}
+}  // namespace
+
+bool decode_into(std::string_view bytes, const cache_key_bytes* key, std::string_view cache_key,
+                 response& res) {
+  if (bytes.empty()) return false;
   std::string opened;
   std::string_view in = bytes.substr(1);
   if (bytes.front() == sealed_mark) {
-    if (!key || !open(in, *key, cache_key, opened)) return std::nullopt;
+    if (!key || !open(in, *key, cache_key, opened)) return false;
     in = opened;
   } else if (bytes.front() != plain_mark || key) {
-    return std::nullopt;  // an entry stored unencrypted is not served where encryption is on
+    return false;  // an entry stored unencrypted is not served where encryption is on
   }
-  response res;
   std::uint32_t status = 0, count = 0;
-  if (!get_u32(in, status) || !get_u32(in, count) || count > in.size() / 8) return std::nullopt;
+  if (!get_u32(in, status) || !get_u32(in, count) || count > in.size() / 8) return false;
   res.status = static_cast<int>(status);
-  res.headers.reserve(count + 2);  // room for x-cache and Warning without moving
-  for (std::uint32_t i = 0; i < count; ++i) {
-    std::string name, value;
-    if (!get_text(in, name) || !get_text(in, value)) return std::nullopt;
-    res.headers.add(std::move(name), std::move(value));
+  // Fields already there are overwritten in place (assign keeps their buffers), the rest dropped.
+  auto& fields = res.headers;
+  fields.reserve(count + 2);  // room for x-cache and Warning without moving
+  std::size_t i = 0;
+  for (; i < count; ++i) {
+    std::string_view name, value;
+    if (!get_view(in, name) || !get_view(in, value)) return false;
+    if (i < fields.size()) {
+      auto& f = fields.begin()[static_cast<std::ptrdiff_t>(i)];
+      f.name.assign(name);
+      f.value.assign(value);
+    } else {
+      fields.add(std::string(name), std::string(value));
+    }
   }
-  if (!get_text(in, res.body) || !in.empty()) return std::nullopt;
+  std::size_t seen = 0;
+  fields.erase_if([&](const header_map::field&) { return seen++ >= count; });
+  std::string_view body;
+  if (!get_view(in, body) || !in.empty()) return false;
+  res.body.assign(body);
+  return true;
+}
+
+std::optional<response> decode(std::string_view bytes, const cache_key_bytes* key,
+                               std::string_view cache_key) {
+  response res;
+  if (!decode_into(bytes, key, cache_key, res)) return std::nullopt;
   return res;
 }
 

@@ -22,4 +22,9 @@ std::string encode(const response& res, const cache_key_bytes* key, std::string_
 std::optional<response> decode(std::string_view bytes, const cache_key_bytes* key,
                                std::string_view cache_key);
 
+/// As decode(), into `res`, whose strings and field list are reused where they have room;
+/// false (and `res` unspecified) if the bytes are damaged or do not decrypt.
+bool decode_into(std::string_view bytes, const cache_key_bytes* key, std::string_view cache_key,
+                 response& res);
+
 }  // namespace gatehouse::cache

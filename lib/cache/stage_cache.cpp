@@ -13,6 +13,7 @@
 #include <asio/use_awaitable.hpp>
 
 #include <charconv>
+#include <cstring>
 
 namespace gatehouse {
 
@@ -95,11 +96,10 @@ bool has_encoding(std::string_view s) noexcept {
   return false;
 }
 
-// Appends the last value of query parameter `name` in the raw query (decoded, as integrations
-// see it); false if there is none. Decodes only what it must.
-bool append_query_value(std::string& key, std::string_view query, std::string_view name) {
-  std::string_view last;
-  bool found = false;
+// The last value of query parameter `name` in the raw query, as sent (percent-encoded);
+// nullopt if there is none.
+std::optional<std::string_view> raw_query_value(std::string_view query, std::string_view name) {
+  std::optional<std::string_view> last;
   while (!query.empty()) {
     auto amp = query.find('&');
     auto part = query.substr(0, amp);
@@ -107,57 +107,94 @@ bool append_query_value(std::string& key, std::string_view query, std::string_vi
     auto eq = part.find('=');
     auto n = part.substr(0, eq);
     if (has_encoding(n) ? routing::percent_decode(n, true) != name : n != name) continue;
-    found = true;
     last = eq == std::string_view::npos ? std::string_view{} : part.substr(eq + 1);
   }
-  if (!found) return false;
-  if (has_encoding(last))
-    append_part(key, routing::percent_decode(last, true));
-  else
-    append_part(key, last);
-  return true;
+  return last;
 }
+
+// Writes the pieces of a key into space sized for them beforehand.
+struct key_cursor {
+  char* at;
+  void put(std::string_view s) noexcept {
+    if (s.empty()) return;
+    std::memcpy(at, s.data(), s.size());
+    at += s.size();
+  }
+  void put_part(std::string_view s) noexcept {  // as append_part
+    at = std::to_chars(at, at + 20, s.size()).ptr;
+    *at++ = ':';
+    put(s);
+  }
+};
+constexpr std::size_t part_overhead = 21;  // a length's digits and ':'
 
 // The stage's namespace + method + resource + the method's cache key parameters, as AWS keys
 // the stage cache. A parameter given twice counts with its last value, as integrations see it.
-// The parts known in advance come from the route's settings (prepare_keys).
-void make_key(const detail::exchange& ex, const detail::route_settings& rs, std::string& key) {
-  key.clear();
-  if (ex.req.method == rs.cache_key_method) {
-    key.append(rs.cache_key_prefix);
-  } else {  // an ANY route, or a method matched by another's route
-    append_part(key, ex.stage->cache_namespace);
-    append_part(key, ex.req.method);
-    append_part(key, ex.match.resource);
-  }
+// The parts known in advance come from the route's settings (prepare_keys). The values are
+// found first, then everything is copied once into `buf` (grown when too small, never shrunk):
+// the key is the view returned, at its start.
+std::string_view make_key(const detail::exchange& ex, const detail::route_settings& rs,
+                          std::string& buf) {
   using source = detail::cache_key_parameter::source;
-  for (const auto& p : rs.cache_key_parameters) {
-    key.append(p.key_part);
+  struct found {
     std::optional<std::string_view> value;
+    bool encoded = false;  // a query value still percent-encoded
+  };
+  std::array<found, 16> few;
+  std::vector<found> many;
+  const std::size_t count = rs.cache_key_parameters.size();
+  if (count > few.size()) many.resize(count);
+  found* values = count > few.size() ? many.data() : few.data();
+
+  const bool own_method = ex.req.method == rs.cache_key_method;
+  std::size_t bound = own_method ? rs.cache_key_prefix.size()
+                                 : ex.stage->cache_namespace.size() + ex.req.method.size() +
+                                       ex.match.resource.size() + 3 * part_overhead;
+  for (std::size_t i = 0; i < count; ++i) {
+    const auto& p = rs.cache_key_parameters[i];
+    auto& v = values[i];
     switch (p.from) {
       case source::path:
-        value = ex.path_param(p.name);
+        v.value = ex.path_param(p.name);
         break;
       case source::header:
         for (const auto& f : ex.req.headers)
-          if (iequals(f.name, p.name)) value = f.value;
+          if (iequals(f.name, p.name)) v.value = f.value;
         break;
       case source::querystring:
-        if (!append_query_value(key, ex.query, p.name)) key.push_back('-');
-        continue;
+        v.value = raw_query_value(ex.query, p.name);
+        v.encoded = v.value && has_encoding(*v.value);
+        break;
     }
-    if (value)
-      append_part(key, *value);
-    else
-      key.push_back('-');  // absent differs from empty
+    bound += p.key_part.size() + part_overhead + (v.value ? v.value->size() : 0);
   }
+
+  if (buf.size() < bound) buf.resize(bound);
+  key_cursor out{buf.data()};
+  if (own_method) {
+    out.put(rs.cache_key_prefix);
+  } else {  // an ANY route, or a method matched by another's route
+    out.put_part(ex.stage->cache_namespace);
+    out.put_part(ex.req.method);
+    out.put_part(ex.match.resource);
+  }
+  for (std::size_t i = 0; i < count; ++i) {
+    out.put(rs.cache_key_parameters[i].key_part);
+    const auto& v = values[i];
+    if (!v.value)
+      out.put("-");  // absent differs from empty
+    else if (v.encoded)
+      out.put_part(routing::percent_decode(*v.value, true));  // decoding only shortens
+    else
+      out.put_part(*v.value);
+  }
+  return {buf.data(), static_cast<std::size_t>(out.at - buf.data())};
 }
 
 // The key of this request, built in a buffer the thread keeps (a hit needs no copy of it).
-std::string& scratch_key(const detail::exchange& ex, const detail::route_settings& rs) {
-  thread_local std::string key;
-  make_key(ex, rs, key);
-  return key;
+std::string_view scratch_key(const detail::exchange& ex, const detail::route_settings& rs) {
+  thread_local std::string buf;
+  return make_key(ex, rs, buf);
 }
 
 void finish_hit(detail::exchange& ex, response& res, bool header) {
@@ -275,11 +312,18 @@ bool try_lookup(detail::exchange& ex, store& s, flight_table& flights,
   auto& c = ex.cache;
   c.active = true;
   ex.may_stream = false;
-  const std::string& key = scratch_key(ex, rs);
+  const std::string_view key = scratch_key(ex, rs);
   const cache_key_bytes* crypt = rs.cache_encrypted ? &ex.stage->cache_key : nullptr;
   auto found = s.try_cache_get(ex.stage->cache_namespace, key, ex.start);
   if (found.state == cache_lookup::outcome::hit) {
-    if (auto res = decode(*found.data, crypt, key)) {
+    if (ex.reply) {  // straight into the caller's response, reusing its buffers
+      if (decode_into(*found.data, crypt, key, *ex.reply)) {
+        finish_hit(ex, *ex.reply, settings.hit_header);
+        c.hit_in_reply = true;
+        hit.emplace();
+        return true;
+      }
+    } else if (auto res = decode(*found.data, crypt, key)) {
       finish_hit(ex, *res, settings.hit_header);
       hit.emplace(detail::outcome{std::move(*res), std::nullopt});
       return true;
@@ -305,7 +349,7 @@ asio::awaitable<std::optional<detail::outcome>> lookup(detail::exchange& ex, sto
   auto& c = ex.cache;
   c.active = true;
   ex.may_stream = false;  // a cached method's response is kept whole (up to 1 MB)
-  if (c.key.empty()) make_key(ex, rs, c.key);  // unless try_lookup() made it
+  if (c.key.empty()) c.key.resize(make_key(ex, rs, c.key).size());  // unless try_lookup() did
 
   if (asks_invalidation(ex.req)) {
     const bool allowed = !settings.require_authorization || policy_allows_invalidation(ex) ||

@@ -249,7 +249,7 @@ class connection final : public connection_base,
           const bool keep = parser_.keep_alive() && !draining_;
           enter(phase::dispatch);
           std::unique_ptr<wire::body_source> stream;
-          response res;
+          response& res = res_;
           std::shared_ptr<websocket::pending_connection> upgrade;
           std::string_view request_id;  // sent by write_head, when the pipeline made one
           if (auto ws = srv_->websockets().route(req_)) {
@@ -257,7 +257,8 @@ class connection final : public connection_base,
             res = std::move(attempt.res);
             upgrade = std::move(attempt.accepted);
           } else {
-            res = co_await pipeline.run(req_, &stream, nullptr, &request_id_);
+            detail::reply_target reply{res, request_id_};
+            co_await pipeline.run(req_, &stream, nullptr, &reply);
             request_id = {request_id_, 36};
           }
           if (closed_) co_return;
@@ -299,6 +300,8 @@ class connection final : public connection_base,
           // A drain that began while we answered with keep-alive: nothing more is read, so
           // there is nothing to linger for.
           if (draining_) co_return;
+          // The response object is kept for the next request's buffers, but not a large body.
+          if (res.body.capacity() > large_body) std::string().swap(res.body);
           parser_.start(req_);
           enter(begin_ < end_ ? phase::head : phase::idle);
           continue;
@@ -543,6 +546,7 @@ class connection final : public connection_base,
   std::vector<char> in_;
   std::size_t begin_ = 0, end_ = 0;
   std::string out_;
+  response res_;              // the current response; its buffers serve the next one too
   char request_id_[37] = {};  // the current request's, from the pipeline
   std::string remote_ip_;
   phase phase_ = phase::head;

@@ -83,6 +83,7 @@ struct exchange {
   client_core* client = nullptr;              // the gateway's HTTP client, for HTTP integrations
   const websocket_call* websocket = nullptr;  // a WebSocket API's event, else null
   bool may_stream = false;                    // the way in can send a body as it arrives
+  response* reply = nullptr;  // the caller's response, when it has one to reuse (reply_target)
   std::unique_ptr<wire::body_source> stream;  // the rest of the response body, when streamed
   routing::route_match match;
   std::string decoded_params;  // percent-decoded parameter values, when any needed decoding
@@ -118,6 +119,7 @@ struct exchange {
     bool fill = false;                      // step 12 stores the response
     std::string key;                        // the cache key
     const char* warning = nullptr;          // a Warning header to add
+    bool hit_in_reply = false;              // a hit was decoded straight into *reply
     std::unique_ptr<cache::lease> lease;    // when leading concurrent misses for the key
     std::shared_ptr<cache::flight> follow;  // when another request leads them
     cache_use();

@@ -185,10 +185,11 @@ std::shared_ptr<const plan_state> pipeline::find_plan(std::string_view id) const
 }
 
 asio::awaitable<response> pipeline::run(request& req, std::unique_ptr<wire::body_source>* stream,
-                                        internal_run* internal, char (*request_id)[37]) const {
+                                        internal_run* internal, reply_target* reply) const {
   run_state_ptr state = make_run_state(req, {options_.account_id, options_.region});
   exchange& ex = state->ex;
   ex.client = client_.core().get();
+  if (reply) ex.reply = &reply->res;
   ex.may_stream = stream != nullptr;
   start(ex);
   state->mounts = mounts_.load(std::memory_order_acquire);
@@ -250,12 +251,14 @@ asio::awaitable<response> pipeline::run(request& req, std::unique_ptr<wire::body
     out.res = render_gateway_error(*out.error, &ex);
     if (internal) internal->gateway_error = true;
   }
-  if (request_id)  // the connection writes it: no strings to allocate
-    std::memcpy(*request_id, ex.request_id, sizeof ex.request_id);
-  else
-    out.res.headers.add("x-amzn-RequestId", std::string(ex.id()));
   if (stream && !out.error && ex.stream) *stream = std::move(ex.stream);
   if (internal) internal->auth = std::move(ex.auth);
+  if (reply) {  // the connection sends the id itself: no strings to allocate
+    std::memcpy(reply->request_id, ex.request_id, sizeof ex.request_id);
+    if (!ex.cache.hit_in_reply) reply->res = std::move(out.res);
+    co_return response{};
+  }
+  out.res.headers.add("x-amzn-RequestId", std::string(ex.id()));
   co_return std::move(out.res);
 }
 

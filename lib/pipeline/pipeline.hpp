@@ -51,6 +51,13 @@ struct internal_run {
   bool gateway_error = false;  // out: the gateway ended the request itself (a gateway response)
 };
 
+/// Where a connection takes its answers: its own response object, whose buffers a cache hit
+/// reuses (no allocation), and its buffer for the request id, which it sends as x-amzn-RequestId.
+struct reply_target {
+  response& res;
+  char (&request_id)[37];
+};
+
 class pipeline {
  public:
   pipeline(asio::any_io_executor executor, gateway_options options);
@@ -58,12 +65,12 @@ class pipeline {
 
   /// Runs one request through every step and returns the response to send. Never throws.
   /// With `stream`, an integration may leave a large body to be read as it is sent: then the
-  /// response's body holds its first bytes and *stream yields the rest. With `request_id`, the
-  /// request's id is written there for the caller to send as x-amzn-RequestId; otherwise the
-  /// response carries that header field.
+  /// response's body holds its first bytes and *stream yields the rest. With `reply`, the
+  /// response goes there (and an empty one is returned) and the request id to its buffer;
+  /// otherwise the response carries the id as x-amzn-RequestId.
   asio::awaitable<response> run(request& req, std::unique_ptr<wire::body_source>* stream = nullptr,
                                 internal_run* internal = nullptr,
-                                char (*request_id)[37] = nullptr) const;
+                                reply_target* reply = nullptr) const;
 
   /// Serves a stage at /{name}/…, or, `hidden`, only to internal runs (its name need not be
   /// unique then).

@@ -1,11 +1,17 @@
 // The in-memory store: buckets and counters in 64 shards, each under its own lock, so that
 // requests for different keys seldom meet; records (API keys) in one map for management calls.
 
+#include "store/memory_store.hpp"
 #include "throttle/token_bucket.hpp"
 
 #include <gatehouse/store.hpp>
 
+#include <openssl/rand.h>
+
 #include <array>
+#include <atomic>
+#include <cstdint>
+#include <cstring>
 #include <functional>
 #include <list>
 #include <map>
@@ -42,6 +48,47 @@ struct string_hash {
 };
 template <class T>
 using string_map = std::unordered_map<std::string, T, string_hash, std::equal_to<>>;
+
+// A cache key with its hash, computed once per lookup: it picks the shard and is the index's
+// hash. Keys are tens of bytes: eight at a time, multiply and fold, from a per-process seed.
+struct hashed_key {
+  std::string_view text;
+  std::size_t hash;
+  bool operator==(const hashed_key& o) const noexcept { return text == o.text; }
+};
+struct hashed_key_hash {
+  std::size_t operator()(const hashed_key& k) const noexcept { return k.hash; }
+};
+std::size_t hash_seed() noexcept {
+  static const std::size_t seed = [] {
+    std::uint64_t s = 0;
+    RAND_bytes(reinterpret_cast<std::uint8_t*>(&s), sizeof s);
+    return static_cast<std::size_t>(s);
+  }();
+  return seed;
+}
+hashed_key hash_key(std::string_view s) noexcept {
+  std::uint64_t h = hash_seed() ^ (s.size() * 0x9e3779b97f4a7c15ull);
+  const char* p = s.data();
+  std::size_t n = s.size();
+  for (; n >= 8; p += 8, n -= 8) {
+    std::uint64_t w;
+    std::memcpy(&w, p, 8);
+    h = (h ^ w) * 0xff51afd7ed558ccdull;
+    h ^= h >> 32;
+  }
+  if (n > 0) {
+    std::uint64_t w = 0;
+    std::memcpy(&w, p, n);
+    h = (h ^ w) * 0xc4ceb9fe1a85ec53ull;
+  }
+  h ^= h >> 29;
+  return {s, static_cast<std::size_t>(h)};
+}
+
+std::size_t shard_index(std::size_t hash) noexcept {
+  return (hash >> 56) % detail::memory_cache_shards;  // the index uses the low bits
+}
 
 class memory_store final : public store {
  public:
@@ -88,9 +135,10 @@ class memory_store final : public store {
     return result;
   }
 
-  cache_lookup try_cache_get(std::string_view ns, std::string_view key, time_point now) override {
+  cache_lookup try_cache_get(std::string_view ns, std::string_view text, time_point now) override {
     auto* space = find_space(ns);
     if (!space) return {};
+    const hashed_key key = hash_key(text);
     auto& sh = space->shard_of(key);
     std::lock_guard lock(sh.mutex);
     auto it = sh.index.find(key);
@@ -105,12 +153,14 @@ class memory_store final : public store {
     return {cache_lookup::outcome::hit, it->second->data};
   }
 
-  void cache_put(std::string_view ns, std::string_view key, std::shared_ptr<const std::string> data,
-                 time_point expires, std::size_t capacity) override {
+  void cache_put(std::string_view ns, std::string_view text,
+                 std::shared_ptr<const std::string> data, time_point expires,
+                 std::size_t capacity) override {
     auto& space = get_space(ns);
+    const hashed_key key = hash_key(text);
     auto& sh = space.shard_of(key);
     const std::size_t limit = std::max<std::size_t>(1, capacity / cache_space::shard_count);
-    const std::size_t bytes = key.size() + data->size() + entry_overhead;
+    const std::size_t bytes = text.size() + data->size() + entry_overhead;
     std::lock_guard lock(sh.mutex);
     if (auto it = sh.index.find(key); it != sh.index.end()) {
       sh.bytes -= it->second->bytes;
@@ -120,11 +170,11 @@ class memory_store final : public store {
     if (bytes > limit) return;  // larger than its share of the cache: not kept
     while (sh.bytes + bytes > limit && !sh.lru.empty()) {  // evict the least recently used
       sh.bytes -= sh.lru.back().bytes;
-      sh.index.erase(sh.lru.back().key);
+      sh.index.erase(hashed_key{sh.lru.back().key, sh.lru.back().hash});
       sh.lru.pop_back();
     }
-    sh.lru.push_front({std::string(key), std::move(data), expires, bytes});
-    sh.index.emplace(sh.lru.front().key, sh.lru.begin());
+    sh.lru.push_front({std::string(text), key.hash, std::move(data), expires, bytes});
+    sh.index.emplace(hashed_key{sh.lru.front().key, key.hash}, sh.lru.begin());
     sh.bytes += bytes;
   }
 
@@ -228,28 +278,38 @@ class memory_store final : public store {
   static constexpr std::size_t entry_overhead = 96;  // list node, index node, bookkeeping
   struct cache_entry {
     std::string key;
+    std::size_t hash;  // of key, as hash_key() gives it
     std::shared_ptr<const std::string> data;
     time_point expires;
     std::size_t bytes;
   };
   struct cache_space {
-    static constexpr std::size_t shard_count = 16;
+    static constexpr std::size_t shard_count = detail::memory_cache_shards;
     struct alignas(64) shard {
       std::mutex mutex;
       std::list<cache_entry> lru;
-      std::unordered_map<std::string_view, std::list<cache_entry>::iterator>
+      std::unordered_map<hashed_key, std::list<cache_entry>::iterator, hashed_key_hash>
           index;  // views of keys in lru
       std::size_t bytes = 0;
     };
     std::array<shard, shard_count> shards;
-    shard& shard_of(std::string_view key) noexcept {
-      return shards[(std::hash<std::string_view>{}(key) >> 7) % shard_count];
-    }
+    shard& shard_of(const hashed_key& key) noexcept { return shards[shard_index(key.hash)]; }
   };
+  // Spaces are never removed, so each thread remembers the last one it found, by store and
+  // namespace: most lookups skip the lock all threads share.
   cache_space* find_space(std::string_view ns) {
+    struct last_found {
+      std::uint64_t store = 0;
+      std::string ns;
+      cache_space* space = nullptr;
+    };
+    thread_local last_found last;
+    if (last.store == id_ && last.ns == ns) return last.space;
     std::shared_lock lock(spaces_mutex_);
     auto it = spaces_.find(ns);
-    return it == spaces_.end() ? nullptr : it->second.get();
+    if (it == spaces_.end()) return nullptr;
+    last = {id_, std::string(ns), it->second.get()};
+    return last.space;
   }
   cache_space& get_space(std::string_view ns) {
     if (auto* s = find_space(ns)) return *s;
@@ -260,6 +320,8 @@ class memory_store final : public store {
   }
 
   std::array<shard, shard_count> shards_;
+  static inline std::atomic<std::uint64_t> next_id_{1};
+  const std::uint64_t id_ = next_id_.fetch_add(1);  // never reused, unlike an address
   std::shared_mutex spaces_mutex_;
   std::map<std::string, std::unique_ptr<cache_space>, std::less<>> spaces_;  // never removed
   std::mutex records_mutex_;
@@ -269,5 +331,11 @@ class memory_store final : public store {
 }  // namespace
 
 std::shared_ptr<store> make_memory_store() { return std::make_shared<memory_store>(); }
+
+namespace detail {
+std::size_t memory_cache_shard_of(std::string_view key) noexcept {
+  return shard_index(hash_key(key).hash);
+}
+}  // namespace detail
 
 }  // namespace gatehouse

@@ -1,3 +1,5 @@
+#include "store/memory_store.hpp"
+
 #include <gatehouse/store.hpp>
 
 #include <catch2/catch.hpp>
@@ -26,10 +28,8 @@ const time_point far = t0 + 24h;
 
 // As the memory store keeps its cache: 16 shards per namespace, each holding capacity/16 bytes
 // of entries that cost key size + data size + 96.
-constexpr std::size_t shards = 16, overhead = 96;
-std::size_t shard_of(std::string_view key) {
-  return (std::hash<std::string_view>{}(key) >> 7) % shards;
-}
+constexpr std::size_t shards = gatehouse::detail::memory_cache_shards, overhead = 96;
+std::size_t shard_of(std::string_view key) { return gatehouse::detail::memory_cache_shard_of(key); }
 
 std::shared_ptr<const std::string> data(std::string s) {
   return std::make_shared<const std::string>(std::move(s));
