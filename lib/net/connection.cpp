@@ -20,10 +20,7 @@
 
 #include <array>
 #include <charconv>
-#include <cstddef>
 #include <cstring>
-#include <new>
-#include <type_traits>
 
 namespace gatehouse::net {
 
@@ -40,41 +37,6 @@ tcp::socket& lowest(asio::ssl::stream<tcp::socket>& s) { return s.next_layer(); 
 
 // How long a closing connection waits for the client to take our last response.
 constexpr std::chrono::milliseconds closing_limit{1000};
-
-// A suspended reader's completion handler, kept in place: no allocation per wait.
-class parked_handler {
- public:
-  parked_handler() = default;
-  parked_handler(const parked_handler&) = delete;
-  parked_handler& operator=(const parked_handler&) = delete;
-  ~parked_handler() {
-    if (call_) destroy_(storage_);
-  }
-  template <class Handler>
-  void park(Handler&& h) {
-    using H = std::decay_t<Handler>;
-    static_assert(sizeof(H) <= sizeof storage_ && alignof(H) <= alignof(std::max_align_t));
-    new (storage_) H(std::forward<Handler>(h));
-    call_ = [](void* p, std::error_code ec) {
-      H h(std::move(*static_cast<H*>(p)));
-      static_cast<H*>(p)->~H();
-      std::move(h)(ec);
-    };
-    destroy_ = [](void* p) { static_cast<H*>(p)->~H(); };
-  }
-  explicit operator bool() const noexcept { return call_ != nullptr; }
-  /// Takes the handler out and calls it.
-  void resume(std::error_code ec) { std::exchange(call_, nullptr)(storage_, ec); }
-  /// Destroys the handler without calling it.
-  void discard() noexcept {
-    if (call_) std::exchange(call_, nullptr), destroy_(storage_);
-  }
-
- private:
-  alignas(std::max_align_t) unsigned char storage_[64];
-  void (*call_)(void*, std::error_code) = nullptr;
-  void (*destroy_)(void*) = nullptr;
-};
 
 // What the connection is doing; the watchdog applies the matching timeout.
 enum class phase { handshake, idle, head, body, dispatch, write, closing };
@@ -94,8 +56,6 @@ class connection final : public connection_base,
                  srv_->limits().max_body_bytes}) {
     in_.resize(read_buffer_size);
     std::error_code ec;
-    // Plain TCP writes are tried at once (write_now): a full socket must say so, not block.
-    if constexpr (std::is_same_v<Stream, tcp::socket>) stream_.non_blocking(true, ec);
     auto ep = lowest(stream_).remote_endpoint(ec);
     if (!ec) {
       auto addr = ep.address();
@@ -268,8 +228,6 @@ class connection final : public connection_base,
             out_ += websocket::switching_head(res);
             if (!co_await flush({})) co_return;
             std::string rest(in_.data() + begin_, end_ - begin_);
-            std::error_code cancelled;
-            lowest(stream_).cancel(cancelled);  // our readiness wait must not outlive the hand-over
             closed_ = true;
             watchdog_.cancel();
             websocket::start_session(*upgrade, std::move(stream_), std::move(rest));
@@ -290,7 +248,7 @@ class connection final : public connection_base,
             }
             // Flush now unless more pipelined requests wait to be answered with this write.
             if (!body.empty() || !keep || draining_ || begin_ == end_) {
-              if (!write_now(body) && !co_await flush(body)) co_return;
+              if (!co_await flush(body)) co_return;
             }
           }
           if (announced_close) {
@@ -316,7 +274,8 @@ class connection final : public connection_base,
         end_ -= begin_;
         begin_ = 0;
       }
-      auto [ec, n] = co_await read_some(asio::buffer(in_.data() + end_, in_.size() - end_));
+      auto [ec, n] = co_await stream_.async_read_some(
+          asio::buffer(in_.data() + end_, in_.size() - end_), use_tuple);
       if (timed_out_) {
         co_await fail(408, "request not received in time");
         co_return;
@@ -330,100 +289,6 @@ class connection final : public connection_base,
       if (phase_ == phase::idle) enter(phase::head);
       if (phase_ == phase::body) since_ = clock::now();  // the body timeout counts from progress
       end_ += n;
-    }
-  }
-
-  // Reads what the client sent. Plain TCP reads as nginx does: a readiness wait is queued before
-  // the socket is read, so no edge of epoll's edge-triggered notice can pass unseen, and a socket
-  // read dry is not read again before the wait completes: no read ever comes back empty-handed
-  // just because a response went out a moment ago.
-  asio::awaitable<std::tuple<std::error_code, std::size_t>> read_some(asio::mutable_buffer buf) {
-    if constexpr (!std::is_same_v<Stream, tcp::socket>) {
-      co_return co_await stream_.async_read_some(buf, use_tuple);
-    } else {
-      for (;;) {
-        if (!readable_) {
-          auto [ec] = co_await wait_readable();
-          if (ec) co_return std::tuple{ec, std::size_t{0}};
-          continue;
-        }
-        arm_wait();
-        std::error_code ec;
-        const std::size_t n = stream_.read_some(buf, ec);
-        if (ec == asio::error::would_block || ec == asio::error::try_again) {
-          readable_ = false;
-          continue;
-        }
-        if (ec) co_return std::tuple{ec, std::size_t{0}};
-        if (n < buf.size()) readable_ = false;  // drained: the next data brings a new edge
-        co_return std::tuple{ec, n};
-      }
-    }
-  }
-
-  // The readiness wait's completion: wakes the parked reader, if any.
-  struct readiness_handler {
-    std::shared_ptr<connection> self;
-    void operator()(std::error_code ec) {
-      auto c = std::move(self);
-      c->wait_queued_ = false;
-      c->readable_ = true;
-      if (c->reader_)
-        c->reader_.resume(ec);
-      else
-        c->wait_error_ = ec;
-    }
-    readiness_handler(std::shared_ptr<connection> c) : self(std::move(c)) {}
-    readiness_handler(readiness_handler&&) noexcept = default;
-    ~readiness_handler() {
-      // Destroyed uncalled: the io_context is going away with the wait. The parked reader (a
-      // suspended coroutine that owns this connection) goes too, or each keeps the other alive.
-      if (self) self->reader_.discard();
-    }
-  };
-
-  // Queues the readiness wait unless one is queued already.
-  void arm_wait() {
-    if (wait_queued_ || closed_) return;
-    wait_queued_ = true;
-    lowest(stream_).async_wait(tcp::socket::wait_read, readiness_handler(this->shared_from_this()));
-  }
-
-  // Until the queued wait completes: its error (a cancelled wait: operation_aborted).
-  auto wait_readable() {
-    return asio::async_initiate<decltype(use_tuple), void(std::error_code)>(
-        [this](auto handler) {
-          if (readable_) {
-            auto ec = std::exchange(wait_error_, {});
-            asio::post(stream_.get_executor(),
-                       [h = std::move(handler), ec]() mutable { std::move(h)(ec); });
-            return;
-          }
-          arm_wait();
-          reader_.park(std::move(handler));
-        },
-        use_tuple);
-  }
-
-  // Plain TCP: writes out_ and `body` now, as far as the socket takes them, without suspending.
-  // True when all is written; otherwise out_ and `body` keep the rest (and an error is left for
-  // flush() to meet). Spares the write a trip through the scheduler.
-  bool write_now(std::string_view& body) {
-    if constexpr (!std::is_same_v<Stream, tcp::socket>) {
-      return false;
-    } else {
-      if (closed_) return false;
-      std::array<asio::const_buffer, 2> bufs = {asio::buffer(out_), asio::buffer(body)};
-      std::error_code ec;
-      std::size_t n = stream_.write_some(bufs, ec);
-      if (ec) return false;
-      if (n < out_.size()) {
-        out_.erase(0, n);
-        return false;
-      }
-      body.remove_prefix(n - out_.size());
-      out_.clear();
-      return body.empty();
     }
   }
 
@@ -554,12 +419,6 @@ class connection final : public connection_base,
   bool draining_ = false;
   bool closed_ = false;
   bool timed_out_ = false;
-  // Plain TCP reads (read_some): whether the socket may have data, the readiness wait, and the
-  // reader waiting for it.
-  bool readable_ = true;
-  bool wait_queued_ = false;
-  std::error_code wait_error_;
-  parked_handler reader_;
 };
 }  // namespace
 
