@@ -22,10 +22,37 @@ request_facts facts_of(const gatehouse::detail::exchange& ex, std::string_view p
   return f;
 }
 
+namespace {
+// The last decision this thread took with an authorizer's policy that reads only the action and
+// the resource: a cached result is evaluated for every request, mostly against the method ARN it
+// saw last. Holding the result keeps its address from being reused by another.
+struct last_decision {
+  std::shared_ptr<const authorization> result;
+  std::string resource;
+  decision verdict = decision::implicit_deny;
+};
+
+decision policy_decision(const gatehouse::detail::exchange& ex, const authorization& result) {
+  const policy& p = *result.policy_document;
+  if (!p.reads_only_action_and_resource()) return p.evaluate(facts_of(ex));
+  thread_local last_decision last;
+  if (last.result.get() == &result && last.resource == ex.method_arn) return last.verdict;
+  request_facts facts;
+  facts.resource = ex.method_arn;
+  const decision verdict = p.evaluate(facts);
+  if (ex.auth.get() == &result) {
+    last.result = ex.auth;
+    last.resource = ex.method_arn;
+    last.verdict = verdict;
+  }
+  return verdict;
+}
+}  // namespace
+
 std::optional<gatehouse::detail::gateway_error> authorizer_verdict(
     const gatehouse::detail::exchange& ex, const authorization& result) {
   if (!result.policy_document) return std::nullopt;  // JWT authorizers have no policy
-  switch (result.policy_document->evaluate(facts_of(ex))) {
+  switch (policy_decision(ex, result)) {
     case decision::allow:
       return std::nullopt;
     case decision::explicit_deny:

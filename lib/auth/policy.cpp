@@ -884,13 +884,22 @@ bool glob_match_ignore_case(std::string_view pattern, std::string_view value) no
 std::string method_arn(std::string_view region, std::string_view account, std::string_view api_id,
                        std::string_view stage, std::string_view method, std::string_view path) {
   if (!path.empty() && path.front() == '/') path.remove_prefix(1);
-  std::string arn;
-  arn.reserve(32 + region.size() + account.size() + api_id.size() + stage.size() + method.size() +
-              path.size());
-  arn.append("arn:aws:execute-api:").append(region).append(":").append(account).append(":");
-  arn.append(api_id).append("/").append(stage).append("/").append(method).append("/");
-  arn.append(path);
+  constexpr std::string_view head = "arn:aws:execute-api:";
+  const std::string_view parts[] = {head, region, ":", account, ":", api_id,
+                                    "/",  stage,  "/", method,  "/", path};
+  std::size_t size = 0;
+  for (auto part : parts) size += part.size();
+  std::string arn(size, '\0');  // sized once: this runs for every authorized request
+  char* at = arn.data();
+  for (auto part : parts)
+    if (!part.empty()) at = std::copy(part.begin(), part.end(), at);
   return arn;
+}
+
+bool policy::reads_only_action_and_resource() const noexcept {
+  for (const auto& s : statements_)
+    if (s.has_principal || !s.conditions.empty()) return false;
+  return true;
 }
 
 }  // namespace gatehouse::auth

@@ -70,6 +70,10 @@ class policy {
   /// IAM evaluates all the policies attached to a principal.
   void append(const policy& other);
 
+  /// True when no statement names a principal or has a condition: then evaluate() reads only
+  /// the facts' action and resource.
+  bool reads_only_action_and_resource() const noexcept;
+
   /// True when the document has no statements (every request is implicitly denied).
   bool empty() const noexcept;
   /// The number of statements.

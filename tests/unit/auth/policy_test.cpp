@@ -760,3 +760,16 @@ TEST_CASE("policy: hostile input never crashes", "[policy]") {
   CHECK(p.evaluate(invoke(std::string_view("a\0b", 3))) == decision::allow);
   CHECK(p.evaluate(invoke("ab")) == decision::implicit_deny);
 }
+
+TEST_CASE("policy: whether evaluation reads more than the action and resource", "[policy]") {
+  CHECK(parsed(R"({"Statement":[{"Effect":"Allow","Action":"execute-api:Invoke","Resource":"*"},
+                   {"Effect":"Deny","Action":"*","Resource":"arn:*/DELETE/*"}]})")
+            .reads_only_action_and_resource());
+  CHECK_FALSE(
+      parsed(R"({"Statement":[{"Effect":"Allow","Action":"execute-api:Invoke","Resource":"*",
+                         "Condition":{"IpAddress":{"aws:SourceIp":"10.0.0.0/8"}}}]})")
+          .reads_only_action_and_resource());
+  CHECK_FALSE(parsed(R"({"Statement":[{"Effect":"Allow","Principal":"*",
+                         "Action":"execute-api:Invoke","Resource":"*"}]})")
+                  .reads_only_action_and_resource());
+}
