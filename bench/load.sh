@@ -28,7 +28,8 @@
 # -Proto and -Host. Within each round the rows run one after another (round-robin), so drift
 # hits them all alike. Prints each run, then medians of req/s, p99 latency and server CPU time
 # per request, and the ratios gatehouse / nginx (direct), gatehouse proxy / nginx proxy_pass and
-# gatehouse proxy / haproxy.
+# gatehouse proxy / haproxy: of the medians, and (req/s/round, cpu/round) the median over rounds
+# of the two rows' ratio within one round, which follows a drifting machine better.
 #
 #   bench/load.sh [--rounds N] [--duration SECONDS] [--connections N] [--warmup SECONDS]
 #                 [--no-proxy] [--no-limits] [--no-cache] [--no-auth] [--build-dir DIR]
@@ -491,10 +492,18 @@ for k in "${rows[@]}"; do
 done
 # Prints the ratios of row A's medians to row B's under LABEL.
 ratio_line() {
-  printf '%-34s %10s %9s %12s\n' "$1" "$(ratio "${med_rps[$2]}" "${med_rps[$3]}")" \
-    "$(ratio "${med_p99[$2]}" "${med_p99[$3]}")" "$(ratio "${med_cpu[$2]}" "${med_cpu[$3]}")"
+  printf '%-34s %10s %9s %12s %12s %12s\n' "$1" "$(ratio "${med_rps[$2]}" "${med_rps[$3]}")" \
+    "$(ratio "${med_p99[$2]}" "${med_p99[$3]}")" "$(ratio "${med_cpu[$2]}" "${med_cpu[$3]}")" \
+    "$(round_ratio "${rps[$2]}" "${rps[$3]}")" "$(round_ratio "${cpu[$2]}" "${cpu[$3]}")"
 }
-printf '\n%-34s %10s %9s %12s\n' "ratios of medians" "req/s" "p99" "server cpu"
+# The median over rounds of A's run / B's run in the same round: the rows of one round run a
+# few seconds apart, so this follows the machine's drift better than the ratio of medians.
+round_ratio() {
+  paste <(tr ' ' '\n' <<<"$1" | grep .) <(tr ' ' '\n' <<<"$2" | grep .) |
+    awk '$2 > 0 { print $1 / $2 }' | median | awk '{ printf "%.2f", $1 }'
+}
+printf '\n%-34s %10s %9s %12s %12s %12s\n' "ratios of medians, then per round" "req/s" "p99" \
+  "server cpu" "req/s/round" "cpu/round"
 ratio_line "gatehouse / nginx return 200" gh nginx
 if [[ $PROXY == 1 ]]; then
   ratio_line "gatehouse / nginx proxy_pass to it" gh ngx_gh
