@@ -1,6 +1,7 @@
 #include "auth/policy.hpp"
 
 #include "auth/cidr.hpp"
+#include "util/sized_writer.hpp"
 
 #include <rapidjson/document.h>
 #include <rapidjson/error/en.h>
@@ -890,9 +891,8 @@ std::string method_arn(std::string_view region, std::string_view account, std::s
   std::size_t size = 0;
   for (auto part : parts) size += part.size();
   std::string arn(size, '\0');  // sized once: this runs for every authorized request
-  char* at = arn.data();
-  for (auto part : parts)
-    if (!part.empty()) at = std::copy(part.begin(), part.end(), at);
+  util::sized_writer out{arn.data()};
+  for (auto part : parts) out.put(part);
   return arn;
 }
 

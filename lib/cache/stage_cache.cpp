@@ -4,6 +4,7 @@
 #include "auth/evaluate.hpp"
 #include "cache/cached_response.hpp"
 #include "routing/route_table.hpp"
+#include "util/sized_writer.hpp"
 
 #include <gatehouse/gateway.hpp>
 
@@ -13,7 +14,6 @@
 #include <asio/use_awaitable.hpp>
 
 #include <charconv>
-#include <cstring>
 
 namespace gatehouse {
 
@@ -112,20 +112,12 @@ std::optional<std::string_view> raw_query_value(std::string_view query, std::str
   return last;
 }
 
-// Writes the pieces of a key into space sized for them beforehand.
-struct key_cursor {
-  char* at;
-  void put(std::string_view s) noexcept {
-    if (s.empty()) return;
-    std::memcpy(at, s.data(), s.size());
-    at += s.size();
-  }
-  void put_part(std::string_view s) noexcept {  // as append_part
-    at = std::to_chars(at, at + 20, s.size()).ptr;
-    *at++ = ':';
-    put(s);
-  }
-};
+// As append_part, into space sized beforehand.
+void put_part(util::sized_writer& out, std::string_view s) noexcept {
+  out.at = std::to_chars(out.at, out.at + 20, s.size()).ptr;
+  out.put(':');
+  out.put(s);
+}
 constexpr std::size_t part_overhead = 21;  // a length's digits and ':'
 
 // The stage's namespace + method + resource + the method's cache key parameters, as AWS keys
@@ -170,13 +162,13 @@ std::string_view make_key(const detail::exchange& ex, const detail::route_settin
   }
 
   if (buf.size() < bound) buf.resize(bound);
-  key_cursor out{buf.data()};
+  util::sized_writer out{buf.data()};
   if (own_method) {
     out.put(rs.cache_key_prefix);
   } else {  // an ANY route, or a method matched by another's route
-    out.put_part(ex.stage->cache_namespace);
-    out.put_part(ex.req.method);
-    out.put_part(ex.match.resource);
+    put_part(out, ex.stage->cache_namespace);
+    put_part(out, ex.req.method);
+    put_part(out, ex.match.resource);
   }
   for (std::size_t i = 0; i < count; ++i) {
     out.put(rs.cache_key_parameters[i].key_part);
@@ -184,9 +176,9 @@ std::string_view make_key(const detail::exchange& ex, const detail::route_settin
     if (!v.value)
       out.put("-");  // absent differs from empty
     else if (v.encoded)
-      out.put_part(routing::percent_decode(*v.value, true));  // decoding only shortens
+      put_part(out, routing::percent_decode(*v.value, true));  // decoding only shortens
     else
-      out.put_part(*v.value);
+      put_part(out, *v.value);
   }
   return {buf.data(), static_cast<std::size_t>(out.at - buf.data())};
 }

@@ -1,10 +1,10 @@
 #include "http/serializer.hpp"
 
 #include "util/coarse_clock.hpp"
+#include "util/sized_writer.hpp"
 
 #include <charconv>
 #include <chrono>
-#include <cstring>
 #include <ctime>
 
 namespace gatehouse::wire {
@@ -146,16 +146,6 @@ own_field own_field_of(std::string_view name) noexcept {
   }
 }
 
-// Writes into space already sized for it: one resize of `out`, no capacity check per piece.
-struct cursor {
-  char* at;
-  void put(std::string_view s) noexcept {
-    if (s.empty()) return;  // an empty view may have no data pointer, which memcpy must not get
-    std::memcpy(at, s.data(), s.size());
-    at += s.size();
-  }
-  void put(char c) noexcept { *at++ = c; }
-};
 }  // namespace
 
 void write_head(const response& res, bool keep_alive, std::string& out, bool http10_keep_alive,
@@ -210,7 +200,7 @@ void write_head(const response& res, bool keep_alive, std::string& out, bool htt
 
   const std::size_t start = out.size();
   out.resize(start + size);
-  cursor c{out.data() + start};
+  util::sized_writer c{out.data() + start};
   c.put("HTTP/1.1 ");
   c.put(status_text);
   c.put(' ');
