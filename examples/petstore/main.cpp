@@ -150,7 +150,8 @@ constexpr const char* staff_policy =
 int main(int argc, char** argv) {
   args a = parse(argc, argv);
   try {
-    asio::io_context io{a.threads};  // the concurrency hint: 1 lets gatehouse skip strands
+    // The concurrency hint: with one thread, gatehouse skips strands and Asio its socket locks.
+    asio::io_context io{a.threads == 1 ? ASIO_CONCURRENCY_HINT_UNSAFE_IO : a.threads};
     const bool unrefusing = a.limits == "unrefusing";
     // GET /pets/{petId}/owner: a JWT authorizer with the issuer's keys (or petstore's own).
     gatehouse::jwt_options jwt{

@@ -96,7 +96,9 @@ struct nothing {};
 /// The gateway: mounts stages, serves them on its own listeners or through async_dispatch.
 /// Runs on the host's io_context, on as many threads as the host runs it; each connection's
 /// work stays on a strand. An io_context made with concurrency hint 1 (`asio::io_context{1}`)
-/// promises a single thread, and then gatehouse leaves the strands out.
+/// promises a single thread, and then gatehouse leaves the strands out; with
+/// ASIO_CONCURRENCY_HINT_UNSAFE_IO, Asio also leaves out its lock around each socket operation
+/// (the fastest choice for a one-thread host; other threads may still post to the io_context).
 class Gateway {
  public:
   explicit Gateway(asio::io_context& io, gateway_options options = {});

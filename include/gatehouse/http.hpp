@@ -16,6 +16,20 @@ class header_map {
     std::string name;
     std::string value;
   };
+  using iterator = std::vector<field>::iterator;
+  using const_iterator = std::vector<field>::const_iterator;
+
+  header_map() = default;
+  header_map(const header_map& other) : fields_(other.begin(), other.end()), size_(other.size_) {}
+  header_map(header_map&& other) noexcept
+      : fields_(std::move(other.fields_)), size_(std::exchange(other.size_, 0)) {}
+  header_map& operator=(const header_map& other);
+  header_map& operator=(header_map&& other) noexcept {
+    fields_ = std::move(other.fields_);
+    size_ = std::exchange(other.size_, 0);
+    other.fields_.clear();
+    return *this;
+  }
 
   /// The first value of `name`, if present.
   std::optional<std::string_view> get(std::string_view name) const noexcept;
@@ -25,7 +39,20 @@ class header_map {
 
   /// Appends a field (repeats allowed).
   void add(std::string name, std::string value) {
-    fields_.push_back({std::move(name), std::move(value)});
+    field& f = add_empty();
+    f.name = std::move(name);
+    f.value = std::move(value);
+  }
+  /// Appends a field with an empty name and value and returns it, for a parser to fill in
+  /// place: it reuses the space of the fields clear() removed.
+  field& add_empty() {
+    if (size_ == fields_.size()) {
+      fields_.emplace_back();
+    } else {
+      fields_[size_].name.clear();
+      fields_[size_].value.clear();
+    }
+    return fields_[size_++];
   }
   /// Replaces every field called `name` by one with `value`.
   void set(std::string_view name, std::string value);
@@ -36,27 +63,29 @@ class header_map {
   template <class Pred>
   std::size_t erase_if(Pred pred) {
     std::size_t kept = 0;
-    for (std::size_t i = 0; i < fields_.size(); ++i) {
+    for (std::size_t i = 0; i < size_; ++i) {
       if (pred(fields_[i])) continue;
-      if (kept != i) fields_[kept] = std::move(fields_[i]);
+      if (kept != i) std::swap(fields_[kept], fields_[i]);  // the removed keep their space
       ++kept;
     }
-    const std::size_t removed = fields_.size() - kept;
-    fields_.erase(fields_.begin() + static_cast<std::ptrdiff_t>(kept), fields_.end());
+    const std::size_t removed = size_ - kept;
+    size_ = kept;
     return removed;
   }
-  void clear() noexcept { fields_.clear(); }
+  /// Removes every field; their space stays for the next add_empty().
+  void clear() noexcept { size_ = 0; }
 
-  std::size_t size() const noexcept { return fields_.size(); }
-  bool empty() const noexcept { return fields_.empty(); }
-  auto begin() const noexcept { return fields_.begin(); }
-  auto end() const noexcept { return fields_.end(); }
-  auto begin() noexcept { return fields_.begin(); }
-  auto end() noexcept { return fields_.end(); }
+  std::size_t size() const noexcept { return size_; }
+  bool empty() const noexcept { return size_ == 0; }
+  const_iterator begin() const noexcept { return fields_.cbegin(); }
+  const_iterator end() const noexcept { return begin() + static_cast<std::ptrdiff_t>(size_); }
+  iterator begin() noexcept { return fields_.begin(); }
+  iterator end() noexcept { return begin() + static_cast<std::ptrdiff_t>(size_); }
   void reserve(std::size_t n) { fields_.reserve(n); }
 
  private:
-  std::vector<field> fields_;
+  std::vector<field> fields_;  // [0, size_) are the fields; the rest is space kept by clear()
+  std::size_t size_ = 0;
 };
 
 namespace detail {

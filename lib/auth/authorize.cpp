@@ -15,10 +15,8 @@ using gatehouse::detail::gateway_error;
 namespace {
 void fill_method_arn(gatehouse::detail::exchange& ex) {
   if (!ex.method_arn.empty()) return;
-  std::string_view path = ex.stage_path;
-  if (path.starts_with('/')) path.remove_prefix(1);
-  ex.method_arn = method_arn(ex.gateway.region, ex.gateway.account_id, ex.stage->deployment->api.id,
-                             ex.stage->name, ex.req.method, path);
+  write_method_arn(ex.method_arn, ex.gateway.region, ex.gateway.account_id,
+                   ex.stage->deployment->api.id, ex.stage->name, ex.req.method, ex.stage_path);
 }
 
 // AWS's resource-policy denials name the caller (anonymous without IAM) and the method ARN.

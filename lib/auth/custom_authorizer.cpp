@@ -191,9 +191,10 @@ class custom_authorizer final : public authorizer_impl {
 
   std::optional<std::optional<gateway_error>> try_authorize(exchange& ex) const override {
     if (options_.result_ttl.count() == 0) return std::nullopt;
-    std::string key;
+    std::string scratch;
+    std::string_view key;
     // A cached token passed the validation expression when its result was made.
-    auto missing = identity_key(ex, key, false);
+    auto missing = identity_key(ex, scratch, key, false);
     if (missing) return std::optional<gateway_error>(std::move(*missing));
     auto cached = cache_.find(key, clock::now());
     if (!cached) return std::nullopt;
@@ -202,11 +203,12 @@ class custom_authorizer final : public authorizer_impl {
   }
 
   asio::awaitable<std::optional<gateway_error>> authorize(exchange& ex) const override {
-    std::string key;
-    if (auto missing = identity_key(ex, key, true)) co_return std::move(*missing);
+    std::string scratch;
+    std::string_view key;
+    if (auto missing = identity_key(ex, scratch, key, true)) co_return std::move(*missing);
     const bool caching = options_.result_ttl.count() > 0;
     proxy_event event(ex, payload_format::v1);
-    std::string_view token = options_.type == authorizer_type::token ? std::string_view(key) : "";
+    std::string_view token = options_.type == authorizer_type::token ? key : "";
     authorizer_request input(options_.type, token, ex.method_arn, event);
     authorizer_result result;
     std::string failure;
@@ -272,18 +274,26 @@ class custom_authorizer final : public authorizer_impl {
     co_return std::nullopt;
   }
 
-  // The cache key (for TOKEN, the token itself); a 401 when a source is missing or the token
-  // fails the validation expression.
-  std::optional<gateway_error> identity_key(const exchange& ex, std::string& key,
-                                            bool validate) const {
-    std::string scratch;
-    for (std::size_t i = 0; i < sources_.size(); ++i) {
-      auto v = auth::identity_value(sources_[i], ex, scratch);
+  // The cache key in `key`: one source's value itself (for TOKEN, the token), or the values of
+  // several joined by NULs in `scratch`. A 401 when a source is missing or the token fails the
+  // validation expression.
+  std::optional<gateway_error> identity_key(const exchange& ex, std::string& scratch,
+                                            std::string_view& key, bool validate) const {
+    if (sources_.size() == 1) {
+      auto v = auth::identity_value(sources_[0], ex, scratch);
       if (!v) return gateway_error{response_type::unauthorized};
-      if (i > 0) key.push_back('\0');
-      key.append(*v);
+      key = *v;
+    } else {
+      std::string value_scratch;
+      for (std::size_t i = 0; i < sources_.size(); ++i) {
+        auto v = auth::identity_value(sources_[i], ex, value_scratch);
+        if (!v) return gateway_error{response_type::unauthorized};
+        if (i > 0) scratch.push_back('\0');
+        scratch.append(*v);
+      }
+      key = scratch;
     }
-    if (validate && expression_ && !std::regex_match(key, *expression_))
+    if (validate && expression_ && !std::regex_match(key.begin(), key.end(), *expression_))
       return gateway_error{response_type::unauthorized};
     return std::nullopt;
   }

@@ -882,17 +882,24 @@ bool glob_match_ignore_case(std::string_view pattern, std::string_view value) no
   return glob_walk(pattern, value, [](char p, char v) { return ascii_lower(p) == ascii_lower(v); });
 }
 
-std::string method_arn(std::string_view region, std::string_view account, std::string_view api_id,
-                       std::string_view stage, std::string_view method, std::string_view path) {
+void write_method_arn(std::string& out, std::string_view region, std::string_view account,
+                      std::string_view api_id, std::string_view stage, std::string_view method,
+                      std::string_view path) {
   if (!path.empty() && path.front() == '/') path.remove_prefix(1);
   constexpr std::string_view head = "arn:aws:execute-api:";
   const std::string_view parts[] = {head, region, ":", account, ":", api_id,
                                     "/",  stage,  "/", method,  "/", path};
   std::size_t size = 0;
   for (auto part : parts) size += part.size();
-  std::string arn(size, '\0');  // sized once: this runs for every authorized request
-  util::sized_writer out{arn.data()};
-  for (auto part : parts) out.put(part);
+  out.resize(size);  // sized once: this runs for every authorized request
+  util::sized_writer w{out.data()};
+  for (auto part : parts) w.put(part);
+}
+
+std::string method_arn(std::string_view region, std::string_view account, std::string_view api_id,
+                       std::string_view stage, std::string_view method, std::string_view path) {
+  std::string arn;
+  write_method_arn(arn, region, account, api_id, stage, method, path);
   return arn;
 }
 

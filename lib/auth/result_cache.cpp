@@ -4,9 +4,10 @@ namespace gatehouse::auth {
 
 std::shared_ptr<const authorization> result_cache::find(std::string_view identity,
                                                         clock::time_point now) const {
-  auto& s = shard_of(identity);
+  const hashed key = hash_of(identity);
+  auto& s = shard_of(key);
   std::lock_guard lock(s.mutex);
-  auto it = s.entries.find(identity);
+  auto it = s.entries.find(key);
   if (it == s.entries.end()) return nullptr;
   if (it->second.expires <= now) {
     s.entries.erase(it);
@@ -17,10 +18,11 @@ std::shared_ptr<const authorization> result_cache::find(std::string_view identit
 
 void result_cache::put(std::string_view identity, std::shared_ptr<const authorization> result,
                        clock::time_point expires) {
-  auto& s = shard_of(identity);
+  const hashed key = hash_of(identity);
+  auto& s = shard_of(key);
   std::shared_ptr<const authorization> evicted;  // released outside the lock
   std::lock_guard lock(s.mutex);
-  if (s.entries.size() >= per_shard_ && !s.entries.contains(identity)) {
+  if (s.entries.size() >= per_shard_ && !s.entries.contains(key)) {
     auto now = clock::now();
     std::erase_if(s.entries, [&](const auto& e) { return e.second.expires <= now; });
     if (s.entries.size() >= per_shard_) {

@@ -4,11 +4,11 @@
 // one mutex per shard, so requests on different threads rarely meet.
 
 #include "auth/authorization.hpp"
+#include "util/hash.hpp"
 
 #include <array>
 #include <chrono>
 #include <cstddef>
-#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -32,11 +32,25 @@ class result_cache {
 
  private:
   static constexpr std::size_t shard_count = 16;
-  struct string_hash {
+  // An identity with its hash, computed once per lookup: it picks the shard (high bits) and is
+  // the map's hash (low bits).
+  struct hashed {
+    std::string_view text;
+    std::size_t hash;
+  };
+  static hashed hash_of(std::string_view identity) noexcept {
+    return {identity, util::seeded_hash(identity)};
+  }
+  struct key_hash {
     using is_transparent = void;
-    std::size_t operator()(std::string_view s) const noexcept {
-      return std::hash<std::string_view>{}(s);
-    }
+    std::size_t operator()(const std::string& s) const noexcept { return util::seeded_hash(s); }
+    std::size_t operator()(const hashed& k) const noexcept { return k.hash; }
+  };
+  struct key_equal {
+    using is_transparent = void;
+    bool operator()(const std::string& a, const std::string& b) const noexcept { return a == b; }
+    bool operator()(const hashed& a, const std::string& b) const noexcept { return a.text == b; }
+    bool operator()(const std::string& a, const hashed& b) const noexcept { return a == b.text; }
   };
   struct entry {
     std::shared_ptr<const authorization> result;
@@ -44,10 +58,10 @@ class result_cache {
   };
   struct shard {
     mutable std::mutex mutex;
-    std::unordered_map<std::string, entry, string_hash, std::equal_to<>> entries;
+    std::unordered_map<std::string, entry, key_hash, key_equal> entries;
   };
-  shard& shard_of(std::string_view identity) const noexcept {
-    return shards_[string_hash{}(identity) % shard_count];
+  shard& shard_of(const hashed& key) const noexcept {
+    return shards_[(key.hash >> 60) % shard_count];
   }
 
   std::size_t per_shard_;

@@ -1,5 +1,7 @@
 #include "http/parser.hpp"
 
+#include "util/text.hpp"
+
 #include <cstring>
 #include <iterator>
 
@@ -8,18 +10,14 @@ namespace gatehouse::wire {
 namespace {
 request_parser& self(llhttp_t* p) { return *static_cast<request_parser*>(p->data); }
 
-std::string_view trim(std::string_view s) noexcept {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
+using util::trim_blanks;
 
 // Calls f(coding) for each non-empty coding of a comma-separated Transfer-Encoding value.
 template <class F>
 void for_each_coding(std::string_view value, F f) {
   while (!value.empty()) {
     auto comma = value.find(',');
-    auto coding = trim(value.substr(0, comma));
+    auto coding = trim_blanks(value.substr(0, comma));
     if (!coding.empty()) f(coding);
     if (comma == std::string_view::npos) break;
     value.remove_prefix(comma + 1);
@@ -174,7 +172,7 @@ int request_parser::on_header_field(llhttp_t* p, const char* at, std::size_t len
   if (s.head_done_) return HPE_OK;
   auto& headers = s.req_->headers;
   if (headers.empty() || s.in_value_) {
-    headers.add(std::string(at, len), std::string());
+    headers.add_empty().name.assign(at, len);
     s.in_value_ = false;
   } else {
     std::prev(headers.end())->name.append(at, len);
@@ -197,9 +195,7 @@ int request_parser::on_header_value_complete(llhttp_t* p) {
   auto& s = self(p);
   if (s.head_done_) return HPE_OK;  // a trailer field
   s.in_value_ = true;               // the next field name starts a new header
-  auto& v = std::prev(s.req_->headers.end())->value;
-  auto t = trim(v);
-  if (t.size() != v.size()) v = std::string(t);
+  util::trim_blanks_in_place(std::prev(s.req_->headers.end())->value);
   return HPE_OK;
 }
 
@@ -231,7 +227,7 @@ int request_parser::check_head() noexcept {
     // RFC 9112 3.2: a request with more than one Host field gets 400.
     if (iequals(f.name, "host") && ++hosts > 1) return fail(400, "more than one Host field");
     if (iequals(f.name, "expect")) {
-      if (iequals(trim(f.value), "100-continue"))
+      if (iequals(trim_blanks(f.value), "100-continue"))
         expect_continue_ = parser_.http_minor >= 1;  // ignored from HTTP/1.0 (RFC 9110 10.1.1)
       else
         return fail(417, "expectation not supported");

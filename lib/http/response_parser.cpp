@@ -1,5 +1,7 @@
 #include "http/response_parser.hpp"
 
+#include "util/text.hpp"
+
 #include <iterator>
 
 namespace gatehouse::wire {
@@ -115,7 +117,7 @@ int response_parser::on_header_field(llhttp_t* p, const char* at, std::size_t le
   if (s.head_done_) return HPE_OK;  // a trailer field: dropped
   auto& headers = s.res_->headers;
   if (headers.empty() || s.in_value_) {
-    headers.add(std::string(at, len), std::string());
+    headers.add_empty().name.assign(at, len);
     s.in_value_ = false;
   } else {
     std::prev(headers.end())->name.append(at, len);
@@ -137,11 +139,7 @@ int response_parser::on_header_value_complete(llhttp_t* p) {
   auto& s = self(p);
   if (s.head_done_) return HPE_OK;
   s.in_value_ = true;
-  auto& v = std::prev(s.res_->headers.end())->value;
-  std::size_t b = 0, e = v.size();
-  while (b < e && (v[b] == ' ' || v[b] == '\t')) ++b;
-  while (e > b && (v[e - 1] == ' ' || v[e - 1] == '\t')) --e;
-  if (b != 0 || e != v.size()) v = v.substr(b, e - b);
+  util::trim_blanks_in_place(std::prev(s.res_->headers.end())->value);
   return HPE_OK;
 }
 

@@ -114,15 +114,27 @@ class run_state_cache {
     else
       ::operator delete(block);
   }
+  // The buffers of method ARNs, which are longer than a string's inline space, are kept too.
+  std::string take_text() {
+    return text_count_ > 0 ? std::move(texts_[--text_count_]) : std::string();
+  }
+  void give_text(std::string&& text) {
+    if (text.capacity() <= 15 || text.capacity() > 1024 || text_count_ == texts_.size()) return;
+    text.clear();
+    texts_[text_count_++] = std::move(text);
+  }
 
  private:
   std::array<void*, 256> spare_{};  // enough for the requests a thread usually has in flight
   std::size_t count_ = 0;
+  std::array<std::string, 256> texts_;
+  std::size_t text_count_ = 0;
 };
 thread_local run_state_cache state_cache;
 
 struct run_state_release {
   void operator()(run_state* s) const noexcept {
+    state_cache.give_text(std::move(s->ex.method_arn));
     s->~run_state();
     state_cache.give(s);
   }
@@ -132,7 +144,9 @@ using run_state_ptr = std::unique_ptr<run_state, run_state_release>;
 run_state_ptr make_run_state(request& req, gateway_identity id) {
   void* block = state_cache.take();
   try {
-    return run_state_ptr(new (block) run_state(req, id));
+    run_state_ptr state(new (block) run_state(req, id));
+    state->ex.method_arn = state_cache.take_text();
+    return state;
   } catch (...) {
     state_cache.give(block);
     throw;

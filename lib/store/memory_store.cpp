@@ -3,15 +3,13 @@
 
 #include "store/memory_store.hpp"
 #include "throttle/token_bucket.hpp"
+#include "util/hash.hpp"
 
 #include <gatehouse/store.hpp>
-
-#include <openssl/rand.h>
 
 #include <array>
 #include <atomic>
 #include <cstdint>
-#include <cstring>
 #include <functional>
 #include <list>
 #include <map>
@@ -50,7 +48,7 @@ template <class T>
 using string_map = std::unordered_map<std::string, T, string_hash, std::equal_to<>>;
 
 // A cache key with its hash, computed once per lookup: it picks the shard and is the index's
-// hash. Keys are tens of bytes: eight at a time, multiply and fold, from a per-process seed.
+// hash.
 struct hashed_key {
   std::string_view text;
   std::size_t hash;
@@ -59,32 +57,7 @@ struct hashed_key {
 struct hashed_key_hash {
   std::size_t operator()(const hashed_key& k) const noexcept { return k.hash; }
 };
-std::size_t hash_seed() noexcept {
-  static const std::size_t seed = [] {
-    std::uint64_t s = 0;
-    RAND_bytes(reinterpret_cast<std::uint8_t*>(&s), sizeof s);
-    return static_cast<std::size_t>(s);
-  }();
-  return seed;
-}
-hashed_key hash_key(std::string_view s) noexcept {
-  std::uint64_t h = hash_seed() ^ (s.size() * 0x9e3779b97f4a7c15ull);
-  const char* p = s.data();
-  std::size_t n = s.size();
-  for (; n >= 8; p += 8, n -= 8) {
-    std::uint64_t w;
-    std::memcpy(&w, p, 8);
-    h = (h ^ w) * 0xff51afd7ed558ccdull;
-    h ^= h >> 32;
-  }
-  if (n > 0) {
-    std::uint64_t w = 0;
-    std::memcpy(&w, p, n);
-    h = (h ^ w) * 0xc4ceb9fe1a85ec53ull;
-  }
-  h ^= h >> 29;
-  return {s, static_cast<std::size_t>(h)};
-}
+hashed_key hash_key(std::string_view s) noexcept { return {s, util::seeded_hash(s)}; }
 
 std::size_t shard_index(std::size_t hash) noexcept {
   return (hash >> 56) % detail::memory_cache_shards;  // the index uses the low bits

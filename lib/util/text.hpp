@@ -17,6 +17,15 @@ constexpr std::string_view trim_blanks(std::string_view s) noexcept {
   return s;
 }
 
+/// Removes leading and trailing spaces and tabs from `s` in place, keeping its buffer.
+inline void trim_blanks_in_place(std::string& s) {
+  const auto t = trim_blanks(s);
+  if (t.size() == s.size()) return;
+  const auto first = static_cast<std::size_t>(t.data() - s.data());
+  s.erase(first + t.size());
+  s.erase(0, first);
+}
+
 /// The media type of a Content-Type or Accept value: before any ';', trimmed
 /// ("application/json; charset=utf-8" → "application/json").
 constexpr std::string_view media_type(std::string_view content_type) noexcept {

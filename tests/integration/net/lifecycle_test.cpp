@@ -9,6 +9,7 @@
 #include <asio/co_spawn.hpp>
 #include <asio/connect.hpp>
 #include <asio/executor_work_guard.hpp>
+#include <asio/post.hpp>
 #include <asio/steady_timer.hpp>
 #include <asio/this_coro.hpp>
 #include <asio/use_awaitable.hpp>
@@ -410,4 +411,52 @@ TEST_CASE("lifecycle: 4 io threads serve 8 keep-alive clients x 200 requests cor
   CHECK(failures.empty());
   CHECK(ok.load() == clients * (requests + requests / 4));
   CHECK(eventually([&] { return gw.gateway().connection_count() == 0; }, 2s));
+}
+
+TEST_CASE(
+    "lifecycle: one io thread under ASIO_CONCURRENCY_HINT_UNSAFE_IO serves clients and "
+    "stops on a posted async_stop",
+    "[lifecycle]") {
+  // The hint by which a one-thread host drops Asio's socket locks (petstore uses it): gatehouse
+  // must then touch its sockets from the io thread only, including on stop.
+  asio::io_context io{ASIO_CONCURRENCY_HINT_UNSAFE_IO};
+  std::atomic<int> started{0};
+  auto gw = std::make_unique<gatehouse::Gateway>(io, quiet());
+  gw->mount(make_stage(20ms, started));
+  const auto port = gw->listen("127.0.0.1:0", gatehouse::plain_http).port();
+  auto work = asio::make_work_guard(io);
+  std::thread runner([&] { io.run(); });
+
+  constexpr int clients = 4, requests = 100;
+  std::atomic<int> ok{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < clients; ++t)
+    threads.emplace_back([&, t] {
+      test::raw_client c(port, 10s);
+      for (int i = 0; i < requests; ++i) {
+        auto word = fmt::format("c{}r{}", t, i);
+        c.send(test::get("/prod/echo/" + word) + test::get("/prod/echo/" + word + "p"));
+        for (const auto& expected : {word, word + "p"}) {
+          auto r = c.read_reply();
+          if (r && r->status == 200 && r->body == expected) ok.fetch_add(1);
+        }
+      }
+    });
+  for (auto& t : threads) t.join();
+  CHECK(ok.load() == clients * requests * 2);
+
+  // A request in flight drains; the stop is posted to the io thread, as the hint requires.
+  test::raw_client busy(port, 5s);
+  busy.send(test::get("/prod/slow"));
+  REQUIRE(eventually([&] { return started.load() == 1; }, 2s));
+  std::promise<void> stopped;
+  asio::post(io, [&] { gw->async_stop(2s, [&] { stopped.set_value(); }); });
+  auto r = busy.read_reply();
+  REQUIRE(r);
+  CHECK(r->body == "slow");
+  CHECK(stopped.get_future().wait_for(3s) == std::future_status::ready);
+  asio::post(io, [&] { gw.reset(); });
+  work.reset();
+  runner.join();
+  CHECK_FALSE(gw);
 }

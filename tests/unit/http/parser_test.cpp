@@ -47,8 +47,9 @@ TEST_CASE("the parser builds a request from any split of its bytes") {
 }
 
 TEST_CASE("the parser stops after each message of a pipelined batch") {
-  const std::string one = "GET /a HTTP/1.1\r\nHost: x\r\n\r\n";
-  const std::string two = "GET /b HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+  const std::string one = "GET /a HTTP/1.1\r\nHost: x\r\nX-Long:   " + std::string(100, 'l') +
+                          "  \r\nX-Three: 3\r\nX-Four: 4\r\n\r\n";
+  const std::string two = "GET /b HTTP/1.1\r\nHost:  y \r\nConnection: close\r\n\r\n";
   const std::string both = one + two;
   request_parser p(parser_limits{});
   gatehouse::request req;
@@ -57,10 +58,17 @@ TEST_CASE("the parser stops after each message of a pipelined batch") {
   REQUIRE(run(p, both, both.size(), used) == status::complete);
   CHECK(used == one.size());
   CHECK(req.target == "/a");
+  CHECK(req.headers.size() == 4);
+  CHECK(req.headers.get("X-Long") == std::string(100, 'l'));
   p.start(req);
   std::size_t used2 = 0;
   REQUIRE(run(p, std::string_view(both).substr(used), both.size(), used2) == status::complete);
   CHECK(req.target == "/b");
+  // The request object is reused: only the second request's fields, trimmed.
+  REQUIRE(req.headers.size() == 2);
+  CHECK(req.headers.get("Host") == "y");
+  CHECK(req.headers.get("Connection") == "close");
+  CHECK_FALSE(req.headers.get("X-Long"));
   CHECK_FALSE(p.keep_alive());
 }
 
