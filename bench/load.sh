@@ -25,8 +25,8 @@
 #
 # The last three share one backend: its own nginx (one worker) answering /pets/1 with the same
 # JSON. Like gatehouse (AWS's HTTP_PROXY), the nginx and HAProxy proxies add X-Forwarded-For,
-# -Proto and -Host. Within each round the rows run one after another (round-robin), so drift
-# hits them all alike. Prints each run, then medians of req/s, p99 latency and server CPU time
+# -Proto and -Host. Within each round the rows run one after another, rows compared next to each
+# other, forwards in odd rounds and backwards in even ones, so drift hits them all alike. Prints each run, then medians of req/s, p99 latency and server CPU time
 # per request, and the ratios gatehouse / nginx (direct), gatehouse proxy / nginx proxy_pass and
 # gatehouse proxy / haproxy: of the medians, and (req/s/round, cpu/round) the median over rounds
 # of the two rows' ratio within one round, which follows a drifting machine better.
@@ -378,6 +378,14 @@ add_row() {
 }
 add_row gh "http://127.0.0.1:$gh_port$path" "gatehouse (petstore --http)" "$gh_pid" gh
 add_row nginx "http://127.0.0.1:$nginx_port$path" "nginx return 200" "$nginx_pid" nginx
+# Rows compared with each other run next to each other (see the round loop).
+if [[ $AUTH == 1 ]]; then
+  add_row gha_custom "http://127.0.0.1:$gha_port$path" "gatehouse, cached authorizer" "$gha_pid" \
+    gha "Authorization: Bearer allow"
+  add_row gha_jwt "http://127.0.0.1:$gha_port$path/owner" "gatehouse, JWT RS256" "$gha_pid" gha \
+    "Authorization: Bearer $bench_jwt" \
+    '{"petId":1,"owner":"aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee","issuer":"https://cognito-idp.us-east-1.amazonaws.com/us-east-1_EXAMPLE"}'
+fi
 if [[ $PROXY == 1 ]]; then
   add_row ngx_gh "http://127.0.0.1:$ngx_gh_port$path" "nginx proxy_pass -> gatehouse" \
     "$nginx_pid $gh_pid" nginx
@@ -391,19 +399,12 @@ if [[ $PROXY == 1 ]]; then
   s=$(await backend "http://127.0.0.1:$backend_port$backend_path" "$backend_pid")
 fi
 if [[ $CACHE == 1 ]]; then
+  add_row nginx_list "http://127.0.0.1:$nginx_port$list_path" "nginx return 200, the list" \
+    "$nginx_pid" nginx "" "$list_expected"
   add_row gh_hit "http://127.0.0.1:$gh_port$list_path" "gatehouse GET /pets, cache hits" "$gh_pid" \
     gh "" "$list_expected"
   add_row gh_nocache "http://127.0.0.1:$ghn_port$list_path" "gatehouse GET /pets, no cache" \
     "$ghn_pid" ghn "" "$list_expected"
-  add_row nginx_list "http://127.0.0.1:$nginx_port$list_path" "nginx return 200, the list" \
-    "$nginx_pid" nginx "" "$list_expected"
-fi
-if [[ $AUTH == 1 ]]; then
-  add_row gha_custom "http://127.0.0.1:$gha_port$path" "gatehouse, cached authorizer" "$gha_pid" \
-    gha "Authorization: Bearer allow"
-  add_row gha_jwt "http://127.0.0.1:$gha_port$path/owner" "gatehouse, JWT RS256" "$gha_pid" gha \
-    "Authorization: Bearer $bench_jwt" \
-    '{"petId":1,"owner":"aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee","issuer":"https://cognito-idp.us-east-1.amazonaws.com/us-east-1_EXAMPLE"}'
 fi
 [[ $LIMITS == 1 ]] && add_row ghl "http://127.0.0.1:$ghl_port$path" "gatehouse, every limit on" \
   "$ghl_pid" ghl "x-api-key: $bench_key"
@@ -462,7 +463,11 @@ declare -A rps p99 cpu
 printf '\n%-5s  %-34s %10s %9s %9s\n' round target req/s "p99 ms" "cpu us"
 warn=0
 for ((r = 1; r <= ROUNDS; r++)); do
-  for k in "${rows[@]}"; do
+  # Odd rounds run the rows in order, even rounds backwards: a drift that is steady over a pair
+  # of rounds then favours neither of two rows compared.
+  order=("${rows[@]}")
+  ((r % 2 == 0)) && for ((i = ${#rows[@]} - 1, j = 0; i >= 0; i--, j++)); do order[j]=${rows[i]}; done
+  for k in "${order[@]}"; do
     # shellcheck disable=SC2086
     before=$(cpu_ticks ${row_pids[$k]})
     read -r q l n bad < <(run_wrk "${row_url[$k]}" "$DURATION" "${row_header[$k]}") || true
