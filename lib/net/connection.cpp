@@ -217,8 +217,10 @@ class connection final : public connection_base,
             res = std::move(attempt.res);
             upgrade = std::move(attempt.accepted);
           } else {
+            // Most requests need no waiting step, and then no coroutine of their own.
             detail::reply_target reply{res, request_id_};
-            co_await pipeline.run(req_, &stream, nullptr, &reply);
+            if (auto rest = pipeline.run_now(req_, &stream, reply))
+              co_await pipeline.run_rest(std::move(rest));
             request_id = {request_id_, 36};
           }
           if (closed_) co_return;
@@ -247,8 +249,11 @@ class connection final : public connection_base,
               body = {};
             }
             // Flush now unless more pipelined requests wait to be answered with this write.
+            // (flush() inlined: one coroutine frame less per request.)
             if (!body.empty() || !keep || draining_ || begin_ == end_) {
-              if (!co_await flush(body)) co_return;
+              auto mark = begin_write();
+              auto [ec, n] = co_await write_out(body);
+              if (!end_write(ec, mark)) co_return;
             }
           }
           if (announced_close) {
@@ -292,18 +297,34 @@ class connection final : public connection_base,
     }
   }
 
-  // Writes out_ (and a large body after it, without copying) in one gather write.
-  asio::awaitable<bool> flush(std::string_view body) {
-    auto resume = phase_;
-    auto started = since_;
+  // A write of out_ (and a large body after it, without copying) in one gather write: the
+  // write phase while it runs, then back to the phase it interrupted. False when the
+  // connection is done.
+  struct write_mark {
+    phase resume;
+    clock::time_point started;
+  };
+  write_mark begin_write() {
+    write_mark m{phase_, since_};
     enter(phase::write);
-    std::array<asio::const_buffer, 2> bufs = {asio::buffer(out_), asio::buffer(body)};
-    auto [ec, n] = co_await asio::async_write(stream_, bufs, use_tuple);
+    return m;
+  }
+  auto write_out(std::string_view body) {
+    return asio::async_write(
+        stream_, std::array<asio::const_buffer, 2>{asio::buffer(out_), asio::buffer(body)},
+        use_tuple);
+  }
+  bool end_write(std::error_code ec, write_mark m) {
     out_.clear();
-    if (ec || closed_) co_return false;
-    phase_ = resume;
-    since_ = started;
-    co_return true;
+    if (ec || closed_) return false;
+    phase_ = m.resume;
+    since_ = m.started;
+    return true;
+  }
+  asio::awaitable<bool> flush(std::string_view body) {
+    auto mark = begin_write();
+    auto [ec, n] = co_await write_out(body);
+    co_return end_write(ec, mark);
   }
 
   // Sends a response whose body comes in pieces: with its length when the integration knows

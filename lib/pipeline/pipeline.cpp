@@ -86,7 +86,20 @@ step match_route(exchange& ex) {
   return std::nullopt;
 }
 
-// What a request keeps while it runs: in one block, recycled per thread, rather than in the
+}  // namespace
+
+// What the request waits for when a step cannot finish at once, and where it goes on after.
+enum class wait_for : std::uint8_t { nothing, authorizer, admission, cache, integration };
+enum class run_step : std::uint8_t {
+  begin,
+  after_authorizer,
+  after_admission,
+  after_cache,
+  after_integration,
+  done
+};
+
+// What a request keeps while it runs: in one block, recycled per thread, rather than in a
 // coroutine's frame. A frame this large (over 1 KiB) is not recycled by Asio: each request's
 // would be a fresh malloc of a size that makes glibc consolidate its free lists every time.
 struct run_state {
@@ -97,8 +110,16 @@ struct run_state {
   std::optional<outcome> hit;
   std::shared_ptr<const mount_table> mounts;
   bool from_cache = false;
+  run_step next = run_step::begin;
+  wait_for waiting = wait_for::nothing;
+  // The caller's: where a streamed body, an internal run's results and the reply go.
+  std::unique_ptr<wire::body_source>* stream = nullptr;
+  internal_run* internal = nullptr;
+  reply_target* reply = nullptr;
   run_state(request& req, gateway_identity id) : ex(req, id) {}
 };
+
+namespace {
 
 // Spare run_state blocks per thread: up to as many as the thread had requests in flight at once,
 // at most 256 (under 0.5 MiB).
@@ -132,14 +153,7 @@ class run_state_cache {
 };
 thread_local run_state_cache state_cache;
 
-struct run_state_release {
-  void operator()(run_state* s) const noexcept {
-    state_cache.give_text(std::move(s->ex.method_arn));
-    s->~run_state();
-    state_cache.give(s);
-  }
-};
-using run_state_ptr = std::unique_ptr<run_state, run_state_release>;
+using run_state_ptr = pending_run;
 
 run_state_ptr make_run_state(request& req, gateway_identity id) {
   void* block = state_cache.take();
@@ -172,6 +186,12 @@ void start(exchange& ex) {
 }
 }  // namespace
 
+void run_state_release::operator()(run_state* s) const noexcept {
+  state_cache.give_text(std::move(s->ex.method_arn));
+  s->~run_state();
+  state_cache.give(s);
+}
+
 pipeline::pipeline(asio::any_io_executor executor, gateway_options options)
     : options_(std::move(options)),
       client_(std::move(executor), options_.upstream),
@@ -198,82 +218,163 @@ std::shared_ptr<const plan_state> pipeline::find_plan(std::string_view id) const
   return nullptr;
 }
 
-asio::awaitable<response> pipeline::run(request& req, std::unique_ptr<wire::body_source>* stream,
-                                        internal_run* internal, reply_target* reply) const {
+pending_run pipeline::begin(request& req, std::unique_ptr<wire::body_source>* stream,
+                            internal_run* internal, reply_target* reply) const {
   run_state_ptr state = make_run_state(req, {options_.account_id, options_.region});
   exchange& ex = state->ex;
   ex.client = client_.core().get();
   if (reply) ex.reply = &reply->res;
   ex.may_stream = stream != nullptr;
+  state->stream = stream;
+  state->internal = internal;
+  state->reply = reply;
   start(ex);
-  state->mounts = mounts_.load(std::memory_order_acquire);
-  outcome& out = state->out;
+  return state;
+}
 
-  // 1 find the API and stage, 2 match the route.
-  if (internal)
-    use_stage(ex, *internal);
-  else
-    out.error = find_stage(ex, *state->mounts);
-  if (!out.error) out.error = match_route(ex);
-  // 3 resource policy: the API's endpoint type and resource policy, before any authorizer.
-  if (!out.error) out.error = auth::check_resource_policy(ex);
-  // 4 authorize: the method's custom or JWT authorizer (a cached result needs no I/O).
-  if (!out.error && auth::has_authorizer(ex)) {
-    if (!authorize_now(ex, out)) out.error = co_await auth::authorize(ex);
+// The steps, from where the request stopped, for as long as none has to wait. Every step runs
+// only while no earlier one ended the request (out.error).
+wait_for pipeline::advance(run_state& s) const {
+  exchange& ex = s.ex;
+  outcome& out = s.out;
+  switch (s.next) {
+    case run_step::begin:
+      // 1 find the API and stage, 2 match the route.
+      if (s.internal) {
+        use_stage(ex, *s.internal);
+      } else {
+        s.mounts = mounts_.load(std::memory_order_acquire);
+        out.error = find_stage(ex, *s.mounts);
+      }
+      if (!out.error) out.error = match_route(ex);
+      // 3 resource policy: the API's endpoint type and resource policy, before any authorizer.
+      if (!out.error) out.error = auth::check_resource_policy(ex);
+      // 4 authorize: the method's custom or JWT authorizer (a cached result needs no I/O).
+      if (!out.error && auth::has_authorizer(ex) && !authorize_now(ex, out)) {
+        s.next = run_step::after_authorizer;
+        return wait_for::authorizer;
+      }
+      [[fallthrough]];
+    case run_step::after_authorizer:
+      // 5 API key + usage plan: for methods that require a key.
+      if (!out.error) out.error = usage::check_api_key(ex, *keys_);
+      // 6 throttle: the plan's buckets for the key, the method's, the account's; the plan's
+      // quota.
+      if (!out.error && throttle::prepare(ex, options_.throttle, s.adm)) {
+        s.verdict = store_->try_admit(s.adm, ex.start);
+        if (!s.verdict) {
+          s.next = run_step::after_admission;
+          return wait_for::admission;
+        }
+      }
+      [[fallthrough]];
+    case run_step::after_admission:
+      if (s.verdict) out.error = throttle::verdict(*s.verdict);  // set only when admitting
+      // 7 validate: the method's required parameters and its body against the model.
+      if (!out.error) out.error = validate::check_request(ex);
+      // 8 cache lookup: for methods the stage caches, a hit ends the request here.
+      if (!out.error && cache::applies(ex) && !cache::try_lookup(ex, *store_, *flights_, s.hit)) {
+        s.next = run_step::after_cache;
+        return wait_for::cache;
+      }
+      [[fallthrough]];
+    case run_step::after_cache:
+      if (s.hit) {
+        out = std::move(*s.hit);
+        s.from_cache = true;
+      }
+      // 9 request transform: the method's request template (or passthrough decision) and hook.
+      // (Parameter mapping, transform/parameter_mapping, is applied by HTTP integrations as
+      // they build the backend request, AWS's integration request.)
+      if (!out.error && !s.from_cache) out.error = transform::transform_request(ex);
+      // 10 integration: a function, mock or HTTP backend. A large HTTP response body may be
+      // left in ex.stream, to be sent as it arrives; steps that need the whole body will
+      // drain() it.
+      if (!out.error && !s.from_cache && !ex.match.target->impl().invoke_now(ex, out)) {
+        s.next = run_step::after_integration;
+        return wait_for::integration;
+      }
+      [[fallthrough]];
+    case run_step::after_integration:
+      // 11 response transform: the integration response for the backend's status (status,
+      // header mapping, response template) and the hook.
+      if (!s.from_cache) transform::transform_response(ex, out);
+      // 12 cache store: a cacheable response of a cached method is kept for the method's TTL.
+      if (!s.from_cache) cache::store_response(ex, out, *store_);
+      s.next = run_step::done;
+      [[fallthrough]];
+    case run_step::done:
+      break;
   }
-  // 5 API key + usage plan: for methods that require a key.
-  if (!out.error) out.error = usage::check_api_key(ex, *keys_);
-  // 6 throttle: the plan's buckets for the key, the method's, the account's; the plan's quota.
-  admission& adm = state->adm;
-  if (!out.error && throttle::prepare(ex, options_.throttle, adm)) {
-    // Not `a ? b : co_await c`: GCC 12 evaluates a co_await in either arm of ?: regardless.
-    auto& verdict = state->verdict;
-    verdict = store_->try_admit(adm, ex.start);
-    if (!verdict) verdict = co_await store_->admit(adm, ex.start);
-    out.error = throttle::verdict(*verdict);
-  }
-  // 7 validate: the method's required parameters and its body against the model.
-  if (!out.error) out.error = validate::check_request(ex);
-  // 8 cache lookup: for methods the stage caches, a hit ends the request here.
-  bool& from_cache = state->from_cache;
-  if (!out.error && cache::applies(ex)) {
-    if (!cache::try_lookup(ex, *store_, *flights_, state->hit))
-      state->hit = co_await cache::lookup(ex, *store_, *flights_);
-    if (state->hit) {
-      out = std::move(*state->hit);
-      from_cache = true;
+  return wait_for::nothing;
+}
+
+// Waits for what the request waits for, then goes on, until every step has run.
+// Not `a ? b : co_await c` anywhere here: GCC 12 evaluates a co_await in either arm of ?:.
+asio::awaitable<void> pipeline::complete(run_state& s, wait_for w) const {
+  while (w != wait_for::nothing) {
+    switch (w) {
+      case wait_for::authorizer:
+        s.out.error = co_await auth::authorize(s.ex);
+        break;
+      case wait_for::admission:
+        s.verdict = co_await store_->admit(s.adm, s.ex.start);
+        break;
+      case wait_for::cache:
+        s.hit = co_await cache::lookup(s.ex, *store_, *flights_);
+        break;
+      case wait_for::integration:
+        s.out = co_await s.ex.match.target->impl().invoke(s.ex);
+        break;
+      case wait_for::nothing:
+        break;
     }
+    w = advance(s);
   }
-  // 9 request transform: the method's request template (or passthrough decision) and hook.
-  // (Parameter mapping, transform/parameter_mapping, is applied by HTTP integrations as they
-  // build the backend request, AWS's integration request.)
-  if (!out.error && !from_cache) out.error = transform::transform_request(ex);
-  // 10 integration: a function, mock or HTTP backend. A large HTTP response body may be left in
-  // ex.stream, to be sent as it arrives; steps that need the whole body will drain() it.
-  if (!out.error && !from_cache && !ex.match.target->impl().invoke_now(ex, out))
-    out = co_await ex.match.target->impl().invoke(ex);
-  // 11 response transform: the integration response for the backend's status (status, header
-  // mapping, response template) and the hook.
-  if (!from_cache) transform::transform_response(ex, out);
-  // 12 cache store: a cacheable response of a cached method is kept for the method's TTL.
-  if (!from_cache) cache::store_response(ex, out, *store_);
+}
 
+// The response: a gateway error rendered, the streamed body and an internal run's results
+// handed over, the answer moved to the caller's reply (then an empty response is returned).
+response pipeline::finish(run_state& s) const {
+  exchange& ex = s.ex;
+  outcome& out = s.out;
   if (out.error) {
     if (!out.error->log_reason.empty())
       log(log_level::error,
-          fmt::format("{} {} {}: {}", ex.id(), req.method, ex.path, out.error->log_reason));
+          fmt::format("{} {} {}: {}", ex.id(), ex.req.method, ex.path, out.error->log_reason));
     out.res = render_gateway_error(*out.error, &ex);
-    if (internal) internal->gateway_error = true;
+    if (s.internal) s.internal->gateway_error = true;
   }
-  if (stream && !out.error && ex.stream) *stream = std::move(ex.stream);
-  if (internal) internal->auth = std::move(ex.auth);
-  if (reply) {  // the connection sends the id itself: no strings to allocate
-    std::memcpy(reply->request_id, ex.request_id, sizeof ex.request_id);
-    if (!ex.cache.hit_in_reply) reply->res = std::move(out.res);
-    co_return response{};
+  if (s.stream && !out.error && ex.stream) *s.stream = std::move(ex.stream);
+  if (s.internal) s.internal->auth = std::move(ex.auth);
+  if (s.reply) {  // the connection sends the id itself: no strings to allocate
+    std::memcpy(s.reply->request_id, ex.request_id, sizeof ex.request_id);
+    if (!ex.cache.hit_in_reply) s.reply->res = std::move(out.res);
+    return response{};
   }
   out.res.headers.add("x-amzn-RequestId", std::string(ex.id()));
-  co_return std::move(out.res);
+  return std::move(out.res);
+}
+
+asio::awaitable<response> pipeline::run(request& req, std::unique_ptr<wire::body_source>* stream,
+                                        internal_run* internal, reply_target* reply) const {
+  pending_run state = begin(req, stream, internal, reply);
+  if (auto w = advance(*state); w != wait_for::nothing) co_await complete(*state, w);
+  co_return finish(*state);
+}
+
+pending_run pipeline::run_now(request& req, std::unique_ptr<wire::body_source>* stream,
+                              reply_target& reply) const {
+  pending_run state = begin(req, stream, nullptr, &reply);
+  state->waiting = advance(*state);
+  if (state->waiting != wait_for::nothing) return state;
+  finish(*state);
+  return nullptr;
+}
+
+asio::awaitable<void> pipeline::run_rest(pending_run state) const {
+  co_await complete(*state, state->waiting);
+  finish(*state);
 }
 
 void pipeline::mount(const std::shared_ptr<stage_state>& stage, bool hidden) {

@@ -15,6 +15,7 @@
 #include <asio/awaitable.hpp>
 
 #include <atomic>
+#include <cstdint>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -58,6 +59,17 @@ struct reply_target {
   char (&request_id)[37];
 };
 
+/// A request's state while it runs (exchange, outcome, what it waits for), from a per-thread
+/// pool. A pending_run owns one.
+struct run_state;
+struct run_state_release {
+  void operator()(run_state* s) const noexcept;
+};
+/// A request stopped at a step that has to wait (an authorizer call, the store, a cache miss
+/// led by another request, an integration): run_rest() takes it to the end.
+using pending_run = std::unique_ptr<run_state, run_state_release>;
+enum class wait_for : std::uint8_t;
+
 class pipeline {
  public:
   pipeline(asio::any_io_executor executor, gateway_options options);
@@ -71,6 +83,13 @@ class pipeline {
   asio::awaitable<response> run(request& req, std::unique_ptr<wire::body_source>* stream = nullptr,
                                 internal_run* internal = nullptr,
                                 reply_target* reply = nullptr) const;
+  /// run() in two halves, for a caller that can skip a coroutine when nothing waits (most
+  /// requests: cache hits, function and mock integrations, cached authorizers): runs the steps
+  /// that complete at once and answers into `reply`, returning null; or, when a step has to
+  /// wait, returns the request's state for run_rest(), which answers into `reply` at the end.
+  pending_run run_now(request& req, std::unique_ptr<wire::body_source>* stream,
+                      reply_target& reply) const;
+  asio::awaitable<void> run_rest(pending_run state) const;
 
   /// Serves a stage at /{name}/…, or, `hidden`, only to internal runs (its name need not be
   /// unique then).
@@ -85,6 +104,12 @@ class pipeline {
   std::shared_ptr<const plan_state> find_plan(std::string_view id) const;
 
  private:
+  pending_run begin(request& req, std::unique_ptr<wire::body_source>* stream,
+                    internal_run* internal, reply_target* reply) const;
+  wait_for advance(run_state& s) const;
+  asio::awaitable<void> complete(run_state& s, wait_for w) const;
+  response finish(run_state& s) const;
+
   gateway_options options_;
   http_client client_;
   std::shared_ptr<store> store_;
