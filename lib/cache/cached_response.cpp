@@ -130,23 +130,16 @@ bool decode_into(std::string_view bytes, const cache_key_bytes* key, std::string
   std::uint32_t status = 0, count = 0;
   if (!get_u32(in, status) || !get_u32(in, count) || count > in.size() / 8) return false;
   res.status = static_cast<int>(status);
-  // Fields already there are overwritten in place (assign keeps their buffers), the rest dropped.
+  // The fields are written into the space of the previous response's (header_map keeps it).
   auto& fields = res.headers;
-  fields.reserve(count + 2);  // room for x-cache and Warning without moving
-  std::size_t i = 0;
-  for (; i < count; ++i) {
+  fields.clear();
+  for (std::size_t i = 0; i < count; ++i) {
     std::string_view name, value;
     if (!get_view(in, name) || !get_view(in, value)) return false;
-    if (i < fields.size()) {
-      auto& f = fields.begin()[static_cast<std::ptrdiff_t>(i)];
-      f.name.assign(name);
-      f.value.assign(value);
-    } else {
-      fields.add(std::string(name), std::string(value));
-    }
+    auto& f = fields.add_empty();
+    f.name.assign(name);
+    f.value.assign(value);
   }
-  std::size_t seen = 0;
-  fields.erase_if([&](const header_map::field&) { return seen++ >= count; });
   std::string_view body;
   if (!get_view(in, body) || !in.empty()) return false;
   res.body.assign(body);

@@ -90,26 +90,42 @@ void append_part(std::string& key, std::string_view part) {
   key.append(part);
 }
 
-bool has_encoding(std::string_view s) noexcept {
-  for (char c : s)
-    if (c == '%' || c == '+') return true;
-  return false;
+// One name[=value] part of a raw query, as sent (percent-encoded).
+struct query_part {
+  std::string_view name, value;
+  bool has_value;
+  bool name_encoded, value_encoded;  // hold '%' or '+', to decode
+};
+
+// The parts of a raw query, in order: found once per request for all its key parameters.
+void split_query(std::string_view query, std::vector<query_part>& parts) {
+  parts.clear();
+  const std::size_t size = query.size();
+  std::size_t i = 0;
+  while (i < size) {  // each turn: one part and the '&' after it
+    query_part part{};
+    const std::size_t start = i;
+    for (; i < size && query[i] != '=' && query[i] != '&'; ++i)
+      part.name_encoded |= query[i] == '%' || query[i] == '+';
+    part.name = query.substr(start, i - start);
+    part.has_value = i < size && query[i] == '=';
+    if (part.has_value) {
+      const std::size_t value_start = ++i;
+      for (; i < size && query[i] != '&'; ++i)
+        part.value_encoded |= query[i] == '%' || query[i] == '+';
+      part.value = query.substr(value_start, i - value_start);
+    }
+    ++i;  // past the '&'
+    if (!part.name.empty() || part.has_value) parts.push_back(part);
+  }
 }
 
-// The last value of query parameter `name` in the raw query, as sent (percent-encoded);
-// nullopt if there is none.
-std::optional<std::string_view> raw_query_value(std::string_view query, std::string_view name) {
-  std::optional<std::string_view> last;
-  while (!query.empty()) {
-    auto amp = query.find('&');
-    auto part = query.substr(0, amp);
-    query = amp == std::string_view::npos ? std::string_view{} : query.substr(amp + 1);
-    auto eq = part.find('=');
-    auto n = part.substr(0, eq);
-    if (has_encoding(n) ? routing::percent_decode(n, true) != name : n != name) continue;
-    last = eq == std::string_view::npos ? std::string_view{} : part.substr(eq + 1);
-  }
-  return last;
+// The last part named `name` (names compared decoded), or null.
+const query_part* last_part_named(const std::vector<query_part>& parts, std::string_view name) {
+  for (auto it = parts.rbegin(); it != parts.rend(); ++it)
+    if (it->name_encoded ? routing::percent_decode(it->name, true) == name : it->name == name)
+      return &*it;
+  return nullptr;
 }
 
 // As append_part, into space sized beforehand.
@@ -128,9 +144,10 @@ constexpr std::size_t part_overhead = 21;  // a length's digits and ':'
 std::string_view make_key(const detail::exchange& ex, const detail::route_settings& rs,
                           std::string& buf) {
   using source = detail::cache_key_parameter::source;
-  struct found {
-    std::optional<std::string_view> value;
-    bool encoded = false;  // a query value still percent-encoded
+  struct found {  // trivial: the array below is not initialized, each entry is set before use
+    std::string_view value;
+    bool present;
+    bool encoded;  // a query value still percent-encoded
   };
   std::array<found, 16> few;
   std::vector<found> many;
@@ -138,6 +155,8 @@ std::string_view make_key(const detail::exchange& ex, const detail::route_settin
   if (count > few.size()) many.resize(count);
   found* values = count > few.size() ? many.data() : few.data();
 
+  thread_local std::vector<query_part> query_parts;  // kept: no allocation per request
+  bool query_split = false;
   const bool own_method = ex.req.method == rs.cache_key_method;
   std::size_t bound = own_method ? rs.cache_key_prefix.size()
                                  : ex.stage->cache_namespace.size() + ex.req.method.size() +
@@ -145,20 +164,30 @@ std::string_view make_key(const detail::exchange& ex, const detail::route_settin
   for (std::size_t i = 0; i < count; ++i) {
     const auto& p = rs.cache_key_parameters[i];
     auto& v = values[i];
+    std::optional<std::string_view> value;
+    v.encoded = false;
     switch (p.from) {
       case source::path:
-        v.value = ex.path_param(p.name);
+        value = ex.path_param(p.name);
         break;
       case source::header:
         for (const auto& f : ex.req.headers)
-          if (iequals(f.name, p.name)) v.value = f.value;
+          if (iequals(f.name, p.name)) value = f.value;
         break;
       case source::querystring:
-        v.value = raw_query_value(ex.query, p.name);
-        v.encoded = v.value && has_encoding(*v.value);
+        if (!query_split) {
+          split_query(ex.query, query_parts);
+          query_split = true;
+        }
+        if (const auto* part = last_part_named(query_parts, p.name)) {
+          value = part->value;
+          v.encoded = part->value_encoded;
+        }
         break;
     }
-    bound += p.key_part.size() + part_overhead + (v.value ? v.value->size() : 0);
+    v.present = value.has_value();
+    v.value = value.value_or(std::string_view{});
+    bound += p.key_part.size() + part_overhead + v.value.size();
   }
 
   if (buf.size() < bound) buf.resize(bound);
@@ -173,12 +202,12 @@ std::string_view make_key(const detail::exchange& ex, const detail::route_settin
   for (std::size_t i = 0; i < count; ++i) {
     out.put(rs.cache_key_parameters[i].key_part);
     const auto& v = values[i];
-    if (!v.value)
+    if (!v.present)
       out.put("-");  // absent differs from empty
     else if (v.encoded)
-      put_part(out, routing::percent_decode(*v.value, true));  // decoding only shortens
+      put_part(out, routing::percent_decode(v.value, true));  // decoding only shortens
     else
-      put_part(out, *v.value);
+      put_part(out, v.value);
   }
   return {buf.data(), static_cast<std::size_t>(out.at - buf.data())};
 }
@@ -190,8 +219,13 @@ std::string_view scratch_key(const detail::exchange& ex, const detail::route_set
 }
 
 void finish_hit(detail::exchange& ex, response& res, bool header) {
-  if (header) res.headers.add("x-cache", "Hit");
-  if (ex.cache.warning) res.headers.add("Warning", ex.cache.warning);
+  const auto add = [&](std::string_view name, std::string_view value) {
+    auto& f = res.headers.add_empty();  // in the space of the last response's fields
+    f.name.assign(name);
+    f.value.assign(value);
+  };
+  if (header) add("x-cache", "Hit");
+  if (ex.cache.warning) add("Warning", ex.cache.warning);
   ex.stage->counters[ex.match.index]->hits.fetch_add(1, std::memory_order_relaxed);
 }
 

@@ -184,6 +184,7 @@ void write_head(const response& res, bool keep_alive, std::string& out, bool htt
                                                           : "";
 
   // First the size, then the bytes.
+  constexpr std::string_view ok_line = "HTTP/1.1 200 OK\r\n";  // most answers' status line
   bool has_date = false;
   std::size_t size = 9 + status_text.size() + 1 + phrase.size() + 2;
   for (const auto& f : res.headers) {
@@ -201,11 +202,15 @@ void write_head(const response& res, bool keep_alive, std::string& out, bool htt
   const std::size_t start = out.size();
   out.resize(start + size);
   util::sized_writer c{out.data() + start};
-  c.put("HTTP/1.1 ");
-  c.put(status_text);
-  c.put(' ');
-  c.put(phrase);
-  c.put("\r\n");
+  if (res.status == 200) {
+    c.put(ok_line);
+  } else {
+    c.put("HTTP/1.1 ");
+    c.put(status_text);
+    c.put(' ');
+    c.put(phrase);
+    c.put("\r\n");
+  }
   for (const auto& f : res.headers) {
     if (own_field_of(f.name) == own_field::framing) continue;
     c.put(f.name);

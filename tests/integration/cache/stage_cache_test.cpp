@@ -274,6 +274,11 @@ TEST_CASE("cache: query string cache key parameters split entries, other paramet
   CHECK(c.call("/prod/items?type=x%20y") == "200 type=x y call 5");
   CHECK(c.call("/prod/items?type=x+y") == "200 type=x y call 5");
   CHECK(calls == 5);
+  // So is the name; empty parts and a name without '=' are skipped.
+  CHECK(c.call("/prod/items?t%79pe=a") == "200 type=a call 1");
+  CHECK(c.call("/prod/items?&&type=b&") == "200 type=b call 2");
+  CHECK(c.call("/prod/items?typ&type=a&types=c") == "200 type=a call 1");
+  CHECK(calls == 5);
 }
 
 TEST_CASE("cache: a repeated query parameter keys on the value the integration sees", "[cache]") {
