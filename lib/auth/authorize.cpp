@@ -13,10 +13,29 @@ namespace gatehouse::auth {
 using gatehouse::detail::gateway_error;
 
 namespace {
+// The ARN up to the method depends only on the gateway and the stage's snapshot: each thread
+// keeps the last one it made, keyed by the snapshot's serial number (never reused).
+std::string_view arn_prefix(const gatehouse::detail::exchange& ex) {
+  struct memo {
+    std::uint64_t serial = 0;
+    std::string region, account, prefix;
+  };
+  thread_local memo m;
+  const auto& stage = *ex.stage;
+  if (m.serial != stage.serial.value || m.region != ex.gateway.region ||
+      m.account != ex.gateway.account_id) {
+    m.prefix = method_arn_prefix(ex.gateway.region, ex.gateway.account_id, stage.deployment->api.id,
+                                 stage.name);
+    m.serial = stage.serial.value;
+    m.region = ex.gateway.region;
+    m.account = ex.gateway.account_id;
+  }
+  return m.prefix;
+}
+
 void fill_method_arn(gatehouse::detail::exchange& ex) {
   if (!ex.method_arn.empty()) return;
-  write_method_arn(ex.method_arn, ex.gateway.region, ex.gateway.account_id,
-                   ex.stage->deployment->api.id, ex.stage->name, ex.req.method, ex.stage_path);
+  write_method_arn(ex.method_arn, arn_prefix(ex), ex.req.method, ex.stage_path);
 }
 
 // AWS's resource-policy denials name the caller (anonymous without IAM) and the method ARN.

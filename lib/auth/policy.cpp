@@ -882,24 +882,29 @@ bool glob_match_ignore_case(std::string_view pattern, std::string_view value) no
   return glob_walk(pattern, value, [](char p, char v) { return ascii_lower(p) == ascii_lower(v); });
 }
 
-void write_method_arn(std::string& out, std::string_view region, std::string_view account,
-                      std::string_view api_id, std::string_view stage, std::string_view method,
+std::string method_arn_prefix(std::string_view region, std::string_view account,
+                              std::string_view api_id, std::string_view stage) {
+  std::string prefix = "arn:aws:execute-api:";
+  prefix.append(region).append(":").append(account).append(":").append(api_id);
+  prefix.append("/").append(stage).append("/");
+  return prefix;
+}
+
+void write_method_arn(std::string& out, std::string_view prefix, std::string_view method,
                       std::string_view path) {
   if (!path.empty() && path.front() == '/') path.remove_prefix(1);
-  constexpr std::string_view head = "arn:aws:execute-api:";
-  const std::string_view parts[] = {head, region, ":", account, ":", api_id,
-                                    "/",  stage,  "/", method,  "/", path};
-  std::size_t size = 0;
-  for (auto part : parts) size += part.size();
-  out.resize(size);  // sized once: this runs for every authorized request
-  util::sized_writer w{out.data()};
-  for (auto part : parts) w.put(part);
+  out.resize(prefix.size() + method.size() + 1 + path.size());  // this runs for every
+  util::sized_writer w{out.data()};                             // authorized request
+  w.put(prefix);
+  w.put(method);
+  w.put('/');
+  w.put(path);
 }
 
 std::string method_arn(std::string_view region, std::string_view account, std::string_view api_id,
                        std::string_view stage, std::string_view method, std::string_view path) {
   std::string arn;
-  write_method_arn(arn, region, account, api_id, stage, method, path);
+  write_method_arn(arn, method_arn_prefix(region, account, api_id, stage), method, path);
   return arn;
 }
 

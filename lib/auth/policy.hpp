@@ -103,9 +103,12 @@ bool glob_match_ignore_case(std::string_view pattern, std::string_view value) no
 /// The root path "/" gives ".../prod/GET/".
 std::string method_arn(std::string_view region, std::string_view account, std::string_view api_id,
                        std::string_view stage, std::string_view method, std::string_view path);
-/// The same, written into `out` (replacing its contents, keeping its buffer).
-void write_method_arn(std::string& out, std::string_view region, std::string_view account,
-                      std::string_view api_id, std::string_view stage, std::string_view method,
+/// The part of a method ARN before the method: arn:aws:execute-api:{region}:{account}:{api_id}/
+/// {stage}/.
+std::string method_arn_prefix(std::string_view region, std::string_view account,
+                              std::string_view api_id, std::string_view stage);
+/// method_arn from its prefix, written into `out` (replacing its contents, keeping its buffer).
+void write_method_arn(std::string& out, std::string_view prefix, std::string_view method,
                       std::string_view path);
 
 }  // namespace gatehouse::auth

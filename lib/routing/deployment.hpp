@@ -90,7 +90,24 @@ struct stage_plan {
   std::vector<std::optional<throttle_settings>> by_route;                  // resolved by index
 };
 
+/// A number no other snapshot has, a copy included: what per-thread memos of things derived
+/// from a snapshot are keyed by (an address may be reused once a snapshot is gone).
+struct snapshot_serial {
+  std::uint64_t value = next();
+  snapshot_serial() = default;
+  snapshot_serial(const snapshot_serial&) noexcept : value(next()) {}
+  snapshot_serial& operator=(const snapshot_serial&) noexcept {
+    value = next();
+    return *this;
+  }
+  static std::uint64_t next() noexcept {
+    static std::atomic<std::uint64_t> last{0};
+    return last.fetch_add(1, std::memory_order_relaxed) + 1;
+  }
+};
+
 struct stage_snapshot {
+  snapshot_serial serial;
   std::string name;
   std::shared_ptr<const deployment_data> deployment;
   variable_map variables;

@@ -717,6 +717,42 @@ TEST_CASE("authorizer: the method ARN names region, account, API id, stage, meth
   CHECK(log.calls == 4);
 }
 
+TEST_CASE("authorizer: the method ARN follows the stage, its API and its redeployments",
+          "[authorizer]") {
+  // ARNs up to the method are remembered per thread and snapshot: two stages of two APIs on
+  // one io thread, and a redeployment, must each be named right.
+  handler_log log;
+  Authorizer auth({.name = "narrow"}, [&log](const authorizer_request& in) {
+    log.record(in);
+    return authorizer_result::allow("narrow-user", in.method_arn());
+  });
+  gatehouse::Router one({.name = "one", .id = "apione0001"});
+  one.route("GET", "/a", gatehouse::mock({.body = "one"}), {.authorizer = auth});
+  gatehouse::Router two({.name = "two", .id = "apitwo0002"});
+  two.route("GET", "/a", gatehouse::mock({.body = "two"}), {.authorizer = auth});
+  test::running_gateway gw({}, 1);
+  gatehouse::Stage prod("prod", one.deploy());
+  client c(gw.serve_plain(prod));
+  gw.gateway().mount(gatehouse::Stage("beta", two.deploy()));
+  const std::string base = "arn:aws:execute-api:us-east-1:123456789012:";
+
+  CHECK(c.call_with("/prod/a", "t") == "200 - one");
+  CHECK(log.last_arn() == base + "apione0001/prod/GET/a");
+  CHECK(c.call_with("/beta/a", "t") == no_allow);  // the cached policy names prod's ARN only
+  auth.flush_cache();
+  CHECK(c.call_with("/beta/a", "t") == "200 - two");
+  CHECK(log.last_arn() == base + "apitwo0002/beta/GET/a");
+  CHECK(c.call_with("/prod/a", "t") == no_allow);
+  CHECK(log.calls == 2);
+
+  prod.deploy(two.deploy());  // prod now serves API two
+  auth.flush_cache();
+  CHECK(c.call_with("/prod/a", "t") == "200 - two");
+  CHECK(log.last_arn() == base + "apitwo0002/prod/GET/a");
+  CHECK(c.call_with("/beta/a", "t") == no_allow);
+  CHECK(log.calls == 3);
+}
+
 // --- 5. API keys from the authorizer (key source AUTHORIZER) ---------------------------------
 
 TEST_CASE("authorizer: with key source AUTHORIZER the usageIdentifierKey picks the API key",
