@@ -1,0 +1,149 @@
+#!/usr/bin/env bash
+# Instructions per request, counted by callgrind, for the comparisons of bench/load.sh whose
+# differences (a few percent) the drift of a shared machine hides in req/s and CPU time:
+#
+#   gatehouse GET /prod/pets?type=dog, cache hits   against nginx return 200 of the same list
+#   gatehouse GET /prod/pets/1, cached authorizer   against the same route without authorization
+#   (petstore --authorize-reads, Authorization: Bearer allow)
+#
+# Each server runs alone under valgrind --tool=callgrind (nginx with master_process off, so that
+# one process does the work); wrk warms it up, callgrind's counters are zeroed, wrk runs again,
+# and the instructions of that window (user space: the kernel's share is the same for all, as
+# the system calls per request are) are divided by wrk's requests. The counts hardly depend on
+# what else runs on the machine. Prints the counts, the ratios, and the five functions that
+# differ most between the two authorizer rows.
+#
+#   bench/instructions.sh [--duration SECONDS] [--connections N] [--build-dir DIR]
+#
+# Environment: DURATION (5), CONNECTIONS (50), WARMUP (2), BUILD_DIR (build/release), JOBS (2),
+# SERVER_CPU (0), CLIENT_CPU (1). Everything listens on 127.0.0.1 only.
+set -euo pipefail
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+say() { echo "instructions.sh: $*" >&2; }
+usage() { sed -n '2,/^set -euo/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
+
+DURATION=${DURATION:-5} CONNECTIONS=${CONNECTIONS:-50} WARMUP=${WARMUP:-2}
+BUILD_DIR=${BUILD_DIR:-$root/build/release} JOBS=${JOBS:-2}
+SERVER_CPU=${SERVER_CPU:-0} CLIENT_CPU=${CLIENT_CPU:-1}
+while (($#)); do
+  case $1 in
+    --duration) DURATION=$2; shift 2 ;;
+    --connections) CONNECTIONS=$2; shift 2 ;;
+    --build-dir) BUILD_DIR=$2; shift 2 ;;
+    -h|--help) usage 0 ;;
+    *) say "unknown option $1"; usage 2 >&2 ;;
+  esac
+done
+# shellcheck source=bench/common.sh
+source "$root/bench/common.sh"
+
+"$root/scripts/install-deps"
+PATH=$PATH:/usr/sbin:/sbin
+for tool in valgrind callgrind_control callgrind_annotate wrk nginx taskset curl; do
+  command -v "$tool" >/dev/null || { say "$tool not found (scripts/install-deps installs it)"; exit 1; }
+done
+build_target petstore
+petstore=$BUILD_DIR/examples/petstore/petstore
+
+tmp=$(mktemp -d /tmp/gatehouse-instructions.XXXXXX)
+server_pid=""
+stop_server() {
+  [[ -n $server_pid ]] || return 0
+  kill -TERM "$server_pid" 2>/dev/null || true
+  wait "$server_pid" 2>/dev/null || true
+  server_pid=""
+}
+trap 'stop_server; rm -rf "$tmp"' EXIT
+trap 'exit 130' INT TERM
+
+pet='{"id":1,"type":"dog","price":249.99}'
+list='[{"id":1,"type":"dog","price":249.99}]'
+port=$((20000 + RANDOM % 40000))
+user_line=""
+[[ $(id -u) -eq 0 ]] && user_line="user root;"
+cat >"$tmp/nginx.conf" <<EOF
+$user_line
+worker_processes 1;
+master_process off;
+daemon off;
+error_log $tmp/nginx.log;
+pid $tmp/nginx.pid;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  keepalive_requests 10000000;
+  keepalive_timeout 300s;
+  client_body_temp_path $tmp; proxy_temp_path $tmp; fastcgi_temp_path $tmp;
+  uwsgi_temp_path $tmp; scgi_temp_path $tmp;
+  server {
+    listen 127.0.0.1:$port;
+    location = /prod/pets { default_type application/json; return 200 '$list'; }
+    location = /prod/pets/1 { default_type application/json; return 200 '$pet'; }
+  }
+}
+EOF
+
+# Runs one row: NAME, the expected body, the URL path, a header (or ""), then the server's
+# command. Prints "NAME <instructions per request> <requests>" and keeps the counts' file.
+measure() {
+  local name=$1 want=$2 url="http://127.0.0.1:$port$3" header=$4 i out n total
+  shift 4
+  taskset -c "$SERVER_CPU" valgrind --tool=callgrind --callgrind-out-file="$tmp/$name.cg.%p" \
+    "$@" >"$tmp/$name.log" 2>&1 &
+  server_pid=$!
+  for ((i = 0; i < 200; i++)); do
+    out=$(curl -s ${header:+-H "$header"} "$url" 2>/dev/null) && [[ $out == "$want" ]] && break
+    kill -0 "$server_pid" 2>/dev/null || { say "$name exited:"; cat "$tmp/$name.log" >&2; exit 1; }
+    sleep 0.1
+  done
+  [[ $out == "$want" ]] || { say "$name does not answer $url with $want"; exit 1; }
+  taskset -c "$CLIENT_CPU" wrk -t1 -c"$CONNECTIONS" -d"${WARMUP}s" ${header:+-H "$header"} "$url" >/dev/null
+  callgrind_control -z "$server_pid" >/dev/null 2>&1  # the counts start here
+  n=$(taskset -c "$CLIENT_CPU" wrk -t1 -c"$CONNECTIONS" -d"${DURATION}s" ${header:+-H "$header"} \
+    "$url" | awk '/ requests in / { print $1 }')
+  callgrind_control -d "$server_pid" >/dev/null 2>&1
+  stop_server
+  local file
+  file=$(ls -t "$tmp/$name".cg.* | grep -v '\.cg\.[0-9]*$' | head -1)
+  total=$(callgrind_annotate "$file" 2>/dev/null | awk '/PROGRAM TOTALS/ { gsub(/,/, "", $1); print $1 }')
+  [[ -n $total && ${n:-0} -gt 0 ]] || { say "no counts for $name"; exit 1; }
+  mv "$file" "$tmp/$name.cg"
+  echo "$name $((total / n)) $n"
+}
+
+say "servers under callgrind on CPU $SERVER_CPU, wrk -t1 -c$CONNECTIONS on CPU $CLIENT_CPU, ${WARMUP}s warm-up, ${DURATION}s counted"
+declare -A ir reqs
+printf '%-46s %13s %10s\n' "user-space instructions per request" "instructions" requests
+row() {
+  local label=$1 name=$2 want=$3 path=$4 header=$5 count requests
+  shift 5
+  read -r _ count requests < <(measure "$name" "$want" "$path" "$header" "$@")
+  ir[$name]=$count
+  reqs[$name]=$requests
+  printf '%-46s %13s %10s\n' "$label" "$count" "$requests"
+}
+gatehouse=("$petstore" --http --listen "127.0.0.1:$port" --limits off)
+row "gatehouse GET /prod/pets?type=dog, cache hits" hit "$list" "/prod/pets?type=dog" "" \
+  "${gatehouse[@]}"
+row "nginx return 200, the list" nginx_list "$list" "/prod/pets?type=dog" "" \
+  nginx -p "$tmp" -c "$tmp/nginx.conf"
+row "gatehouse GET /prod/pets/1" plain "$pet" /prod/pets/1 "" "${gatehouse[@]}"
+row "gatehouse GET /prod/pets/1, cached authorizer" auth "$pet" /prod/pets/1 \
+  "Authorization: Bearer allow" "${gatehouse[@]}" --authorize-reads
+
+printf '\n%-46s %13s\n' "ratios" "instructions"
+printf '%-46s %13s\n' "gatehouse cache hits / nginx" "$(ratio "${ir[hit]}" "${ir[nginx_list]}")"
+printf '%-46s %13s\n' "gatehouse cached authorizer / none" "$(ratio "${ir[auth]}" "${ir[plain]}")"
+
+# Where the authorizer row's extra instructions go: the functions whose inclusive counts per
+# request grew most (callers include their callees, so the list nests).
+per_function() {
+  callgrind_annotate --inclusive=yes --threshold=100 "$1" 2>/dev/null |
+    grep -E '^ *[0-9,]+ \(' | sed -E 's/^ *([0-9,]+) \( *[0-9.]+%\)  (.*)$/\1\t\2/' | tr -d ',' |
+    awk -F'\t' -v n="$2" '{ printf "%s\t%d\n", substr($2, 1, 100), $1 / n }' | sort -t$'\t' -k1,1
+}
+printf '\n%s\n' "largest additions of the cached authorizer (instructions per request, inclusive)"
+join -t$'\t' -a1 -e0 -o 0,1.2,2.2 <(per_function "$tmp/auth.cg" "${reqs[auth]}") \
+  <(per_function "$tmp/plain.cg" "${reqs[plain]}") |
+  awk -F'\t' '{ d = $2 - $3; if (d >= 50) printf "%7d  %s\n", d, $1 }' | sort -rn |
+  grep -v -E 'PROGRAM TOTALS|libc-start|below main|main \[|scheduler::run|0x0000' | head -12
