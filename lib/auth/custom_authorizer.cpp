@@ -6,6 +6,7 @@
 #include "auth/identity_sources.hpp"
 #include "auth/result_cache.hpp"
 #include "util/json_text.hpp"
+#include "util/regex.hpp"
 
 #include <gatehouse/authorizer.hpp>
 #include <gatehouse/config_error.hpp>
@@ -171,7 +172,7 @@ class custom_authorizer final : public authorizer_impl {
             name));
       if (!options_.validation_expression.empty()) {
         try {
-          expression_.emplace(options_.validation_expression, std::regex::ECMAScript);
+          expression_.emplace(options_.validation_expression, util::safe_regex_flags);
         } catch (const std::regex_error& e) {
           throw config_error(fmt::format("authorizer '{}': validation expression '{}': {}", name,
                                          options_.validation_expression, e.what()));

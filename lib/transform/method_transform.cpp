@@ -4,6 +4,7 @@
 #include "routing/deployment.hpp"
 #include "routing/route_table.hpp"
 #include "transform/parameter_mapping.hpp"
+#include "util/regex.hpp"
 
 #include <gatehouse/config_error.hpp>
 
@@ -125,7 +126,7 @@ std::shared_ptr<const method_transform> compile(std::string_view route_key,
       has_default = true;
     } else {
       try {
-        c.pattern.emplace(r.selection_pattern, std::regex::ECMAScript);
+        c.pattern.emplace(r.selection_pattern, util::safe_regex_flags);
       } catch (const std::regex_error& e) {
         fail(fmt::format("selection pattern '{}': {}", r.selection_pattern, e.what()));
       }

@@ -3,6 +3,7 @@
 // the same for ASCII).
 
 #include "transform/vtl/evaluator.hpp"
+#include "util/regex.hpp"
 
 #include <algorithm>
 #include <cctype>
@@ -13,11 +14,19 @@ namespace gatehouse::transform::vtl {
 
 namespace {
 
-// Regular expressions run on std::regex, whose matcher recurses per character: "(a|b)*" over
-// 16 KB of 'a' overflows an 8 MB stack, and 4 KB does under ASan. A client's string is the
-// subject, so it is bounded well below that (longer subjects give null).
+// Regular expressions run on std::regex's breadth-first matcher (util/regex.hpp), whose time
+// grows with the subject's length times the pattern's, times the subject's length again for a
+// search: a client's string is the subject, so both are bounded (longer ones give null).
 constexpr std::size_t max_regex_subject = 1024;
-constexpr std::size_t max_regex_pattern = 1024;
+constexpr std::size_t max_regex_pattern = 256;
+
+// A string being built may not outgrow what the evaluation may still keep: replacing every
+// match of a short text by a long one multiplies lengths. Past it, the evaluation stops.
+bool within_budget(eval_state& st, const std::string& building) {
+  if (st.mem.string_bytes() + building.size() <= mapping_template::max_string_bytes) return true;
+  st.hit_limit();
+  return false;
+}
 
 bool int_arg(std::span<const value> args, std::size_t i, std::int64_t& out) {
   if (i >= args.size() || args[i].kind != value_kind::integer) return false;
@@ -89,6 +98,7 @@ value replace_all(eval_state& st, std::string_view s, std::string_view pattern,
       out.append(s.substr(from, at - from));
       out += with;
       from = at + literal.size();
+      if (!within_budget(st, out)) return value{};
       if (first_only) break;
     }
     out.append(s.substr(from));
@@ -96,7 +106,7 @@ value replace_all(eval_state& st, std::string_view s, std::string_view pattern,
   }
   if (s.size() > max_regex_subject || pattern.size() > max_regex_pattern) return value{};
   try {
-    const std::regex re(pattern.begin(), pattern.end());
+    const std::regex re(pattern.begin(), pattern.end(), util::safe_regex_flags);
     std::string out;
     const auto flags =
         first_only ? std::regex_constants::format_first_only : std::regex_constants::format_default;
@@ -123,7 +133,7 @@ value split(eval_state& st, std::string_view s, std::string_view pattern) {
   } else {
     if (s.size() > max_regex_subject || pattern.size() > max_regex_pattern) return value{};
     try {
-      const std::regex re(pattern.begin(), pattern.end());
+      const std::regex re(pattern.begin(), pattern.end(), util::safe_regex_flags);
       std::size_t from = 0;
       for (auto it = std::cregex_iterator(s.data(), s.data() + s.size(), re);
            it != std::cregex_iterator(); ++it) {
@@ -146,7 +156,8 @@ value split(eval_state& st, std::string_view s, std::string_view pattern) {
 bool regex_matches(std::string_view s, std::string_view pattern, bool& result) {
   if (s.size() > max_regex_subject || pattern.size() > max_regex_pattern) return false;
   try {
-    result = std::regex_match(s.begin(), s.end(), std::regex(pattern.begin(), pattern.end()));
+    result = std::regex_match(s.begin(), s.end(),
+                              std::regex(pattern.begin(), pattern.end(), util::safe_regex_flags));
     return true;
   } catch (const std::exception&) {
     return false;
@@ -235,6 +246,7 @@ value string_method(eval_state& st, std::string_view s, std::string_view name,
         out.append(s.substr(from, at - from));
         out += b;
         from = at + a.size();
+        if (!within_budget(st, out)) return value{};
       }
       out.append(s.substr(from));
       return st.make_string(std::move(out));

@@ -77,6 +77,17 @@ TEST_CASE("evaluation is bounded: nested loops, growing strings, big and deep bo
     return env;
   }());
   CHECK(r.output == "200001 1800004");
+  // Patterns a backtracking matcher takes exponential time (and a stack frame per character)
+  // for: the breadth-first one answers at once.
+  CHECK(render("#set($s = 'a')#foreach($i in [1..9])#set($s = \"$s$s\")#end$s.length() "
+               "$s.matches('(a*)*b') $s.replaceAll('(a|aa)*c', 'x').length() "
+               "$s.matches('(a|a)*')") == "512 false 512 true");
+  // Replacing each of a million characters by the million: stopped at the string budget.
+  r = mapping_template::parse(
+          "#set($s = 'a')#foreach($i in [1..20])#set($s = \"$s$s\")#end"
+          "#set($t = $s.replace('a', $s))#set($u = $s.replaceAll('a', $s))[$!t.length()]")
+          .evaluate(map_env{});
+  CHECK(r.limit_exceeded);
   CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(20));
   CHECK(render_body("$input.path('$')", "\xff\xfe{") == "\xff\xfe{");
 }
