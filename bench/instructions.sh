@@ -140,10 +140,10 @@ printf '%-46s %13s\n' "gatehouse cached authorizer / none" "$(ratio "${ir[auth]}
 per_function() {
   callgrind_annotate --inclusive=yes --threshold=100 "$1" 2>/dev/null |
     grep -E '^ *[0-9,]+ \(' | sed -E 's/^ *([0-9,]+) \( *[0-9.]+%\)  (.*)$/\1\t\2/' | tr -d ',' |
-    awk -F'\t' -v n="$2" '{ printf "%s\t%d\n", substr($2, 1, 100), $1 / n }' | sort -t$'\t' -k1,1
+    awk -F'\t' -v n="$2" '{ printf "%s\t%d\n", $2, $1 / n }' | sort -t$'\t' -k1,1
 }
 printf '\n%s\n' "largest additions of the cached authorizer (instructions per request, inclusive)"
 join -t$'\t' -a1 -e0 -o 0,1.2,2.2 <(per_function "$tmp/auth.cg" "${reqs[auth]}") \
   <(per_function "$tmp/plain.cg" "${reqs[plain]}") |
-  awk -F'\t' '{ d = $2 - $3; if (d >= 50) printf "%7d  %s\n", d, $1 }' | sort -rn |
+  awk -F'\t' '{ d = $2 - $3; if (d >= 50) printf "%7d  %s\n", d, substr($1, 1, 100) }' | sort -rn |
   grep -v -E 'PROGRAM TOTALS|libc-start|below main|main \[|scheduler::run|0x0000' | head -12
