@@ -58,7 +58,7 @@ trap 'exit 130' INT TERM
 
 pet='{"id":1,"type":"dog","price":249.99}'
 list='[{"id":1,"type":"dog","price":249.99}]'
-port=$((20000 + RANDOM % 40000))
+port=$((10000 + RANDOM % 20000))  # below the ephemeral ports (32768 up)
 user_line=""
 [[ $(id -u) -eq 0 ]] && user_line="user root;"
 cat >"$tmp/nginx.conf" <<EOF

@@ -147,7 +147,7 @@ ports_taken=" "
 free_port() {
   local p i
   for ((i = 0; i < 100; i++)); do
-    p=$((20000 + RANDOM % 40000))
+    p=$((10000 + RANDOM % 20000))  # below the ephemeral ports (32768 up)
     [[ $ports_taken == *" $p "* ]] && continue
     if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then echo "$p"; return; fi
   done

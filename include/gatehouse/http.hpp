@@ -54,6 +54,12 @@ class header_map {
     }
     return fields_[size_++];
   }
+  /// As add_empty(), but the field may still hold the name and value of the field clear()
+  /// removed from its place, for a caller that sets both (and can skip an equal assignment).
+  field& add_for_overwrite() {
+    if (size_ == fields_.size()) fields_.emplace_back();
+    return fields_[size_++];
+  }
   /// Replaces every field called `name` by one with `value`.
   void set(std::string_view name, std::string value);
   /// Removes every field called `name`; returns how many were removed.

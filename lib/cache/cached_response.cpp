@@ -1,5 +1,7 @@
 #include "cache/cached_response.hpp"
 
+#include "util/text.hpp"
+
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
@@ -136,9 +138,9 @@ bool decode_into(std::string_view bytes, const cache_key_bytes* key, std::string
   for (std::size_t i = 0; i < count; ++i) {
     std::string_view name, value;
     if (!get_view(in, name) || !get_view(in, value)) return false;
-    auto& f = fields.add_empty();
-    f.name.assign(name);
-    f.value.assign(value);
+    auto& f = fields.add_for_overwrite();
+    util::set_text(f.name, name);
+    util::set_text(f.value, value);
   }
   std::string_view body;
   if (!get_view(in, body) || !in.empty()) return false;

@@ -5,6 +5,7 @@
 #include "cache/cached_response.hpp"
 #include "routing/route_table.hpp"
 #include "util/sized_writer.hpp"
+#include "util/text.hpp"
 
 #include <gatehouse/gateway.hpp>
 
@@ -220,9 +221,9 @@ std::string_view scratch_key(const detail::exchange& ex, const detail::route_set
 
 void finish_hit(detail::exchange& ex, response& res, bool header) {
   const auto add = [&](std::string_view name, std::string_view value) {
-    auto& f = res.headers.add_empty();  // in the space of the last response's fields
-    f.name.assign(name);
-    f.value.assign(value);
+    auto& f = res.headers.add_for_overwrite();  // in the space of the last response's fields
+    util::set_text(f.name, name);
+    util::set_text(f.value, value);
   };
   if (header) add("x-cache", "Hit");
   if (ex.cache.warning) add("Warning", ex.cache.warning);

@@ -95,7 +95,8 @@ request_parser::status request_parser::feed(std::string_view data, std::size_t& 
   }
   if (started_) bytes_seen_ += consumed;
   if (!was_head_done && consumed > 0) {
-    // The head stops at on_headers_complete, so these bytes are all request line and headers.
+    // The parser stops at on_headers_complete, or a body-less message's end: these bytes are all
+    // request line and headers.
     std::string_view head = data.substr(0, consumed);
     if (has_obs_fold(last_head_byte_, head)) {
       fail(400, "obsolete line folding in a header field");
@@ -243,7 +244,9 @@ int request_parser::check_head() noexcept {
   if ((parser_.flags & F_CONTENT_LENGTH) && parser_.content_length > limits_.max_body_bytes)
     return fail(413, "request body too large");
   head_done_ = true;
-  return HPE_PAUSED;
+  // A message with a body stops here (the connection may answer 100 Continue, and the body
+  // has its own timeout); one without runs on to its end in the same call.
+  return has_body() ? HPE_PAUSED : HPE_OK;
 }
 
 int request_parser::on_headers_complete(llhttp_t* p) { return self(p).check_head(); }

@@ -23,7 +23,7 @@ class request_parser {
  public:
   enum class status {
     need_more,      ///< all input consumed, message not finished
-    head_complete,  ///< the request line and headers are in; the body may follow
+    head_complete,  ///< the request line and headers are in; the body follows
     complete,       ///< a whole message is in `request()`
     error,          ///< bad input: answer error_status() and close
   };
@@ -35,7 +35,8 @@ class request_parser {
   /// Starts the next message into `into` (cleared first).
   void start(request& into) noexcept;
 
-  /// Consumes bytes from `data`; stops after the head and after a complete message.
+  /// Consumes bytes from `data`; stops after the head of a message with a body, and after a
+  /// complete message (a message without a body reports only `complete`).
   /// `consumed` says how many bytes were used.
   status feed(std::string_view data, std::size_t& consumed) noexcept;
 
@@ -46,7 +47,7 @@ class request_parser {
   int error_status() const noexcept { return error_status_; }
   std::string_view error_reason() const noexcept { return error_reason_; }
 
-  /// Valid after head_complete.
+  /// Valid after head_complete (or complete).
   bool keep_alive() const noexcept;
   bool expects_continue() const noexcept { return expect_continue_; }
   bool has_body() const noexcept;

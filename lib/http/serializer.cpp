@@ -151,10 +151,6 @@ own_field own_field_of(std::string_view name) noexcept {
 void write_head(const response& res, bool keep_alive, std::string& out, bool http10_keep_alive,
                 body_framing framing, std::string_view request_id) {
   constexpr std::string_view request_id_name = "x-amzn-RequestId: ";
-  char status[12];
-  const std::string_view status_text(
-      status, std::to_chars(status, status + sizeof status, res.status).ptr - status);
-  const std::string_view phrase = reason_phrase(res.status);
   const bool has_length = !(res.status >= 100 && res.status < 200) && res.status != 204;
   char length[24];
   std::string_view length_text;
@@ -183,13 +179,25 @@ void write_head(const response& res, bool keep_alive, std::string& out, bool htt
                                       : http10_keep_alive ? "Connection: keep-alive\r\n"
                                                           : "";
 
-  // First the size, then the bytes.
-  constexpr std::string_view ok_line = "HTTP/1.1 200 OK\r\n";  // most answers' status line
-  bool has_date = false;
-  std::size_t size = 9 + status_text.size() + 1 + phrase.size() + 2;
+  // First the size, then the bytes. Most answers are 200s, whose status line is a constant.
+  constexpr std::string_view ok_line = "HTTP/1.1 200 OK\r\n";
+  char status[12];
+  std::string_view status_text, phrase;
+  std::size_t size = ok_line.size();
+  if (res.status != 200) {
+    status_text = {status,
+                   static_cast<std::size_t>(
+                       std::to_chars(status, status + sizeof status, res.status).ptr - status)};
+    phrase = reason_phrase(res.status);
+    size = 9 + status_text.size() + 1 + phrase.size() + 2;
+  }
+  bool has_date = false, drops = false;  // drops: a framing field of the response's own is left out
   for (const auto& f : res.headers) {
     auto own = own_field_of(f.name);
-    if (own == own_field::framing) continue;
+    if (own == own_field::framing) {
+      drops = true;
+      continue;
+    }
     if (own == own_field::date) has_date = true;
     size += f.name.size() + 2 + f.value.size() + 2;
   }
@@ -212,7 +220,7 @@ void write_head(const response& res, bool keep_alive, std::string& out, bool htt
     c.put("\r\n");
   }
   for (const auto& f : res.headers) {
-    if (own_field_of(f.name) == own_field::framing) continue;
+    if (drops && own_field_of(f.name) == own_field::framing) continue;
     c.put(f.name);
     c.put(": ");
     c.put(f.value);

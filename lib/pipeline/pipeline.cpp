@@ -28,6 +28,12 @@ namespace gatehouse::detail {
 namespace {
 using step = std::optional<gateway_error>;  // nullopt: go on; otherwise end the request
 
+// Keeps a step's error, if it has one: the usual empty result is not assigned (an optional's
+// move assignment is a call, six times per request).
+void keep_error(outcome& out, step&& e) {
+  if (e) out.error = std::move(e);
+}
+
 // Step 1: find the API and stage from the base path /{stage}/….
 step find_stage(exchange& ex, const mount_table& mounts) {
   const std::string& target = ex.req.target;
@@ -244,11 +250,11 @@ wait_for pipeline::advance(run_state& s) const {
         use_stage(ex, *s.internal);
       } else {
         s.mounts = mounts_.load(std::memory_order_acquire);
-        out.error = find_stage(ex, *s.mounts);
+        keep_error(out, find_stage(ex, *s.mounts));
       }
-      if (!out.error) out.error = match_route(ex);
+      if (!out.error) keep_error(out, match_route(ex));
       // 3 resource policy: the API's endpoint type and resource policy, before any authorizer.
-      if (!out.error) out.error = auth::check_resource_policy(ex);
+      if (!out.error) keep_error(out, auth::check_resource_policy(ex));
       // 4 authorize: the method's custom or JWT authorizer (a cached result needs no I/O).
       if (!out.error && auth::has_authorizer(ex) && !authorize_now(ex, out)) {
         s.next = run_step::after_authorizer;
@@ -257,7 +263,7 @@ wait_for pipeline::advance(run_state& s) const {
       [[fallthrough]];
     case run_step::after_authorizer:
       // 5 API key + usage plan: for methods that require a key.
-      if (!out.error) out.error = usage::check_api_key(ex, *keys_);
+      if (!out.error) keep_error(out, usage::check_api_key(ex, *keys_));
       // 6 throttle: the plan's buckets for the key, the method's, the account's; the plan's
       // quota.
       if (!out.error && throttle::prepare(ex, options_.throttle, s.adm)) {
@@ -269,9 +275,9 @@ wait_for pipeline::advance(run_state& s) const {
       }
       [[fallthrough]];
     case run_step::after_admission:
-      if (s.verdict) out.error = throttle::verdict(*s.verdict);  // set only when admitting
+      if (s.verdict) keep_error(out, throttle::verdict(*s.verdict));  // set only when admitting
       // 7 validate: the method's required parameters and its body against the model.
-      if (!out.error) out.error = validate::check_request(ex);
+      if (!out.error) keep_error(out, validate::check_request(ex));
       // 8 cache lookup: for methods the stage caches, a hit ends the request here.
       if (!out.error && cache::applies(ex) && !cache::try_lookup(ex, *store_, *flights_, s.hit)) {
         s.next = run_step::after_cache;
@@ -286,7 +292,7 @@ wait_for pipeline::advance(run_state& s) const {
       // 9 request transform: the method's request template (or passthrough decision) and hook.
       // (Parameter mapping, transform/parameter_mapping, is applied by HTTP integrations as
       // they build the backend request, AWS's integration request.)
-      if (!out.error && !s.from_cache) out.error = transform::transform_request(ex);
+      if (!out.error && !s.from_cache) keep_error(out, transform::transform_request(ex));
       // 10 integration: a function, mock or HTTP backend. A large HTTP response body may be
       // left in ex.stream, to be sent as it arrives; steps that need the whole body will
       // drain() it.

@@ -4,6 +4,10 @@
 #include <cstring>
 #include <random>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 namespace gatehouse::detail {
 
 namespace {
@@ -13,8 +17,21 @@ std::uint64_t splitmix64(std::uint64_t& state) noexcept {
   z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
   return z ^ (z >> 31);
 }
-}  // namespace
 
+#if defined(__SSE2__)
+// The 16 hex digits of `v`, most significant first, in one vector: the bytes in that order,
+// their high and low nibbles interleaved, then '0'-'9' or 'a'-'f' for all sixteen at once.
+__m128i hex16(std::uint64_t v) noexcept {
+  const __m128i bytes = _mm_cvtsi64_si128(static_cast<long long>(__builtin_bswap64(v)));
+  const __m128i nibble = _mm_set1_epi8(0x0f);
+  const __m128i high = _mm_and_si128(_mm_srli_epi16(bytes, 4), nibble);
+  const __m128i low = _mm_and_si128(bytes, nibble);
+  const __m128i x = _mm_unpacklo_epi8(high, low);
+  const __m128i letters =
+      _mm_and_si128(_mm_cmpgt_epi8(x, _mm_set1_epi8(9)), _mm_set1_epi8('a' - '0' - 10));
+  return _mm_add_epi8(_mm_add_epi8(x, _mm_set1_epi8('0')), letters);
+}
+#else
 // The 8 hex digits of `v`, most significant first, as one little-endian word: each nibble is
 // spread to a byte, then turned into '0'-'9' or 'a'-'f' for all eight at once.
 std::uint64_t hex8(std::uint32_t v) noexcept {
@@ -26,11 +43,8 @@ std::uint64_t hex8(std::uint32_t v) noexcept {
   x += 0x3030303030303030ull + letters * ('a' - '0' - 10);
   return __builtin_bswap64(x);  // the most significant digit first in memory
 }
-
-void put_hex8(char* at, std::uint32_t v) noexcept {
-  const std::uint64_t digits = hex8(v);
-  std::memcpy(at, &digits, 8);
-}
+#endif
+}  // namespace
 
 void make_request_id(char (&out)[37]) noexcept {
   thread_local std::uint64_t state = [] {
@@ -41,20 +55,34 @@ void make_request_id(char (&out)[37]) noexcept {
   a = (a & ~0xf000ull) | 0x4000ull;                         // version 4
   b = (b & 0x3fffffffffffffffull) | 0x8000000000000000ull;  // RFC 4122 variant
   // 8-4-4-4-12 hex digits: a gives the first 16 digits, b the last 16.
+#if defined(__SSE2__)
   char digits[32];
-  put_hex8(digits, static_cast<std::uint32_t>(a >> 32));
-  put_hex8(digits + 8, static_cast<std::uint32_t>(a));
-  put_hex8(digits + 16, static_cast<std::uint32_t>(b >> 32));
-  put_hex8(digits + 24, static_cast<std::uint32_t>(b));
+  _mm_storeu_si128(reinterpret_cast<__m128i*>(digits), hex16(a));
+  _mm_storeu_si128(reinterpret_cast<__m128i*>(digits + 16), hex16(b));
   std::memcpy(out, digits, 8);
-  out[8] = '-';
   std::memcpy(out + 9, digits + 8, 4);
-  out[13] = '-';
   std::memcpy(out + 14, digits + 12, 4);
-  out[18] = '-';
   std::memcpy(out + 19, digits + 16, 4);
-  out[23] = '-';
   std::memcpy(out + 24, digits + 20, 12);
+#else
+  // In stores of eight and four digits (on this little-endian layout a word's low half holds
+  // its first four).
+  const std::uint64_t d0 = hex8(static_cast<std::uint32_t>(a >> 32));
+  const std::uint64_t d1 = hex8(static_cast<std::uint32_t>(a));
+  const std::uint64_t d2 = hex8(static_cast<std::uint32_t>(b >> 32));
+  const std::uint64_t d3 = hex8(static_cast<std::uint32_t>(b));
+  const auto low4 = [](std::uint64_t d) { return static_cast<std::uint32_t>(d); };
+  const auto high4 = [](std::uint64_t d) { return static_cast<std::uint32_t>(d >> 32); };
+  std::memcpy(out, &d0, 8);  // digits 0-7
+  const std::uint32_t g1 = low4(d1), g2 = high4(d1), g3 = low4(d2);
+  std::memcpy(out + 9, &g1, 4);   // 8-11
+  std::memcpy(out + 14, &g2, 4);  // 12-15
+  std::memcpy(out + 19, &g3, 4);  // 16-19
+  const std::uint32_t g4 = high4(d2);
+  std::memcpy(out + 24, &g4, 4);  // 20-23
+  std::memcpy(out + 28, &d3, 8);  // 24-31
+#endif
+  out[8] = out[13] = out[18] = out[23] = '-';
   out[36] = '\0';
 }
 

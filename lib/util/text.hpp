@@ -26,6 +26,16 @@ inline void trim_blanks_in_place(std::string& s) {
   s.erase(0, first);
 }
 
+/// Makes `s` hold `text`, leaving it alone when it already does: a reused response's fields
+/// often hold the same names (and values) as before, and a short compare is cheaper than an
+/// assignment.
+inline void set_text(std::string& s, std::string_view text) {
+  if (s.size() == text.size() &&
+      std::char_traits<char>::compare(s.data(), text.data(), text.size()) == 0)
+    return;
+  s.assign(text);
+}
+
 /// The media type of a Content-Type or Accept value: before any ';', trimmed
 /// ("application/json; charset=utf-8" → "application/json").
 constexpr std::string_view media_type(std::string_view content_type) noexcept {

@@ -80,6 +80,26 @@ TEST_CASE("cached_response: a plain entry round trips status, headers and body",
   CHECK(back->headers.get("X-Empty") == std::optional<std::string_view>{""});
 }
 
+TEST_CASE("cached_response: decode_into one response in turn gives each entry exactly", "[cache]") {
+  // The response is reused as a connection reuses it: fields that match the last entry's are
+  // kept, others overwritten, and none of a longer entry is left over after a shorter one.
+  response shorter;
+  shorter.status = 200;
+  shorter.headers.add("Content-Type", "application/json");
+  shorter.body = "[]";
+  response same_names = sample();
+  same_names.headers.set("X-Other", "changed");
+  const response entries[] = {sample(), shorter, sample(), same_names, shorter, same_names};
+  response into;
+  into.headers.add("Stale", "field");
+  into.body = "stale body";
+  for (const auto& want : entries) {
+    const std::string bytes = encode(want, nullptr, cache_key);
+    REQUIRE(gatehouse::cache::decode_into(bytes, nullptr, cache_key, into));
+    check_same(into, want);
+  }
+}
+
 TEST_CASE("cached_response: statuses, empty and binary bodies round trip", "[cache]") {
   const cache_key_bytes k = key_of(1);
   const bool encrypted = GENERATE(false, true);

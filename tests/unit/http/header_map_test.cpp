@@ -74,6 +74,28 @@ TEST_CASE("header_map reuses the space of cleared fields without showing their c
   CHECK(listed(moved) == listed(h));
 }
 
+TEST_CASE("add_for_overwrite reuses a cleared field's place and grows past the old fields") {
+  header_map h;
+  h.add("Content-Type", "application/json");
+  h.add("x-cache", "Hit");
+  h.clear();
+  // A reused place may show what it held; the caller sets both parts.
+  auto& first = h.add_for_overwrite();
+  first.name = "Content-Type";
+  first.value = "text/plain";
+  auto& second = h.add_for_overwrite();
+  second.name = "Warning";
+  second.value = "199 - \"ignored\"";
+  auto& third = h.add_for_overwrite();  // beyond the fields clear() kept: a new, empty one
+  CHECK(third.name.empty());
+  CHECK(third.value.empty());
+  third.name = "x-cache";
+  third.value = "Miss";
+  CHECK(listed(h) == std::vector<std::string>{"Content-Type=text/plain",
+                                              "Warning=199 - \"ignored\"", "x-cache=Miss"});
+  CHECK(h.get("x-cache") == "Miss");
+}
+
 TEST_CASE("iequals folds ASCII letters only, at every position of long and short names") {
   const auto reference = [](unsigned char x, unsigned char y) {
     const auto fold = [](unsigned char c) { return c >= 'A' && c <= 'Z' ? c + 32 : c; };
