@@ -55,33 +55,21 @@ void make_request_id(char (&out)[37]) noexcept {
   a = (a & ~0xf000ull) | 0x4000ull;                         // version 4
   b = (b & 0x3fffffffffffffffull) | 0x8000000000000000ull;  // RFC 4122 variant
   // 8-4-4-4-12 hex digits: a gives the first 16 digits, b the last 16.
-#if defined(__SSE2__)
   char digits[32];
+#if defined(__SSE2__)
   _mm_storeu_si128(reinterpret_cast<__m128i*>(digits), hex16(a));
   _mm_storeu_si128(reinterpret_cast<__m128i*>(digits + 16), hex16(b));
+#else
+  const std::uint64_t words[4] = {
+      hex8(static_cast<std::uint32_t>(a >> 32)), hex8(static_cast<std::uint32_t>(a)),
+      hex8(static_cast<std::uint32_t>(b >> 32)), hex8(static_cast<std::uint32_t>(b))};
+  std::memcpy(digits, words, sizeof digits);
+#endif
   std::memcpy(out, digits, 8);
   std::memcpy(out + 9, digits + 8, 4);
   std::memcpy(out + 14, digits + 12, 4);
   std::memcpy(out + 19, digits + 16, 4);
   std::memcpy(out + 24, digits + 20, 12);
-#else
-  // In stores of eight and four digits (on this little-endian layout a word's low half holds
-  // its first four).
-  const std::uint64_t d0 = hex8(static_cast<std::uint32_t>(a >> 32));
-  const std::uint64_t d1 = hex8(static_cast<std::uint32_t>(a));
-  const std::uint64_t d2 = hex8(static_cast<std::uint32_t>(b >> 32));
-  const std::uint64_t d3 = hex8(static_cast<std::uint32_t>(b));
-  const auto low4 = [](std::uint64_t d) { return static_cast<std::uint32_t>(d); };
-  const auto high4 = [](std::uint64_t d) { return static_cast<std::uint32_t>(d >> 32); };
-  std::memcpy(out, &d0, 8);  // digits 0-7
-  const std::uint32_t g1 = low4(d1), g2 = high4(d1), g3 = low4(d2);
-  std::memcpy(out + 9, &g1, 4);   // 8-11
-  std::memcpy(out + 14, &g2, 4);  // 12-15
-  std::memcpy(out + 19, &g3, 4);  // 16-19
-  const std::uint32_t g4 = high4(d2);
-  std::memcpy(out + 24, &g4, 4);  // 20-23
-  std::memcpy(out + 28, &d3, 8);  // 24-31
-#endif
   out[8] = out[13] = out[18] = out[23] = '-';
   out[36] = '\0';
 }
