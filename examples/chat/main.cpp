@@ -104,7 +104,7 @@ int main(int argc, char** argv) {
     // sendmessage: the message goes to everyone connected, through the connection manager.
     api.route("sendmessage", [&](const gatehouse::websocket_event& ev) {
       rapidjson::Document doc;
-      doc.Parse(ev.body.data(), ev.body.size());
+      doc.Parse<rapidjson::kParseIterativeFlag>(ev.body.data(), ev.body.size());  // no recursion
       if (doc.HasParseError() || !doc.IsObject() || !doc.HasMember("message") ||
           !doc["message"].IsString())
         return gatehouse::proxy_result{.status_code = 400};

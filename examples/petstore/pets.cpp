@@ -148,7 +148,7 @@ gatehouse::Authorizer token_authorizer(std::string demo_token) {
 
 std::string claim(const gatehouse::authorizer_context& a, const char* name) {
   rapidjson::Document doc;
-  doc.Parse(a.claims_json.data(), a.claims_json.size());
+  doc.Parse<rapidjson::kParseIterativeFlag>(a.claims_json.data(), a.claims_json.size());
   if (doc.HasParseError() || !doc.IsObject() || !doc.HasMember(name) || !doc[name].IsString())
     return {};
   return doc[name].GetString();
@@ -193,7 +193,7 @@ gatehouse::Router make_api(const api_settings& settings) {
   adding.validation = gatehouse::request_validation::body;
   api.route("POST", "/pets", gatehouse::function([pets](const gatehouse::proxy_event& ev) {
               rapidjson::Document doc;
-              doc.Parse(ev.body().data(), ev.body().size());
+              doc.Parse<rapidjson::kParseIterativeFlag>(ev.body().data(), ev.body().size());
               if (doc.HasParseError() || !doc.IsObject() || !doc.HasMember("type") ||
                   !doc["type"].IsString() || !doc.HasMember("price") || !doc["price"].IsNumber())
                 return message(400, "a pet is {\"type\": string, \"price\": number}");

@@ -5,6 +5,7 @@
 #include "auth/evaluate.hpp"
 #include "auth/identity_sources.hpp"
 #include "auth/result_cache.hpp"
+#include "util/json_parse.hpp"
 #include "util/json_text.hpp"
 #include "util/regex.hpp"
 
@@ -96,8 +97,8 @@ std::optional<authorizer_result> authorizer_result::from_json(std::string_view j
     return std::nullopt;
   };
   rapidjson::Document doc;
-  doc.Parse(json.data(), json.size());
-  if (doc.HasParseError() || !doc.IsObject()) return fail("the output is not a JSON object");
+  if (!util::parse_json(doc, json) || !doc.IsObject())
+    return fail("the output is not a JSON object");
   authorizer_result r;
   for (auto& m : doc.GetObject()) {
     auto name = sv(m.name);

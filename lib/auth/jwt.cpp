@@ -5,6 +5,7 @@
 // RSA_/EC_KEY_ calls, and the library checks the key (an EC point must lie on its curve).
 
 #include "auth/jwt.hpp"
+#include "util/json_parse.hpp"
 
 #include "util/json_text.hpp"
 
@@ -176,25 +177,18 @@ bool base64url_decode_to(std::string_view in, char* o) {
 // JSON
 // ---------------------------------------------------------------------------------------------
 
-/// Parses without recursion (no stack exhaustion on deep nesting) and with UTF-8 checked (here,
-/// ahead of the parse: faster for the mostly ASCII text of tokens). A NUL byte can only be
-/// trailing garbage in JSON text, which RapidJSON would take for the end.
+/// Parses as util::parse_json does (no recursion, nesting bounded), with UTF-8 checked here,
+/// ahead of the parse: faster for the mostly ASCII text of tokens.
 template <class Document>
 bool parse_json(Document& doc, std::string_view text) {
-  if (text.find('\0') != std::string_view::npos || !util::valid_utf8(text)) return false;
-  constexpr unsigned flags = rapidjson::kParseIterativeFlag;
-  doc.template Parse<flags>(text.data(), text.size());
-  return !doc.HasParseError();
+  return util::valid_utf8(text) && util::parse_json(doc, text);
 }
 
 /// As parse_json, in place in `buffer` (a NUL-terminated copy of `text`), whose bytes the
 /// values' strings then point into.
 template <class Document>
 bool parse_json_in_place(Document& doc, std::string_view text, char* buffer) {
-  if (text.find('\0') != std::string_view::npos || !util::valid_utf8(text)) return false;
-  constexpr unsigned flags = rapidjson::kParseIterativeFlag | rapidjson::kParseInsituFlag;
-  doc.template ParseInsitu<flags>(buffer);
-  return !doc.HasParseError();
+  return util::valid_utf8(text) && util::parse_json_in_place(doc, text, buffer);
 }
 
 /// The member `name` of an object, or nullptr.

@@ -1,4 +1,5 @@
 #include "auth/policy.hpp"
+#include "util/json_parse.hpp"
 
 #include "auth/cidr.hpp"
 #include "util/sized_writer.hpp"
@@ -842,13 +843,10 @@ std::optional<policy> policy::parse(std::string_view json, std::string* why, con
     return std::nullopt;
   };
   rapidjson::Document doc;
-  // Iterative: deeply nested input costs heap, not stack.
-  doc.Parse<rapidjson::kParseIterativeFlag | rapidjson::kParseValidateEncodingFlag>(json.data(),
-                                                                                    json.size());
-  if (doc.HasParseError())
-    return fail(fmt::format("the policy is not valid JSON ({} at offset {})",
-                            rapidjson::GetParseError_En(doc.GetParseError()),
-                            doc.GetErrorOffset()));
+  auto parsed = util::parse_json<rapidjson::kParseValidateEncodingFlag>(doc, json);
+  if (!parsed)
+    return fail(fmt::format("the policy is not valid JSON ({} at offset {})", parsed.message(),
+                            parsed.offset));
   policy result;
   compiler c(base);
   if (!c.document(doc, result.statements_)) return fail(c.error());

@@ -4,6 +4,7 @@
 #include "pipeline/exchange.hpp"
 #include "routing/route_table.hpp"
 #include "usage/key_registry.hpp"
+#include "util/json_parse.hpp"
 #include "util/json_text.hpp"
 #include "util/time_text.hpp"
 
@@ -52,9 +53,9 @@ void write_context_value(writer& w, const context_value& v, bool as_text) {
 
 void write_claims_as_text(writer& w, std::string_view claims_json) {
   rapidjson::Document doc;
-  doc.Parse(claims_json.data(), claims_json.size());
+  const bool parsed = static_cast<bool>(util::parse_json(doc, claims_json));
   w.StartObject();
-  if (!doc.HasParseError() && doc.IsObject()) {
+  if (parsed && doc.IsObject()) {
     for (auto& m : doc.GetObject()) {
       w.Key(m.name.GetString(), m.name.GetStringLength());
       if (m.value.IsString()) {

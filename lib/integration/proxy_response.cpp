@@ -1,4 +1,5 @@
 #include "integration/proxy_response.hpp"
+#include "util/json_parse.hpp"
 
 #include "util/json_text.hpp"
 
@@ -94,11 +95,9 @@ std::optional<proxy_result> proxy_result::from_json(std::string_view json, paylo
     return std::nullopt;
   };
   rapidjson::Document doc;
-  doc.Parse<rapidjson::kParseStopWhenDoneFlag>(json.data(), json.size());
-  if (doc.HasParseError())
-    return fail(fmt::format("not JSON ({} at offset {})",
-                            rapidjson::GetParseError_En(doc.GetParseError()),
-                            doc.GetErrorOffset()));
+  auto parsed = util::parse_json<rapidjson::kParseStopWhenDoneFlag>(doc, json);
+  if (!parsed)
+    return fail(fmt::format("not JSON ({} at offset {})", parsed.message(), parsed.offset));
 
   const bool v2 = format == payload_format::v2;
   // HTTP API 2.0: valid JSON without a statusCode is taken as the body of a 200 answer.

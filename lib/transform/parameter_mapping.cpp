@@ -1,4 +1,5 @@
 #include "transform/parameter_mapping.hpp"
+#include "util/json_parse.hpp"
 
 #include "routing/route_table.hpp"
 #include "routing/stage_variables.hpp"
@@ -53,8 +54,7 @@ constexpr std::array<std::string_view, 29> context_names = {
 // A JWT claim (the claims are a JSON object's text): strings as they are, others as JSON.
 std::optional<std::string> claim_of(std::string_view claims_json, std::string_view name) {
   rapidjson::Document doc;
-  doc.Parse(claims_json.data(), claims_json.size());
-  if (doc.HasParseError() || !doc.IsObject()) return std::nullopt;
+  if (!util::parse_json(doc, claims_json) || !doc.IsObject()) return std::nullopt;
   auto it = doc.FindMember(
       rapidjson::StringRef(name.data(), static_cast<rapidjson::SizeType>(name.size())));
   if (it == doc.MemberEnd()) return std::nullopt;

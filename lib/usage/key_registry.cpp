@@ -1,4 +1,5 @@
 #include "usage/key_registry.hpp"
+#include "util/json_parse.hpp"
 
 #include "usage/api_key_csv.hpp"
 #include "usage/quota_period.hpp"
@@ -87,8 +88,7 @@ std::string serialize(const key_record& r) {
 
 std::shared_ptr<key_record> deserialize(std::string_view text) {
   rapidjson::Document d;
-  d.Parse(text.data(), text.size());
-  if (d.HasParseError() || !d.IsObject()) return nullptr;
+  if (!util::parse_json(d, text) || !d.IsObject()) return nullptr;
   auto r = std::make_shared<key_record>();
   auto str = [&](const char* k, std::string& out) {
     if (!d.HasMember(k) || !d[k].IsString()) return false;

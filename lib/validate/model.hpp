@@ -4,9 +4,6 @@
 // once when the API is deployed and checked against request bodies. A failure is described as
 // AWS's validator describes it ($context.error.validationErrorString).
 
-#include <rapidjson/fwd.h>
-
-#include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
@@ -37,24 +34,9 @@ class model {
 
   const std::string& name() const noexcept { return name_; }
 
-  /// This thread's compilation of the schema and its validator (RapidJSON's are not
-  /// thread-safe), made on first use.
-  struct thread_view {
-    const rapidjson::SchemaDocument& schema;
-    rapidjson::SchemaValidator& validator;
-  };
-  thread_view thread_state() const;
-
  private:
   struct compiled;
-  /// The schema object a failure's schema pointer names, in this model or one it $refs.
-  const rapidjson::Value* locate_schema(const rapidjson::Pointer& at,
-                                        std::string_view keyword) const;
-  /// The schema that applies at an instance path, found by walking the schema (failures only).
-  const rapidjson::Value* schema_at(const rapidjson::Pointer& instance_path,
-                                    std::string_view keyword) const;
   std::string name_;
-  std::uint64_t id_;  // distinguishes models in the per-thread validator cache
   std::vector<std::shared_ptr<const model>> references_;  // models this one $refs: kept alive
   std::unique_ptr<compiled> compiled_;
 };

@@ -6,6 +6,7 @@
 #include "pipeline/pipeline.hpp"
 #include "pipeline/request_id.hpp"
 #include "routing/route_table.hpp"
+#include "util/json_parse.hpp"
 #include "util/json_text.hpp"
 #include "util/time_text.hpp"
 #include "websocket/api_host.hpp"
@@ -128,8 +129,7 @@ std::optional<std::string> select_route(std::string_view expression, std::string
   pool parse_stack(parse_space, sizeof parse_space);
   rapidjson::GenericDocument<rapidjson::UTF8<>, pool, pool> doc(&values, sizeof parse_space,
                                                                 &parse_stack);
-  doc.Parse(body.data(), body.size());
-  if (doc.HasParseError()) return std::nullopt;
+  if (!util::parse_json(doc, body)) return std::nullopt;
   constexpr std::string_view prefix = "$request.body.";
   if (expression.starts_with(prefix)) return json_path_value(doc, expression.substr(prefix.size()));
   std::string out;
@@ -268,8 +268,7 @@ asio::awaitable<integration_reply> run_routes(const detail::websocket_stage_stat
 // The "message" of a gateway response's JSON body, for the WebSocket error message.
 std::string gateway_message(const response& res) {
   rapidjson::Document doc;
-  doc.Parse(res.body.data(), res.body.size());
-  if (!doc.HasParseError() && doc.IsObject())
+  if (util::parse_json(doc, res.body) && doc.IsObject())
     for (const char* name : {"message", "Message"})
       if (auto it = doc.FindMember(name); it != doc.MemberEnd() && it->value.IsString())
         return std::string(it->value.GetString(), it->value.GetStringLength());

@@ -1,6 +1,7 @@
 // JSONPath over RapidJSON documents, and parsing JSON with a nesting bound.
 
 #include "transform/vtl/json_path.hpp"
+#include "util/json_parse.hpp"
 
 #include "transform/vtl/value.hpp"
 
@@ -11,30 +12,6 @@
 namespace gatehouse::transform::vtl {
 
 namespace {
-
-// The deepest nesting of `text`, counted outside strings; stops counting past `limit`.
-int nesting_depth(std::string_view text, int limit) {
-  int depth = 0, deepest = 0;
-  bool in_string = false;
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    const char c = text[i];
-    if (in_string) {
-      if (c == '\\') {
-        ++i;
-      } else if (c == '"') {
-        in_string = false;
-      }
-    } else if (c == '"') {
-      in_string = true;
-    } else if (c == '[' || c == '{') {
-      if (++depth > deepest) deepest = depth;
-      if (deepest > limit) return deepest;
-    } else if (c == ']' || c == '}') {
-      --depth;
-    }
-  }
-  return deepest;
-}
 
 using matches = std::vector<const rapidjson::Value*>;
 
@@ -148,9 +125,7 @@ bool name_char(char c) { return c != '.' && c != '[' && c != ' '; }
 }  // namespace
 
 bool parse_json(std::string_view text, rapidjson::Document& doc) {
-  if (nesting_depth(text, max_value_depth) > max_value_depth) return false;
-  doc.Parse<rapidjson::kParseIterativeFlag>(text.data(), text.size());
-  return !doc.HasParseError();
+  return static_cast<bool>(util::parse_json(doc, text, static_cast<unsigned>(max_value_depth)));
 }
 
 bool select_json_path(std::string_view path, const rapidjson::Value& root, json_path_result& out) {

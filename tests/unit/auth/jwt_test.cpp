@@ -765,12 +765,16 @@ TEST_CASE("malformed tokens are refused with a reason, never a crash", "[jwt]") 
   CHECK_THAT(refused(header + "." + h(R"({"exp":1,"exp":4102444800})") + "."),
              Contains("duplicate"));
 
-  // Deep nesting, within the size cap, is parsed without recursion.
+  // Deep nesting, within the size cap, is parsed without recursion; past 1,000 levels it is not
+  // JSON.
   std::string deep = std::string(11000, '[');
   CHECK(refused(header + "." + h(deep) + ".") == auth::reason::not_an_object);
-  std::string deep_object =
-      R"({"exp":4102444800,"a":)" + std::string(5000, '[') + std::string(5000, ']') + "}";
-  CHECK(auth::jwt::decode(header + "." + h(deep_object) + ".", nullptr));
+  auto nested = [](int levels) {
+    return R"({"exp":4102444800,"a":)" + std::string(levels, '[') + std::string(levels, ']') +
+           "}";
+  };
+  CHECK(refused(header + "." + h(nested(5000)) + ".") == auth::reason::not_an_object);
+  CHECK(auth::jwt::decode(header + "." + h(nested(999)) + ".", nullptr));
 
   // Size cap: 3 MB refused; exactly max_token_size bytes decodes, one more does not.
   std::string big = header + "." + std::string(3 * 1024 * 1024, 'A') + ".";

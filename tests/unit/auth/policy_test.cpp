@@ -751,7 +751,7 @@ TEST_CASE("policy: hostile input never crashes", "[policy]") {
       R"({"Statement": )" + std::string(50000, '[') + std::string(50000, ']') + "}";
   std::string why;
   CHECK_FALSE(policy::parse(deep_object, &why));
-  CHECK_THAT(why, Contains("Statement[0]"));
+  CHECK_THAT(why, Contains("Nesting too deep"));  // past 1,000 levels: not JSON
   CHECK_FALSE(policy::parse(std::string_view("{\"Statement\"\0: []}", 18), nullptr));
   CHECK_FALSE(policy::parse("\xff\xfe", nullptr));
   CHECK_FALSE(policy::parse("1e999", nullptr));

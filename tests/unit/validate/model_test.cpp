@@ -6,6 +6,7 @@
 
 #include <gatehouse/config_error.hpp>
 
+#include <fmt/format.h>
 #include <catch2/catch.hpp>
 
 #include <atomic>
@@ -167,9 +168,85 @@ TEST_CASE("models: hostile bodies end quickly and safely", "[validate]") {
   CHECK_FALSE(pet.check(deep));
   std::string errors;
   CHECK_FALSE(pet.check(deep, &errors));
-  CHECK(errors.starts_with("[instance type (array)"));
+  CHECK(errors.starts_with("[Invalid JSON: Nesting too deep."));
   CHECK_FALSE(pet.check(std::string(1'000'000, ' ') + "{"));
   CHECK_FALSE(pet.check(std::string_view("{\"type\":\"dog\"\0}", 15)));
+}
+
+TEST_CASE("models: nesting past 1,000 levels is not JSON; up to it, checks take linear time",
+          "[validate]") {
+  model pet("Pet", pet_schema, {});
+  auto nested = [](std::string_view open, std::string_view close, int levels) {
+    std::string s;
+    for (int i = 0; i < levels; ++i) s.append(open);
+    s.append("1");
+    for (int i = 0; i < levels; ++i) s.append(close);
+    return s;
+  };
+  // 100,000 levels of {"a":…} (600 KB): refused while parsing, at the 1,001st level.
+  std::string errors;
+  CHECK_FALSE(pet.check(nested("{\"a\":", "}", 100'000), &errors));
+  CHECK(errors.starts_with("[Invalid JSON: Nesting too deep. (at offset 500"));
+  CHECK_FALSE(pet.check(nested("{\"a\":[", "]}", 50'000), &errors));
+  CHECK(errors.starts_with("[Invalid JSON: Nesting too deep."));
+  // 1,000 levels are JSON: checked against a schema that follows them all the way down.
+  model tree("Tree",
+             R"({"type":"object","properties":{"a":{"$ref":"#"}},"additionalProperties":false})",
+             {});
+  CHECK(tree.check(nested("{\"a\":", "}", 999).replace(999 * 5, 1, "{}")));
+  CHECK(
+      errors_of(tree, nested("{\"a\":", "}", 1000)) ==
+      R"([instance type (integer) does not match any allowed primitive type (allowed: ["object"])])");
+  // Many values, each visited once.
+  std::string wide = "{";
+  for (int i = 0; i < 100'000; ++i) wide += fmt::format("\"k{}\":{{\"a\":[1,2]}},", i);
+  wide += "\"type\":\"dog\",\"price\":30}";
+  CHECK(pet.check(wide));
+}
+
+TEST_CASE("models: uniqueItems and enum compare values, not text", "[validate]") {
+  auto unique = make(R"({"type":"array","uniqueItems":true})");
+  CHECK(unique.check(R"([1,2,"1",[1],{"a":1,"b":2}])"));
+  CHECK_FALSE(unique.check(R"([1,2,1.0])"));
+  CHECK(errors_of(unique, R"([{"a":1,"b":[2]},{"b":[2],"a":1}])") ==
+        "[array must not contain duplicate elements]");
+  std::string many = "[";
+  for (int i = 0; i < 200'000; ++i) many += std::to_string(i) + ",";
+  CHECK(unique.check(many + "-1]"));
+  CHECK_FALSE(unique.check(many + "199999]"));
+  auto choice = make(R"({"enum":[{"x":[1,2]},null,2]})");
+  CHECK(choice.check(R"({"x":[1.0,2]})"));
+  CHECK(choice.check("2.0"));
+  CHECK_FALSE(choice.check(R"({"x":[2,1]})"));
+}
+
+TEST_CASE("models: combinations check each value a bounded number of times", "[validate]") {
+  // Both branches of anyOf go all the way down; a matcher that tried each at every level would
+  // take 2^depth steps. The check gives up at a budget proportional to the body.
+  model both("Both",
+             R"({"definitions":{"t":{"type":"object","properties":{"a":{"$ref":"#"}}}},)"
+             R"("anyOf":[{"$ref":"#/definitions/t"},{"$ref":"#/definitions/t"}]})",
+             {});
+  std::string deep;
+  for (int i = 0; i < 900; ++i) deep += "{\"a\":";
+  deep += "1";
+  for (int i = 0; i < 900; ++i) deep += "}";
+  std::string errors;
+  const auto start = std::chrono::steady_clock::now();
+  CHECK_FALSE(both.check(deep, &errors));
+  CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(20));  // not a hang
+  CHECK(errors == "[the body is too complex to check against the model]");
+  CHECK(both.check(R"({"a":{"a":{}}})"));
+  CHECK(errors_of(both, R"({"a":{"a":5}})") ==
+        "[instance failed to match at least one of the required schemas]");
+  // A schema that applies itself to the same value would never end: refused when made.
+  CHECK(config_error_of(R"({"allOf":[{"$ref":"#"}]})").find("never end") != std::string::npos);
+  CHECK(config_error_of(R"({"definitions":{"a":{"$ref":"#/definitions/b"},)"
+                        R"("b":{"$ref":"#/definitions/a"}},"$ref":"#/definitions/a"})")
+            .find("leads only to itself") != std::string::npos);
+  CHECK(config_error_of(R"({"$ref":"#/definitions/none"})").find("leads nowhere") !=
+        std::string::npos);
+  CHECK(config_error_of(R"({"type":"text"})") == "model 'Test': unknown type \"text\"");
 }
 
 TEST_CASE("models: many threads check one model at once", "[validate]") {
