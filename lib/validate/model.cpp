@@ -137,7 +137,14 @@ model::model(std::string name, std::string_view schema, const model_lookup& look
 model::~model() = default;
 
 bool model::check(std::string_view body, std::string* errors) const {
-  rapidjson::Document instance;
+  // Small bodies parse into space on the stack, without allocating.
+  using pool = rapidjson::MemoryPoolAllocator<>;
+  char value_space[4096];
+  char parse_space[1024];
+  pool values(value_space, sizeof value_space);
+  pool parse_stack(parse_space, sizeof parse_space);
+  rapidjson::GenericDocument<rapidjson::UTF8<>, pool, pool> instance(
+      &values, sizeof parse_space / 2, &parse_stack);
   auto parsed = util::parse_json<rapidjson::kParseValidateEncodingFlag>(instance, body);
   if (!parsed) {
     if (errors)

@@ -127,7 +127,7 @@ std::optional<std::string> select_route(std::string_view expression, std::string
   char parse_space[1024];
   pool values(value_space, sizeof value_space);
   pool parse_stack(parse_space, sizeof parse_space);
-  rapidjson::GenericDocument<rapidjson::UTF8<>, pool, pool> doc(&values, sizeof parse_space,
+  rapidjson::GenericDocument<rapidjson::UTF8<>, pool, pool> doc(&values, sizeof parse_space / 2,
                                                                 &parse_stack);
   if (!util::parse_json(doc, body)) return std::nullopt;
   constexpr std::string_view prefix = "$request.body.";
