@@ -730,12 +730,19 @@ TEST_CASE("jwt: a JWKS that cannot be fetched gives 500 AUTHORIZER_FAILURE until
   auto key = generate("own-rsa", true);
   auto token = sign(key, claims("dora"));
   recorder rec;
+  // A failed fetch is tried again only after its backoff (here 50 ms, not doubled with a
+  // refetch interval of 0): each step waits it out.
+  auto quick_backoff = [](jwt_options o) {
+    o.fetch_backoff = 50ms;
+    return o;
+  };
+  auto past_backoff = [] { std::this_thread::sleep_for(120ms); };
 
   SECTION("nothing listens at first; then a server the gateway does not trust; then its own") {
     auto port = test::unused_port();
     std::string url = "https://127.0.0.1:" + std::to_string(port) + "/jwks.json";
     auto cert = gatehouse::tls::self_signed({"localhost", "127.0.0.1"});
-    auto auth = Authorizer::jwt(options_for(url, 0s));
+    auto auth = Authorizer::jwt(quick_backoff(options_for(url, 0s)));
     test::running_gateway gw(trusting(cert.certificate_chain_pem));
     client c(gw.serve_plain(jwt_stage(auth, rec)));
     auto r = c.get("/prod/v1", "Bearer " + token);
@@ -745,11 +752,14 @@ TEST_CASE("jwt: a JWKS that cannot be fetched gives 500 AUTHORIZER_FAILURE until
     {
       // Another certificate than the trusted one: the handshake fails, nothing is fetched.
       jwks_server untrusted(jwks_of({&key}), port);
+      past_backoff();
       CHECK(c.call("/prod/v1", token) == authorizer_failure);
+      CHECK(untrusted.connections() == 1);
       CHECK(untrusted.fetches() == 0);
     }
-    // The real one comes up: no failure is remembered.
+    // The real one comes up: once the backoff has passed, no failure is remembered.
     jwks_server keys(jwks_of({&key}), port, cert);
+    past_backoff();
     CHECK(c.call("/prod/v1", token) == "200 - ok");
     CHECK(rec.last().principal_id == "dora");
     CHECK(c.call("/prod/v1", token) == "200 - ok");
@@ -758,15 +768,18 @@ TEST_CASE("jwt: a JWKS that cannot be fetched gives 500 AUTHORIZER_FAILURE until
   SECTION("the server answers an error, then garbage, then the keys") {
     jwks_server keys("", 0);
     keys.set(R"({"message":"down for maintenance"})", 503);
-    auto auth = Authorizer::jwt(options_for(keys.url(), 0s));
+    auto auth = Authorizer::jwt(quick_backoff(options_for(keys.url(), 0s)));
     test::running_gateway gw(trusting(keys.certificate_pem()));
     client c(gw.serve_plain(jwt_stage(auth, rec)));
     CHECK(c.call("/prod/v1", token) == authorizer_failure);
     keys.set("this is not JSON");
+    past_backoff();
     CHECK(c.call("/prod/v1", token) == authorizer_failure);
     keys.set(R"({"keys":[]})");
+    past_backoff();
     CHECK(c.call("/prod/v1", token) == authorizer_failure);
     keys.set(jwks_of({&key}));
+    past_backoff();
     CHECK(c.call("/prod/v1", token) == "200 - ok");
     CHECK(rec.last().principal_id == "dora");
     CHECK(keys.fetches() == 4);
@@ -939,10 +952,13 @@ TEST_CASE("jwt: a JWKS older than jwks_max_age is fetched again; slow and oversi
     std::string big =
         R"({"keys":[)" + key_a.jwk + R"(],"padding":")" + std::string(150'001, 'x') + "\"}";
     jwks_server keys(big);
+    auto o = options_for(keys.url(), 0s);
+    o.fetch_backoff = 50ms;
     test::running_gateway gw(trusting(keys.certificate_pem()));
-    client c(gw.serve_plain(jwt_stage(Authorizer::jwt(options_for(keys.url(), 0s)), rec)));
+    client c(gw.serve_plain(jwt_stage(Authorizer::jwt(o), rec)));
     CHECK(c.call("/prod/v1", sign(key_a, claims("a"))) == authorizer_failure);
     keys.set(jwks_of({&key_a}));
+    std::this_thread::sleep_for(120ms);  // past the failure's backoff
     CHECK(c.call("/prod/v1", sign(key_a, claims("a"))) == "200 - ok");
   }
 }
