@@ -114,6 +114,13 @@ struct jwt_options {
   std::chrono::seconds jwks_max_age{3600};        ///< a fetched JWKS is refreshed after this
   std::chrono::seconds refetch_interval{30};      ///< unknown kids refetch at most this often
   std::chrono::milliseconds fetch_timeout{1500};  ///< AWS's JWKS timeout
+  /// After a failed fetch (nothing listening, an untrusted certificate, a timeout, an error
+  /// status, an unusable JWKS) the JWKS is not fetched again for this long; each failure in a
+  /// row doubles the wait, up to max(fetch_backoff, refetch_interval); a success resets it.
+  /// Meanwhile requests that need keys the gateway lacks get 500 (AUTHORIZER_FAILURE) at once,
+  /// and the log has one line per failed fetch, with the number of requests refused since the
+  /// last one. 1 ms to 1 hour.
+  std::chrono::milliseconds fetch_backoff{1000};
   /// A token that passed is remembered for this long (never past its exp, and only while the
   /// JWKS still has its key), so that a client sending it again skips the signature check; the
   /// method's scopes are still checked. 0: every request verifies its token.

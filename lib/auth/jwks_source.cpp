@@ -12,7 +12,9 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <functional>
+#include <optional>
 #include <vector>
 
 namespace gatehouse::auth {
@@ -46,6 +48,10 @@ jwks_source::jwks_source(jwks_settings settings) : settings_(std::move(settings)
   if (settings_.timeout < std::chrono::milliseconds(1))
     throw config_error(
         fmt::format("JWKS URL '{}': the fetch timeout must be positive", settings_.url));
+  // Without a backoff every request would open a connection while the provider is down.
+  if (settings_.backoff < std::chrono::milliseconds(1) || settings_.backoff > std::chrono::hours(1))
+    throw config_error(fmt::format(
+        "JWKS URL '{}': the fetch backoff must be between 1 ms and 1 hour", settings_.url));
 }
 
 jwks_source::~jwks_source() = default;
@@ -57,28 +63,47 @@ std::shared_ptr<const key_set> jwks_source::try_keys(std::string_view kid,
   const bool stale = now - at(fetched_at_.load(std::memory_order_relaxed)) > settings_.max_age;
   const bool known = current->find(kid) != nullptr;
   if (known && !stale) return current;
-  // An unknown kid, or keys past their age: fetch again, but not more often than allowed (a
-  // failed refresh keeps the old keys meanwhile).
+  // An unknown kid, or keys past their age: fetch again, but not more often than allowed nor
+  // while a failure backs off (a failed refresh keeps the old keys meanwhile).
   const bool may_fetch =
-      now - at(attempted_at_.load(std::memory_order_relaxed)) >= settings_.refetch_interval;
+      now - at(attempted_at_.load(std::memory_order_relaxed)) >= settings_.refetch_interval &&
+      now >= at(retry_at_.load(std::memory_order_acquire));
   return may_fetch ? nullptr : current;
 }
 
+bool jwks_source::refused_for_now(clock::time_point now) {
+  if (settings_.url.empty() || keys_.load(std::memory_order_acquire)) return false;
+  if (now >= at(retry_at_.load(std::memory_order_acquire))) return false;
+  refused_.fetch_add(1, std::memory_order_relaxed);
+  return true;
+}
+
+bool jwks_source::fetch_due(std::string_view kid, clock::time_point now) const {
+  if (keys_.load(std::memory_order_acquire)) return try_keys(kid, now) == nullptr;
+  return now >= at(retry_at_.load(std::memory_order_acquire));
+}
+
 asio::awaitable<std::shared_ptr<const key_set>> jwks_source::keys(
-    std::string_view kid, gatehouse::detail::client_core& client, std::string& why) {
-  if (auto ready = try_keys(kid, clock::now())) co_return ready;
+    std::string_view kid, gatehouse::detail::client_core& client, std::string& report) {
+  const auto now = clock::now();
+  if (auto ready = try_keys(kid, now)) co_return ready;
+  if (refused_for_now(now)) co_return nullptr;
   std::shared_ptr<flight> f;
   bool lead = false;
   {
     std::lock_guard lock(mutex_);
-    if (!flight_) {
-      flight_ = std::make_shared<flight>();
-      lead = true;
+    // A fetch that ended since the checks above stored its outcome before it took this lock to
+    // end its flight: look again, or a request right behind a failure would fetch at once.
+    if (flight_ || fetch_due(kid, clock::now())) {
+      if (!flight_) {
+        flight_ = std::make_shared<flight>();
+        lead = true;
+      }
+      f = flight_;
     }
-    f = flight_;
   }
   if (lead) {
-    co_await fetch(client);
+    co_await fetch(client, report);
     std::vector<std::function<void()>> waiters;
     {
       std::lock_guard lock(mutex_);
@@ -90,7 +115,7 @@ asio::awaitable<std::shared_ptr<const key_set>> jwks_source::keys(
       waiters.swap(f->waiters);
     }
     for (auto& w : waiters) w();
-  } else {
+  } else if (f) {
     flight* raw = f.get();
     co_await asio::async_initiate<decltype(asio::use_awaitable), void()>(
         [raw](auto handler) {
@@ -107,14 +132,21 @@ asio::awaitable<std::shared_ptr<const key_set>> jwks_source::keys(
         asio::use_awaitable);
   }
   auto current = keys_.load(std::memory_order_acquire);
-  if (!current) {
-    std::lock_guard lock(mutex_);
-    why = last_error_;
-  }
+  // The leader's refusal is in its report; everyone else's is counted for the next one.
+  if (!current && !lead) refused_.fetch_add(1, std::memory_order_relaxed);
   co_return current;
 }
 
-asio::awaitable<void> jwks_source::fetch(gatehouse::detail::client_core& client) {
+clock::duration jwks_source::backoff_after(int failures) const {
+  const clock::duration cap =
+      std::max<clock::duration>(settings_.backoff, settings_.refetch_interval);
+  clock::duration wait = settings_.backoff;
+  for (int i = 1; i < failures && wait < cap; ++i) wait *= 2;
+  return std::min(wait, cap);
+}
+
+asio::awaitable<void> jwks_source::fetch(gatehouse::detail::client_core& client,
+                                         std::string& report) {
   auto url = net::parse_url(settings_.url);  // valid: checked at construction
   gatehouse::detail::upstream_address to{url->tls, url->host, url->port, url->authority};
   gatehouse::detail::call_options options;
@@ -123,7 +155,6 @@ asio::awaitable<void> jwks_source::fetch(gatehouse::detail::client_core& client)
   std::string_view target = url->target.empty() ? std::string_view("/") : url->target;
   auto ec = co_await client.call(to, "GET", target, {nullptr, &accept_json}, {}, options, res);
   const auto now = clock::now();
-  attempted_at_.store(ticks(now), std::memory_order_relaxed);
   std::string error;
   std::optional<key_set> parsed;
   if (ec)
@@ -139,10 +170,23 @@ asio::awaitable<void> jwks_source::fetch(gatehouse::detail::client_core& client)
   if (error.empty()) {
     keys_.store(std::make_shared<const key_set>(std::move(*parsed)), std::memory_order_release);
     fetched_at_.store(ticks(now), std::memory_order_relaxed);
+    failures_ = 0;
+    retry_at_.store(0, std::memory_order_relaxed);
+  } else {
+    failures_ = std::min(failures_ + 1, 1'000'000);
+    const auto wait = backoff_after(failures_);
+    // Taken before the backoff starts: a refusal it causes belongs to the next report.
+    const auto refused = refused_.exchange(0, std::memory_order_relaxed);
+    retry_at_.store(ticks(now + wait), std::memory_order_release);
+    // A failed refresh keeps the keys held; only a source without keys refuses requests.
+    if (!keys_.load(std::memory_order_acquire))
+      report = fmt::format(
+          "fetching the JWKS from {}: {} (failure {} in a row; {} other requests refused since "
+          "the last report; next try in {} ms)",
+          settings_.url, error, failures_, refused,
+          std::chrono::duration_cast<std::chrono::milliseconds>(wait).count());
   }
-  std::lock_guard lock(mutex_);
-  last_error_ = error.empty() ? std::string{}
-                              : fmt::format("fetching the JWKS from {}: {}", settings_.url, error);
+  attempted_at_.store(ticks(now), std::memory_order_relaxed);
 }
 
 }  // namespace gatehouse::auth

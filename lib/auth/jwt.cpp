@@ -803,14 +803,26 @@ std::optional<jwt> jwt::decode_jws(std::string_view token, std::string* why) {
   return decode_compact(token, false, why);
 }
 
+namespace {
+std::string invalid_algorithm(std::string_view alg) {
+  std::string name = quotable(alg);
+  return name.empty() ? "the signing method is invalid" : "signing method " + name + " is invalid";
+}
+}  // namespace
+
+std::optional<std::string> keyless_refusal(const jwt& token) {
+  const jws_algorithm* alg = find_algorithm(token.alg);
+  if (!alg) return invalid_algorithm(token.alg);
+  if (token.signature.empty()) return "the token has no signature";
+  if (alg->kind == family::ec && token.signature.size() != 2 * alg->coordinate)
+    return "the " + std::string(alg->name) + " signature has the wrong length";
+  return std::nullopt;
+}
+
 bool verify_signature(const jwt& token, const jwk& key, std::string* why) {
   error_queue_cleaner cleaner;
   const jws_algorithm* alg = find_algorithm(token.alg);
-  if (!alg) {
-    std::string name = quotable(token.alg);
-    return refuse(why, name.empty() ? "the signing method is invalid"
-                                    : "signing method " + name + " is invalid");
-  }
+  if (!alg) return refuse(why, invalid_algorithm(token.alg));
   if (!key.key) return refuse(why, "the key is missing");
   if (!key_fits(*alg, key, why)) return false;
   if (token.signature.empty()) return refuse(why, "the token has no signature");

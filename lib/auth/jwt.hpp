@@ -108,6 +108,11 @@ struct jwt {
 /// RSA modulus under 2048 bits → false + *why. ES signatures are raw R||S (64/96/132 bytes).
 bool verify_signature(const jwt& token, const jwk& key, std::string* why);
 
+/// Why verify_signature() refuses `token` with any key at all — an alg it does not verify
+/// ("none", HS*, PS*, …), no signature, an ES signature of the wrong length — worded as it
+/// would; nullopt otherwise. Lets an authorizer refuse such a token before it needs keys.
+std::optional<std::string> keyless_refusal(const jwt& token);
+
 /// What a JWT authorizer requires of the claims.
 struct claim_rules {
   std::string issuer;                  // iss must equal it (when non-empty)

@@ -43,6 +43,17 @@ gateway_error invalid_token(std::string_view description) {
   return e;
 }
 
+constexpr std::string_view unknown_kid = "the token's kid does not name a key of the issuer";
+
+// 500 when no key set could be had; the log line only with a report (one per failed fetch).
+gateway_error no_keys(std::string_view authorizer, std::string_view report) {
+  return gateway_error{
+      response_type::authorizer_failure,
+      0,
+      {},
+      report.empty() ? std::string{} : fmt::format("JWT authorizer '{}': {}", authorizer, report)};
+}
+
 bool iequals_prefix(std::string_view s, std::string_view prefix) {
   if (s.size() < prefix.size()) return false;
   for (std::size_t i = 0; i < prefix.size(); ++i)
@@ -87,7 +98,7 @@ class jwt_authorizer final : public authorizer_impl {
       try {
         keys_ = std::make_unique<auth::jwks_source>(
             auth::jwks_settings{options_.jwks_url, options_.jwks_max_age, options_.refetch_interval,
-                                options_.fetch_timeout});
+                                options_.fetch_timeout, options_.fetch_backoff});
       } catch (const config_error& e) {
         fail(e.what());
       }
@@ -115,8 +126,13 @@ class jwt_authorizer final : public authorizer_impl {
     }
     std::optional<auth::jwt> token;
     if (auto refused = decode(text, token)) return std::optional<gateway_error>(*refused);
-    auto keys = keys_->try_keys(token->kid, clock::now());
-    if (!keys) return std::nullopt;
+    const auto now = clock::now();
+    auto keys = keys_->try_keys(token->kid, now);
+    if (!keys) {
+      // Refused at once while a failed fetch backs off; otherwise a fetch is due: wait for it.
+      if (keys_->refused_for_now(now)) return std::optional<gateway_error>(no_keys(name, {}));
+      return std::nullopt;
+    }
     return check(ex, text, *token, *keys);
   }
 
@@ -126,13 +142,9 @@ class jwt_authorizer final : public authorizer_impl {
     if (auto refused = token_text(ex, scratch, text)) co_return refused;
     std::optional<auth::jwt> token;
     if (auto refused = decode(text, token)) co_return refused;
-    std::string why;
-    auto keys = co_await keys_->keys(token->kid, *ex.client, why);
-    if (!keys)
-      co_return gateway_error{response_type::authorizer_failure,
-                              0,
-                              {},
-                              fmt::format("JWT authorizer '{}': {}", name, why)};
+    std::string report;
+    auto keys = co_await keys_->keys(token->kid, *ex.client, report);
+    if (!keys) co_return no_keys(name, report);
     co_return check(ex, text, *token, *keys);
   }
 
@@ -155,19 +167,23 @@ class jwt_authorizer final : public authorizer_impl {
     return std::nullopt;
   }
 
-  // The token decoded; a 401 when it is malformed.
+  // The token decoded; a 401 when it is malformed or no key could verify it (an algorithm we
+  // do not verify, a signature of the wrong form, no kid): refused before keys are needed, so
+  // junk never makes the gateway fetch a JWKS.
   std::optional<gateway_error> decode(std::string_view text,
                                       std::optional<auth::jwt>& token) const {
     std::string why;
     token = auth::jwt::decode(text, &why);
     if (!token) return invalid_token(why);
+    if (auto refusal = auth::keyless_refusal(*token)) return invalid_token(*refusal);
+    if (token->kid.empty()) return invalid_token(unknown_kid);
     return std::nullopt;
   }
 
   std::optional<gateway_error> check(exchange& ex, std::string_view text, const auth::jwt& token,
                                      const auth::key_set& keys) const {
     const auto* key = keys.find(token.kid);
-    if (!key) return invalid_token("the token's kid does not name a key of the issuer");
+    if (!key) return invalid_token(unknown_kid);
     std::string why;
     if (!auth::verify_signature(token, *key, &why)) return invalid_token(why);
     if (auto reason = auth::check_claims(token, rules_, ex.start)) return invalid_token(*reason);

@@ -13,6 +13,7 @@
 
 #include "backend.hpp"
 #include "harness.hpp"
+#include "jwks_server.hpp"
 
 #include <gatehouse/gatehouse.hpp>
 
@@ -24,14 +25,10 @@
 #include <rapidjson/pointer.h>
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
-#include <asio.hpp>
-#include <asio/ssl.hpp>
 #include <catch2/catch.hpp>
 
 #include <unistd.h>
 
-#include <array>
-#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -50,12 +47,12 @@
 namespace {
 
 using namespace std::chrono_literals;
-using asio::ip::tcp;
 using gatehouse::Authorizer;
 using gatehouse::jwt_options;
 using gatehouse::payload_format;
 using gatehouse::proxy_event;
 using gatehouse::proxy_result;
+using test::jwks_server;
 
 const std::string issuer = "https://issuer.gatehouse.test/pool-1";
 const std::string audience = "gatehouse-tests";
@@ -401,117 +398,6 @@ std::string sign(const own_key& key, std::string_view claims_json, std::string k
   return input + "." + b64url(signature);
 }
 
-// --- An HTTPS server of one JWKS ----------------------------------------------------------------
-
-// Serves GET /jwks.json over TLS on 127.0.0.1 (port 0: any) with a body and status the test can
-// change, counting the fetches; anything else 404. Each answer closes its connection.
-class jwks_server {
- public:
-  /// Listens on `port` (0: any) with `certificate` (empty: a fresh self-signed one).
-  explicit jwks_server(std::string body, unsigned short port = 0,
-                       gatehouse::tls::config certificate = {})
-      : certificate_(certificate.certificate_chain_pem.empty()
-                         ? gatehouse::tls::self_signed({"localhost", "127.0.0.1"})
-                         : std::move(certificate)),
-        body_(std::move(body)) {
-    ssl_.use_private_key(asio::buffer(certificate_.private_key_pem), asio::ssl::context::pem);
-    ssl_.use_certificate_chain(asio::buffer(certificate_.certificate_chain_pem));
-    tcp::endpoint ep(asio::ip::make_address("127.0.0.1"), port);
-    acceptor_.open(ep.protocol());
-    acceptor_.set_option(tcp::acceptor::reuse_address(true));
-    acceptor_.bind(ep);
-    acceptor_.listen();
-    port_ = acceptor_.local_endpoint().port();
-    asio::co_spawn(io_, accept_loop(), asio::detached);
-    thread_ = std::thread([this] { io_.run(); });
-  }
-  ~jwks_server() {
-    asio::post(io_, [this] {
-      std::error_code ec;
-      acceptor_.close(ec);
-    });
-    io_.stop();
-    thread_.join();
-  }
-  jwks_server(const jwks_server&) = delete;
-
-  void set(std::string body, int status = 200) {
-    std::lock_guard lock(mutex_);
-    body_ = std::move(body);
-    status_ = status;
-  }
-  /// Each answer to /jwks.json waits this long first (a timer: other connections go on).
-  void set_delay(std::chrono::milliseconds delay) { delay_ = delay.count(); }
-  int fetches() const { return fetches_; }
-  unsigned short port() const { return port_; }
-  std::string url() const { return "https://127.0.0.1:" + std::to_string(port_) + "/jwks.json"; }
-  const std::string& certificate_pem() const { return certificate_.certificate_chain_pem; }
-
- private:
-  asio::awaitable<void> accept_loop() {
-    for (;;) {
-      std::error_code ec;
-      auto socket = co_await acceptor_.async_accept(asio::redirect_error(asio::use_awaitable, ec));
-      if (ec) {
-        if (!acceptor_.is_open()) co_return;
-        continue;
-      }
-      asio::co_spawn(io_, session(std::move(socket)), asio::detached);
-    }
-  }
-
-  asio::awaitable<void> session(tcp::socket socket) {
-    asio::ssl::stream<tcp::socket> stream(std::move(socket), ssl_);
-    std::error_code ec;
-    co_await stream.async_handshake(asio::ssl::stream_base::server,
-                                    asio::redirect_error(asio::use_awaitable, ec));
-    if (ec) co_return;
-    std::string in;
-    std::array<char, 4096> chunk;
-    while (in.find("\r\n\r\n") == std::string::npos && in.size() < 65536) {
-      auto n = co_await stream.async_read_some(asio::buffer(chunk),
-                                               asio::redirect_error(asio::use_awaitable, ec));
-      if (ec || n == 0) co_return;
-      in.append(chunk.data(), n);
-    }
-    std::string target;
-    if (auto sp = in.find(' '); sp != std::string::npos)
-      target = in.substr(sp + 1, in.find(' ', sp + 1) - sp - 1);
-    int status = 404;
-    std::string body = R"({"message":"no such thing"})";
-    if (in.starts_with("GET ") && target == "/jwks.json") {
-      ++fetches_;
-      if (auto ms = delay_.load(); ms > 0) {
-        asio::steady_timer timer(io_, std::chrono::milliseconds(ms));
-        co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
-      }
-      std::lock_guard lock(mutex_);
-      status = status_;
-      body = body_;
-    }
-    std::string out = "HTTP/1.1 " + std::to_string(status) + " X\r\nContent-Type: " +
-                      "application/json\r\nContent-Length: " + std::to_string(body.size()) +
-                      "\r\nConnection: close\r\n\r\n" + body;
-    co_await asio::async_write(stream, asio::buffer(out),
-                               asio::redirect_error(asio::use_awaitable, ec));
-    stream.next_layer().shutdown(tcp::socket::shutdown_both, ec);
-    stream.next_layer().close(ec);
-  }
-
-  gatehouse::tls::config certificate_;
-  // Before io_: the sessions' TLS streams, which io_ destroys with their frames, use it.
-  asio::ssl::context ssl_{asio::ssl::context::tls_server};
-  asio::io_context io_{1};
-  tcp::acceptor acceptor_{io_};
-  unsigned short port_ = 0;
-  std::thread thread_;
-  std::mutex mutex_;
-  std::string body_;
-  int status_ = 200;
-  std::atomic<int> fetches_{0};
-  std::atomic<long long> delay_{0};
-};
-
 // --- The gateway side -------------------------------------------------------------------------
 
 // What integrations saw: the event JSON and the authorizer context's principal and scopes.
@@ -844,12 +730,19 @@ TEST_CASE("jwt: a JWKS that cannot be fetched gives 500 AUTHORIZER_FAILURE until
   auto key = generate("own-rsa", true);
   auto token = sign(key, claims("dora"));
   recorder rec;
+  // A failed fetch is tried again only after its backoff (here 50 ms, not doubled with a
+  // refetch interval of 0): each step waits it out.
+  auto quick_backoff = [](jwt_options o) {
+    o.fetch_backoff = 50ms;
+    return o;
+  };
+  auto past_backoff = [] { std::this_thread::sleep_for(120ms); };
 
   SECTION("nothing listens at first; then a server the gateway does not trust; then its own") {
     auto port = test::unused_port();
     std::string url = "https://127.0.0.1:" + std::to_string(port) + "/jwks.json";
     auto cert = gatehouse::tls::self_signed({"localhost", "127.0.0.1"});
-    auto auth = Authorizer::jwt(options_for(url, 0s));
+    auto auth = Authorizer::jwt(quick_backoff(options_for(url, 0s)));
     test::running_gateway gw(trusting(cert.certificate_chain_pem));
     client c(gw.serve_plain(jwt_stage(auth, rec)));
     auto r = c.get("/prod/v1", "Bearer " + token);
@@ -859,11 +752,14 @@ TEST_CASE("jwt: a JWKS that cannot be fetched gives 500 AUTHORIZER_FAILURE until
     {
       // Another certificate than the trusted one: the handshake fails, nothing is fetched.
       jwks_server untrusted(jwks_of({&key}), port);
+      past_backoff();
       CHECK(c.call("/prod/v1", token) == authorizer_failure);
+      CHECK(untrusted.connections() == 1);
       CHECK(untrusted.fetches() == 0);
     }
-    // The real one comes up: no failure is remembered.
+    // The real one comes up: once the backoff has passed, no failure is remembered.
     jwks_server keys(jwks_of({&key}), port, cert);
+    past_backoff();
     CHECK(c.call("/prod/v1", token) == "200 - ok");
     CHECK(rec.last().principal_id == "dora");
     CHECK(c.call("/prod/v1", token) == "200 - ok");
@@ -872,15 +768,18 @@ TEST_CASE("jwt: a JWKS that cannot be fetched gives 500 AUTHORIZER_FAILURE until
   SECTION("the server answers an error, then garbage, then the keys") {
     jwks_server keys("", 0);
     keys.set(R"({"message":"down for maintenance"})", 503);
-    auto auth = Authorizer::jwt(options_for(keys.url(), 0s));
+    auto auth = Authorizer::jwt(quick_backoff(options_for(keys.url(), 0s)));
     test::running_gateway gw(trusting(keys.certificate_pem()));
     client c(gw.serve_plain(jwt_stage(auth, rec)));
     CHECK(c.call("/prod/v1", token) == authorizer_failure);
     keys.set("this is not JSON");
+    past_backoff();
     CHECK(c.call("/prod/v1", token) == authorizer_failure);
     keys.set(R"({"keys":[]})");
+    past_backoff();
     CHECK(c.call("/prod/v1", token) == authorizer_failure);
     keys.set(jwks_of({&key}));
+    past_backoff();
     CHECK(c.call("/prod/v1", token) == "200 - ok");
     CHECK(rec.last().principal_id == "dora");
     CHECK(keys.fetches() == 4);
@@ -1053,10 +952,13 @@ TEST_CASE("jwt: a JWKS older than jwks_max_age is fetched again; slow and oversi
     std::string big =
         R"({"keys":[)" + key_a.jwk + R"(],"padding":")" + std::string(150'001, 'x') + "\"}";
     jwks_server keys(big);
+    auto o = options_for(keys.url(), 0s);
+    o.fetch_backoff = 50ms;
     test::running_gateway gw(trusting(keys.certificate_pem()));
-    client c(gw.serve_plain(jwt_stage(Authorizer::jwt(options_for(keys.url(), 0s)), rec)));
+    client c(gw.serve_plain(jwt_stage(Authorizer::jwt(o), rec)));
     CHECK(c.call("/prod/v1", sign(key_a, claims("a"))) == authorizer_failure);
     keys.set(jwks_of({&key_a}));
+    std::this_thread::sleep_for(120ms);  // past the failure's backoff
     CHECK(c.call("/prod/v1", sign(key_a, claims("a"))) == "200 - ok");
   }
 }

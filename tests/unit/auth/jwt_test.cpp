@@ -590,6 +590,62 @@ TEST_CASE("minted tokens: ES signatures must be raw R||S of the curve's size", "
   CHECK(auth::verify_signature(*jwt, key, &why));
 }
 
+TEST_CASE("keyless_refusal: what no key could verify, worded as verify_signature words it",
+          "[jwt]") {
+  const auto& mint = test::test_keys::shared();
+  auto keys = keys_from(mint.jwks_json("rsa-1", "ec-1"));
+  auto decoded = [](const std::string& token) {
+    std::string why;
+    auto jwt = auth::jwt::decode(token, &why);
+    INFO(token << ": " << why);
+    REQUIRE(jwt);
+    return std::move(*jwt);
+  };
+  const std::string payload = auth::base64url_encode(good_claims);
+  auto with_header = [&](std::string_view header, std::string_view signature) {
+    return auth::base64url_encode(header) + "." + payload + "." + auth::base64url_encode(signature);
+  };
+
+  // Tokens a key must judge: nothing to say without one (a bad signature included).
+  CHECK_FALSE(auth::keyless_refusal(decoded(mint.sign_rs256("rsa-1", good_claims))));
+  CHECK_FALSE(auth::keyless_refusal(decoded(mint.sign_es256("ec-1", good_claims))));
+  CHECK_FALSE(auth::keyless_refusal(
+      decoded(with_header(R"({"alg":"ES256","kid":"ec-1"})", std::string(64, '\x01')))));
+  CHECK_FALSE(auth::keyless_refusal(
+      decoded(with_header(R"({"alg":"RS512","kid":"rsa-1"})", std::string(7, '\x01')))));
+
+  // Refused whatever the key: each reason is the one verify_signature gives with a key that
+  // fits the kid.
+  struct refused_token {
+    std::string token, kid, reason;
+  };
+  const std::vector<refused_token> cases{
+      {with_header(R"({"alg":"none","kid":"rsa-1"})", ""), "rsa-1",
+       "signing method none is invalid"},
+      {test::sign_hs256("secret", R"({"alg":"HS256","kid":"rsa-1"})", good_claims), "rsa-1",
+       "signing method HS256 is invalid"},
+      {with_header(R"({"alg":"PS256","kid":"rsa-1"})", "sig"), "rsa-1",
+       "signing method PS256 is invalid"},
+      {with_header(R"({"alg":"RS 256","kid":"rsa-1"})", "sig"), "rsa-1",
+       "the signing method is invalid"},
+      {with_header(R"({"alg":"RS256","kid":"rsa-1"})", ""), "rsa-1", "the token has no signature"},
+      {with_header(R"({"alg":"ES256","kid":"ec-1"})", std::string(63, '\x01')), "ec-1",
+       "the ES256 signature has the wrong length"},
+      {with_header(R"({"alg":"ES256","kid":"ec-1"})", std::string(65, '\x01')), "ec-1",
+       "the ES256 signature has the wrong length"},
+  };
+  for (const auto& c : cases) {
+    INFO(c.token);
+    auto jwt = decoded(c.token);
+    auto reason = auth::keyless_refusal(jwt);
+    REQUIRE(reason);
+    CHECK(*reason == c.reason);
+    std::string why;
+    CHECK_FALSE(auth::verify_signature(jwt, *keys.find(c.kid), &why));
+    CHECK(why == c.reason);
+  }
+}
+
 TEST_CASE("minted tokens: RSA keys under 2048 bits verify nothing", "[jwt]") {
   auto small = test::mint_detail::generate(1024);
   auto keys =
