@@ -94,7 +94,10 @@ int main(int argc, char** argv) {
 
     gatehouse::WebSocketApi api({.name = "chat"});
     api.route("$connect", [&](const gatehouse::websocket_event& ev) {
-      people.join(std::string(ev.connection_id), ev.query("name").value_or(""));
+      // The name is client text ("?name=%FF" decodes to a byte that is no UTF-8): kept as UTF-8,
+      // so that it can go into JSON and text messages.
+      people.join(std::string(ev.connection_id),
+                  gatehouse::as_valid_utf8(ev.query("name").value_or("")));
       return gatehouse::proxy_result{};
     });
     api.route("$disconnect", [&](const gatehouse::websocket_event& ev) {
@@ -108,7 +111,9 @@ int main(int argc, char** argv) {
       if (doc.HasParseError() || !doc.IsObject() || !doc.HasMember("message") ||
           !doc["message"].IsString())
         return gatehouse::proxy_result{.status_code = 400};
-      std::string message(doc["message"].GetString(), doc["message"].GetStringLength());
+      // (RapidJSON turns an escaped lone surrogate, "\udc00", into bytes that are no UTF-8.)
+      std::string message = gatehouse::as_valid_utf8(
+          std::string_view(doc["message"].GetString(), doc["message"].GetStringLength()));
       auto connections = production->connections();
       for (const auto& id : connections.ids()) connections.post(id, message);
       return gatehouse::proxy_result{};
@@ -118,8 +123,10 @@ int main(int argc, char** argv) {
                 std::string name = people.name(std::string(ev.connection_id));
                 gatehouse::proxy_result r;
                 r.body =
-                    "Use the sendmessage route to send a message. Your info: {\"connectionId\":\"" +
-                    std::string(ev.connection_id) + "\",\"name\":\"" + name + "\"}";
+                    "Use the sendmessage route to send a message. Your info: "
+                    "{\"connectionId\":" +
+                    gatehouse::json_string(ev.connection_id) +
+                    ",\"name\":" + gatehouse::json_string(name) + "}";
                 return r;
               },
               {.two_way = true});

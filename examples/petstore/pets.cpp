@@ -113,10 +113,13 @@ gatehouse::proxy_result json(int status, const rapidjson::StringBuffer& buf) {
 }
 
 gatehouse::proxy_result message(int status, std::string_view text) {
+  // Messages echo client text (a pet id from the path: "%FF" decodes to a byte that is no
+  // UTF-8), and RapidJSON writes string bytes as they are: JSON needs them as UTF-8.
+  const std::string utf8 = gatehouse::as_valid_utf8(text);
   rapidjson::StringBuffer buf;
   rapidjson::Writer<rapidjson::StringBuffer> w(buf);
   w.StartObject();
-  w.Key("message"), w.String(text.data(), static_cast<rapidjson::SizeType>(text.size()));
+  w.Key("message"), w.String(utf8.data(), static_cast<rapidjson::SizeType>(utf8.size()));
   w.EndObject();
   return json(status, buf);
 }

@@ -17,6 +17,7 @@
 #include <gatehouse/router.hpp>
 #include <gatehouse/stage.hpp>
 #include <gatehouse/store.hpp>
+#include <gatehouse/text.hpp>
 #include <gatehouse/throttle.hpp>
 #include <gatehouse/tls.hpp>
 #include <gatehouse/usage_plan.hpp>

@@ -382,7 +382,11 @@ std::string proxy_event::to_json() const {
     body();
   }
   w.EndObject();
-  return {buf.GetString(), buf.GetSize()};
+  // RapidJSON copies string bytes as they are: headers (obs-text), decoded path and query
+  // parameters and the like may hold bytes that are not UTF-8, which JSON cannot carry.
+  std::string out(buf.GetString(), buf.GetSize());
+  util::make_valid_utf8(out);
+  return out;
 }
 
 }  // namespace gatehouse

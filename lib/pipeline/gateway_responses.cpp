@@ -98,7 +98,8 @@ std::string substitute(std::string_view tmpl, const render_context& c) {
     } else if (take("$context.error.messageString")) {
       util::append_json_string(out, c.message);
     } else if (take("$context.error.message")) {
-      out.append(c.message);
+      // Unescaped, as AWS gives it (templates that quote it use …messageString), but UTF-8.
+      util::append_valid_utf8(out, c.message);
     } else if (take("$context.error.validationErrorString")) {
       // Escaped for a JSON string, as AWS gives it: templates write "…String" in quotes.
       std::string quoted;

@@ -1,14 +1,63 @@
 #include "util/json_text.hpp"
 
+#include <gatehouse/text.hpp>
+
 #include <cstdint>
 #include <cstring>
 
 namespace gatehouse::util {
 
+namespace {
+constexpr std::string_view replacement = "\xEF\xBF\xBD";  // U+FFFD in UTF-8
+
+// At a byte over 0x7F: the length of the well-formed sequence that starts there (Unicode 15,
+// table 3-7), or minus the length of the maximal subpart of an ill-formed one, which one
+// U+FFFD replaces (at least one byte).
+int utf8_step(const unsigned char* p, std::size_t n) noexcept {
+  const unsigned char c = p[0];
+  int len;
+  unsigned char lo = 0x80, hi = 0xBF;  // the range of the second byte
+  if (c >= 0xC2 && c <= 0xDF) {
+    len = 2;
+  } else if (c >= 0xE0 && c <= 0xEF) {
+    len = 3;
+    if (c == 0xE0) lo = 0xA0;  // overlong
+    if (c == 0xED) hi = 0x9F;  // UTF-16 surrogates
+  } else if (c >= 0xF0 && c <= 0xF4) {
+    len = 4;
+    if (c == 0xF0) lo = 0x90;  // overlong
+    if (c == 0xF4) hi = 0x8F;  // past U+10FFFF
+  } else {
+    return -1;  // a continuation byte, C0, C1 or F5..FF: never in UTF-8
+  }
+  for (int k = 1; k < len; ++k) {
+    if (static_cast<std::size_t>(k) >= n) return -k;
+    const unsigned char b = p[k];
+    if (b < (k == 1 ? lo : 0x80) || b > (k == 1 ? hi : 0xBF)) return -k;
+  }
+  return len;
+}
+}  // namespace
+
 void append_json_string(std::string& out, std::string_view s) {
   static constexpr char hex[] = "0123456789abcdef";
+  const auto* p = reinterpret_cast<const unsigned char*>(s.data());
+  const std::size_t n = s.size();
   out.push_back('"');
-  for (unsigned char c : s) {
+  for (std::size_t i = 0; i < n;) {
+    const unsigned char c = p[i];
+    if (c >= 0x80) {
+      const int step = utf8_step(p + i, n - i);
+      if (step > 0) {
+        out.append(s.data() + i, static_cast<std::size_t>(step));
+        i += static_cast<std::size_t>(step);
+      } else {
+        out.append(replacement);
+        i += static_cast<std::size_t>(-step);
+      }
+      continue;
+    }
+    ++i;
     switch (c) {
       case '"':
         out.append("\\\"");
@@ -42,6 +91,36 @@ void append_json_string(std::string& out, std::string_view s) {
     }
   }
   out.push_back('"');
+}
+
+void append_valid_utf8(std::string& out, std::string_view s) {
+  const auto* p = reinterpret_cast<const unsigned char*>(s.data());
+  const std::size_t n = s.size();
+  std::size_t run = 0;  // the start of bytes not yet appended
+  for (std::size_t i = 0; i < n;) {
+    if (p[i] < 0x80) {
+      ++i;
+      continue;
+    }
+    const int step = utf8_step(p + i, n - i);
+    if (step > 0) {
+      i += static_cast<std::size_t>(step);
+      continue;
+    }
+    out.append(s.data() + run, i - run);
+    out.append(replacement);
+    i += static_cast<std::size_t>(-step);
+    run = i;
+  }
+  out.append(s.data() + run, n - run);
+}
+
+void make_valid_utf8(std::string& s) {
+  if (valid_utf8(s)) return;
+  std::string fixed;
+  fixed.reserve(s.size() + s.size() / 2);
+  append_valid_utf8(fixed, s);
+  s.swap(fixed);
 }
 
 bool valid_utf8(std::string_view s) noexcept {
@@ -159,3 +238,22 @@ bool base64_decode(std::string_view in, std::string& out) {
 }
 
 }  // namespace gatehouse::util
+
+namespace gatehouse {
+
+std::string as_valid_utf8(std::string_view text) {
+  std::string out;
+  if (util::valid_utf8(text)) return out.assign(text);
+  out.reserve(text.size() + text.size() / 2);
+  util::append_valid_utf8(out, text);
+  return out;
+}
+
+std::string json_string(std::string_view text) {
+  std::string out;
+  out.reserve(text.size() + 2);
+  util::append_json_string(out, text);
+  return out;
+}
+
+}  // namespace gatehouse

@@ -3,6 +3,8 @@
 
 #include "transform/vtl/evaluator.hpp"
 
+#include "util/json_text.hpp"
+
 #include <gatehouse/config_error.hpp>
 
 #include <array>
@@ -509,6 +511,9 @@ void mapping_template::evaluate(const template_environment& env, template_result
   result.output.reserve(data_->source.size() + env.body().size() / 2 + 64);
   vtl::eval_state st(*data_, env, result);
   vtl::eval_block(st, data_->root, result.output);
+  // A template's output is text (a Java string at AWS): client bytes that are not UTF-8
+  // ($input.body, $input.params(), $context.identity.userAgent, …) come out as U+FFFD.
+  util::make_valid_utf8(result.output);
 }
 
 template_result mapping_template::evaluate(const template_environment& env) const {

@@ -2,6 +2,7 @@
 
 #include "child_process.hpp"
 #include "harness.hpp"
+#include "strict_json.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -278,6 +279,56 @@ TEST_CASE("petstore's GET /prod/admin/stats takes SigV4 from the users of --iam-
         R"({"message":"Missing Authentication Token"})");  // no such method: as AWS's REST APIs
   CHECK(p.stop(SIGTERM) == 0);
   std::remove(path);
+}
+
+TEST_CASE("petstore's messages stay JSON when they echo bytes that are not UTF-8") {
+  test::child_process p({PETSTORE_BINARY, "--http", "--listen", "127.0.0.1:0"});
+  auto port = port_of(p.line());
+  const std::string fffd = "\xEF\xBF\xBD";
+  // A strict parser of our own and, where there is one, Python's (bytes decoded as UTF-8).
+  int status = 0;
+  test::shell("command -v python3 >/dev/null 2>&1", &status);
+  const bool python = status == 0;
+  if (!python) WARN("python3 is not on PATH: bodies checked with RapidJSON only");
+  auto json_reply = [&](const std::string& raw, int want) {
+    auto r = test::roundtrip(port, raw);
+    REQUIRE(r);
+    INFO(raw << "\n-> " << r->body);
+    CHECK(r->status == want);
+    CHECK(test::json_error(r->body) == "");
+    if (python) {
+      const std::string file = "/tmp/gatehouse-petstore-body-" + std::to_string(::getpid());
+      std::FILE* f = std::fopen(file.c_str(), "wb");
+      REQUIRE(f);
+      std::fwrite(r->body.data(), 1, r->body.size(), f);
+      std::fclose(f);
+      int rc = 0;
+      test::shell(
+          "python3 -c 'import json,sys; json.loads(open(sys.argv[1],\"rb\").read()"
+          ".decode(\"utf-8\"))' " +
+              file + " 2>&1",
+          &rc);
+      std::remove(file.c_str());
+      CHECK(rc == 0);
+    }
+    return r->body;
+  };
+  // The pet id is echoed: "%FF" decodes to a byte that is no UTF-8, '"' and '\\' need escapes.
+  CHECK(test::json_member(json_reply("GET /prod/pets/%FF HTTP/1.1\r\nHost: x\r\n\r\n", 404),
+                          "message") == "Pet " + fffd + " not found");
+  CHECK(test::json_member(
+            json_reply("GET /prod/pets/caf%C3%A9%22%5C%E2%82 HTTP/1.1\r\nHost: x\r\n\r\n", 404),
+            "message") == "Pet caf\xC3\xA9\"\\" + fffd + " not found");
+  // Sent raw, the byte is refused before any route (RFC 3986): 400 with the server's JSON.
+  CHECK(json_reply("GET /prod/pets/\xFF HTTP/1.1\r\nHost: x\r\n\r\n", 400) ==
+        R"({"message":"Bad Request"})");
+  // SigV4's refusal quotes the Authorization header, whose value may hold any byte.
+  auto refused = json_reply(
+      "GET /prod/admin/stats HTTP/1.1\r\nHost: x\r\nAuthorization: AWS4-HMAC-SHA256 "
+      "a\xFF\"b\r\n\r\n",
+      403);
+  CHECK(test::json_member(refused, "message").find("a" + fffd + "\"b") != std::string::npos);
+  CHECK(p.stop(SIGTERM) == 0);
 }
 
 TEST_CASE("petstore makes an IAM user when it is given none, and prints its keys") {
