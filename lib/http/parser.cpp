@@ -47,6 +47,7 @@ enum : std::uint8_t {
   in_target = 1,    // pchar, "/" and "?": unreserved, sub-delims, ":", "@" (RFC 3986 3.3, 3.4)
   target_mark = 2,  // '%' and '#': allowed, but they say what may follow
   in_host = 4,      // reg-name, IP-literal and port: unreserved, sub-delims, ":", "[", "]", '%'
+  path_only = 8,    // '{', '|', '}': AWS refuses them unencoded in a query string
 };
 constexpr std::array<std::uint8_t, 256> uri_classes = [] {
   std::array<std::uint8_t, 256> t{};
@@ -58,6 +59,10 @@ constexpr std::array<std::uint8_t, 256> uri_classes = [] {
   for (int c = '0'; c <= '9'; ++c) t[c] = in_target | in_host;
   set("-._~!$&'()*+,;=:", in_target | in_host);
   set("@/?", in_target);
+  // Printable bytes RFC 3986 leaves out that browsers send as they are (nginx takes them too):
+  // refusing them would refuse real clients, and they carry no framing.
+  set("\"<>\\^`[]", in_target);
+  set("{|}", path_only);
   set("%#", target_mark);
   set("[]%", in_host);
   return t;
@@ -81,9 +86,9 @@ bool is_hex(char c) noexcept {
   return (c >= '0' && c <= '9') || ((c | 0x20) >= 'a' && (c | 0x20) <= 'f');
 }
 
-// Checks an origin-form (or asterisk-form) target: nothing outside RFC 3986 (raw bytes over
-// 0x7F, controls, SP, '"', '<', '>', '\', '^', '`', '{', '|', '}', '[', ']'), and in the path
-// '%' only as "%" HEXDIG HEXDIG, as nginx checks it. Sets `fragment` to where a '#' begins the
+// Checks an origin-form (or asterisk-form) target: no raw bytes over 0x7F, controls or SP, no
+// '{', '|', '}' in the query (AWS refuses them there), and in the path '%' only as "%" HEXDIG
+// HEXDIG, as nginx checks it. Sets `fragment` to where a '#' begins the
 // fragment (or npos). False when the target is not one a server may take.
 bool check_target(std::string_view t, std::size_t& fragment) noexcept {
   fragment = std::string_view::npos;
@@ -95,6 +100,10 @@ bool check_target(std::string_view t, std::size_t& fragment) noexcept {
     if (c == '?') in_path = false;
     const auto cls = uri_classes[c];
     if (cls & in_target) continue;
+    if (cls & path_only) {
+      if (!in_path) return false;
+      continue;
+    }
     if (!(cls & target_mark)) return false;
     if (c == '%') {
       if (in_path && (i + 2 >= n || !is_hex(t[i + 1]) || !is_hex(t[i + 2]))) return false;
@@ -301,8 +310,8 @@ int request_parser::on_header_value_complete(llhttp_t* p) {
 int request_parser::check_head() noexcept {
   auto& req = *req_;
   req.method = llhttp_method_name(static_cast<llhttp_method_t>(parser_.method));
-  // llhttp 8.1 (non-strict) takes HTAB, FF and bytes over 0x7F in a target, and any printable
-  // byte: strict servers (and AWS, for '|', '{', '}') refuse what RFC 3986 does not allow.
+  // llhttp 8.1 (non-strict) takes HTAB, FF and bytes over 0x7F in a target: strict servers
+  // refuse them, and AWS refuses '|', '{', '}' in a query.
   std::size_t fragment = 0;
   if (!check_target(req.target, fragment)) return fail(400, "request target outside RFC 3986");
   // A fragment is the client's own (RFC 9110 7.1): never routed, signed or sent on.
