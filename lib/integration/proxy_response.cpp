@@ -94,7 +94,9 @@ std::optional<proxy_result> proxy_result::from_json(std::string_view json, paylo
     return std::nullopt;
   };
   rapidjson::Document doc;
-  doc.Parse<rapidjson::kParseStopWhenDoneFlag>(json.data(), json.size());
+  // Iterative: a result nested a million levels deep must not exhaust the stack.
+  doc.Parse<rapidjson::kParseStopWhenDoneFlag | rapidjson::kParseIterativeFlag>(json.data(),
+                                                                                json.size());
   if (doc.HasParseError())
     return fail(fmt::format("not JSON ({} at offset {})",
                             rapidjson::GetParseError_En(doc.GetParseError()),
