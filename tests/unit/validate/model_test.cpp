@@ -172,7 +172,7 @@ TEST_CASE("models: hostile bodies end quickly and safely", "[validate]") {
   CHECK_FALSE(pet.check(std::string_view("{\"type\":\"dog\"\0}", 15)));
 }
 
-TEST_CASE("models: many threads check one model at once", "[validate]") {
+TEST_CASE("models: many threads check one model at once", "[validate][threads]") {
   model m("Code",
           R"({"type":"object","properties":{"code":{"type":"string","pattern":"^\\d{4}$"}}})", {});
   std::atomic<int> wrong{0};
