@@ -23,6 +23,8 @@
 
 #include <cmath>
 #include <regex>
+#include <utility>
+#include <vector>
 
 namespace gatehouse {
 
@@ -68,6 +70,23 @@ std::string one_statement_policy(std::string_view effect, std::string_view resou
 }
 
 std::string_view sv(const rapidjson::Value& v) { return {v.GetString(), v.GetStringLength()}; }
+
+/// True when `value` nests more than `limit` levels deep; found without recursion, so that
+/// writing it out (which recurses) is safe once this is false.
+bool nests_deeper_than(const rapidjson::Value& value, std::size_t limit) {
+  std::vector<std::pair<const rapidjson::Value*, std::size_t>> pending{{&value, 1}};
+  while (!pending.empty()) {
+    const auto [v, depth] = pending.back();
+    pending.pop_back();
+    if (depth > limit) return true;
+    if (v->IsArray()) {
+      for (const auto& item : v->GetArray()) pending.emplace_back(&item, depth + 1);
+    } else if (v->IsObject()) {
+      for (const auto& m : v->GetObject()) pending.emplace_back(&m.value, depth + 1);
+    }
+  }
+  return false;
+}
 }  // namespace
 
 authorizer_result authorizer_result::allow(std::string principal_id, std::string_view resource) {
@@ -109,6 +128,8 @@ std::optional<authorizer_result> authorizer_result::from_json(std::string_view j
       if (m.value.IsString()) {
         r.policy_document = std::string(sv(m.value));
       } else if (m.value.IsObject()) {
+        // An IAM policy nests five levels deep (Statement, Condition, operator, key, values).
+        if (nests_deeper_than(m.value, 32)) return fail("policyDocument is nested too deeply");
         rapidjson::StringBuffer buf;
         rapidjson::Writer<rapidjson::StringBuffer> w(buf);
         m.value.Accept(w);

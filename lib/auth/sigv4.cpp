@@ -290,9 +290,13 @@ int digits(std::string_view text, std::size_t at, std::size_t n) noexcept {
   return v;
 }
 
+/// Years a time_point holds with room to spare: it counts nanoseconds in 64 bits (1678 to
+/// 2262), and X-Amz-Expires is added to a signature's date.
+constexpr int first_year = 1900, last_year = 2199;
+
 std::optional<time_point> make_time(int y, int mo, int d, int h, int mi, int s) noexcept {
-  if (y < 0 || mo < 1 || mo > 12 || d < 1 || h < 0 || h > 23 || mi < 0 || mi > 59 || s < 0 ||
-      s > 59) {
+  if (y < first_year || y > last_year || mo < 1 || mo > 12 || d < 1 || h < 0 || h > 23 || mi < 0 ||
+      mi > 59 || s < 0 || s > 59) {
     return std::nullopt;
   }
   if (static_cast<unsigned>(d) > days_in_month(y, static_cast<unsigned>(mo))) return std::nullopt;

@@ -53,7 +53,8 @@ std::string sha256_hex(std::string_view data);
 
 /// ISO 8601 basic format in UTC, "20150830T123600Z" (X-Amz-Date); sub-seconds are dropped.
 std::string format_amz_date(time_point t);
-/// Parses exactly "YYYYMMDD'T'HHMMSS'Z'" with a valid calendar date and time; else nullopt.
+/// Parses exactly "YYYYMMDD'T'HHMMSS'Z'" with a valid calendar date and time in the years 1900
+/// to 2199 (a time_point holds no more); else nullopt.
 std::optional<time_point> parse_amz_date(std::string_view text) noexcept;
 /// Parses a Date header: the ISO 8601 basic format above or IMF-fixdate (RFC 9110,
 /// "Sun, 30 Aug 2015 12:36:00 GMT"); else nullopt.

@@ -516,7 +516,7 @@ TEST_CASE("cache: errors, cookies, no-store, private and bodies over 1 MB are no
 
 // --- 5. Coalescing ---------------------------------------------------------------------------
 
-TEST_CASE("cache: concurrent misses for one key make one integration call", "[cache]") {
+TEST_CASE("cache: concurrent misses for one key make one integration call", "[cache][threads]") {
   std::atomic<int> calls{0};
   gatehouse::Router api;
   api.route("GET", "/items", slow_counting(calls, 200ms));
@@ -534,7 +534,7 @@ TEST_CASE("cache: concurrent misses for one key make one integration call", "[ca
   CHECK(calls == 1);
 }
 
-TEST_CASE("cache: concurrent misses for different keys are not coalesced", "[cache]") {
+TEST_CASE("cache: concurrent misses for different keys are not coalesced", "[cache][threads]") {
   std::atomic<int> calls{0};
   gatehouse::Router api;
   api.route("GET", "/items", slow_counting(calls, 100ms),
@@ -556,7 +556,7 @@ TEST_CASE("cache: concurrent misses for different keys are not coalesced", "[cac
   CHECK(a.front() != b.front());
 }
 
-TEST_CASE("cache: concurrent misses on two stages are not coalesced", "[cache]") {
+TEST_CASE("cache: concurrent misses on two stages are not coalesced", "[cache][threads]") {
   std::atomic<int> calls{0};
   gatehouse::Router api, other_api;
   api.route("GET", "/items", slow_counting(calls, 200ms));
@@ -591,7 +591,7 @@ TEST_CASE("cache: concurrent misses on two stages are not coalesced", "[cache]")
 }
 
 TEST_CASE("cache: when the leading miss has nothing to keep, every waiter is still answered",
-          "[cache]") {
+          "[cache][threads]") {
   std::atomic<int> calls{0};
   gatehouse::Router api;
   api.route("GET", "/fails", slow_counting(calls, 150ms, 500));

@@ -216,7 +216,8 @@ TEST_CASE("http_client: max_connections_per_upstream caps the pool; calls wait f
   CHECK(env.client->connection_count() <= 2);
 }
 
-TEST_CASE("http_client: concurrent calls from several threads all complete", "[http_client]") {
+TEST_CASE("http_client: concurrent calls from several threads all complete",
+          "[http_client][threads]") {
   test::backend b;
   client_env env;
   std::atomic<int> ok{0};

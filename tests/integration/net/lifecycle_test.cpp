@@ -227,7 +227,7 @@ TEST_CASE("lifecycle: two async_stop calls while draining both complete", "[life
   CHECK(b.future.wait_for(2s) == std::future_status::ready);
 }
 
-TEST_CASE("lifecycle: Gateway::stop closes every connection at once", "[lifecycle]") {
+TEST_CASE("lifecycle: Gateway::stop closes every connection at once", "[lifecycle][threads]") {
   std::atomic<int> started{0};
   test::running_gateway gw(quiet());
   auto port = gw.serve_plain(make_stage(500ms, started));
@@ -282,7 +282,7 @@ struct manual_gateway {
 }  // namespace
 
 TEST_CASE("lifecycle: destroying a Gateway with connections open neither crashes nor hangs",
-          "[lifecycle]") {
+          "[lifecycle][threads]") {
   std::atomic<int> started{0};
   auto m = std::make_unique<manual_gateway>(2);
   m->gw->mount(make_stage(400ms, started));
@@ -319,7 +319,7 @@ TEST_CASE("lifecycle: destroying a Gateway with connections open neither crashes
 }
 
 TEST_CASE("lifecycle: destroying a Gateway, then its io_context, with requests in flight",
-          "[lifecycle]") {
+          "[lifecycle][threads]") {
   std::atomic<int> started{0};
   auto m = std::make_unique<manual_gateway>(2);
   m->gw->mount(make_stage(10s, started));
@@ -373,7 +373,7 @@ TEST_CASE("lifecycle: destroying an io_context-stopped Gateway with connections 
 }
 
 TEST_CASE("lifecycle: 4 io threads serve 8 keep-alive clients x 200 requests correctly",
-          "[lifecycle]") {
+          "[lifecycle][threads]") {
   std::atomic<int> started{0};
   test::running_gateway gw(quiet(), 4);
   auto port = gw.serve_plain(make_stage(1ms, started));

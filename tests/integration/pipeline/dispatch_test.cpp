@@ -126,7 +126,7 @@ TEST_CASE("dispatch: a plain callback gets the response, without any listener", 
   CHECK(gw.connection_count() == 0);
 }
 
-TEST_CASE("dispatch: use_future from another thread", "[dispatch]") {
+TEST_CASE("dispatch: use_future from another thread", "[dispatch][threads]") {
   running_io rio;
   gatehouse::Gateway gw(rio.io, quiet());
   gw.mount(make_stage());

@@ -51,7 +51,7 @@ std::string body_of(unsigned short port, std::string_view target) {
 
 }  // namespace
 
-TEST_CASE("redeploy: 200 redeploys under load lose or fail no request", "[redeploy]") {
+TEST_CASE("redeploy: 200 redeploys under load lose or fail no request", "[redeploy][threads]") {
   auto v1 = version_1();
   auto v2 = version_2();
   gatehouse::Stage prod("prod", v1);
@@ -238,7 +238,7 @@ TEST_CASE("redeploy: an undefined stage variable is a config_error naming it", "
   CHECK(body_of(port, "/gamma/x") == "200 b3");
 }
 
-TEST_CASE("redeploy: variable changes under load are atomic per request", "[redeploy]") {
+TEST_CASE("redeploy: variable changes under load are atomic per request", "[redeploy][threads]") {
   gatehouse::Router api;
   gatehouse::header_map h;
   h.add("X-Value", "${stageVariables.value}");

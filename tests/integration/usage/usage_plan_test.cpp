@@ -473,7 +473,7 @@ TEST_CASE("usage: a quota's offset shortens the plan's first period", "[usage]")
   CHECK(days_of(report, key.id) == std::vector<std::string>{"6/0"});
 }
 
-TEST_CASE("usage: a quota is exact under concurrent requests", "[usage]") {
+TEST_CASE("usage: a quota is exact under concurrent requests", "[usage][threads]") {
   keep_off_midnight();
   const int gateway_threads = GENERATE(2, 4);
   CAPTURE(gateway_threads);
@@ -491,7 +491,8 @@ TEST_CASE("usage: a quota is exact under concurrent requests", "[usage]") {
   CHECK(days_of(report, key.id) == std::vector<std::string>{"200/0"});
 }
 
-TEST_CASE("usage: a plan's throttle is exact under concurrent requests", "[usage][throttle]") {
+TEST_CASE("usage: a plan's throttle is exact under concurrent requests",
+          "[usage][throttle][threads]") {
   keep_off_midnight();
   gatehouse::Stage prod("prod", keyed_api());
   SECTION("throttle alone") {

@@ -173,7 +173,7 @@ class echo_server {
 
 }  // namespace
 
-TEST_CASE("websocket session: echo of text and binary messages", "[websocket]") {
+TEST_CASE("websocket session: echo of text and binary messages", "[websocket][threads]") {
   echo_server server({});
   ws_client client(server.port(), chat);
   REQUIRE(client.upgraded());
@@ -401,7 +401,8 @@ TEST_CASE("websocket session: idle timeout and maximum duration close with 1001"
   }
 }
 
-TEST_CASE("websocket session: a peer that does not read cannot grow the queue", "[websocket]") {
+TEST_CASE("websocket session: a peer that does not read cannot grow the queue",
+          "[websocket][threads]") {
   constexpr std::size_t cap = 256 * 1024;
   echo_server server({.max_queued_bytes = cap, .close_timeout = 200ms});
   ws_client client(server.port(), chat);

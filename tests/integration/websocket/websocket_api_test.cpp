@@ -82,7 +82,7 @@ struct fixture {
     return {};
   }
 
-  fixture() {
+  explicit fixture(websocket_stage_options options = {}) {
     WebSocketApi api({.name = "chat"});
     api.route("$connect", [this](const websocket_event& ev) {
       proxy_result r;
@@ -109,7 +109,7 @@ struct fixture {
     });
     api.route("boom",
               [](const websocket_event&) -> proxy_result { throw std::runtime_error("x"); });
-    stage.emplace("production", api);
+    stage.emplace("production", api, std::move(options));
     gw.emplace(io);
     gw->mount(*stage);
     port = gw->listen("127.0.0.1:0", plain_http).port();
@@ -155,7 +155,21 @@ TEST_CASE("messages are routed by the selection expression", "[websocket-api]") 
   CHECK(r.payload == R"(echo:{"action":"echo"})");
 }
 
-TEST_CASE("@connections posts, describes and deletes, and $disconnect runs", "[websocket-api]") {
+TEST_CASE("a message nested a million levels deep is routed without exhausting the stack",
+          "[websocket-api]") {
+  // The route selection parsed a client's message recursively: a deep one overflowed the stack.
+  fixture f({.max_frame_bytes = 4 << 20, .max_message_bytes = 4 << 20});
+  auto c = upgrade(f.port, "/production");
+  REQUIRE(c.status() == 101);
+  c.text(R"({"action":"nothing","deep":)" + std::string(1'000'000, '[') +
+         std::string(1'000'000, ']') + "}");
+  CHECK(f.wait_for(R"($default|{"action":"nothing","deep":[[[)"));
+  c.text(R"({"action":"echo"})");
+  CHECK(c.next().payload == R"(echo:{"action":"echo"})");
+}
+
+TEST_CASE("@connections posts, describes and deletes, and $disconnect runs",
+          "[websocket-api][threads]") {
   fixture f;
   auto c = upgrade(f.port, "/production");
   REQUIRE(c.status() == 101);

@@ -305,3 +305,18 @@ TEST_CASE("mock integrations answer fixed responses with stage variables filled 
   CHECK_THROWS_AS(mock({.status = 99}), config_error);
   CHECK_THROWS_AS(mock({.body = "${stageVariables.bad-name}"}), config_error);
 }
+
+TEST_CASE("a result nested a million levels deep is parsed without exhausting the stack") {
+  // Found while fuzzing the proxy result parser: a recursive parse overflowed the stack.
+  constexpr std::size_t depth = 1'000'000;
+  const std::string nested = std::string(depth, '[') + std::string(depth, ']');
+  std::string why;
+  CHECK_FALSE(proxy_result::from_json(nested, payload_format::v1, &why));
+  CHECK(why == "the result is not a JSON object");
+  const auto v2 = proxy_result::from_json(nested, payload_format::v2, &why);
+  REQUIRE(v2);  // valid JSON without a statusCode: the body of a 200
+  CHECK(v2->body.size() == 2 * depth);
+  CHECK_FALSE(proxy_result::from_json(R"({"statusCode":200,"headers":{"a":)" + nested + "}}",
+                                      payload_format::v1, &why));
+  CHECK(why == "header 'a' is not a string");
+}

@@ -274,7 +274,8 @@ TEST_CASE("stage cache: cache_flush empties one namespace only", "[store][cache]
   CHECK(get(*s, "api/prod", keys[1]) == sized("b", 350));
 }
 
-TEST_CASE("stage cache: concurrent puts, gets and flushes from 4 threads", "[store][cache]") {
+TEST_CASE("stage cache: concurrent puts, gets and flushes from 4 threads",
+          "[store][cache][threads]") {
   auto s = make_memory_store();
   constexpr int threads = 4, rounds = 20000, key_count = 64;
   const std::size_t capacity = shards * 2000;  // small enough to evict all the time

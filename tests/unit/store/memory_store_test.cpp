@@ -186,7 +186,8 @@ TEST_CASE("the usage counter counts admitted requests only", "[store]") {
   }
 }
 
-TEST_CASE("exact under concurrency: 8 threads on one quota admit exactly its limit", "[store]") {
+TEST_CASE("exact under concurrency: 8 threads on one quota admit exactly its limit",
+          "[store][threads]") {
   auto s = make_memory_store();
   admission a;
   a.quota = quota_check{"quota/concurrent", 1000, t0 + 24h};
@@ -213,7 +214,8 @@ TEST_CASE("exact under concurrency: 8 threads on one quota admit exactly its lim
   CHECK(s->counter("usage/concurrent", t0) == 1000);
 }
 
-TEST_CASE("exact under concurrency: 8 threads on one bucket admit exactly its burst", "[store]") {
+TEST_CASE("exact under concurrency: 8 threads on one bucket admit exactly its burst",
+          "[store][threads]") {
   auto s = make_memory_store();
   constexpr int burst = 777;
   const std::vector<bucket_check> shared{{"throttle/shared", {0, burst}}};

@@ -249,7 +249,7 @@ TEST_CASE("models: combinations check each value a bounded number of times", "[v
   CHECK(config_error_of(R"({"type":"text"})") == "model 'Test': unknown type \"text\"");
 }
 
-TEST_CASE("models: many threads check one model at once", "[validate]") {
+TEST_CASE("models: many threads check one model at once", "[validate][threads]") {
   model m("Code",
           R"({"type":"object","properties":{"code":{"type":"string","pattern":"^\\d{4}$"}}})", {});
   std::atomic<int> wrong{0};
