@@ -7,11 +7,14 @@
 #include "pipeline/request_id.hpp"
 #include "util/coarse_clock.hpp"
 
+#include <asio/bind_cancellation_slot.hpp>
+#include <asio/cancellation_signal.hpp>
 #include <asio/co_spawn.hpp>
 #include <asio/detached.hpp>
 #include <asio/experimental/as_tuple.hpp>
 #include <asio/post.hpp>
 #include <asio/steady_timer.hpp>
+#include <asio/this_coro.hpp>
 #include <asio/use_awaitable.hpp>
 #include <asio/write.hpp>
 
@@ -27,7 +30,13 @@ namespace {
 using asio::ip::tcp;
 // Phase timeouts are seconds long: the kernel tick's clock is precise enough, and cheaper.
 using clock = util::coarse_steady_clock;
-constexpr auto use_tuple = asio::experimental::as_tuple(asio::use_awaitable);
+// The client's own I/O is bound to no cancellation slot: the request loop's cancellation (its
+// client gone) is for what a request waits on, and an operation without a slot costs Asio no
+// cancellation handler (an allocation, now and then).
+auto use_tuple() {
+  return asio::bind_cancellation_slot(asio::cancellation_slot(),
+                                      asio::experimental::as_tuple(asio::use_awaitable));
+}
 constexpr std::size_t read_buffer_size = 16 * 1024;
 constexpr std::size_t large_body = 64 * 1024;  // bodies larger than this are written in place
 
@@ -61,7 +70,7 @@ tcp::socket& lowest(tcp::socket& s) { return s; }
 tcp::socket& lowest(tls_stream& s) { return s.next_layer(); }
 using io_result = std::tuple<std::error_code, std::size_t>;
 auto read_some(tcp::socket& s, asio::mutable_buffer into) {
-  return s.async_read_some(into, use_tuple);
+  return s.async_read_some(into, use_tuple());
 }
 asio::awaitable<io_result> read_some(tls_stream& s, asio::mutable_buffer into) {
   return s.read_some(into);
@@ -77,7 +86,7 @@ std::size_t read_now(tls_stream& s, asio::mutable_buffer into, std::error_code& 
 bool has_pending(tcp::socket&) { return false; }
 bool has_pending(tls_stream& s) { return s.has_pending(); }
 auto write_all(tcp::socket& s, std::array<asio::const_buffer, 2> buffers) {
-  return asio::async_write(s, buffers, use_tuple);
+  return asio::async_write(s, buffers, use_tuple());
 }
 asio::awaitable<io_result> write_all(tls_stream& s, std::array<asio::const_buffer, 2> buffers) {
   return s.write(buffers);
@@ -128,8 +137,12 @@ class connection final : public connection_base,
     }
     asio::co_spawn(
         stream_.get_executor(), [self] { return self->watch(); }, asio::detached);
+    // The request loop's cancellation is step_cancel_: a client gone while its request waits
+    // cancels what the request awaits. The completion handler keeps the connection (and so the
+    // signal) alive until the coroutine's last frame is gone.
     asio::co_spawn(
-        stream_.get_executor(), [self] { return self->serve(); }, asio::detached);
+        stream_.get_executor(), [self] { return self->serve(); },
+        asio::bind_cancellation_slot(self->step_cancel_.slot(), [self](std::exception_ptr) {}));
   }
 
   void drain() override {
@@ -213,9 +226,11 @@ class connection final : public connection_base,
     tick = std::clamp(tick, std::chrono::milliseconds(5), std::chrono::milliseconds(1000));
     while (!closed_) {
       watchdog_.expires_after(tick);
-      co_await watchdog_.async_wait(use_tuple);
+      co_await watchdog_.async_wait(use_tuple());
       if (closed_) break;
       if (phase_ == phase::idle && !trimmed_ && clock::now() - since_ >= tick) trim();
+      if (in_step_ && !watching_ && !client_gone_ && clock::now() - since_ >= tick)
+        watch_for_hangup();
       auto limit = phase_limit();
       if (limit == std::chrono::milliseconds::max() || clock::now() - since_ < limit) continue;
       if ((phase_ == phase::body || (phase_ == phase::head && parser_.bytes_seen() > 0)) &&
@@ -246,6 +261,8 @@ class connection final : public connection_base,
 
   asio::awaitable<void> serve() {
     auto self = this->shared_from_this();  // keeps us alive to the end of the loop
+    // Once cancelled, a co_await must not throw: every step returns its error instead.
+    co_await asio::this_coro::throw_if_cancelled(false);
     co_await run();
     shut();
     srv_->remove(this);
@@ -287,7 +304,7 @@ class connection final : public connection_base,
           continue;
         }
         if (st == wire::request_parser::status::complete) {
-          const bool keep = parser_.keep_alive() && !draining_;
+          bool keep = parser_.keep_alive() && !draining_;
           enter(phase::dispatch);
           trimmed_ = false;
           std::unique_ptr<wire::body_source> stream;
@@ -300,10 +317,20 @@ class connection final : public connection_base,
             upgrade = std::move(attempt.accepted);
           } else {
             // Most requests need no waiting step, and then no coroutine of their own.
-            detail::reply_target reply{res, request_id_};
-            if (auto rest = pipeline.run_now(req_, &stream, reply))
+            detail::reply_target reply{res, request_id_, {call_cancel_.slot(), &client_gone_}};
+            if (auto rest = pipeline.run_now(req_, &stream, reply)) {
+              in_step_ = true;  // the watchdog watches for a hang-up once it lasts
               co_await pipeline.run_rest(std::move(rest));
+              in_step_ = false;
+              stop_watching();
+            }
             request_id = {request_id_, 36};
+            if (client_gone_) {
+              // Cancelled: there is nobody to answer. Otherwise the step had finished when the
+              // client's end came: answer (a half-closed client still reads), then close.
+              if (reply.abandoned) co_return;
+              keep = false;
+            }
           }
           if (closed_) co_return;
           if (upgrade) {
@@ -365,7 +392,7 @@ class connection final : public connection_base,
         // Nothing unread: wait for input without a read buffer, then read what has come.
         drop_buffer();
         if (!has_pending(stream_)) {
-          auto [wec] = co_await lowest(stream_).async_wait(tcp::socket::wait_read, use_tuple);
+          auto [wec] = co_await lowest(stream_).async_wait(tcp::socket::wait_read, use_tuple());
           ec = wec;
         }
         if (!ec && !closed_ && !timed_out_) {
@@ -522,6 +549,51 @@ class connection final : public connection_base,
     }
   }
 
+  // While a request waits on a step (an integration, an authorizer …) for longer than a
+  // watchdog tick, the client's socket is watched (a quicker request costs no watch): bytes
+  // that come are kept for the next request (pipelining); the client's end (EOF, a reset, TLS
+  // close_notify) cancels the waiting step. A client that only half-closed cannot be told
+  // apart from one that closed: as nginx does, both count as gone; a request answered without
+  // such a wait is still answered to a half-closed client.
+  void watch_for_hangup() {
+    watching_ = true;
+    wait_while_waiting(++watch_gen_);
+  }
+  void wait_while_waiting(unsigned gen) {
+    lowest(stream_).async_wait(tcp::socket::wait_read,
+                               [self = this->shared_from_this(), gen](std::error_code ec) {
+                                 self->on_readable_while_waiting(ec, gen);
+                               });
+  }
+  void stop_watching() {
+    if (!watching_) return;
+    watching_ = false;
+    ++watch_gen_;  // the cancelled wait's handler finds itself stale
+    std::error_code ec;
+    lowest(stream_).cancel(ec);
+  }
+  void on_readable_while_waiting(std::error_code ec, unsigned gen) {
+    if (gen != watch_gen_ || !watching_ || closed_) return;
+    if (!ec) {
+      if (begin_ == end_) begin_ = end_ = 0;
+      hold_buffer();
+      if (end_ == read_buffer_size && begin_ > 0) {
+        std::memmove(in_, in_ + begin_, end_ - begin_);
+        end_ -= begin_;
+        begin_ = 0;
+      }
+      if (end_ == read_buffer_size) return;  // full: the rest waits in the socket, unwatched
+      const std::size_t n =
+          read_now(stream_, asio::buffer(in_ + end_, read_buffer_size - end_), ec);
+      if (!ec) end_ += n;
+      if (!ec || would_block(ec)) return wait_while_waiting(gen);
+    }
+    watching_ = false;
+    client_gone_ = true;
+    call_cancel_.emit(asio::cancellation_type::terminal);
+    step_cancel_.emit(asio::cancellation_type::terminal);
+  }
+
   std::shared_ptr<server> srv_;
   std::string private_endpoint_;             // the listener's, for every request
   std::shared_ptr<asio::ssl::context> tls_;  // outlives the stream that uses it
@@ -541,6 +613,14 @@ class connection final : public connection_base,
   bool closed_ = false;
   bool timed_out_ = false;
   bool trimmed_ = false;  // trim() has run since the last request
+  // A client gone while its request waits: the request loop's own cancellation, and the one the
+  // HTTP integrations' backend calls are bound to (a slot of its own, whose handler memory
+  // outlives each call: no allocation per call).
+  asio::cancellation_signal step_cancel_, call_cancel_;
+  unsigned watch_gen_ = 0;
+  bool in_step_ = false;  // the request waits on a step (pipeline::run_rest)
+  bool watching_ = false;
+  bool client_gone_ = false;
 };
 }  // namespace
 
