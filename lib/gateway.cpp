@@ -153,6 +153,10 @@ std::size_t Gateway::connection_count() const noexcept {
   }
 }
 
+std::uint64_t Gateway::abandoned_requests() const noexcept {
+  return impl_->pipeline->abandoned_requests();
+}
+
 asio::any_io_executor Gateway::executor() const noexcept { return impl_->executor; }
 
 void Gateway::start_dispatch(request req, detail::callback<response> done) {

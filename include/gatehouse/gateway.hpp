@@ -18,6 +18,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -188,6 +189,11 @@ class Gateway {
   /// How many client connections are open now, WebSocket sessions included (both count
   /// toward server_limits::max_connections).
   std::size_t connection_count() const noexcept;
+
+  /// Requests given up because their client went away (closed or reset its connection) while
+  /// they waited on a step (an integration, an authorizer …): the step was cancelled (an HTTP
+  /// integration's backend connection closed at once) and no further step ran. Since start.
+  std::uint64_t abandoned_requests() const noexcept;
 
   asio::any_io_executor executor() const noexcept;
 

@@ -32,7 +32,7 @@ enum class client_errc {
   timed_out,             ///< no complete response within the request's timeout
   bad_response,          ///< the server's answer is not a valid HTTP/1.x response
   response_too_large,    ///< the response head or body is over the client's limits
-  client_closed,         ///< the client was closed while the call was waiting
+  client_closed,         ///< the client was closed, or the call cancelled, while it waited
 };
 const std::error_category& client_category() noexcept;
 std::error_code make_error_code(client_errc e) noexcept;

@@ -91,6 +91,7 @@ class aws_service_integration final : public detail::integration_impl {
     detail::call_options copts;
     copts.timeout = timeout_;
     copts.skip_verification = skip_verification_;
+    copts.cancel = ex.cancel;
     const std::string_view body =
         forbids_body(method_) ? std::string_view{} : std::string_view(ex.req.body);
     const head_context hc{this, &ex, &mapped, !body.empty()};

@@ -102,6 +102,7 @@ class http_integration final : public detail::integration_impl {
     copts.timeout = opts_.timeout;
     copts.certificate = &ex.stage->backend_certificate;
     copts.skip_verification = opts_.insecure_skip_verification;
+    copts.cancel = ex.cancel;  // a client gone cancels the call
     const std::string_view method =
         proxy_ || method_ == "ANY" ? std::string_view(ex.req.method) : std::string_view(method_);
     const std::string_view body =

@@ -100,6 +100,7 @@ class lambda_integration final : public detail::integration_impl {
     detail::call_options copts;
     copts.timeout = timeout_;
     copts.skip_verification = skip_verification_;
+    copts.cancel = ex.cancel;
     response res;
     auto ec = co_await detail::signed_call(*ex.client, signing_, to, "POST", parts_.target,
                                            {nullptr, &write_fields}, event, copts, res);

@@ -4,6 +4,7 @@
 
 #include <gatehouse/config_error.hpp>
 
+#include <asio/bind_cancellation_slot.hpp>
 #include <asio/connect.hpp>
 #include <asio/experimental/as_tuple.hpp>
 #include <asio/ip/address.hpp>
@@ -37,6 +38,13 @@ namespace {
 using asio::ip::tcp;
 using clock = std::chrono::steady_clock;
 constexpr auto use_tuple = asio::experimental::as_tuple(asio::use_awaitable);
+
+// A call's operations are bound to its cancellation slot (call_options::cancel), or to none:
+// never to the cancellation of the coroutine awaiting the call, whose slot would get a handler
+// (an allocation, now and then) per operation.
+auto bound(const net::cancel_handle& cancel = {}) {
+  return asio::bind_cancellation_slot(cancel.slot, use_tuple);
+}
 constexpr std::size_t shard_count = 16;
 constexpr std::size_t read_buffer_size = 16 * 1024;
 constexpr std::size_t inline_body = 16 * 1024;  // smaller bodies go out in the head's buffer
@@ -383,7 +391,8 @@ client_core::lease client_core::try_acquire(upstream& up, bool repeatable) {
 }
 
 asio::awaitable<client_core::lease> client_core::acquire(upstream& up, clock::time_point deadline,
-                                                         bool repeatable) {
+                                                         bool repeatable,
+                                                         const net::cancel_handle& cancel) {
   for (;;) {
     if (lease l = try_acquire(up, repeatable); l.conn) co_return l;
     // 3. Wait for a connection or a slot to come free, until the deadline.
@@ -399,7 +408,10 @@ asio::awaitable<client_core::lease> client_core::acquire(upstream& up, clock::ti
       up.waiting.fetch_add(1, std::memory_order_release);
     }
     timer.expires_at(deadline);
-    co_await timer.async_wait(use_tuple);
+    auto [wait_ec] = co_await timer.async_wait(bound(cancel));
+    net::disarm(cancel.slot);  // its handler refers to the timer, gone at the end of this round
+    // Cancelled by the caller, rather than by a hand-over.
+    const bool cancelled = !w.done && wait_ec == asio::error::operation_aborted;
     if (!w.done) {
       bool withdrawn = false;
       {
@@ -413,11 +425,13 @@ asio::awaitable<client_core::lease> client_core::acquire(upstream& up, clock::ti
       }
       if (!withdrawn) {  // a hand-over is on its way to this strand: wait for it
         timer.expires_at(clock::time_point::max());
-        co_await timer.async_wait(use_tuple);
+        co_await timer.async_wait(bound());
       }
     }
     if (w.aborted) co_return lease{nullptr, false, make_error_code(client_errc::client_closed)};
     if (w.conn) co_return lease{std::move(w.conn), true, {}};
+    if (cancelled && !w.slot)
+      co_return lease{nullptr, false, make_error_code(client_errc::client_closed)};
     if (w.slot)
       co_return lease{
           std::make_shared<upstream_connection>(executor_, nullptr, options_), false, {}};
@@ -690,7 +704,8 @@ bool sends_length(std::string_view method, std::size_t body) noexcept {
 
 // Opens the connection (resolving a host name first), with TLS when the upstream has it.
 asio::awaitable<std::error_code> connect(upstream_connection& c, const upstream_address& to,
-                                         const asio::any_io_executor& executor) {
+                                         const asio::any_io_executor& executor,
+                                         const net::cancel_handle& cancel) {
   std::vector<tcp::endpoint> endpoints;
   asio::ip::address addr;
   if (ip_literal(to.host, addr)) {
@@ -699,10 +714,13 @@ asio::awaitable<std::error_code> connect(upstream_connection& c, const upstream_
     tcp::resolver resolver(executor);
     char port[8];
     auto [end, pec] = std::to_chars(port, port + sizeof port, to.port);
-    auto [rec, results] =
-        co_await resolver.async_resolve(std::string(to.host), std::string(port, end), use_tuple);
+    auto [rec, results] = co_await resolver.async_resolve(std::string(to.host),
+                                                          std::string(port, end), bound(cancel));
+    net::disarm(cancel.slot);  // its handler refers to the resolver
     if (c.aborted) co_return make_error_code(client_errc::client_closed);
     if (c.timed_out) co_return make_error_code(client_errc::connect_timeout);
+    if (rec == asio::error::operation_aborted)  // the call's cancellation
+      co_return make_error_code(client_errc::client_closed);
     if (rec) co_return make_error_code(client_errc::resolve_failed);
     for (const auto& r : results) endpoints.push_back(r.endpoint());
   }
@@ -710,9 +728,11 @@ asio::awaitable<std::error_code> connect(upstream_connection& c, const upstream_
   for (const auto& ep : endpoints) {
     std::error_code ec;
     if (c.socket.is_open()) c.socket.close(ec);
-    auto [cec] = co_await c.socket.async_connect(ep, use_tuple);
+    auto [cec] = co_await c.socket.async_connect(ep, bound(cancel));
     if (c.aborted) co_return make_error_code(client_errc::client_closed);
     if (c.timed_out) co_return make_error_code(client_errc::connect_timeout);
+    if (cec == asio::error::operation_aborted)
+      co_return make_error_code(client_errc::client_closed);
     last = cec;
     if (!cec) break;
   }
@@ -734,9 +754,11 @@ asio::awaitable<std::error_code> connect(upstream_connection& c, const upstream_
       else
         X509_VERIFY_PARAM_set1_host(SSL_get0_param(ssl), host.c_str(), host.size());
     }
-    auto [hec] = co_await c.tls->async_handshake(asio::ssl::stream_base::client, use_tuple);
+    auto [hec] = co_await c.tls->async_handshake(asio::ssl::stream_base::client, bound(cancel));
     if (c.aborted) co_return make_error_code(client_errc::client_closed);
     if (c.timed_out) co_return make_error_code(client_errc::connect_timeout);
+    if (hec == asio::error::operation_aborted)
+      co_return make_error_code(client_errc::client_closed);
     if (hec) {
       const bool rejected = !c.up->skip_verification && SSL_get_verify_result(ssl) != X509_V_OK;
       co_return make_error_code(rejected ? client_errc::certificate_rejected
@@ -761,6 +783,11 @@ asio::awaitable<std::error_code> client_core::call(const upstream_address& to,
     while (ms < cur && !shortest_timeout_ms_.compare_exchange_weak(cur, ms)) {
     }
   }
+  // What the operations leave in the cancellation slot refers to them: it goes with the call.
+  struct disarm_at_end {
+    asio::cancellation_slot slot;
+    ~disarm_at_end() { net::disarm(slot); }
+  } disarm{options.cancel.slot};
   auto up = find_upstream(to, options);
   if (!up) co_return make_error_code(client_errc::tls_handshake_failed);
   const bool head_request = method == "HEAD";
@@ -768,7 +795,7 @@ asio::awaitable<std::error_code> client_core::call(const upstream_address& to,
   for (int attempt = 0;; ++attempt) {
     const bool repeatable = idempotent(method) && attempt == 0;
     lease l = try_acquire(*up, repeatable);  // no coroutine frame when a connection is at hand
-    if (!l.conn) l = co_await acquire(*up, deadline, repeatable);
+    if (!l.conn) l = co_await acquire(*up, deadline, repeatable, options.cancel);
     if (l.ec) co_return l.ec;
     auto conn = std::move(l.conn);
     upstream_connection& c = *conn;
@@ -776,13 +803,17 @@ asio::awaitable<std::error_code> client_core::call(const upstream_address& to,
       c.up = up->shared_from_this();
       c.epoch = abort_epoch_.load(std::memory_order_acquire);
     }
+    if (options.cancel.requested()) {  // while it waited for a hand-over (not cancellable)
+      release(std::move(conn), true);
+      co_return make_error_code(client_errc::client_closed);
+    }
     c.owner = co_await asio::this_coro::executor;
     watch(c, deadline);
 
     if (!c.connected) {
       auto connect_by = std::min(deadline, clock::now() + options_.connect_timeout);
       c.deadline.store(ticks(connect_by), std::memory_order_relaxed);
-      auto ec = co_await connect(c, to, executor_);
+      auto ec = co_await connect(c, to, executor_, options.cancel);
       if (ec) {
         // A connect that ran out of the call's own time is the call timing out.
         if (ec == client_errc::connect_timeout && clock::now() >= deadline)
@@ -812,16 +843,19 @@ asio::awaitable<std::error_code> client_core::call(const upstream_address& to,
       rest = {};
     }
     std::array<asio::const_buffer, 2> bufs = {asio::buffer(o), asio::buffer(rest)};
+    // Not cancellable: a composed write would give the slot a handler of its own per call (an
+    // allocation); a request is written at once but to a backend that reads nothing.
     auto [wec, wn] =
-        co_await c.on_stream([&](auto& s) { return asio::async_write(s, bufs, use_tuple); });
+        co_await c.on_stream([&](auto& s) { return asio::async_write(s, bufs, bound()); });
 
     std::error_code ec = wec;
+    if (!ec && options.cancel.requested()) ec = asio::error::operation_aborted;
     bool complete = false, leftover = false;
     c.parser.start(out, head_request);
     if (stream) c.parser.stop_after_head();
     while (!ec) {
       auto [rec, n] = co_await c.on_stream([&](auto& s) {
-        return s.async_read_some(asio::buffer(c.in.data(), c.in.size()), use_tuple);
+        return s.async_read_some(asio::buffer(c.in.data(), c.in.size()), bound(options.cancel));
       });
       if (c.aborted || c.timed_out) {
         ec = asio::error::operation_aborted;
@@ -869,10 +903,14 @@ asio::awaitable<std::error_code> client_core::call(const upstream_address& to,
       co_return std::error_code{};
     }
     std::error_code result;
+    // The call's own cancellation (the request it serves was abandoned) ends it like a closed
+    // client: the connection is closed, and the call is not tried again.
     if (c.aborted)
       result = make_error_code(client_errc::client_closed);
     else if (c.timed_out)
       result = make_error_code(client_errc::timed_out);
+    else if (ec == asio::error::operation_aborted)
+      result = make_error_code(client_errc::client_closed);
     else if (ec.category() == client_category())
       result = ec;
     else if (ec.category() == asio::error::get_ssl_category() && !l.reused && !c.parser.started())

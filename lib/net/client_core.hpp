@@ -5,6 +5,7 @@
 // idle timeouts. http_client is its public face; HTTP integrations call it directly.
 
 #include "http/body_source.hpp"
+#include "net/cancellation.hpp"
 
 #include <gatehouse/http_client.hpp>
 
@@ -38,6 +39,10 @@ struct call_options {
   std::chrono::milliseconds timeout{29'000};  // the whole call, from its start
   const client_certificate* certificate = nullptr;
   bool skip_verification = false;
+  /// The caller's cancellation: the call's waits are bound to it, and a cancelled call ends
+  /// with client_closed, its connection closed. Without it, nothing but abort_all() and the
+  /// timeout ends a call (not the cancellation of the coroutine awaiting it).
+  net::cancel_handle cancel;
 };
 
 /// Appends a call's header fields ("Name: value\r\n" each) to the head the client writes, after
@@ -91,7 +96,7 @@ class client_core : public std::enable_shared_from_this<client_core> {
   upstream* find_upstream(const upstream_address& to, const call_options& o);
   lease try_acquire(upstream& up, bool repeatable);
   asio::awaitable<lease> acquire(upstream& up, std::chrono::steady_clock::time_point deadline,
-                                 bool repeatable);
+                                 bool repeatable, const net::cancel_handle& cancel);
   void release(std::shared_ptr<upstream_connection> c, bool reusable);
   void watch(upstream_connection& c, std::chrono::steady_clock::time_point deadline);
   void unwatch(upstream_connection& c);

@@ -2,17 +2,19 @@
 
 #include "http/parser.hpp"
 #include "http/serializer.hpp"
+#include "net/tls_stream.hpp"
 #include "pipeline/gateway_responses.hpp"
 #include "pipeline/request_id.hpp"
 #include "util/coarse_clock.hpp"
 
+#include <asio/bind_cancellation_slot.hpp>
+#include <asio/cancellation_signal.hpp>
 #include <asio/co_spawn.hpp>
 #include <asio/detached.hpp>
 #include <asio/experimental/as_tuple.hpp>
 #include <asio/post.hpp>
-#include <asio/read.hpp>
-#include <asio/ssl/stream.hpp>
 #include <asio/steady_timer.hpp>
+#include <asio/this_coro.hpp>
 #include <asio/use_awaitable.hpp>
 #include <asio/write.hpp>
 
@@ -28,12 +30,70 @@ namespace {
 using asio::ip::tcp;
 // Phase timeouts are seconds long: the kernel tick's clock is precise enough, and cheaper.
 using clock = util::coarse_steady_clock;
-constexpr auto use_tuple = asio::experimental::as_tuple(asio::use_awaitable);
+// The client's own I/O is bound to no cancellation slot: the request loop's cancellation (its
+// client gone) is for what a request waits on, and an operation without a slot costs Asio no
+// cancellation handler (an allocation, now and then).
+auto use_tuple() {
+  return asio::bind_cancellation_slot(asio::cancellation_slot(),
+                                      asio::experimental::as_tuple(asio::use_awaitable));
+}
 constexpr std::size_t read_buffer_size = 16 * 1024;
 constexpr std::size_t large_body = 64 * 1024;  // bodies larger than this are written in place
 
+// Read buffers: a connection holds one only while it has input to work on. It waits for
+// input without one, so an idle keep-alive connection costs no buffer; the blocks are kept per
+// thread for the next reader, so a busy connection takes one without an allocation.
+class read_buffer_pool {
+ public:
+  ~read_buffer_pool() {
+    for (std::size_t i = 0; i < count_; ++i) delete[] spare_[i];
+    count_ = 0;
+    gone_ = true;  // a connection destroyed after this thread's pool gives its block back itself
+  }
+  char* take() { return count_ > 0 ? spare_[--count_] : new char[read_buffer_size]; }
+  void give(char* block) {
+    if (!gone_ && count_ < spare_.size())
+      spare_[count_++] = block;
+    else
+      delete[] block;
+  }
+
+ private:
+  std::array<char*, 64> spare_{};  // 1 MiB at most per thread
+  std::size_t count_ = 0;
+  bool gone_ = false;
+};
+thread_local read_buffer_pool read_buffers;
+
+// The calls the connection makes, for a plain socket and for TLS alike.
 tcp::socket& lowest(tcp::socket& s) { return s; }
-tcp::socket& lowest(asio::ssl::stream<tcp::socket>& s) { return s.next_layer(); }
+tcp::socket& lowest(tls_stream& s) { return s.next_layer(); }
+using io_result = std::tuple<std::error_code, std::size_t>;
+auto read_some(tcp::socket& s, asio::mutable_buffer into) {
+  return s.async_read_some(into, use_tuple());
+}
+asio::awaitable<io_result> read_some(tls_stream& s, asio::mutable_buffer into) {
+  return s.read_some(into);
+}
+// Reads what has arrived without waiting (would_block when nothing has).
+std::size_t read_now(tcp::socket& s, asio::mutable_buffer into, std::error_code& ec) {
+  return s.read_some(into, ec);  // the socket is in non-blocking mode
+}
+std::size_t read_now(tls_stream& s, asio::mutable_buffer into, std::error_code& ec) {
+  return s.read_now(into, ec);
+}
+// Bytes read from the socket already, waiting inside the stream (TLS).
+bool has_pending(tcp::socket&) { return false; }
+bool has_pending(tls_stream& s) { return s.has_pending(); }
+auto write_all(tcp::socket& s, std::array<asio::const_buffer, 2> buffers) {
+  return asio::async_write(s, buffers, use_tuple());
+}
+asio::awaitable<io_result> write_all(tls_stream& s, std::array<asio::const_buffer, 2> buffers) {
+  return s.write(buffers);
+}
+bool would_block(const std::error_code& ec) {
+  return ec == asio::error::would_block || ec == asio::error::try_again;
+}
 
 // How long a closing connection waits for the client to take our last response.
 constexpr std::chrono::milliseconds closing_limit{1000};
@@ -54,7 +114,6 @@ class connection final : public connection_base,
         watchdog_(stream_.get_executor()),
         parser_({srv_->limits().max_header_bytes, srv_->limits().max_uri_bytes,
                  srv_->limits().max_body_bytes}) {
-    in_.resize(read_buffer_size);
     std::error_code ec;
     auto ep = lowest(stream_).remote_endpoint(ec);
     if (!ec) {
@@ -63,6 +122,10 @@ class connection final : public connection_base,
         addr = asio::ip::make_address_v4(asio::ip::v4_mapped, addr.to_v6());
       remote_ip_ = addr.to_string();
     }
+  }
+
+  ~connection() override {
+    if (in_) read_buffers.give(in_);
   }
 
   void start() {
@@ -74,8 +137,12 @@ class connection final : public connection_base,
     }
     asio::co_spawn(
         stream_.get_executor(), [self] { return self->watch(); }, asio::detached);
+    // The request loop's cancellation is step_cancel_: a client gone while its request waits
+    // cancels what the request awaits. The completion handler keeps the connection (and so the
+    // signal) alive until the coroutine's last frame is gone.
     asio::co_spawn(
-        stream_.get_executor(), [self] { return self->serve(); }, asio::detached);
+        stream_.get_executor(), [self] { return self->serve(); },
+        asio::bind_cancellation_slot(self->step_cancel_.slot(), [self](std::exception_ptr) {}));
   }
 
   void drain() override {
@@ -94,10 +161,23 @@ class connection final : public connection_base,
 
  private:
   static Stream make_stream(tcp::socket socket, asio::ssl::context* tls) {
-    if constexpr (std::is_same_v<Stream, tcp::socket>)
+    if constexpr (std::is_same_v<Stream, tcp::socket>) {
+      std::error_code ec;
+      socket.non_blocking(true, ec);  // for read_now()
       return socket;
-    else
+    } else {
       return Stream(std::move(socket), *tls);
+    }
+  }
+
+  void hold_buffer() {
+    if (!in_) in_ = read_buffers.take();
+  }
+  // Gives the read buffer back when it holds nothing unread.
+  void drop_buffer() {
+    if (begin_ != end_) return;
+    begin_ = end_ = 0;
+    if (in_) read_buffers.give(std::exchange(in_, nullptr));
   }
 
   void shut() {
@@ -146,8 +226,11 @@ class connection final : public connection_base,
     tick = std::clamp(tick, std::chrono::milliseconds(5), std::chrono::milliseconds(1000));
     while (!closed_) {
       watchdog_.expires_after(tick);
-      co_await watchdog_.async_wait(use_tuple);
+      co_await watchdog_.async_wait(use_tuple());
       if (closed_) break;
+      if (phase_ == phase::idle && !trimmed_ && clock::now() - since_ >= tick) trim();
+      if (in_step_ && !watching_ && !client_gone_ && clock::now() - since_ >= tick)
+        watch_for_hangup();
       auto limit = phase_limit();
       if (limit == std::chrono::milliseconds::max() || clock::now() - since_ < limit) continue;
       if ((phase_ == phase::body || (phase_ == phase::head && parser_.bytes_seen() > 0)) &&
@@ -163,8 +246,23 @@ class connection final : public connection_base,
     }
   }
 
+  // What a connection keeps from its last request for the next (the response's text, the
+  // request's target, fields and body, the response object): given back once it has been idle
+  // for a watchdog tick, so busy connections reuse it and idle ones cost little. Called while
+  // the request loop waits for input, when none of it is in use.
+  void trim() {
+    if (out_.capacity() > 0) std::string().swap(out_);
+    if (req_.target.capacity() > 15) std::string().swap(req_.target);
+    if (req_.body.capacity() > 15) std::string().swap(req_.body);
+    req_.headers = header_map{};  // empty while idle, but it keeps its fields' slots
+    res_ = response{};
+    trimmed_ = true;
+  }
+
   asio::awaitable<void> serve() {
     auto self = this->shared_from_this();  // keeps us alive to the end of the loop
+    // Once cancelled, a co_await must not throw: every step returns its error instead.
+    co_await asio::this_coro::throw_if_cancelled(false);
     co_await run();
     shut();
     srv_->remove(this);
@@ -173,7 +271,7 @@ class connection final : public connection_base,
   asio::awaitable<void> run() {
     if constexpr (!std::is_same_v<Stream, tcp::socket>) {
       enter(phase::handshake);
-      auto [ec] = co_await stream_.async_handshake(asio::ssl::stream_base::server, use_tuple);
+      auto ec = co_await stream_.handshake();
       if (ec || closed_) co_return;
     }
     const detail::pipeline& pipeline = srv_->pipeline();
@@ -189,7 +287,7 @@ class connection final : public connection_base,
       bool after_head = false;
       while (begin_ < end_ || std::exchange(after_head, false)) {
         std::size_t used = 0;
-        auto st = parser_.feed({in_.data() + begin_, end_ - begin_}, used);
+        auto st = parser_.feed({in_ + begin_, end_ - begin_}, used);
         begin_ += used;
         if (st == wire::request_parser::status::error) {
           co_await fail(parser_.error_status(), parser_.error_reason());
@@ -206,8 +304,9 @@ class connection final : public connection_base,
           continue;
         }
         if (st == wire::request_parser::status::complete) {
-          const bool keep = parser_.keep_alive() && !draining_;
+          bool keep = parser_.keep_alive() && !draining_;
           enter(phase::dispatch);
+          trimmed_ = false;
           std::unique_ptr<wire::body_source> stream;
           response& res = res_;
           std::shared_ptr<websocket::pending_connection> upgrade;
@@ -218,10 +317,20 @@ class connection final : public connection_base,
             upgrade = std::move(attempt.accepted);
           } else {
             // Most requests need no waiting step, and then no coroutine of their own.
-            detail::reply_target reply{res, request_id_};
-            if (auto rest = pipeline.run_now(req_, &stream, reply))
+            detail::reply_target reply{res, request_id_, {call_cancel_.slot(), &client_gone_}};
+            if (auto rest = pipeline.run_now(req_, &stream, reply)) {
+              in_step_ = true;  // the watchdog watches for a hang-up once it lasts
               co_await pipeline.run_rest(std::move(rest));
+              in_step_ = false;
+              stop_watching();
+            }
             request_id = {request_id_, 36};
+            if (client_gone_) {
+              // Cancelled: there is nobody to answer. Otherwise the step had finished when the
+              // client's end came: answer (a half-closed client still reads), then close.
+              if (reply.abandoned) co_return;
+              keep = false;
+            }
           }
           if (closed_) co_return;
           if (upgrade) {
@@ -229,10 +338,14 @@ class connection final : public connection_base,
             // the upgrade request go to it.
             out_ += websocket::switching_head(res);
             if (!co_await flush({})) co_return;
-            std::string rest(in_.data() + begin_, end_ - begin_);
+            std::string rest;
+            if (begin_ < end_) rest.assign(in_ + begin_, end_ - begin_);
             closed_ = true;
             watchdog_.cancel();
-            websocket::start_session(*upgrade, std::move(stream_), std::move(rest));
+            if constexpr (std::is_same_v<Stream, tcp::socket>)
+              websocket::start_session(*upgrade, std::move(stream_), std::move(rest));
+            else
+              websocket::start_session(*upgrade, stream_.release(), std::move(rest));
             co_return;
           }
           std::string_view body = res.body;
@@ -273,14 +386,29 @@ class connection final : public connection_base,
       }
       if (!out_.empty() && !co_await flush({})) co_return;
 
-      if (begin_ == end_) begin_ = end_ = 0;
-      if (end_ == in_.size()) {  // the parser keeps what it needs: shift the unread tail down
-        std::memmove(in_.data(), in_.data() + begin_, end_ - begin_);
-        end_ -= begin_;
-        begin_ = 0;
+      std::error_code ec;
+      std::size_t n = 0;
+      if (begin_ == end_) {
+        // Nothing unread: wait for input without a read buffer, then read what has come.
+        drop_buffer();
+        if (!has_pending(stream_)) {
+          auto [wec] = co_await lowest(stream_).async_wait(tcp::socket::wait_read, use_tuple());
+          ec = wec;
+        }
+        if (!ec && !closed_ && !timed_out_) {
+          hold_buffer();
+          n = read_now(stream_, asio::buffer(in_, read_buffer_size), ec);
+          if (would_block(ec)) continue;  // a TLS record not whole yet, or a spurious wake
+        }
+      } else {
+        if (end_ == read_buffer_size) {  // the parser keeps what it needs: shift the tail down
+          std::memmove(in_, in_ + begin_, end_ - begin_);
+          end_ -= begin_;
+          begin_ = 0;
+        }
+        std::tie(ec, n) =
+            co_await read_some(stream_, asio::buffer(in_ + end_, read_buffer_size - end_));
       }
-      auto [ec, n] = co_await stream_.async_read_some(
-          asio::buffer(in_.data() + end_, in_.size() - end_), use_tuple);
       if (timed_out_) {
         co_await fail(408, "request not received in time");
         co_return;
@@ -310,9 +438,7 @@ class connection final : public connection_base,
     return m;
   }
   auto write_out(std::string_view body) {
-    return asio::async_write(
-        stream_, std::array<asio::const_buffer, 2>{asio::buffer(out_), asio::buffer(body)},
-        use_tuple);
+    return write_all(stream_, {asio::buffer(out_), asio::buffer(body)});
   }
   bool end_write(std::error_code ec, write_mark m) {
     out_.clear();
@@ -406,20 +532,66 @@ class connection final : public connection_base,
   // client still sends for a moment, so that closing with unread data does not reset the
   // connection before the client has read our answer.
   asio::awaitable<void> linger_close() {
+    begin_ = end_ = 0;  // what is unread is dropped
+    hold_buffer();
+    enter(phase::closing);
     if constexpr (std::is_same_v<Stream, tcp::socket>) {
       std::error_code ec;
       stream_.shutdown(tcp::socket::shutdown_send, ec);
-      enter(phase::closing);
       std::size_t dropped = 0;
       while (!closed_ && dropped < 1024 * 1024) {
-        auto [rec, n] = co_await stream_.async_read_some(asio::buffer(in_), use_tuple);
+        auto [rec, n] = co_await read_some(stream_, asio::buffer(in_, read_buffer_size));
         if (rec) break;
         dropped += n;
       }
     } else {
-      enter(phase::closing);
-      co_await stream_.async_shutdown(use_tuple);
+      co_await stream_.shutdown(asio::buffer(in_, read_buffer_size));
     }
+  }
+
+  // While a request waits on a step (an integration, an authorizer …) for longer than a
+  // watchdog tick, the client's socket is watched (a quicker request costs no watch): bytes
+  // that come are kept for the next request (pipelining); the client's end (EOF, a reset, TLS
+  // close_notify) cancels the waiting step. A client that only half-closed cannot be told
+  // apart from one that closed: as nginx does, both count as gone; a request answered without
+  // such a wait is still answered to a half-closed client.
+  void watch_for_hangup() {
+    watching_ = true;
+    wait_while_waiting(++watch_gen_);
+  }
+  void wait_while_waiting(unsigned gen) {
+    lowest(stream_).async_wait(tcp::socket::wait_read,
+                               [self = this->shared_from_this(), gen](std::error_code ec) {
+                                 self->on_readable_while_waiting(ec, gen);
+                               });
+  }
+  void stop_watching() {
+    if (!watching_) return;
+    watching_ = false;
+    ++watch_gen_;  // the cancelled wait's handler finds itself stale
+    std::error_code ec;
+    lowest(stream_).cancel(ec);
+  }
+  void on_readable_while_waiting(std::error_code ec, unsigned gen) {
+    if (gen != watch_gen_ || !watching_ || closed_) return;
+    if (!ec) {
+      if (begin_ == end_) begin_ = end_ = 0;
+      hold_buffer();
+      if (end_ == read_buffer_size && begin_ > 0) {
+        std::memmove(in_, in_ + begin_, end_ - begin_);
+        end_ -= begin_;
+        begin_ = 0;
+      }
+      if (end_ == read_buffer_size) return;  // full: the rest waits in the socket, unwatched
+      const std::size_t n =
+          read_now(stream_, asio::buffer(in_ + end_, read_buffer_size - end_), ec);
+      if (!ec) end_ += n;
+      if (!ec || would_block(ec)) return wait_while_waiting(gen);
+    }
+    watching_ = false;
+    client_gone_ = true;
+    call_cancel_.emit(asio::cancellation_type::terminal);
+    step_cancel_.emit(asio::cancellation_type::terminal);
   }
 
   std::shared_ptr<server> srv_;
@@ -429,7 +601,7 @@ class connection final : public connection_base,
   asio::steady_timer watchdog_;
   wire::request_parser parser_;
   request req_;
-  std::vector<char> in_;
+  char* in_ = nullptr;  // the read buffer (read_buffer_size bytes) while there is input
   std::size_t begin_ = 0, end_ = 0;
   std::string out_;
   response res_;              // the current response; its buffers serve the next one too
@@ -440,6 +612,15 @@ class connection final : public connection_base,
   bool draining_ = false;
   bool closed_ = false;
   bool timed_out_ = false;
+  bool trimmed_ = false;  // trim() has run since the last request
+  // A client gone while its request waits: the request loop's own cancellation, and the one the
+  // HTTP integrations' backend calls are bound to (a slot of its own, whose handler memory
+  // outlives each call: no allocation per call).
+  asio::cancellation_signal step_cancel_, call_cancel_;
+  unsigned watch_gen_ = 0;
+  bool in_step_ = false;  // the request waits on a step (pipeline::run_rest)
+  bool watching_ = false;
+  bool client_gone_ = false;
 };
 }  // namespace
 
@@ -449,8 +630,7 @@ void start_connection(const std::shared_ptr<server>& srv, tcp::socket socket,
   std::error_code ec;
   socket.set_option(tcp::no_delay(true), ec);
   if (tls)
-    std::make_shared<connection<asio::ssl::stream<tcp::socket>>>(srv, tls, std::move(socket),
-                                                                 private_endpoint)
+    std::make_shared<connection<tls_stream>>(srv, tls, std::move(socket), private_endpoint)
         ->start();
   else
     std::make_shared<connection<tcp::socket>>(srv, nullptr, std::move(socket), private_endpoint)

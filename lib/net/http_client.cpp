@@ -43,7 +43,7 @@ class client_error_category final : public std::error_category {
       case client_errc::response_too_large:
         return "the response is over the client's size limits";
       case client_errc::client_closed:
-        return "the client was closed";
+        return "the client was closed or the call cancelled";
     }
     return "unknown http client error";
   }

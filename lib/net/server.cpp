@@ -17,9 +17,22 @@
 
 #include <fmt/format.h>
 
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
+
 namespace gatehouse::net {
 
 using asio::ip::tcp;
+
+namespace {
+// A storm: the open connections fell to half of their peak, and by at least this many. The
+// memory is given back this long after, when the storm has mostly passed.
+constexpr std::size_t storm_connections = 1000;
+constexpr std::chrono::seconds release_delay{1};
+// Connections accepted in one go at most, before they start.
+constexpr std::size_t accept_batch = 64;
+}  // namespace
 
 struct server::listener {
   explicit listener(asio::any_io_executor ex) : acceptor(asio::make_strand(ex)) {}
@@ -44,6 +57,7 @@ tcp::endpoint server::listen(const tcp::endpoint& at, std::shared_ptr<asio::ssl:
   if (!ec && at.address().is_v6()) l->acceptor.set_option(asio::ip::v6_only(true), ec);
   if (!ec) l->acceptor.bind(at, ec);
   if (!ec) l->acceptor.listen(asio::socket_base::max_listen_connections, ec);
+  if (!ec) l->acceptor.non_blocking(true, ec);  // accepts in batches, until none is waiting
   if (ec) throw config_error(fmt::format("{}: {}", where(), ec.message()));
   auto bound = l->acceptor.local_endpoint();
   {
@@ -56,25 +70,42 @@ tcp::endpoint server::listen(const tcp::endpoint& at, std::shared_ptr<asio::ssl:
   asio::co_spawn(
       l->acceptor.get_executor(),
       [self, l]() -> asio::awaitable<void> {
+        std::vector<tcp::socket> batch;
+        batch.reserve(accept_batch);
         for (;;) {
-          auto [ec, socket] = co_await l->acceptor.async_accept(
-              self->connection_executor(), asio::experimental::as_tuple(asio::use_awaitable));
+          auto [ec] = co_await l->acceptor.async_wait(
+              tcp::acceptor::wait_read, asio::experimental::as_tuple(asio::use_awaitable));
           if (ec == asio::error::operation_aborted || !l->acceptor.is_open()) co_return;
-          if (ec) {
+          // Every connection waiting is accepted at once, then they all start. Besides fewer
+          // wake-ups in a storm, this keeps the state Asio allocates per socket (and keeps for
+          // reuse when it closes) together, instead of between each connection's own memory:
+          // after a storm, the pages the connections used can then be given back whole.
+          for (std::size_t i = 0; !ec && i < accept_batch; ++i) {
+            tcp::socket socket(self->connection_executor());
+            l->acceptor.accept(socket, ec);
+            if (!ec)
+              batch.push_back(std::move(socket));
+            else if (ec == asio::error::connection_aborted)
+              ec = {};  // reset before we took it: the next one
+          }
+          for (auto& socket : batch) {
+            if (self->connection_count() >= self->limits_.max_connections) {
+              self->pipeline().log(log_level::warning,
+                                   "connection limit reached: closing a new connection");
+              std::error_code ignored;
+              socket.close(ignored);
+              continue;
+            }
+            start_connection(self, std::move(socket), l->tls, l->private_endpoint);
+          }
+          batch.clear();
+          if (ec && ec != asio::error::would_block && ec != asio::error::try_again) {
+            if (!l->acceptor.is_open()) co_return;
             // Out of descriptors and the like: log, breathe, and keep accepting.
             self->pipeline().log(log_level::error, fmt::format("accept: {}", ec.message()));
             asio::steady_timer pause(l->acceptor.get_executor(), std::chrono::milliseconds(50));
             co_await pause.async_wait(asio::experimental::as_tuple(asio::use_awaitable));
-            continue;
           }
-          if (self->connection_count() >= self->limits_.max_connections) {
-            self->pipeline().log(log_level::warning,
-                                 "connection limit reached: closing a new connection");
-            std::error_code ignored;
-            socket.close(ignored);
-            continue;
-          }
-          start_connection(self, std::move(socket), l->tls, l->private_endpoint);
         }
       },
       asio::detached);
@@ -88,15 +119,21 @@ bool server::add(const std::shared_ptr<connection_base>& c) {
   if (stopping_) return false;
   connections_.emplace(c.get(), c);
   count_.fetch_add(1, std::memory_order_relaxed);
+  peak_since_release_ = std::max(peak_since_release_, connections_.size());
   return true;
 }
 
 void server::remove(connection_base* c) {
   std::vector<detail::callback<detail::nothing>> done;
+  bool release = false;
   {
     std::lock_guard lock(mutex_);
     if (connections_.erase(c) == 0) return;
     count_.fetch_sub(1, std::memory_order_relaxed);
+    const std::size_t open = connections_.size();
+    if (!release_pending_ && !stopping_ && peak_since_release_ >= open + storm_connections &&
+        open * 2 <= peak_since_release_)
+      release = release_pending_ = true;
     if (stopping_ && connections_.empty()) {
       done.swap(stop_waiters_);
       if (drain_timer_)
@@ -105,6 +142,27 @@ void server::remove(connection_base* c) {
     }
   }
   for (auto& d : done) d(detail::nothing{});
+  if (release) {
+    auto timer = std::make_shared<asio::steady_timer>(executor_, release_delay);
+    timer->async_wait([w = weak_from_this(), timer](std::error_code ec) {
+      if (auto self = w.lock(); self && !ec) self->release_memory();
+    });
+  }
+}
+
+// glibc keeps what a program frees for its next allocations: after thousands of connections
+// have closed, the heap stays at its peak. malloc_trim gives the free pages back (it changes no
+// allocator setting of the host's); it walks the heap, so it runs here, after a storm, never
+// per connection or per request.
+void server::release_memory() {
+  {
+    std::lock_guard lock(mutex_);
+    release_pending_ = false;
+    peak_since_release_ = connections_.size();
+  }
+#if defined(__GLIBC__)
+  malloc_trim(0);
+#endif
 }
 
 void server::close_listeners() {

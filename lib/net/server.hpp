@@ -66,6 +66,8 @@ class server : public std::enable_shared_from_this<server> {
   /// A fresh strand for a connection: its work stays serial whatever threads run the context.
   asio::any_io_executor connection_executor() const;
   void drain_deadline();
+  /// After a storm of connections: gives the memory they used back to the system (see remove()).
+  void release_memory();
 
   asio::any_io_executor executor_;
   std::shared_ptr<const detail::pipeline> pipeline_;
@@ -79,6 +81,8 @@ class server : public std::enable_shared_from_this<server> {
   bool stopping_ = false;
   std::vector<detail::callback<detail::nothing>> stop_waiters_;
   std::shared_ptr<asio::steady_timer> drain_timer_;
+  std::size_t peak_since_release_ = 0;  // connections open at most since the last release
+  bool release_pending_ = false;
 };
 
 }  // namespace gatehouse::net

@@ -3,6 +3,7 @@
 // The per-request state that flows through the pipeline's steps.
 
 #include "http/body_source.hpp"
+#include "net/cancellation.hpp"
 #include "routing/deployment.hpp"
 #include "routing/route_table.hpp"
 
@@ -84,6 +85,9 @@ struct exchange {
   const websocket_call* websocket = nullptr;  // a WebSocket API's event, else null
   bool may_stream = false;                    // the way in can send a body as it arrives
   response* reply = nullptr;  // the caller's response, when it has one to reuse (reply_target)
+  // The caller's cancellation (reply_target::cancel): the awaited operations of a step that
+  // observes it (an HTTP integration's backend call) are bound to it.
+  net::cancel_handle cancel;
   std::unique_ptr<wire::body_source> stream;  // the rest of the response body, when streamed
   routing::route_match match;
   std::string decoded_params;  // percent-decoded parameter values, when any needed decoding

@@ -116,6 +116,7 @@ struct run_state {
   std::optional<outcome> hit;
   std::shared_ptr<const mount_table> mounts;
   bool from_cache = false;
+  bool abandoned = false;  // cancelled while it waited: no further step ran
   run_step next = run_step::begin;
   wait_for waiting = wait_for::nothing;
   // The caller's: where a streamed body, an internal run's results and the reply go.
@@ -229,7 +230,10 @@ pending_run pipeline::begin(request& req, std::unique_ptr<wire::body_source>* st
   run_state_ptr state = make_run_state(req, {options_.account_id, options_.region});
   exchange& ex = state->ex;
   ex.client = client_.core().get();
-  if (reply) ex.reply = &reply->res;
+  if (reply) {
+    ex.reply = &reply->res;
+    ex.cancel = reply->cancel;
+  }
   ex.may_stream = stream != nullptr;
   state->stream = stream;
   state->internal = internal;
@@ -335,6 +339,13 @@ asio::awaitable<void> pipeline::complete(run_state& s, wait_for w) const {
       case wait_for::nothing:
         break;
     }
+    // The caller's client went away: what the step awaited was cancelled (through the
+    // cancellation of the caller's coroutine, or exchange::cancel) and it returned an error; no
+    // further step starts.
+    if (s.ex.cancel.requested()) {
+      s.abandoned = true;
+      break;
+    }
     w = advance(s);
   }
 }
@@ -344,6 +355,15 @@ asio::awaitable<void> pipeline::complete(run_state& s, wait_for w) const {
 response pipeline::finish(run_state& s) const {
   exchange& ex = s.ex;
   outcome& out = s.out;
+  if (s.abandoned) {
+    abandoned_.fetch_add(1, std::memory_order_relaxed);
+    log(log_level::info, fmt::format("{} {} {}: cancelled while it waited (its client went away)",
+                                     ex.id(), ex.req.method, ex.path));
+    if (!out.error)
+      out.error = gateway_error{response_type::integration_failure, 0, {}, "cancelled"};
+    out.error->log_reason.clear();  // logged above: the failure is the cancellation's
+    if (s.reply) s.reply->abandoned = true;
+  }
   if (out.error) {
     if (!out.error->log_reason.empty())
       log(log_level::error,

@@ -5,6 +5,7 @@
 // through run().
 
 #include "http/body_source.hpp"
+#include "net/cancellation.hpp"
 #include "routing/deployment.hpp"
 #include "usage/key_registry.hpp"
 
@@ -57,6 +58,11 @@ struct internal_run {
 struct reply_target {
   response& res;
   char (&request_id)[37];
+  /// The caller's cancellation (its client going away): an HTTP integration binds its backend
+  /// call to it (what else a step awaits is cancelled through the caller's coroutine, whose
+  /// cancellation the caller emits too); once it is requested, no further step starts.
+  net::cancel_handle cancel{};
+  bool abandoned = false;  ///< out: cancelled while it waited
 };
 
 /// A request's state while it runs (exchange, outcome, what it waits for), from a per-thread
@@ -95,6 +101,10 @@ class pipeline {
   /// unique then).
   void mount(const std::shared_ptr<stage_state>& stage, bool hidden = false);
   void log(log_level level, std::string_view text) const;
+  /// Requests abandoned (reply_target::cancel) while they waited on a step, since the start.
+  std::uint64_t abandoned_requests() const noexcept {
+    return abandoned_.load(std::memory_order_relaxed);
+  }
   /// The client HTTP integrations call backends with.
   http_client& client() noexcept { return client_; }
   ApiKeys& api_keys() noexcept { return api_keys_; }
@@ -117,6 +127,7 @@ class pipeline {
   ApiKeys api_keys_;
   std::unique_ptr<cache::flight_table> flights_;  // misses under way, for coalescing
   std::atomic<std::shared_ptr<const mount_table>> mounts_{std::make_shared<mount_table>()};
+  mutable std::atomic<std::uint64_t> abandoned_{0};
   std::mutex mount_mutex_;
 };
 
