@@ -826,8 +826,7 @@ TEST_CASE("malformed tokens are refused with a reason, never a crash", "[jwt]") 
   std::string deep = std::string(11000, '[');
   CHECK(refused(header + "." + h(deep) + ".") == auth::reason::not_an_object);
   auto nested = [](int levels) {
-    return R"({"exp":4102444800,"a":)" + std::string(levels, '[') + std::string(levels, ']') +
-           "}";
+    return R"({"exp":4102444800,"a":)" + std::string(levels, '[') + std::string(levels, ']') + "}";
   };
   CHECK(refused(header + "." + h(nested(5000)) + ".") == auth::reason::not_an_object);
   CHECK(auth::jwt::decode(header + "." + h(nested(999)) + ".", nullptr));
