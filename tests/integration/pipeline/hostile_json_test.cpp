@@ -137,10 +137,11 @@ class prober {
   std::thread thread_;
 };
 
-// 50 ms is the goal for any one request's hold on an I/O thread. The machines are shared and
-// noisy (and the ASan build slower), so the test allows ten times that: what it must catch is a
-// cost that grows faster than the input (seconds, not milliseconds).
-constexpr long long longest_allowed_ms = 500;
+// 50 ms is the goal for any one request's hold on an I/O thread (release: at most about 40 ms
+// here). The machines are shared and noisy, and the ASan build several times slower, so the test
+// allows twenty times that: what it must catch is a cost that grows faster than the input, which
+// took seconds to minutes on these bodies.
+constexpr long long longest_allowed_ms = 1000;
 
 }  // namespace
 
