@@ -95,6 +95,7 @@ json_parse_result parse(Document& doc, Stream& in, unsigned max_depth) {
 // A NUL byte can only be trailing garbage in JSON text, which RapidJSON would take for its end.
 inline json_parse_result nul_byte_at(std::string_view text) {
   json_parse_result r;
+  if (text.empty()) return r;  // data() may be null, which memchr must not see
   if (const void* nul = std::memchr(text.data(), '\0', text.size())) {
     r.code = rapidjson::kParseErrorDocumentRootNotSingular;
     r.offset = static_cast<std::size_t>(static_cast<const char*>(nul) - text.data());
