@@ -65,7 +65,7 @@ void integration(writer& w, const rest_api_model& api, const resource_model& r,
   field_if(w, "connectionType", i.connection_type);
   field_if(w, "contentHandling", i.content_handling);
   field_if(w, "credentials", i.credentials);
-  field(w, "httpMethod", i.http_method);
+  field_if(w, "httpMethod", i.http_method);
   if (!i.responses.empty()) {
     str(w, "integrationResponses");
     w.StartObject();

@@ -93,8 +93,11 @@ integration_model read_integration(reader& r, const json& ext, const std::string
   if (!one_of(m.type, {"HTTP", "HTTP_PROXY", "AWS", "AWS_PROXY", "MOCK"}))
     fail(fmt::format("Invalid integration type specified: {}", *type));
   m.http_method = upper(scalar_member(&ext, "httpMethod").value_or(""));
-  if (m.http_method.empty()) m.http_method = m.type == "AWS_PROXY" ? "POST" : method;
-  if (!one_of(m.http_method, {"GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS", "ANY"}))
+  // AWS keeps no method for a MOCK that names none; Lambda functions are invoked with POST.
+  if (m.http_method.empty() && m.type != "MOCK")
+    m.http_method = m.type == "AWS_PROXY" ? "POST" : method;
+  if (!m.http_method.empty() &&
+      !one_of(m.http_method, {"GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS", "ANY"}))
     fail(fmt::format("Invalid HTTP method specified: {}", m.http_method));
   m.uri = scalar_member(&ext, "uri").value_or("");
   if (m.uri.empty() && m.type != "MOCK") fail("Invalid integration URI specified");
