@@ -68,6 +68,12 @@ void apply_security(reader& r, const json& operation, method_model& m);
 integration_model read_integration(reader& r, const json& ext, const std::string& path,
                                    const std::string& method);
 
+/// Regular expressions of the document (selection patterns, identity validation expressions)
+/// are compiled by std::regex, whose parser recurses once per term and group: bounded here.
+inline constexpr std::size_t max_pattern_length = 2048;
+/// Empty when `pattern` is within the bounds; else why not.
+std::string pattern_problem(std::string_view pattern);
+
 /// AWS's words for a failed method: "Unable to put method 'GET' on resource at path '/pets': …"
 [[noreturn]] void method_error(std::string_view method, std::string_view path,
                                std::string_view why);

@@ -39,6 +39,12 @@ const json* reader::resolve(const json* v) const {
   return nullptr;
 }
 
+std::string pattern_problem(std::string_view pattern) {
+  if (pattern.size() > max_pattern_length)
+    return fmt::format("longer than {} characters (gatehouse's limit)", max_pattern_length);
+  return {};
+}
+
 void method_error(std::string_view method, std::string_view path, std::string_view why) {
   throw config_error(
       fmt::format("Unable to put method '{}' on resource at path '{}': {}", method, path, why));

@@ -143,6 +143,8 @@ integration_model read_integration(reader& r, const json& ext, const std::string
       integration_response_model ir;
       const auto key = view(entry.name);
       ir.selection_pattern = key == "default" ? "" : std::string(key);
+      if (auto problem = pattern_problem(ir.selection_pattern); !problem.empty())
+        fail(fmt::format("Invalid selection pattern specified: {}", problem));
       ir.status_code = scalar_member(&entry.value, "statusCode").value_or("200");
       ir.response_parameters = strings_of(r, member(entry.value, "responseParameters"),
                                           "responseParameters", path, method);

@@ -63,6 +63,9 @@ void read_security_schemes(reader& r) {
       a.authorizer_credentials = scalar_member(ext, "authorizerCredentials").value_or("");
       a.identity_validation_expression =
           scalar_member(ext, "identityValidationExpression").value_or("");
+      if (auto problem = pattern_problem(a.identity_validation_expression); !problem.empty())
+        throw config_error(fmt::format(
+            "Unable to create authorizer '{}': identityValidationExpression is {}", name, problem));
       if (const json* ttl = member(ext, "authorizerResultTtlInSeconds"))
         if (auto n = integer_of(*ttl))
           a.result_ttl_seconds = static_cast<int>(std::clamp<std::int64_t>(*n, -1, 1'000'000));

@@ -393,6 +393,11 @@ TEST_CASE("import: what AWS refuses in an integration, naming the method", "[spe
             .starts_with("Unable to put integration on 'GET' for resource at path '/a': "));
   CHECK(with(R"({"type":"mock","responses":{"default":{"statusCode":"abc"}}})")
             .ends_with("Invalid status code specified: abc"));
+  // Patterns go to std::regex, whose parser recurses per term: their length is bounded.
+  CHECK(with(R"({"type":"mock","responses":{")" + std::string(3000, 'a') +
+             R"(":{"statusCode":"200"}}})")
+            .ends_with("Invalid selection pattern specified: longer than 2048 characters "
+                       "(gatehouse's limit)"));
   // A template gatehouse cannot run is found at import, naming the route.
   CHECK(with(R"({"type":"mock","requestTemplates":{"application/json":"#end"}})") ==
         "mapping template 'GET /a request application/json': line 1, column 1: #end without a "
