@@ -300,3 +300,23 @@ TEST_CASE("imported API: unbound functions and authorizers answer 500", "[spec]"
   REQUIRE(r);
   CHECK(r->status == 500);
 }
+
+TEST_CASE("imported API: {proxy+} mapped to the URI's {proxy} keeps its slashes", "[spec]") {
+  // What the console and SAM write for a greedy HTTP_PROXY resource.
+  test::stub_server backend([](const test::stub_request&) { return test::stub_response{}; });
+  auto api = gatehouse::import_openapi(
+      R"({"swagger":"2.0","info":{"title":"p"},"paths":{"/{proxy+}":{
+      "x-amazon-apigateway-any-method":{"parameters":[{"name":"proxy","in":"path","required":true}],
+      "x-amazon-apigateway-integration":{"type":"http_proxy","httpMethod":"ANY",
+      "uri":"http://127.0.0.1:)" +
+      std::to_string(backend.port()) +
+      R"(/up/{proxy}","requestParameters":{"integration.request.path.proxy":"method.request.path.proxy"}}}}}})");
+  test::running_gateway gw;
+  auto port = gw.serve_plain(gatehouse::Stage("v1", api.router.deploy()));
+  auto r = test::roundtrip(port, test::get("/v1/a/b%20c/d?x=1"));
+  REQUIRE(r);
+  CHECK(r->status == 200);
+  auto seen = backend.requests();
+  REQUIRE(seen.size() == 1);
+  CHECK(seen[0].target == "/up/a/b%20c/d?x=1");
+}
