@@ -25,9 +25,10 @@ class aws_mock_integration final : public integration_impl {
       rapidjson::Document doc;
       auto parsed = util::parse_json(doc, body);
       const rapidjson::Value* code = nullptr;
-      if (parsed && doc.IsObject()) {
-        auto it = doc.FindMember("statusCode");
-        if (it != doc.MemberEnd()) code = &it->value;
+      const rapidjson::Value& root = doc;
+      if (parsed && root.IsObject()) {
+        auto it = root.FindMember("statusCode");
+        if (it != root.MemberEnd()) code = &it->value;
       }
       if (!code || !code->IsInt() || code->GetInt() < 100 || code->GetInt() > 599) {
         out.error = gateway_error{response_type::api_configuration_error,

@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -17,6 +18,13 @@ using json = rapidjson::Value;
 
 inline std::string_view view(const json& v) noexcept {
   return {v.GetString(), v.GetStringLength()};
+}
+
+/// An object's members, to change them in place (its members are one array). Iterating over
+/// a non-const GenericObject trips clang's C++20 reversed-operator warning in RapidJSON 1.1.
+inline std::span<json::Member> mutable_members(json& v) noexcept {
+  if (!v.IsObject() || v.MemberCount() == 0) return {};
+  return {&*v.MemberBegin(), v.MemberCount()};
 }
 
 /// The member `name` of an object; null when `v` is no object or has none.

@@ -41,7 +41,7 @@ bool is_oas3(const json& root) {
 void substitute_aws_variables(json& v, rapidjson::Document::AllocatorType& a,
                               const openapi_options& o) {
   if (v.IsObject()) {
-    for (auto& m : v.GetObject()) substitute_aws_variables(m.value, a, o);
+    for (auto& m : spec::mutable_members(v)) substitute_aws_variables(m.value, a, o);
   } else if (v.IsArray()) {
     for (auto& e : v.GetArray()) substitute_aws_variables(e, a, o);
   } else if (v.IsString()) {

@@ -5,6 +5,7 @@
 // own recursion.
 
 #include "spec/document.hpp"
+#include "spec/json_util.hpp"
 #include "util/json_parse.hpp"
 
 #include <yaml-cpp/depthguard.h>
@@ -235,12 +236,12 @@ class builder final : public YAML::EventHandler {
   // where it lacks them, as SnakeYAML reads them.
   void merge_keys(value& map) {
     bool any = false;
-    for (auto& m : map.GetObject())
+    for (auto& m : mutable_members(map))
       if (m.name == "<<") any = true;
     if (!any) return;
     value merged(rapidjson::kObjectType);
     std::vector<value> sources;
-    for (auto& m : map.GetObject()) {
+    for (auto& m : mutable_members(map)) {
       if (m.name != "<<") {
         merged.AddMember(std::move(m.name), std::move(m.value), a_);
       } else if (m.value.IsObject()) {
@@ -251,10 +252,10 @@ class builder final : public YAML::EventHandler {
       }
     }
     std::unordered_set<std::string_view> present;
-    for (const auto& m : merged.GetObject())
+    for (const auto& m : mutable_members(merged))
       present.emplace(m.name.GetString(), m.name.GetStringLength());
     for (auto& source : sources) {
-      for (auto& m : source.GetObject()) {
+      for (auto& m : mutable_members(source)) {
         std::string_view k(m.name.GetString(), m.name.GetStringLength());
         if (!present.emplace(k).second) continue;
         merged.AddMember(std::move(m.name), std::move(m.value), a_);

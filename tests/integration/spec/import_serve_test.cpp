@@ -320,3 +320,30 @@ TEST_CASE("imported API: {proxy+} mapped to the URI's {proxy} keeps its slashes"
   REQUIRE(seen.size() == 1);
   CHECK(seen[0].target == "/up/a/b%20c/d?x=1");
 }
+
+TEST_CASE("imported API: MOCK without a template answers its default response", "[spec]") {
+  auto api = gatehouse::import_openapi(R"(swagger: '2.0'
+info: {title: m}
+paths:
+  /plain:
+    get:
+      x-amazon-apigateway-integration:
+        type: mock
+        responses: {default: {statusCode: 204}}
+  /bad:
+    get:
+      x-amazon-apigateway-integration:
+        type: mock
+        requestTemplates: {application/json: 'no status here'}
+        responses: {default: {statusCode: 200}}
+)");
+  test::running_gateway gw;
+  auto port = gw.serve_plain(gatehouse::Stage("v1", api.router.deploy()));
+  auto r = test::roundtrip(port, test::get("/v1/plain"));
+  REQUIRE(r);
+  CHECK(r->status == 204);
+  // A template that writes no statusCode is AWS's configuration error.
+  r = test::roundtrip(port, test::get("/v1/bad"));
+  REQUIRE(r);
+  CHECK(summary(*r) == R"(500 {"message":"Internal server error"})");
+}
