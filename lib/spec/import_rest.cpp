@@ -1,7 +1,12 @@
 // A REST API document → the API model: the document's base path, its resources (paths and the
 // resources above them), each operation's method (parameters, bodies, responses, validator,
 // security, integration), and the root extensions. What AWS accepts is accepted here, and what
-// AWS refuses is refused in AWS's words.
+// AWS refuses is refused in AWS's words. Recorded from AWS ([LS-AWS]): "Invalid OpenAPI input.",
+// the requestParameters warning, the OAS 3.1 refusal (itself UNCONFIRMED). AWS's CreateResource,
+// PutMethod and PutIntegration messages ("A sibling (…)", "Resource's path part only allow …",
+// "Method already exists for this resource", "Timeout should be between 50 ms and 29000 ms")
+// and the 2016 importer's model warnings are as AWS users report them: UNCONFIRMED. The rest
+// follow their style.
 
 #include "spec/import.hpp"
 
