@@ -137,7 +137,8 @@ class Router {
 
   /// Adds a model (AWS's Model): a JSON Schema draft 4 document that methods name in
   /// request_models. It may refer to other models with "$ref":
-  /// "https://apigateway.amazonaws.com/restapis/{api}/models/{name}". Checked by deploy(), which
+  /// "https://apigateway.amazonaws.com/restapis/{api}/models/{name}" (in cycles too: a Tree
+  /// whose children are Trees, as AWS allows). Checked by deploy(), which
   /// throws config_error naming the model for bad JSON or schema, or an unknown $ref; a name used
   /// twice or not alphanumeric throws here.
   Router& model(std::string name, std::string schema);

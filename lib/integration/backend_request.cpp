@@ -181,10 +181,15 @@ std::string url_template::render(const exchange& ex, const mapped_parameters& ma
         break;
       case piece::kind::path_parameter: {
         const std::string* m = nullptr;
+        const transform::mapping_rule* from = nullptr;
         for (const auto& [rule, value] : mapped)
-          if (rule->target == target_kind::path && rule->target_name == p.s) m = &value;
+          if (rule->target == target_kind::path && rule->target_name == p.s)
+            m = &value, from = rule;
         if (m) {
-          append_path_encoded(url, *m, false);
+          // A greedy {proxy+} mapped to the URI's {proxy} keeps its slashes, as in AWS.
+          const bool whole_path = from->source == transform::mapping_rule::source_kind::path &&
+                                  greedy(ex, from->source_name);
+          append_path_encoded(url, *m, whole_path);
         } else if (auto v = ex.path_param(p.s)) {
           append_path_encoded(url, *v, greedy(ex, p.s));
         }

@@ -14,7 +14,6 @@
 #include <algorithm>
 #include <cctype>
 #include <random>
-#include <set>
 
 namespace gatehouse {
 
@@ -29,23 +28,20 @@ struct router_state {
 }  // namespace detail
 
 namespace {
-// Step 7's data: every model compiled (each once, models that $ref others after them; a cycle
-// of $refs is refused), then each route's validation rules.
+// Step 7's data: every model parsed, then compiled (models may $ref each other in cycles, as
+// AWS allows: the deployment keeps them all alive), then each route's validation rules.
 void compile_validation(const detail::router_state& state, detail::deployment_data& data) {
-  std::set<std::string, std::less<>> compiling;
+  std::vector<std::shared_ptr<validate::model>> parsed;
+  for (const auto& [name, schema] : state.model_schemas) {
+    parsed.push_back(std::make_shared<validate::model>(name, schema));
+    data.models.emplace(name, parsed.back());
+  }
   validate::model_lookup lookup =
       [&](std::string_view name) -> std::shared_ptr<const validate::model> {
-    if (auto it = data.models.find(name); it != data.models.end()) return it->second;
-    auto schema = state.model_schemas.find(name);
-    if (schema == state.model_schemas.end()) return nullptr;
-    if (!compiling.emplace(name).second)
-      throw config_error(fmt::format("model '{}' refers to itself through $ref", name));
-    auto m = std::make_shared<const validate::model>(std::string(name), schema->second, lookup);
-    compiling.erase(compiling.find(name));
-    data.models.emplace(std::string(name), m);
-    return m;
+    auto it = data.models.find(name);
+    return it == data.models.end() ? nullptr : it->second;
   };
-  for (const auto& [name, schema] : state.model_schemas) lookup(name);
+  for (const auto& m : parsed) m->compile(lookup);
   data.validation.resize(data.routes.size());
   data.transforms.resize(data.routes.size());
   for (std::size_t i = 0; i < data.routes.size(); ++i) {

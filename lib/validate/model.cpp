@@ -112,7 +112,7 @@ struct model::compiled {
   std::unique_ptr<schema_graph> graph;
 };
 
-model::model(std::string name, std::string_view schema, const model_lookup& lookup)
+model::model(std::string name, std::string_view schema)
     : name_(std::move(name)), compiled_(std::make_unique<compiled>()) {
   auto& doc = compiled_->doc;
   if (auto parsed = util::parse_json(doc, schema); !parsed) {
@@ -121,17 +121,27 @@ model::model(std::string name, std::string_view schema, const model_lookup& look
   }
   if (!doc.IsObject())
     throw config_error(fmt::format("model '{}': the schema is not an object", name_));
-  // Other models are found (and compiled, if need be) as $refs reach them, and kept alive.
+}
+
+model::model(std::string name, std::string_view schema, const model_lookup& lookup)
+    : model(std::move(name), schema) {
+  keep_references_ = true;
+  compile(lookup);
+}
+
+void model::compile(const model_lookup& lookup) {
+  // Other models are found as $refs reach them; their documents join this model's graph, so a
+  // cycle of $refs between models is just a cycle in the graph.
   auto other_document = [&](std::string_view model_name) -> const json* {
     if (auto it = compiled_->by_name.find(model_name); it != compiled_->by_name.end())
       return &it->second->compiled_->doc;
     auto m = lookup ? lookup(model_name) : nullptr;
     if (!m) return nullptr;
     compiled_->by_name.emplace(std::string(model_name), m.get());
-    references_.push_back(m);
+    if (keep_references_) references_.push_back(m);
     return &m->compiled_->doc;
   };
-  compiled_->graph = std::make_unique<schema_graph>(doc, name_, other_document);
+  compiled_->graph = std::make_unique<schema_graph>(compiled_->doc, name_, other_document);
 }
 
 model::~model() = default;

@@ -22,8 +22,16 @@ using model_lookup = std::function<std::shared_ptr<const model>(std::string_view
 class model {
  public:
   /// Compiles `schema`. Throws config_error naming the model for malformed JSON, a schema that
-  /// is not an object, a `$ref` to an unknown model, or a `pattern` gatehouse cannot run.
+  /// is not an object, a `$ref` to an unknown model, or a `pattern` gatehouse cannot run. The
+  /// models `lookup` finds are kept alive by this one.
   model(std::string name, std::string_view schema, const model_lookup& lookup);
+  /// Parses `schema` only (throwing as above for malformed JSON or a non-object); compile()
+  /// must follow before check(). For APIs whose models refer to each other in cycles (AWS
+  /// allows them): parse them all, then compile each.
+  model(std::string name, std::string_view schema);
+  /// Compiles a parsed model: $refs to other models use the documents of the models `lookup`
+  /// finds (parsed ones will do), which must outlive this one. Throws as the first constructor.
+  void compile(const model_lookup& lookup);
   ~model();
   model(const model&) = delete;
   model& operator=(const model&) = delete;
@@ -38,6 +46,7 @@ class model {
   struct compiled;
   std::string name_;
   std::vector<std::shared_ptr<const model>> references_;  // models this one $refs: kept alive
+  bool keep_references_ = false;  // (not when compiled apart: a cycle would keep itself alive)
   std::unique_ptr<compiled> compiled_;
 };
 

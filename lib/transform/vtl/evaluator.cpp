@@ -514,6 +514,14 @@ void mapping_template::evaluate(const template_environment& env, template_result
   // A template's output is text (a Java string at AWS): client bytes that are not UTF-8
   // ($input.body, $input.params(), $context.identity.userAgent, …) come out as U+FFFD.
   util::make_valid_utf8(result.output);
+  // Each byte made U+FFFD takes three: the limit holds for the text as sent, cut before the
+  // first character that does not fit whole.
+  if (result.output.size() > max_output_bytes) {
+    std::size_t cut = max_output_bytes;
+    while (cut > 0 && (static_cast<unsigned char>(result.output[cut]) & 0xC0) == 0x80) --cut;
+    result.output.resize(cut);
+    result.limit_exceeded = true;
+  }
 }
 
 template_result mapping_template::evaluate(const template_environment& env) const {

@@ -171,7 +171,7 @@ TEST_CASE("validation: bad models and settings are config errors naming them", "
   CHECK(deploy_error([](gatehouse::Router& api) {
           api.model("A", R"({"$ref":"https://apigateway.amazonaws.com/restapis/x/models/B"})");
           api.model("B", R"({"$ref":"https://apigateway.amazonaws.com/restapis/x/models/A"})");
-        }).find("refers to itself through $ref") != std::string::npos);
+        }).find("leads only to itself") != std::string::npos);
   CHECK(deploy_error([](gatehouse::Router& api) {
           api.route("POST", "/a", echo(), {.request_models = {{"application/json", "Nope"}}});
         }) ==

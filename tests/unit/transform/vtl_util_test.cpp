@@ -102,3 +102,16 @@ TEST_CASE("a parsed template is evaluated again and again with the same result",
     CHECK(t.evaluate(env).output == std::to_string(i * 2));
   }
 }
+
+TEST_CASE("the output limit holds after bytes that are no UTF-8 become U+FFFD", "[vtl]") {
+  // 8 MiB of 0xFF (within the 10 MiB limit as bytes) would be 24 MiB as U+FFFD.
+  map_env env;
+  env.stage = {{"b", "\xff"}};
+  const auto r = mapping_template::parse(
+                     "#set($s = $stageVariables.b)#foreach($i in [1..23])#set($s = \"$s$s\")#end$s")
+                     .evaluate(env);
+  CHECK(r.limit_exceeded);
+  REQUIRE(r.output.size() <= mapping_template::max_output_bytes);
+  CHECK(r.output.size() > mapping_template::max_output_bytes - 3);
+  CHECK(r.output.ends_with("\xEF\xBF\xBD"));
+}

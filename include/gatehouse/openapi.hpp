@@ -1,0 +1,132 @@
+#pragma once
+
+// OpenAPI import: a REST API document (Swagger 2.0 or OpenAPI 3.0, JSON or YAML) with AWS's
+// x-amazon-apigateway-* extensions becomes the same Router that C++ composition builds, as AWS
+// API Gateway's ImportRestApi reads it: the same leniency, the same warnings, the same errors.
+
+#include <gatehouse/authorizer.hpp>
+#include <gatehouse/aws_integration.hpp>
+#include <gatehouse/iam.hpp>
+#include <gatehouse/integration.hpp>
+#include <gatehouse/router.hpp>
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace gatehouse {
+
+namespace spec {
+struct rest_api_model;
+}
+
+/// What an import does with the document's base path (Swagger's basePath; OpenAPI 3's server
+/// variable basePath, else the path of the first server URL), as AWS's `basepath` parameter.
+enum class base_path_mode {
+  ignore,   ///< dropped: /pets stays /pets
+  prepend,  ///< its segments are prepended: basePath /v1/api makes /v1/api/pets
+  split,    ///< its first segment is dropped, the rest prepended: /v1/api makes /api/pets
+};
+
+/// Where Lambda functions without a C++ binding are invoked (the Lambda Invoke API, signed
+/// with Signature Version 4), as lambda_invoke does.
+struct lambda_endpoint {
+  std::string endpoint;  ///< http(s)://host[:port]; "" for https://lambda.{region}.amazonaws.com
+  aws_credentials credentials;
+  bool insecure_skip_verification = false;
+};
+
+/// Settings of an import.
+struct openapi_options {
+  base_path_mode base_path = base_path_mode::ignore;
+  /// Refuse the document (config_error listing them) when the import has warnings.
+  bool fail_on_warnings = false;
+  /// The API's id ($context.apiId, method ARNs): "" for one derived from its name (stable:
+  /// the same title gives the same id), as ten lower-case letters and digits.
+  std::string id;
+  /// What ${AWS::Region}, ${AWS::AccountId} and ${AWS::Partition} stand for in the document.
+  std::string region = "us-east-1";
+  std::string account_id = "123456789012";
+  std::string partition = "aws";
+
+  /// Lambda functions (aws_proxy integrations) bound to integrations of the host, usually
+  /// gatehouse::function(handler): by function name ("my-fn"), name and qualifier ("my-fn:live"),
+  /// or ARN (with or without the qualifier), the most specific match first.
+  std::map<std::string, integration, std::less<>> functions;
+  /// Functions not bound above are invoked here; without it they answer 500 {"message":
+  /// "Internal server error"} (and are listed in openapi_api::unbound_functions).
+  std::optional<lambda_endpoint> lambda;
+
+  /// Custom (TOKEN / REQUEST) authorizers by security scheme name: used as they are …
+  std::map<std::string, Authorizer, std::less<>> authorizers;
+  /// … or a handler, made into an Authorizer with the document's settings (type, identity
+  /// source, validation expression, result TTL). Unbound authorizers refuse every request with
+  /// 500 (AUTHORIZER_CONFIGURATION_ERROR) and are listed in openapi_api::unbound_authorizers.
+  std::map<std::string, Authorizer::handler, std::less<>> authorizer_handlers;
+  /// Cognito user pool authorizers verify tokens against the pool's keys, by default fetched
+  /// from https://cognito-idp.{region}.amazonaws.com/{poolId}/.well-known/jwks.json. Here,
+  /// by user pool id or issuer URL: another https:// URL of the keys, or the JWKS itself.
+  std::map<std::string, std::string, std::less<>> jwks;
+  /// For methods with IAM authorization (x-amazon-apigateway-authtype awsSigv4, or
+  /// x-amazon-apigateway-auth type aws_iam): the credential store. Without it they refuse
+  /// every request (no access key is known).
+  std::optional<iam_options> iam;
+
+  /// AWS-service integrations (type aws): the endpoint of a service in a region, by default
+  /// https://{service}.{region}.amazonaws.com, and the credentials requests are signed with.
+  std::function<std::string(std::string_view service, std::string_view region)> aws_endpoint;
+  aws_credentials service_credentials;
+};
+
+/// One method of an imported API, for a host to list.
+struct openapi_route {
+  std::string method;         ///< GET … or ANY
+  std::string path;           ///< the resource: /pets/{petId}
+  std::string integration;    ///< "HTTP_PROXY GET http://…", "AWS_PROXY my-fn (C++)", "MOCK"
+  std::string authorization;  ///< "NONE", "AWS_IAM", "CUSTOM name", "COGNITO_USER_POOLS name"
+  bool api_key_required = false;
+};
+
+/// An imported API: its Router and what the document says around it.
+struct openapi_api {
+  Router router;
+  std::string id;
+  std::string name;  ///< info.title
+  std::string description;
+  std::string version;    ///< info.version
+  std::string base_path;  ///< the document's base path ("/v1"), "" when it has none
+  /// AWS's warnings (the document imported, but parts of it were left out), in AWS's words.
+  std::vector<std::string> warnings;
+  std::vector<openapi_route> routes;
+  std::vector<std::string> unbound_functions;    ///< Lambda functions that answer 500
+  std::vector<std::string> unbound_authorizers;  ///< custom authorizers that answer 500
+  /// What the document asks for that gatehouse does not do yet (contentHandling, VPC links,
+  /// some mapping sources …), each naming its method: not AWS's warnings, so that
+  /// fail_on_warnings refuses only what AWS refuses.
+  std::vector<std::string> unsupported;
+
+  // Settings that the document carries for later steps (endpoints, compression, binary
+  // payloads, CORS); kept as written.
+  std::vector<std::string> binary_media_types;
+  std::optional<std::int64_t> minimum_compression_size;
+  std::vector<std::string> endpoint_types;  ///< "EDGE", "REGIONAL", "PRIVATE"
+  std::string policy;                       ///< the resource policy (JSON), also applied
+  /// Every root x-amazon-apigateway-* extension of the document, as a JSON object.
+  std::string extensions;
+
+  /// The API as AWS's REST API resources describe it (internal: for export).
+  std::shared_ptr<const spec::rest_api_model> model;
+};
+
+/// Imports a REST API document. Throws config_error with AWS's message for a document AWS
+/// refuses ("Invalid OpenAPI input." when it is neither JSON nor YAML; OpenAPI 3.1 and Swagger
+/// 1.x are refused as AWS refuses them), naming the path and method where there is one, and
+/// when `fail_on_warnings` is set and there are warnings.
+openapi_api import_openapi(std::string_view document, openapi_options options = {});
+
+}  // namespace gatehouse
