@@ -32,6 +32,8 @@ constexpr std::size_t storm_connections = 1000;
 constexpr std::chrono::seconds release_delay{1};
 // Connections accepted in one go at most, before they start.
 constexpr std::size_t accept_batch = 64;
+// Asio's per-socket records (see reserve_socket_states) are made ahead in runs of this many.
+constexpr std::size_t socket_state_run = 256;
 }  // namespace
 
 struct server::listener {
@@ -76,6 +78,7 @@ tcp::endpoint server::listen(const tcp::endpoint& at, std::shared_ptr<asio::ssl:
           auto [ec] = co_await l->acceptor.async_wait(
               tcp::acceptor::wait_read, asio::experimental::as_tuple(asio::use_awaitable));
           if (ec == asio::error::operation_aborted || !l->acceptor.is_open()) co_return;
+          self->reserve_socket_states(self->connection_count() + accept_batch);
           // Every connection waiting is accepted at once, then they all start. Besides fewer
           // wake-ups in a storm, this keeps the state Asio allocates per socket (and keeps for
           // reuse when it closes) together, instead of between each connection's own memory:
@@ -110,6 +113,28 @@ tcp::endpoint server::listen(const tcp::endpoint& at, std::shared_ptr<asio::ssl:
       },
       asio::detached);
   return bound;
+}
+
+// Asio keeps a small record per socket (its reactor's descriptor state, 168 bytes) for as long
+// as the io_context lives, and reuses freed ones first. Made one by one as connections arrive,
+// they sit between the connections' own memory and, after a storm, keep its pages from being
+// given back (malloc_trim returns whole free pages only). So they are made ahead, in runs, by
+// opening sockets that are closed at once, unused: each run lies together, a few pages long.
+void server::reserve_socket_states(std::size_t needed) {
+  const std::size_t have = reserved_states_.load(std::memory_order_relaxed);
+  if (needed <= have) return;
+  const std::size_t run = std::max(socket_state_run, needed - have);
+  std::vector<tcp::socket> spare;
+  spare.reserve(run);
+  std::error_code ec;
+  for (std::size_t i = 0; i < run; ++i) {
+    tcp::socket socket(executor_);
+    socket.open(tcp::v4(), ec);
+    if (ec) break;  // out of descriptors: fewer now, more at the next connection
+    spare.push_back(std::move(socket));
+  }
+  reserved_states_.fetch_add(spare.size(), std::memory_order_relaxed);
+  // `spare` closes them here: their records wait in Asio's pool for the next sockets.
 }
 
 asio::any_io_executor server::connection_executor() const { return serial_executor(executor_); }

@@ -68,11 +68,14 @@ class server : public std::enable_shared_from_this<server> {
   void drain_deadline();
   /// After a storm of connections: gives the memory they used back to the system (see remove()).
   void release_memory();
+  /// Makes sure Asio holds at least `needed` per-socket records, made together (see .cpp).
+  void reserve_socket_states(std::size_t needed);
 
   asio::any_io_executor executor_;
   std::shared_ptr<const detail::pipeline> pipeline_;
   server_limits limits_;
   std::atomic<std::size_t> count_{0};
+  std::atomic<std::size_t> reserved_states_{0};  // per-socket records made ahead
   websocket::hub hub_;
 
   std::mutex mutex_;  // guards what follows; taken on connect, disconnect and stop only
