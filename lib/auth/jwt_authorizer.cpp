@@ -8,6 +8,7 @@
 #include "auth/jwks_source.hpp"
 #include "auth/jwt.hpp"
 #include "auth/result_cache.hpp"
+#include "util/text.hpp"
 
 #include <gatehouse/authorizer.hpp>
 #include <gatehouse/config_error.hpp>
@@ -52,13 +53,6 @@ gateway_error no_keys(std::string_view authorizer, std::string_view report) {
       0,
       {},
       report.empty() ? std::string{} : fmt::format("JWT authorizer '{}': {}", authorizer, report)};
-}
-
-bool iequals_prefix(std::string_view s, std::string_view prefix) {
-  if (s.size() < prefix.size()) return false;
-  for (std::size_t i = 0; i < prefix.size(); ++i)
-    if (std::tolower(static_cast<unsigned char>(s[i])) != prefix[i]) return false;
-  return true;
 }
 
 class jwt_authorizer final : public authorizer_impl {
@@ -162,7 +156,7 @@ class jwt_authorizer final : public authorizer_impl {
       return e;
     }
     text = *value;
-    if (iequals_prefix(text, "bearer ")) text.remove_prefix(7);
+    if (util::istarts_with(text, "bearer ")) text.remove_prefix(7);
     while (!text.empty() && text.front() == ' ') text.remove_prefix(1);
     return std::nullopt;
   }

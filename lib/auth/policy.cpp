@@ -3,6 +3,7 @@
 
 #include "auth/cidr.hpp"
 #include "util/sized_writer.hpp"
+#include "util/text.hpp"
 
 #include <rapidjson/document.h>
 #include <rapidjson/error/en.h>
@@ -96,19 +97,8 @@ namespace {
 // Small text helpers
 // ---------------------------------------------------------------------------------------------
 
-char ascii_lower(char c) noexcept { return (c >= 'A' && c <= 'Z') ? char(c - 'A' + 'a') : c; }
-
-std::string lowercased(std::string_view s) {
-  std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(), ascii_lower);
-  return out;
-}
-
-bool iequals(std::string_view a, std::string_view b) noexcept {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return ascii_lower(x) == ascii_lower(y);
-         });
-}
+using util::ascii_lower;
+using util::iequals;
 
 /// The glob walk shared by the case-sensitive and -insensitive forms: on a mismatch it goes
 /// back to the most recent '*' and lets it swallow one more character, which bounds the work to
@@ -416,7 +406,7 @@ class compiler {
     if (!exactly_one(in, index, "Action", "NotAction", actions, out.not_action)) return false;
     if (!strings(*actions, where(index, out.not_action ? "NotAction" : "Action"), out.actions))
       return false;
-    for (auto& a : out.actions) a = lowercased(a);
+    for (auto& a : out.actions) a = util::ascii_lower(a);
 
     const json* resources = nullptr;
     if (!exactly_one(in, index, "Resource", "NotResource", resources, out.not_resource))
@@ -626,13 +616,13 @@ class compiler {
         c.strings.push_back(std::move(text));
         return true;
       case operator_family::string_equals_ignore_case:
-        c.strings.push_back(lowercased(text));
+        c.strings.push_back(util::ascii_lower(text));
         return true;
       case operator_family::boolean:
       case operator_family::null_check:
         if (!iequals(text, "true") && !iequals(text, "false"))
           return fail(fmt::format("{} must be \"true\" or \"false\", not {}", field, quoted(text)));
-        c.strings.push_back(lowercased(text));
+        c.strings.push_back(util::ascii_lower(text));
         return true;
       case operator_family::ip_address:
         if (auto block = cidr::parse(text)) {

@@ -1,4 +1,5 @@
 #include "auth/sigv4.hpp"
+#include "util/text.hpp"
 
 #include <fmt/format.h>
 #include <openssl/crypto.h>
@@ -29,30 +30,11 @@ bool is_unreserved(unsigned char c) noexcept {
          c == '_' || c == '.' || c == '~';
 }
 
-char ascii_lower(char c) noexcept { return c >= 'A' && c <= 'Z' ? static_cast<char>(c + 32) : c; }
-
-bool iequals(std::string_view a, std::string_view b) noexcept {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    if (ascii_lower(a[i]) != ascii_lower(b[i])) return false;
-  }
-  return true;
-}
+using util::ascii_lower;
+using util::hex_value;
+using util::iequals;
 
 bool is_blank(char c) noexcept { return c == ' ' || c == '\t'; }
-
-std::string_view trim(std::string_view s) noexcept {
-  while (!s.empty() && is_blank(s.front())) s.remove_prefix(1);
-  while (!s.empty() && is_blank(s.back())) s.remove_suffix(1);
-  return s;
-}
-
-int hex_value(char c) noexcept {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
 
 bool is_sha256_hex(std::string_view s) noexcept {
   return s.size() == 64 &&
@@ -73,33 +55,9 @@ void append_encoded(std::string& out, std::string_view in) {
   for (char c : in) append_encoded_byte(out, static_cast<unsigned char>(c));
 }
 
-/// Calls f(i) for each byte of a query component, decoded: %XX is the byte, '+' a space. A '%'
-/// not followed by two hex digits stands for itself.
-template <class F>
-void for_each_decoded(std::string_view in, F f) {
-  for (std::size_t i = 0; i < in.size(); ++i) {
-    char c = in[i];
-    if (c == '+') {
-      c = ' ';
-    } else if (c == '%' && i + 2 < in.size() && hex_value(in[i + 1]) >= 0 &&
-               hex_value(in[i + 2]) >= 0) {
-      c = static_cast<char>(hex_value(in[i + 1]) * 16 + hex_value(in[i + 2]));
-      i += 2;
-    }
-    f(static_cast<unsigned char>(c));
-  }
-}
-
 /// Appends a query component as the canonical query has it: decoded, then URI-encoded.
 void append_normalized(std::string& out, std::string_view in) {
-  for_each_decoded(in, [&](unsigned char c) { append_encoded_byte(out, c); });
-}
-
-std::string percent_decode(std::string_view in) {
-  std::string out;
-  out.reserve(in.size());
-  for_each_decoded(in, [&](unsigned char c) { out.push_back(static_cast<char>(c)); });
-  return out;
+  util::for_each_percent_decoded(in, true, [&](unsigned char c) { append_encoded_byte(out, c); });
 }
 
 /// Calls f(name, value) for each non-empty "name[=value]" parameter of a raw query, in order.
@@ -202,7 +160,7 @@ void append_header_value(std::string& out, std::string_view value) {
     std::string_view line = value.substr(start, end - start);
     start = end + 1;
     if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-    line = trim(line);
+    line = util::trim_blanks(line);
     if (line.empty()) continue;
     if (!first_line) out.push_back(',');
     first_line = false;
@@ -224,8 +182,7 @@ std::vector<std::string> signed_names(std::span<const header_field> headers) {
   std::vector<std::string> names;
   names.reserve(headers.size());
   for (const auto& h : headers) {
-    std::string name(h.name);
-    std::transform(name.begin(), name.end(), name.begin(), ascii_lower);
+    std::string name = util::ascii_lower(h.name);
     names.push_back(std::move(name));
   }
   std::sort(names.begin(), names.end());
@@ -368,7 +325,7 @@ std::optional<auth_params> parse_authorization(std::string_view header,
   while (start < rest.size()) {
     std::size_t end = rest.find(',', start);
     if (end == std::string_view::npos) end = rest.size();
-    const std::string_view pair = trim(rest.substr(start, end - start));
+    const std::string_view pair = util::trim_blanks(rest.substr(start, end - start));
     start = end + 1;
     if (pair.empty()) continue;
     const std::size_t eq = pair.find('=');
@@ -378,8 +335,8 @@ std::optional<auth_params> parse_authorization(std::string_view header,
           pair, header);
       return std::nullopt;
     }
-    const std::string_view key = trim(pair.substr(0, eq));
-    const std::string_view value = trim(pair.substr(eq + 1));
+    const std::string_view key = util::trim_blanks(pair.substr(0, eq));
+    const std::string_view value = util::trim_blanks(pair.substr(eq + 1));
     if (key == "Credential") {
       p.credential = value;
       has_credential = true;
@@ -393,9 +350,9 @@ std::optional<auth_params> parse_authorization(std::string_view header,
   }
   bool has_date = true;
   if (const auto* date = find_header(request.headers, "x-amz-date")) {
-    p.date = trim(date->value);
+    p.date = util::trim_blanks(date->value);
   } else if (const auto* http_date = find_header(request.headers, "date")) {
-    p.date = trim(http_date->value);
+    p.date = util::trim_blanks(http_date->value);
     p.date_is_http_date = true;
   } else {
     has_date = false;
@@ -420,10 +377,10 @@ std::optional<auth_params> parse_authorization(std::string_view header,
     return std::nullopt;
   }
   if (const auto* token = find_header(request.headers, "x-amz-security-token")) {
-    p.session_token = trim(token->value);
+    p.session_token = util::trim_blanks(token->value);
   }
   if (const auto* content = find_header(request.headers, "x-amz-content-sha256")) {
-    p.content_sha256 = trim(content->value);
+    p.content_sha256 = util::trim_blanks(content->value);
     p.has_content_sha256 = true;
   }
   return p;
@@ -439,7 +396,7 @@ std::optional<auth_params> parse_presigned(const signed_request& request, std::s
       content;
   for_each_param(request.query, [&](std::string_view name, std::string_view value) {
     if (name.size() < 6) return;
-    const std::string decoded = percent_decode(name);
+    const std::string decoded = util::percent_decode(name, true);
     std::optional<std::string>* slot = decoded == "X-Amz-Algorithm"        ? &alg
                                        : decoded == "X-Amz-Credential"     ? &credential
                                        : decoded == "X-Amz-Date"           ? &date
@@ -449,7 +406,7 @@ std::optional<auth_params> parse_presigned(const signed_request& request, std::s
                                        : decoded == "X-Amz-Security-Token" ? &token
                                        : decoded == "X-Amz-Content-Sha256" ? &content
                                                                            : nullptr;
-    if (slot != nullptr && !slot->has_value()) *slot = percent_decode(value);
+    if (slot != nullptr && !slot->has_value()) *slot = util::percent_decode(value, true);
   });
   error->clear();
   if (alg != algorithm) return std::nullopt;
@@ -492,7 +449,7 @@ std::optional<auth_params> parse_presigned(const signed_request& request, std::s
   p.date = std::move(*date);
   if (token) p.session_token = std::move(*token);
   if (const auto* header = find_header(request.headers, "x-amz-content-sha256")) {
-    p.content_sha256 = trim(header->value);
+    p.content_sha256 = util::trim_blanks(header->value);
     p.has_content_sha256 = true;
   } else if (content) {
     p.content_sha256 = std::move(*content);
@@ -508,11 +465,10 @@ std::vector<std::string> parse_signed_headers(std::string_view list) {
   while (start <= list.size()) {
     std::size_t end = list.find(';', start);
     if (end == std::string_view::npos) end = list.size();
-    const std::string_view name = trim(list.substr(start, end - start));
+    const std::string_view name = util::trim_blanks(list.substr(start, end - start));
     start = end + 1;
     if (name.empty()) continue;
-    std::string lower(name);
-    std::transform(lower.begin(), lower.end(), lower.begin(), ascii_lower);
+    std::string lower = util::ascii_lower(name);
     names.push_back(std::move(lower));
   }
   std::sort(names.begin(), names.end());
@@ -524,11 +480,12 @@ std::vector<std::string> parse_signed_headers(std::string_view list) {
 /// X-Amz-Algorithm parameter, not both) and its parameters; nullopt + *why when none or malformed.
 std::optional<auth_params> read_auth(const signed_request& request, refusal* why) {
   const header_field* authorization = find_header(request.headers, "authorization");
-  if (authorization != nullptr && trim(authorization->value).empty()) authorization = nullptr;
+  if (authorization != nullptr && util::trim_blanks(authorization->value).empty())
+    authorization = nullptr;
   bool query_algorithm = false;
   for_each_param(request.query, [&](std::string_view name, std::string_view) {
     if (!query_algorithm && name.size() >= 15) {
-      query_algorithm = percent_decode(name) == "X-Amz-Algorithm";
+      query_algorithm = util::percent_decode(name, true) == "X-Amz-Algorithm";
     }
   });
   if (authorization == nullptr && !query_algorithm) {
@@ -541,8 +498,9 @@ std::optional<auth_params> read_auth(const signed_request& request, refusal* why
   }
   std::string error;
   std::optional<auth_params> p =
-      authorization != nullptr ? parse_authorization(trim(authorization->value), request, &error)
-                               : parse_presigned(request, &error);
+      authorization != nullptr
+          ? parse_authorization(util::trim_blanks(authorization->value), request, &error)
+          : parse_presigned(request, &error);
   if (!p) {
     *why = error.empty() ? refusal{outcome::missing, std::string(msg_missing_token)}
                          : refusal{outcome::malformed, std::move(error)};
@@ -748,7 +706,7 @@ std::string canonical_header_value(std::string_view value) {
 
 std::string payload_hash(const signed_request& request) {
   if (const auto* h = find_header(request.headers, "x-amz-content-sha256")) {
-    return std::string(trim(h->value));
+    return std::string(util::trim_blanks(h->value));
   }
   return sha256_hex(request.body);
 }

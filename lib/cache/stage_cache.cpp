@@ -124,7 +124,7 @@ void split_query(std::string_view query, std::vector<query_part>& parts) {
 // The last part named `name` (names compared decoded), or null.
 const query_part* last_part_named(const std::vector<query_part>& parts, std::string_view name) {
   for (auto it = parts.rbegin(); it != parts.rend(); ++it)
-    if (it->name_encoded ? routing::percent_decode(it->name, true) == name : it->name == name)
+    if (it->name_encoded ? util::percent_decode(it->name, true) == name : it->name == name)
       return &*it;
   return nullptr;
 }
@@ -206,7 +206,7 @@ std::string_view make_key(const detail::exchange& ex, const detail::route_settin
     if (!v.present)
       out.put("-");  // absent differs from empty
     else if (v.encoded)
-      put_part(out, routing::percent_decode(v.value, true));  // decoding only shortens
+      put_part(out, util::percent_decode(v.value, true));  // decoding only shortens
     else
       put_part(out, v.value);
   }

@@ -9,6 +9,7 @@
 #include "transform/method_transform.hpp"
 #include "usage/api_key_check.hpp"
 #include "usage/plan_state.hpp"
+#include "util/text.hpp"
 #include "util/time_text.hpp"
 #include "validate/request_validation.hpp"
 
@@ -85,7 +86,7 @@ step match_route(exchange& ex) {
       auto& p = ex.match.params[i];
       if (p.value.find('%') == std::string_view::npos) continue;
       auto start = ex.decoded_params.size();
-      ex.decoded_params.append(routing::percent_decode(p.value));
+      ex.decoded_params.append(util::percent_decode(p.value));
       p.value = std::string_view(ex.decoded_params).substr(start);
     }
   }

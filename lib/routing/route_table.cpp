@@ -1,4 +1,5 @@
 #include "routing/route_table.hpp"
+#include "util/text.hpp"
 
 #include <gatehouse/config_error.hpp>
 
@@ -22,12 +23,6 @@ bool param_name_char(char c) noexcept {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
          c == '-' || c == '.';
 }
-int hex_value(char c) noexcept {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
 }  // namespace
 
 bool parse_method(std::string_view text, method& out) noexcept {
@@ -37,24 +32,6 @@ bool parse_method(std::string_view text, method& out) noexcept {
       return true;
     }
   return false;
-}
-
-std::string percent_decode(std::string_view in, bool plus_is_space) {
-  std::string out;
-  out.reserve(in.size());
-  for (std::size_t i = 0; i < in.size(); ++i) {
-    char c = in[i];
-    if (c == '%' && i + 2 < in.size()) {
-      int hi = hex_value(in[i + 1]), lo = hex_value(in[i + 2]);
-      if (hi >= 0 && lo >= 0) {
-        out.push_back(static_cast<char>(hi * 16 + lo));
-        i += 2;
-        continue;
-      }
-    }
-    out.push_back(plus_is_space && c == '+' ? ' ' : c);
-  }
-  return out;
 }
 
 void route_table::add(std::string_view method_text, std::string_view tmpl, integration target,
@@ -227,9 +204,10 @@ std::vector<std::pair<std::string, std::string>> parse_query(std::string_view q)
     q = amp == std::string_view::npos ? std::string_view{} : q.substr(amp + 1);
     if (part.empty()) continue;
     auto eq = part.find('=');
-    out.emplace_back(
-        percent_decode(part.substr(0, eq), true),
-        eq == std::string_view::npos ? std::string() : percent_decode(part.substr(eq + 1), true));
+    out.emplace_back(util::percent_decode(part.substr(0, eq), true),
+                     eq == std::string_view::npos
+                         ? std::string()
+                         : util::percent_decode(part.substr(eq + 1), true));
   }
   return out;
 }

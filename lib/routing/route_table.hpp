@@ -103,9 +103,6 @@ class route_table {
   std::vector<route> routes_;
 };
 
-/// Percent-decodes `in` (a path segment or query component; '+' → ' ' when `plus_is_space`).
-std::string percent_decode(std::string_view in, bool plus_is_space = false);
-
 /// The parameters of a raw query string (without '?'), in order, names and values decoded.
 std::vector<std::pair<std::string, std::string>> parse_query(std::string_view query);
 

@@ -25,7 +25,7 @@ bool query_has(std::string_view query, std::string_view name) {
     auto value = eq == std::string_view::npos ? std::string_view{} : part.substr(eq + 1);
     const bool same = key.find_first_of("%+") == std::string_view::npos
                           ? key == name
-                          : routing::percent_decode(key, true) == name;
+                          : util::percent_decode(key, true) == name;
     if (same && !value.empty()) return true;
   }
   return false;

@@ -8,7 +8,7 @@
 // and verified again: what gatehouse signs, gatehouse must accept.
 
 #include "auth/sigv4.hpp"
-#include "routing/route_table.hpp"
+#include "util/text.hpp"
 
 #include <algorithm>
 #include <chrono>
@@ -130,7 +130,7 @@ request_text unsigned_copy(const request_text& r) {
 /// that are tokens, a Host, no X-Amz-* parameter in the query.
 bool signable(const request_text& r) {
   if (!token(r.method) || r.path.empty() || r.path.front() != '/') return false;
-  if (gatehouse::routing::percent_decode(r.query, true).find("X-Amz-") != std::string::npos)
+  if (gatehouse::util::percent_decode(r.query, true).find("X-Amz-") != std::string::npos)
     return false;
   bool host = false;
   for (const auto& name : r.names) {

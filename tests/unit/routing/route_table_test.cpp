@@ -1,4 +1,5 @@
 #include "routing/route_table.hpp"
+#include "util/text.hpp"
 
 #include <gatehouse/gatehouse.hpp>
 
@@ -136,7 +137,7 @@ TEST_CASE("routes with many parameters, and a large table") {
 }
 
 TEST_CASE("percent_decode") {
-  using gatehouse::routing::percent_decode;
+  using gatehouse::util::percent_decode;
   CHECK(percent_decode("a%20b") == "a b");
   CHECK(percent_decode("a+b") == "a+b");
   CHECK(percent_decode("a+b", true) == "a b");
