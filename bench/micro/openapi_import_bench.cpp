@@ -46,7 +46,8 @@ std::string path_item(int i) {
     case 0:  // HTTP with mapping and responses
       out += fmt::format(
           R"("get":{{"operationId":"get{0}","x-amazon-apigateway-request-validator":"params",{1})"
-          R"("responses":{{"200":{{"description":"ok","headers":{{"X-Backend":{{"schema":{{"type":"string"}}}}}}}},)"
+          R"("responses":{{"200":{{"description":"ok","headers":{{"X-Backend":)"
+          R"({{"schema":{{"type":"string"}}}}}}}},)"
           R"("404":{{"description":"missing"}}}},)"
           R"("x-amazon-apigateway-integration":{{"type":"http","httpMethod":"GET",)"
           R"("uri":"http://${{stageVariables.backend}}/store/{0}/{{key}}","timeoutInMillis":5000,)"
@@ -87,8 +88,10 @@ std::string path_item(int i) {
           R"("responses":{{"201":{{"description":"created"}},"400":{{"description":"bad"}}}},)"
           R"("x-amazon-apigateway-integration":{{"type":"mock","requestTemplates":)"
           R"({{"application/json":"#if($input.path('$.name') == \"\")\n{{\"statusCode\": 400}})"
-          R"(\n#else\n{{\"statusCode\": 201}}\n#end"}},"responses":{{"default":{{"statusCode":"201",)"
-          R"("responseTemplates":{{"application/json":"{{\"created\":\"$input.params('id')\"}}"}}}},)"
+          R"(\n#else\n{{\"statusCode\": 201}}\n#end"}},)"
+          R"("responses":{{"default":{{"statusCode":"201",)"
+          R"("responseTemplates":{{"application/json":)"
+          R"("{{\"created\":\"$input.params('id')\"}}"}}}},)"
           R"("400":{{"statusCode":"400","responseTemplates":{{"application/json":)"
           R"("{{\"message\":\"name is required\"}}"}}}}}}}}}},)",
           params, body);
@@ -113,13 +116,15 @@ std::string path_item(int i) {
       break;
     default:  // Lambda proxy, with an API key
       out += fmt::format(
-          R"("get":{{{0}"security":[{{"api_key":[]}}],"responses":{{"200":{{"description":"ok"}}}},)"
+          R"("get":{{{0}"security":[{{"api_key":[]}}],)"
+          R"("responses":{{"200":{{"description":"ok"}}}},)"
           R"("x-amazon-apigateway-integration":{{"type":"aws_proxy","httpMethod":"POST",)"
           R"("uri":"arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/)"
           R"(arn:aws:lambda:us-east-1:123456789012:function:fn{1}/invocations"}}}},)",
           params, i);
       out += fmt::format(
-          R"("delete":{{{0}"security":[{{"api_key":[]}}],"responses":{{"204":{{"description":"gone"}}}},)"
+          R"("delete":{{{0}"security":[{{"api_key":[]}}],)"
+          R"("responses":{{"204":{{"description":"gone"}}}},)"
           R"("x-amazon-apigateway-integration":{{"type":"aws_proxy","httpMethod":"POST",)"
           R"("uri":"arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/)"
           R"(arn:aws:lambda:us-east-1:123456789012:function:fn{1}:live/invocations"}}}})",

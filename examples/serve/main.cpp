@@ -14,13 +14,14 @@
 // base path is in the resources already and the stage is "dev". Lambda functions (aws_proxy
 // integrations) are invoked at --lambda-endpoint, signed with AWS_ACCESS_KEY_ID,
 // AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN, region AWS_REGION or AWS_DEFAULT_REGION
-// (us-east-1). Methods that require an API key take the --api-key values (keys of a usage plan
-// attached to the stage; without the flag one is made up and printed). Methods with IAM
-// authorization take requests signed by the users of --iam-credentials (CSV with the header
-// access_key_id,secret_access_key,user_arn; each may invoke every method), or by one made up and
-// printed. Cognito user pool authorizers verify tokens with the keys of --jwks (an https:// URL
-// or a JWKS file), else the pool's own. --limits off turns AWS's account throttle (10,000
-// requests a second, burst 5,000) off. A document AWS refuses exits 1 with AWS's message.
+// (us-east-1); AWS-service integrations are signed with the same. Methods that require an API key
+// take the --api-key values (keys of a usage plan attached to the stage; without the flag one is
+// made up and printed). Methods with IAM authorization take requests signed by the users of
+// --iam-credentials (CSV with the header access_key_id,secret_access_key,user_arn; each may invoke
+// every method), or by one made up and printed. Cognito user pool authorizers verify tokens with
+// the keys of --jwks (an https:// URL or a JWKS file), else the pool's own. --limits off turns
+// AWS's account throttle (10,000 requests a second, burst 5,000) off. A document AWS refuses exits
+// 1 with AWS's message.
 
 #include "server.hpp"
 
@@ -236,9 +237,12 @@ int main(int argc, char** argv) {
       o.region = region;
     else if (auto fallback = env("AWS_DEFAULT_REGION"); !fallback.empty())
       o.region = fallback;
+    // AWS-service integrations (type aws) and Lambda calls are signed with the environment's
+    // credentials, as the AWS CLI's are.
+    gatehouse::aws_credentials credentials{env("AWS_ACCESS_KEY_ID"), env("AWS_SECRET_ACCESS_KEY"),
+                                           env("AWS_SESSION_TOKEN")};
+    if (!credentials.secret_access_key.empty()) o.service_credentials = credentials;
     if (!a.lambda_endpoint.empty()) {
-      gatehouse::aws_credentials credentials{env("AWS_ACCESS_KEY_ID"), env("AWS_SECRET_ACCESS_KEY"),
-                                             env("AWS_SESSION_TOKEN")};
       if (credentials.access_key_id.empty() || credentials.secret_access_key.empty())
         usage(
             "--lambda-endpoint signs its calls with AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY "
