@@ -42,13 +42,20 @@ int main(int argc, char** argv) {
   if (backend.empty()) usage("--backend HOST:PORT is required");
   if (auto bad = server.check(); !bad.empty()) usage(bad.c_str());
   try {
-    // What the document says, as a C++ user writes it.
+    // What the document says, in C++: the same integrations, with the same requestParameters
+    // (what AWS's exports write for a path parameter).
+    auto path = [](const char* name) {
+      return gatehouse::http_options{
+          .request_parameters = {{std::string("integration.request.path.") + name,
+                                  std::string("method.request.path.") + name}}};
+    };
     gatehouse::Router api;
     api.route("GET", "/pets", gatehouse::http_proxy("http://${stageVariables.backend}/pets"));
-    api.route("GET", "/pets/{petId}",
-              gatehouse::http_proxy("http://${stageVariables.backend}/pets/{petId}"));
+    api.route(
+        "GET", "/pets/{petId}",
+        gatehouse::http_proxy("http://${stageVariables.backend}/pets/{petId}", path("petId")));
     api.route("ANY", "/legacy/{proxy+}",
-              gatehouse::http_proxy("http://${stageVariables.backend}/{proxy}"));
+              gatehouse::http_proxy("http://${stageVariables.backend}/{proxy}", path("proxy")));
 
     // From here on as gatehouse-serve does it.
     asio::io_context io{server.concurrency_hint()};

@@ -27,9 +27,10 @@
 
 #include <gatehouse/gatehouse.hpp>
 
+#include <algorithm>
+#include <cctype>
 #include <cstdio>
 #include <cstdlib>
-#include <map>
 #include <optional>
 #include <set>
 #include <string>
@@ -181,10 +182,10 @@ gatehouse::openapi_api import_document(std::string_view document, const args& a,
   return gatehouse::import_openapi(document, std::move(options));
 }
 
-// Writes the export of the served stage and returns the exit status.
-int export_document(const gatehouse::openapi_api&, const std::string& stage, const args& a) {
-  (void)stage;
-  (void)a;
+// Writes the export of `stage` (--export-format, --extensions, --yaml) to --export FILE and
+// returns the exit status.
+int export_document(const gatehouse::openapi_api& /*api*/, const std::string& /*stage*/,
+                    const args& /*a*/) {
   // export_openapi comes with the export module: wire it here.
   throw unavailable{"--export is not available yet"};
 }
