@@ -260,7 +260,9 @@ start_program() {
   pids+=($!)
   pid=$!
   for ((i = 0; i < 100; i++)); do
-    port=$(sed -n 's|.*serving http://127\.0\.0\.1:\([0-9]*\)/.*|\1|p' "$tmp/$name.log" | head -n1)
+    # (the log may not exist yet: the shell that opens it may not have run)
+    port=$(sed -n 's|.*serving http://127\.0\.0\.1:\([0-9]*\)/.*|\1|p' "$tmp/$name.log" 2>/dev/null |
+      head -n1) || true
     [[ -n $port ]] && break
     kill -0 "$pid" 2>/dev/null || { say "$name exited:"; cat "$tmp/$name.log" >&2; exit 1; }
     sleep 0.1
