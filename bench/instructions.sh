@@ -5,13 +5,16 @@
 #   gatehouse GET /prod/pets?type=dog, cache hits   against nginx return 200 of the same list
 #   gatehouse GET /prod/pets/1, cached authorizer   against the same route without authorization
 #   (petstore --authorize-reads, Authorization: Bearer allow)
+#   an imported API's GET /prod/legacy/pets/1       against the same API composed in C++
+#   (gatehouse-serve over bench/serve/api.json against bench_composed; both proxy to an nginx
+#   backend, which runs outside callgrind and is not counted)
 #
 # Each server runs alone under valgrind --tool=callgrind (nginx with master_process off, so that
 # one process does the work); wrk warms it up, callgrind's counters are zeroed, wrk runs again,
 # and the instructions of that window (user space: the kernel's share is the same for all, as
 # the system calls per request are) are divided by wrk's requests. The counts hardly depend on
-# what else runs on the machine. Prints the counts, the ratios, and the five functions that
-# differ most between the two authorizer rows.
+# what else runs on the machine. Prints the counts, the ratios, and the functions that differ
+# most between the two authorizer rows and between the imported and composed rows.
 #
 #   bench/instructions.sh [--duration SECONDS] [--connections N] [--build-dir DIR]
 #
@@ -43,22 +46,33 @@ for tool in valgrind callgrind_control callgrind_annotate wrk nginx taskset curl
   command -v "$tool" >/dev/null || { say "$tool not found (scripts/install-deps installs it)"; exit 1; }
 done
 build_target petstore
+build_target gatehouse-serve
+build_target bench_composed
 petstore=$BUILD_DIR/examples/petstore/petstore
+serve=$BUILD_DIR/examples/serve/gatehouse-serve
+composed=$BUILD_DIR/bench/bench_composed
 
 tmp=$(mktemp -d /tmp/gatehouse-instructions.XXXXXX)
-server_pid=""
+server_pid="" backend_pid=""
 stop_server() {
   [[ -n $server_pid ]] || return 0
   kill -TERM "$server_pid" 2>/dev/null || true
   wait "$server_pid" 2>/dev/null || true
   server_pid=""
 }
-trap 'stop_server; rm -rf "$tmp"' EXIT
+stop_backend() {
+  [[ -n $backend_pid ]] || return 0
+  kill -TERM "$backend_pid" 2>/dev/null || true
+  wait "$backend_pid" 2>/dev/null || true
+  backend_pid=""
+}
+trap 'stop_server; stop_backend; rm -rf "$tmp"' EXIT
 trap 'exit 130' INT TERM
 
 pet='{"id":1,"type":"dog","price":249.99}'
 list='[{"id":1,"type":"dog","price":249.99}]'
 port=$((10000 + RANDOM % 20000))  # below the ephemeral ports (32768 up)
+backend_port=$((port + 1))
 user_line=""
 [[ $(id -u) -eq 0 ]] && user_line="user root;"
 cat >"$tmp/nginx.conf" <<EOF
@@ -82,6 +96,11 @@ http {
   }
 }
 EOF
+# The proxied rows' backend (outside callgrind): the same nginx, answering /pets/1.
+mkdir -p "$tmp/backend"
+sed -e "s|listen 127.0.0.1:$port;|listen 127.0.0.1:$backend_port;|" \
+  -e "s|location = /prod/pets/1 |location = /pets/1 |" -e "s|$tmp/nginx\.|$tmp/backend/nginx.|g" \
+  "$tmp/nginx.conf" >"$tmp/backend/nginx.conf"
 
 # Runs one row: NAME, the expected body, the URL path, a header (or ""), then the server's
 # command. Prints "NAME <instructions per request> <requests>" and keeps the counts' file.
@@ -131,19 +150,35 @@ row "gatehouse GET /prod/pets/1" plain "$pet" /prod/pets/1 "" "${gatehouse[@]}"
 row "gatehouse GET /prod/pets/1, cached authorizer" auth "$pet" /prod/pets/1 \
   "Authorization: Bearer allow" "${gatehouse[@]}" --authorize-reads
 
+taskset -c "$SERVER_CPU" nginx -p "$tmp/backend" -c "$tmp/backend/nginx.conf" >"$tmp/backend.log" 2>&1 &
+backend_pid=$!
+row "imported API GET /prod/legacy/pets/1" imported "$pet" /prod/legacy/pets/1 "" \
+  "$serve" --openapi "$root/bench/serve/api.json" --http --listen "127.0.0.1:$port" --limits off \
+  --stage-variable "backend=127.0.0.1:$backend_port"
+row "the same API composed in C++" composed "$pet" /prod/legacy/pets/1 "" \
+  "$composed" --http --listen "127.0.0.1:$port" --limits off --backend "127.0.0.1:$backend_port"
+stop_backend
+
 printf '\n%-46s %13s\n' "ratios" "instructions"
 printf '%-46s %13s\n' "gatehouse cache hits / nginx" "$(ratio "${ir[hit]}" "${ir[nginx_list]}")"
 printf '%-46s %13s\n' "gatehouse cached authorizer / none" "$(ratio "${ir[auth]}" "${ir[plain]}")"
+printf '%-46s %13s\n' "imported API / composed in C++" "$(ratio "${ir[imported]}" "${ir[composed]}")"
 
 # Where the authorizer row's extra instructions go: the functions whose inclusive counts per
 # request grew most (callers include their callees, so the list nests).
 per_function() {
   callgrind_annotate --inclusive=yes --threshold=100 "$1" 2>/dev/null |
     grep -E '^ *[0-9,]+ \(' | sed -E 's/^ *([0-9,]+) \( *[0-9.]+%\)  (.*)$/\1\t\2/' | tr -d ',' |
-    awk -F'\t' -v n="$2" '{ printf "%s\t%d\n", $2, $1 / n }' | sort -t$'\t' -k1,1
+    awk -F'\t' -v n="$2" '{ sub(/ \[[^]]*\]$/, "", $2); printf "%s\t%d\n", $2, $1 / n }' |
+    sort -t$'\t' -k1,1
 }
-printf '\n%s\n' "largest additions of the cached authorizer (instructions per request, inclusive)"
-join -t$'\t' -a1 -e0 -o 0,1.2,2.2 <(per_function "$tmp/auth.cg" "${reqs[auth]}") \
-  <(per_function "$tmp/plain.cg" "${reqs[plain]}") |
-  awk -F'\t' '{ d = $2 - $3; if (d >= 50) printf "%7d  %s\n", d, substr($1, 1, 100) }' | sort -rn |
-  grep -v -E 'PROGRAM TOTALS|libc-start|below main|main \[|scheduler::run|0x0000' | head -12
+# The functions whose inclusive counts per request grew most from row B to row A.
+additions() {
+  printf '\n%s\n' "$3"
+  join -t$'\t' -a1 -e0 -o 0,1.2,2.2 <(per_function "$tmp/$1.cg" "${reqs[$1]}") \
+    <(per_function "$tmp/$2.cg" "${reqs[$2]}") |
+    awk -F'\t' '{ d = $2 - $3; if (d >= 50) printf "%7d  %s\n", d, substr($1, 1, 100) }' | sort -rn |
+    grep -v -E 'PROGRAM TOTALS|libc-start|below main|main \[|scheduler::run|0x0000' | head -12
+}
+additions auth plain "largest additions of the cached authorizer (instructions per request, inclusive)"
+additions imported composed "largest additions of the imported API over the composed one"

@@ -19,6 +19,11 @@
 #   gatehouse, every limit on          a second petstore with --limits unrefusing: the API key
 #                                      required, throttles at every level and the plan's quota
 #                                      checked on GET /prod/pets/1, with limits too high to refuse
+#   imported API (gatehouse-serve)     gatehouse-serve serving bench/serve/api.json (HTTP_PROXY
+#                                      routes, ANY /legacy/{proxy+} among them) with the backend as
+#                                      its stage variable: GET /prod/legacy/pets/1 -> backend /pets/1
+#   the same API composed in C++       bench_composed: that API written in C++, served with the
+#                                      same listener, gateway options and stage
 #
 # The first petstore runs with --limits off (no account throttle), like nginx; the last row
 # against the first gives what steps 5 and 6 (API key, usage plan, throttle, quota) cost.
@@ -32,11 +37,14 @@
 # of the two rows' ratio within one round, which follows a drifting machine better.
 #
 #   bench/load.sh [--rounds N] [--duration SECONDS] [--connections N] [--warmup SECONDS]
-#                 [--no-proxy] [--no-limits] [--no-cache] [--no-auth] [--build-dir DIR]
+#                 [--no-proxy] [--no-limits] [--no-cache] [--no-auth] [--no-import]
+#                 [--build-dir DIR]
 #
 # The same settings can come from the environment: ROUNDS (5), DURATION (5), CONNECTIONS (50),
 # WARMUP (2), PROXY (1; 0 or --no-proxy skips all the proxy rows), LIMITS (1; 0 or --no-limits
 # skips the row with every limit on), CACHE (1; 0 or --no-cache skips the three cache rows),
+# IMPORT (1; 0 or --no-import skips the imported and composed rows; they need the proxy rows'
+# backend),
 # BUILD_DIR (build/release),
 # JOBS (2), SERVER_CPU (0), CLIENT_CPU (1). For testing this script only, GATEHOUSE_PROXY_URL
 # replaces the gatehouse proxy row's URL (petstore then runs without --backend); BACKEND in it
@@ -61,6 +69,7 @@ PROXY=${PROXY:-1}
 LIMITS=${LIMITS:-1}
 CACHE=${CACHE:-1}
 AUTH=${AUTH:-1}
+IMPORT=${IMPORT:-1}
 BUILD_DIR=${BUILD_DIR:-$root/build/release}
 JOBS=${JOBS:-2}
 SERVER_CPU=${SERVER_CPU:-0}
@@ -82,6 +91,7 @@ while (($#)); do
     --no-limits) LIMITS=0; shift ;;
     --no-cache) CACHE=0; shift ;;
     --no-auth) AUTH=0; shift ;;
+    --no-import) IMPORT=0; shift ;;
     --build-dir) BUILD_DIR=$2; shift 2 ;;
     -h|--help) usage 0 ;;
     *) echo "load.sh: unknown argument $1" >&2; usage 2 >&2 ;;
@@ -94,6 +104,8 @@ done
 [[ $LIMITS == [01] ]] || { echo "load.sh: LIMITS must be 0 or 1" >&2; exit 2; }
 [[ $CACHE == [01] ]] || { echo "load.sh: CACHE must be 0 or 1" >&2; exit 2; }
 [[ $AUTH == [01] ]] || { echo "load.sh: AUTH must be 0 or 1" >&2; exit 2; }
+[[ $IMPORT == [01] ]] || { echo "load.sh: IMPORT must be 0 or 1" >&2; exit 2; }
+[[ $PROXY == 1 ]] || IMPORT=0
 
 say() { printf 'load.sh: %s\n' "$*" >&2; }
 
@@ -120,6 +132,13 @@ if [[ $AUTH == 1 && $help != *--authorize-reads* ]]; then
 fi
 if [[ $CACHE == 1 && $help != *--no-cache* ]]; then
   say "this petstore has no stage cache (--no-cache): no cache rows"; CACHE=0
+fi
+if [[ $IMPORT == 1 ]]; then
+  build_target gatehouse-serve
+  build_target bench_composed
+  serve=$BUILD_DIR/examples/serve/gatehouse-serve
+  composed=$BUILD_DIR/bench/bench_composed
+  [[ -x $serve && -x $composed ]] || { say "no gatehouse-serve or bench_composed in $BUILD_DIR"; exit 1; }
 fi
 if [[ $PROXY == 1 && -z $GATEHOUSE_PROXY_URL ]]; then
   if [[ $help != *--backend* ]]; then
@@ -232,25 +251,28 @@ if [[ $PROXY == 1 ]]; then
   }"
 fi
 
-# Starts petstore NAME with ARGS on an ephemeral port (log $tmp/NAME.log); sets NAME_pid and
-# NAME_port.
-start_petstore() {
-  local name=$1 pid port="" i
-  shift
-  taskset -c "$SERVER_CPU" "$petstore" --http --listen 127.0.0.1:0 "$@" >"$tmp/$name.log" 2>&1 &
+# Starts PROGRAM as NAME with ARGS on an ephemeral port (log $tmp/NAME.log); it says
+# "serving http://127.0.0.1:PORT/…". Sets NAME_pid and NAME_port.
+start_program() {
+  local name=$1 program=$2 pid port="" i
+  shift 2
+  taskset -c "$SERVER_CPU" "$program" --http --listen 127.0.0.1:0 "$@" >"$tmp/$name.log" 2>&1 &
   pids+=($!)
   pid=$!
   for ((i = 0; i < 100; i++)); do
-    port=$(sed -n 's|.*serving http://127\.0\.0\.1:\([0-9]*\)/.*|\1|p' "$tmp/$name.log" | head -n1)
+    # (the log may not exist yet: the shell that opens it may not have run)
+    port=$(sed -n 's|.*serving http://127\.0\.0\.1:\([0-9]*\)/.*|\1|p' "$tmp/$name.log" 2>/dev/null |
+      head -n1) || true
     [[ -n $port ]] && break
-    kill -0 "$pid" 2>/dev/null || { say "petstore exited:"; cat "$tmp/$name.log" >&2; exit 1; }
+    kill -0 "$pid" 2>/dev/null || { say "$name exited:"; cat "$tmp/$name.log" >&2; exit 1; }
     sleep 0.1
   done
-  [[ -n $port ]] || { say "petstore did not report its port"; exit 1; }
+  [[ -n $port ]] || { say "$name did not report its port"; exit 1; }
   ports_taken+="$port "
   printf -v "${name}_pid" '%s' "$pid"
   printf -v "${name}_port" '%s' "$port"
 }
+start_petstore() { local name=$1; shift; start_program "$name" "$petstore" "$@"; }
 
 # gatehouse: petstore, with --backend for the gatehouse proxy row.
 petstore_args=("${limits_args[@]}")
@@ -264,6 +286,14 @@ ghl_pid="" ghl_port=""
 # The same as the first without the stage cache.
 ghn_pid="" ghn_port=""
 [[ $CACHE == 1 ]] && start_petstore ghn "${limits_args[@]}" --no-cache
+
+# The imported API and the same API composed in C++, against the proxy rows' backend.
+gsi_pid="" gsi_port="" gsc_pid="" gsc_port=""
+if [[ $IMPORT == 1 ]]; then
+  start_program gsi "$serve" --openapi "$root/bench/serve/api.json" --limits off \
+    --stage-variable "backend=127.0.0.1:$backend_port"
+  start_program gsc "$composed" --limits off --backend "127.0.0.1:$backend_port"
+fi
 
 # The same with GET /prod/pets/{petId} behind the demo token's authorizer, and the owner route's
 # JWT authorizer keyed with RFC 7515's A.2 RSA key (its Cognito-style vector token is RS256).
@@ -406,6 +436,12 @@ if [[ $CACHE == 1 ]]; then
   add_row gh_nocache "http://127.0.0.1:$ghn_port$list_path" "gatehouse GET /pets, no cache" \
     "$ghn_pid" ghn "" "$list_expected"
 fi
+if [[ $IMPORT == 1 ]]; then
+  add_row gsi "http://127.0.0.1:$gsi_port$proxy_path" "imported API (gatehouse-serve)" \
+    "$gsi_pid $backend_pid" gsi
+  add_row gsc "http://127.0.0.1:$gsc_port$proxy_path" "the same API composed in C++" \
+    "$gsc_pid $backend_pid" gsc
+fi
 [[ $LIMITS == 1 ]] && add_row ghl "http://127.0.0.1:$ghl_port$path" "gatehouse, every limit on" \
   "$ghl_pid" ghl "x-api-key: $bench_key"
 for k in "${rows[@]}"; do
@@ -524,4 +560,5 @@ if [[ $AUTH == 1 ]]; then
   ratio_line "gatehouse JWT RS256 / none" gha_jwt gh
 fi
 [[ $LIMITS == 1 ]] && ratio_line "gatehouse limits on / off" ghl gh
+[[ $IMPORT == 1 ]] && ratio_line "imported API / composed in C++" gsi gsc
 exit 0

@@ -28,28 +28,19 @@
 
 #include "demo_jwt.hpp"
 #include "pets.hpp"
+#include "server.hpp"
 
 #include <gatehouse/gatehouse.hpp>
-
-#include <asio/signal_set.hpp>
 
 #include <cstdio>
 #include <cstdlib>
 #include <ctime>
-#include <fstream>
 #include <optional>
-#include <random>
-#include <sstream>
 #include <string>
-#include <thread>
-#include <vector>
 
 namespace {
 struct args {
-  std::string listen = "127.0.0.1:8443";
-  std::string cert, key;
-  bool http = false;
-  int threads = 1;
+  examples::listener_flags server{.listen = "127.0.0.1:8443"};
   std::string backend = "127.0.0.1:8080";
   std::string api_key;
   std::string limits = "aws";
@@ -65,11 +56,10 @@ struct args {
 [[noreturn]] void usage(const char* why) {
   std::fprintf(
       stderr,
-      "petstore: %s\nusage: petstore [--listen ADDR:PORT] [--cert FILE --key FILE] "
-      "[--http] [--threads N] [--backend HOST:PORT] [--api-key KEY] "
+      "petstore: %s\nusage: petstore %s [--backend HOST:PORT] [--api-key KEY] "
       "[--limits aws|off|unrefusing] [--no-cache] [--demo-token TOKEN] [--authorize-reads] "
       "[--jwt-issuer ISS] [--jwt-audience AUD] [--jwks URL-or-FILE] [--iam-credentials FILE]\n",
-      why);
+      why, examples::listener_flags::usage);
   std::exit(2);
 }
 
@@ -81,15 +71,8 @@ args parse(int argc, char** argv) {
       if (i + 1 >= argc) usage("a flag is missing its value");
       return argv[++i];
     };
-    if (arg == "--listen")
-      a.listen = value();
-    else if (arg == "--cert")
-      a.cert = value();
-    else if (arg == "--key")
-      a.key = value();
-    else if (arg == "--http")
-      a.http = true;
-    else if (arg == "--backend")
+    if (a.server.take(arg, value)) continue;
+    if (arg == "--backend")
       a.backend = value();
     else if (arg == "--api-key")
       a.api_key = value();
@@ -109,15 +92,12 @@ args parse(int argc, char** argv) {
       a.jwks = value();
     else if (arg == "--iam-credentials")
       a.iam_credentials = value();
-    else if (arg == "--threads")
-      a.threads = std::atoi(value().c_str());
     else if (arg == "--help" || arg == "-h")
       usage("AWS's PetStore sample API on gatehouse");
     else
       usage(("unknown flag " + std::string(arg)).c_str());
   }
-  if (a.cert.empty() != a.key.empty()) usage("--cert and --key go together");
-  if (a.threads < 1) usage("--threads must be at least 1");
+  if (auto bad = a.server.check(); !bad.empty()) usage(bad.c_str());
   if (a.limits != "aws" && a.limits != "off" && a.limits != "unrefusing")
     usage("--limits is aws, off or unrefusing");
   if (a.demo_token.empty()) usage("--demo-token cannot be empty");
@@ -125,20 +105,9 @@ args parse(int argc, char** argv) {
 }
 
 std::string read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) usage(("cannot read " + path).c_str());
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-// A random access key id ("AKIA" and 16 more) or secret (40 characters), for the demo user.
-std::string random_text(std::string_view prefix, std::size_t n, std::string_view alphabet) {
-  std::random_device rd;
-  std::uniform_int_distribution<std::size_t> pick(0, alphabet.size() - 1);
-  std::string out(prefix);
-  while (out.size() < n) out.push_back(alphabet[pick(rd)]);
-  return out;
+  auto text = examples::read_file(path);
+  if (!text) usage(("cannot read " + path).c_str());
+  return std::move(*text);
 }
 
 // What each staff member may do: GET anything under /admin on the prod stage.
@@ -150,33 +119,25 @@ constexpr const char* staff_policy =
 int main(int argc, char** argv) {
   args a = parse(argc, argv);
   try {
-    // The concurrency hint: with one thread, gatehouse skips strands and Asio its socket locks.
-    asio::io_context io{a.threads == 1 ? ASIO_CONCURRENCY_HINT_UNSAFE_IO : a.threads};
+    asio::io_context io{a.server.concurrency_hint()};
     const bool unrefusing = a.limits == "unrefusing";
     // GET /pets/{petId}/owner: a JWT authorizer with the issuer's keys (or petstore's own).
     gatehouse::jwt_options jwt{
         .name = "owner-jwt", .issuer = a.jwt_issuer, .audiences = {a.jwt_audience}};
     std::unique_ptr<petstore::demo_signer> signer;
-    if (a.jwks.starts_with("https://"))
-      jwt.jwks_url = a.jwks;
-    else if (!a.jwks.empty())
-      jwt.jwks = read_file(a.jwks);
-    else
-      jwt.jwks = (signer = std::make_unique<petstore::demo_signer>())->jwks();
-    // GET /admin/stats: IAM users from --iam-credentials, or one made up now.
-    gatehouse::IamCredentials staff;
-    std::optional<gatehouse::iam_credential> demo_user;
-    if (!a.iam_credentials.empty()) {
-      staff.import_csv(read_file(a.iam_credentials), {staff_policy});
+    if (!a.jwks.empty()) {
+      auto keys = examples::load_jwks(a.jwks);
+      if (!keys) usage(("cannot read " + a.jwks).c_str());
+      jwt.jwks_url = keys->url;
+      jwt.jwks = keys->jwks;
     } else {
-      demo_user = gatehouse::iam_credential{
-          .access_key_id = random_text("AKIA", 20, "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"),
-          .secret_access_key = random_text(
-              "", 40, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"),
-          .principal_arn = "arn:aws:iam::123456789012:user/petstore-admin",
-          .policies = {staff_policy}};
-      staff.put(*demo_user);
+      jwt.jwks = (signer = std::make_unique<petstore::demo_signer>())->jwks();
     }
+    // GET /admin/stats: IAM users from --iam-credentials, or one made up now.
+    auto [staff, demo_user] = examples::load_iam_users(
+        a.iam_credentials.empty() ? std::nullopt
+                                  : std::optional<std::string>(read_file(a.iam_credentials)),
+        staff_policy, "arn:aws:iam::123456789012:user/petstore-admin");
     petstore::api_settings settings{
         .key_everywhere = unrefusing,
         .demo_token = a.demo_token,
@@ -226,20 +187,10 @@ int main(int argc, char** argv) {
         {.name = "petstore-demo",
          .value = a.api_key.empty() ? std::nullopt : std::optional<std::string>(a.api_key),
          .usage_plan_ids = {basic.id()}});
-    asio::ip::tcp::endpoint at;
-    if (a.http)
-      at = gw.listen(a.listen, gatehouse::plain_http);
-    else if (!a.cert.empty())
-      at = gw.listen(a.listen, gatehouse::tls::from_files(a.cert, a.key));
-    else
-      at = gw.listen(a.listen, gatehouse::tls::self_signed());
-
-    std::string host =
-        at.address().is_v6() ? "[" + at.address().to_string() + "]" : at.address().to_string();
-    std::printf("petstore: serving %s://%s:%u/prod/pets\n", a.http ? "http" : "https", host.c_str(),
-                at.port());
-    std::printf("petstore: %s://%s:%u/prod/legacy/… proxies to http://%s/…\n",
-                a.http ? "http" : "https", host.c_str(), at.port(), a.backend.c_str());
+    const std::string url = examples::base_url(a.server, examples::listen(gw, a.server));
+    std::printf("petstore: serving %s/prod/pets\n", url.c_str());
+    std::printf("petstore: %s/prod/legacy/… proxies to http://%s/…\n", url.c_str(),
+                a.backend.c_str());
     std::printf("petstore: API key for POST /prod/pets (usage plan basic): %s\n",
                 key.value->c_str());
     std::printf("petstore: DELETE /prod/pets/{petId} takes 'Authorization: Bearer %s'\n",
@@ -262,20 +213,7 @@ int main(int argc, char** argv) {
     }
     std::fflush(stdout);
 
-    // The host owns the signals: on SIGINT/SIGTERM, drain for up to 5 s, then stop.
-    asio::signal_set signals(io, SIGINT, SIGTERM);
-    signals.async_wait([&](std::error_code ec, int) {
-      if (ec) return;
-      std::printf("petstore: stopping\n");
-      std::fflush(stdout);
-      gw.async_stop(std::chrono::seconds(5), [&] { io.stop(); });
-    });
-
-    std::vector<std::thread> threads;
-    for (int i = 1; i < a.threads; ++i) threads.emplace_back([&] { io.run(); });
-    io.run();
-    for (auto& t : threads) t.join();
-    std::printf("petstore: stopped\n");
+    examples::run_until_signalled(io, gw, a.server.threads, "petstore");
     return 0;
   } catch (const gatehouse::config_error& e) {
     std::fprintf(stderr, "petstore: %s\n", e.what());
