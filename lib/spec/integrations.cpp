@@ -312,6 +312,7 @@ built_integration make_integration(const method_model& mm, const std::string& pa
         b.target = detail::misconfigured(fmt::format(
             "Execution failed due to configuration error: no credentials for {}", m.uri));
         b.description = fmt::format("AWS {} {} (no credentials)", m.http_method, m.uri);
+        b.proxy = true;  // it answers 500 whatever the request: its templates are not used
         return b;
       }
       std::string endpoint =
@@ -332,6 +333,7 @@ built_integration make_integration(const method_model& mm, const std::string& pa
       b.target = detail::misconfigured(fmt::format(
           "Execution failed due to configuration error: unusable integration URI {}", m.uri));
       b.description = fmt::format("{} {} (unusable URI)", m.type, m.uri);
+      b.proxy = true;
     }
   } catch (const config_error& e) {
     integration_error(mm.http_method, path, e.what());

@@ -484,3 +484,20 @@ paths:
             R"("methodResponses":{"200":{"statusCode":"200"}},"requestParameters":)"
             R"({"method.request.path.petId":true}})");
 }
+
+TEST_CASE("an AWS integration that cannot be called keeps its method, templates and all",
+          "[spec]") {
+  // Without service credentials (or with a URI that names no service) the method answers 500;
+  // its mapping templates and integration responses must not stop the import.
+  const auto api = import(swagger(
+      R"({"/q":{"get":{"x-amazon-apigateway-integration":{"type":"aws","httpMethod":"POST",)"
+      R"("uri":"arn:aws:apigateway:us-east-1:sqs:path/123456789012/queue",)"
+      R"("requestTemplates":{"application/json":"Action=SendMessage"},)"
+      R"("responses":{"default":{"statusCode":"200"}}}}},)"
+      R"("/u":{"get":{"x-amazon-apigateway-integration":{"type":"aws","httpMethod":"POST",)"
+      R"("uri":"not-an-arn","requestTemplates":{"application/json":"{}"}}}}})"));
+  REQUIRE(api.routes.size() == 2);
+  CHECK(api.routes[0].integration ==
+        "AWS POST arn:aws:apigateway:us-east-1:sqs:path/123456789012/queue (no credentials)");
+  CHECK(api.routes[1].integration == "AWS not-an-arn (unusable URI)");
+}
