@@ -129,4 +129,34 @@ struct openapi_api {
 /// when `fail_on_warnings` is set and there are warnings.
 openapi_api import_openapi(std::string_view document, openapi_options options = {});
 
+// ---------------------------------------------------------------------------------------------
+// Export: a stage's API as AWS's GetExport writes it.
+// ---------------------------------------------------------------------------------------------
+
+/// The document type of an export (AWS's exportType).
+enum class openapi_format {
+  oas30,    ///< OpenAPI 3.0.1
+  swagger,  ///< Swagger 2.0
+};
+
+/// Settings of an export, as AWS's GetExport parameters.
+struct export_options {
+  openapi_format format = openapi_format::oas30;
+  /// AWS's `extensions` parameter, comma-separated: "integrations" (the
+  /// x-amazon-apigateway-integration of each method), "authorizers" (the
+  /// x-amazon-apigateway-authorizer of each security scheme), "validators" (request
+  /// validators), "apigateway" (all of them and the API's root extensions: binary media types,
+  /// gateway responses, policy, …). "" writes plain OpenAPI.
+  std::string extensions;
+  bool yaml = false;  ///< YAML (Accept: application/yaml) instead of JSON
+  /// The region in the API's host name, <id>.execute-api.<region>.amazonaws.com.
+  std::string region = "us-east-1";
+};
+
+/// Writes an imported API as deployed to `stage` (the stage names Swagger's basePath and OpenAPI
+/// 3's basePath server variable), in AWS's layout: the document an import reads back into the
+/// same API. Throws config_error naming unknown extension names.
+std::string export_openapi(const openapi_api& api, std::string_view stage,
+                           const export_options& options = {});
+
 }  // namespace gatehouse

@@ -1,0 +1,41 @@
+// export_openapi: an API's model → the document AWS's GetExport answers with, printed as JSON
+// or YAML.
+
+#include "spec/export.hpp"
+
+#include <gatehouse/config_error.hpp>
+#include <gatehouse/openapi.hpp>
+
+#include <fmt/chrono.h>
+#include <fmt/format.h>
+
+#include <chrono>
+
+namespace gatehouse {
+
+namespace spec {
+std::string export_model(const rest_api_model& api, std::string_view stage,
+                         const export_options& options) {
+  if (stage.empty()) throw config_error("export: the stage name is empty");
+  export_settings s;
+  s.oas3 = options.format == openapi_format::oas30;
+  s.extensions = parse_extensions(options.extensions);
+  s.stage = stage;
+  s.region = options.region;
+  // AWS writes the deployment's date when the API has no version; here, the time of export.
+  s.fallback_version = fmt::format(
+      "{:%Y-%m-%dT%H:%M:%SZ}",
+      std::chrono::time_point_cast<std::chrono::seconds>(std::chrono::system_clock::now()));
+  rapidjson::Document doc;
+  build_export(api, s, doc);
+  return options.yaml ? print_yaml(doc) : print_json(doc);
+}
+}  // namespace spec
+
+std::string export_openapi(const openapi_api& api, std::string_view stage,
+                           const export_options& options) {
+  if (!api.model) throw config_error("export: the API has no model (it was not imported)");
+  return spec::export_model(*api.model, stage, options);
+}
+
+}  // namespace gatehouse
