@@ -9,6 +9,7 @@
 #include <gatehouse/iam.hpp>
 #include <gatehouse/integration.hpp>
 #include <gatehouse/router.hpp>
+#include <gatehouse/stage.hpp>
 
 #include <cstdint>
 #include <functional>
@@ -62,7 +63,8 @@ struct openapi_options {
   /// "Internal server error"} (and are listed in openapi_api::unbound_functions).
   std::optional<lambda_endpoint> lambda;
 
-  /// Custom (TOKEN / REQUEST) authorizers by security scheme name: used as they are …
+  /// Authorizers by security scheme name, used as they are (Cognito ones too, instead of the
+  /// JWT authorizer made from the pool) …
   std::map<std::string, Authorizer, std::less<>> authorizers;
   /// … or a handler, made into an Authorizer with the document's settings (type, identity
   /// source, validation expression, result TTL). Unbound authorizers refuse every request with
@@ -151,6 +153,8 @@ struct export_options {
   bool yaml = false;  ///< YAML (Accept: application/yaml) instead of JSON
   /// The region in the API's host name, <id>.execute-api.<region>.amazonaws.com.
   std::string region = "us-east-1";
+  /// The account in the ARNs of C++ functions and authorizers (exported as Lambda functions).
+  std::string account_id = "123456789012";
 };
 
 /// Writes an imported API as deployed to `stage` (the stage names Swagger's basePath and OpenAPI
@@ -158,5 +162,15 @@ struct export_options {
 /// same API. Throws config_error naming unknown extension names.
 std::string export_openapi(const openapi_api& api, std::string_view stage,
                            const export_options& options = {});
+
+/// Writes the API a stage serves: an imported API as imported, an API composed in C++ as AWS
+/// would have it. A C++ function exports as an aws_proxy integration of the Lambda function
+/// its function_options::name names (else "GET-pets-petId", from its route), a custom
+/// authorizer as a Lambda authorizer of its name, a JWT authorizer as a Cognito user pool
+/// authorizer when its issuer is a user pool (else as a TOKEN authorizer of its name), IAM as
+/// sigv4; a mock as AWS's MOCK answering with its status, headers and body. Importing the
+/// export with the same functions and authorizers bound by name serves the same API. C++
+/// transform hooks have no form in a document and are left out.
+std::string export_openapi(const Stage& stage, const export_options& options = {});
 
 }  // namespace gatehouse

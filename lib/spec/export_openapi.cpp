@@ -1,6 +1,7 @@
 // export_openapi: an API's model → the document AWS's GetExport answers with, printed as JSON
 // or YAML.
 
+#include "spec/describe_router.hpp"
 #include "spec/export.hpp"
 
 #include <gatehouse/config_error.hpp>
@@ -36,6 +37,13 @@ std::string export_openapi(const openapi_api& api, std::string_view stage,
                            const export_options& options) {
   if (!api.model) throw config_error("export: the API has no model (it was not imported)");
   return spec::export_model(*api.model, stage, options);
+}
+
+std::string export_openapi(const Stage& stage, const export_options& options) {
+  auto snapshot = stage.state()->load();
+  const detail::export_context context{options.region, options.account_id, {}};
+  return spec::export_model(spec::describe_deployment(*snapshot->deployment, context),
+                            snapshot->name, options);
 }
 
 }  // namespace gatehouse
