@@ -90,7 +90,20 @@ class route_describer {
     m.http_method = key.substr(0, key.find(' '));
     m.api_key_required = o.api_key_required;
     if (o.authorizer) authorization(o, m);
-    m.request_parameters = o.request_parameters;
+    // The path's parameters are the method's, as AWS's console declares them.
+    const std::string_view path = key.substr(key.find(' ') + 1);
+    for (std::size_t open = path.find('{'); open != std::string_view::npos;
+         open = path.find('{', open + 1)) {
+      auto name = path.substr(open + 1, path.find('}', open) - open - 1);
+      if (name.ends_with('+')) name.remove_suffix(1);
+      m.request_parameters.emplace_back("method.request.path." + std::string(name), true);
+    }
+    for (const auto& [name, required] : o.request_parameters) {
+      if (auto* same = find_in(m.request_parameters, name))
+        *same = required;
+      else
+        m.request_parameters.emplace_back(name, required);
+    }
     for (const auto& [type, model] : o.request_models) m.request_models.emplace_back(type, model);
     if (o.validation != request_validation::none) {
       m.request_validator = validator_name(o.validation);
@@ -102,6 +115,8 @@ class route_describer {
     integration_model i;
     target.impl().describe(i, c);
     if (i.type.empty()) return m;  // nothing AWS could call: the method has no integration
+    // What AWS's console gives a proxy method: a 200 response (OpenAPI wants one at least).
+    if (target.impl().is_proxy()) m.method_responses.push_back({"200", {}, {}});
     i.cache_key_parameters = o.cache_key_parameters;
     if (!target.impl().is_proxy()) {
       // The method's templates first, then those the integration itself needs (a mock's).
