@@ -11,6 +11,7 @@
 
 #include <rapidjson/document.h>
 
+#include <chrono>
 #include <string>
 #include <string_view>
 
@@ -54,8 +55,9 @@ inline constexpr std::string_view sigv4_scheme = "sigv4";
 
 // export_openapi.cpp
 /// The whole export of `api` as deployed to `stage`, printed.
-std::string export_model(const rest_api_model& api, std::string_view stage,
-                         const export_options& options);
+std::string export_model(
+    const rest_api_model& api, std::string_view stage, const export_options& options,
+    std::chrono::system_clock::time_point deployed = std::chrono::system_clock::now());
 
 /// JSON as AWS writes it: Jackson's default pretty printer ("key" : value, two-space indents,
 /// arrays inline as [ a, b ], empty ones as { } and [ ]).

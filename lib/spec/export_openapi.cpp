@@ -16,17 +16,17 @@ namespace gatehouse {
 
 namespace spec {
 std::string export_model(const rest_api_model& api, std::string_view stage,
-                         const export_options& options) {
+                         const export_options& options,
+                         std::chrono::system_clock::time_point deployed) {
   if (stage.empty()) throw config_error("export: the stage name is empty");
   export_settings s;
   s.oas3 = options.format == openapi_format::oas30;
   s.extensions = parse_extensions(options.extensions);
   s.stage = stage;
   s.region = options.region;
-  // AWS writes the deployment's date when the API has no version; here, the time of export.
-  s.fallback_version = fmt::format(
-      "{:%Y-%m-%dT%H:%M:%SZ}",
-      std::chrono::time_point_cast<std::chrono::seconds>(std::chrono::system_clock::now()));
+  // AWS writes the deployment's date when the API has no version.
+  s.fallback_version = fmt::format("{:%Y-%m-%dT%H:%M:%SZ}",
+                                   std::chrono::time_point_cast<std::chrono::seconds>(deployed));
   rapidjson::Document doc;
   build_export(api, s, doc);
   return options.yaml ? print_yaml(doc) : print_json(doc);
@@ -43,7 +43,7 @@ std::string export_openapi(const Stage& stage, const export_options& options) {
   auto snapshot = stage.state()->load();
   const detail::export_context context{options.region, options.account_id, {}};
   return spec::export_model(spec::describe_deployment(*snapshot->deployment, context),
-                            snapshot->name, options);
+                            snapshot->name, options, snapshot->deployment->created);
 }
 
 }  // namespace gatehouse
