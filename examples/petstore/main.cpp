@@ -4,6 +4,7 @@
 //            [--backend HOST:PORT] [--api-key KEY] [--limits aws|off|unrefusing] [--no-cache]
 //            [--demo-token TOKEN] [--authorize-reads] [--jwt-issuer ISS] [--jwt-audience AUD]
 //            [--jwks URL-or-FILE] [--iam-credentials FILE]
+//            [--export FILE [--export-format oas30|swagger] [--extensions LIST] [--yaml]]
 //
 // ANY /prod/legacy/{proxy+} is proxied to http://BACKEND/{proxy} (default 127.0.0.1:8080).
 // POST /prod/pets needs an API key of the usage plan "basic" (50 requests a second, burst 100,
@@ -35,6 +36,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <ctime>
+#include <fstream>
 #include <optional>
 #include <string>
 
@@ -51,6 +53,9 @@ struct args {
   std::string jwt_audience = "petstore";
   std::string jwks;
   std::string iam_credentials;
+  // --export: write the prod stage's OpenAPI export (as AWS's GetExport) and exit.
+  std::string export_file;
+  gatehouse::export_options export_options;
 };
 
 [[noreturn]] void usage(const char* why) {
@@ -58,7 +63,8 @@ struct args {
       stderr,
       "petstore: %s\nusage: petstore %s [--backend HOST:PORT] [--api-key KEY] "
       "[--limits aws|off|unrefusing] [--no-cache] [--demo-token TOKEN] [--authorize-reads] "
-      "[--jwt-issuer ISS] [--jwt-audience AUD] [--jwks URL-or-FILE] [--iam-credentials FILE]\n",
+      "[--jwt-issuer ISS] [--jwt-audience AUD] [--jwks URL-or-FILE] [--iam-credentials FILE] "
+      "[--export FILE [--export-format oas30|swagger] [--extensions LIST] [--yaml]]\n",
       why, examples::listener_flags::usage);
   std::exit(2);
 }
@@ -92,6 +98,17 @@ args parse(int argc, char** argv) {
       a.jwks = value();
     else if (arg == "--iam-credentials")
       a.iam_credentials = value();
+    else if (arg == "--export")
+      a.export_file = value();
+    else if (arg == "--export-format") {
+      const std::string f = value();
+      if (f != "oas30" && f != "swagger") usage("--export-format is oas30 or swagger");
+      a.export_options.format =
+          f == "oas30" ? gatehouse::openapi_format::oas30 : gatehouse::openapi_format::swagger;
+    } else if (arg == "--extensions")
+      a.export_options.extensions = value();
+    else if (arg == "--yaml")
+      a.export_options.yaml = true;
     else if (arg == "--help" || arg == "-h")
       usage("AWS's PetStore sample API on gatehouse");
     else
@@ -147,6 +164,12 @@ int main(int argc, char** argv) {
     gatehouse::Router api = petstore::make_api(settings);
     gatehouse::Stage prod{"prod", api.deploy()};
     prod.variable("backend", a.backend);
+    if (!a.export_file.empty()) {
+      const std::string doc = gatehouse::export_openapi(prod, a.export_options);
+      std::ofstream out(a.export_file, std::ios::binary);
+      if (!(out << doc << '\n')) usage(("cannot write " + a.export_file).c_str());
+      return 0;
+    }
     // The stage cache: GET /pets for 300 s per type and page, marked with x-cache: Hit / Miss.
     // As in AWS, a stage cache caches every GET method unless told otherwise: the others here
     // are left to their integrations.

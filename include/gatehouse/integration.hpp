@@ -105,6 +105,11 @@ struct function_options {
   /// {"message":"Endpoint request timed out"}. A handler that ignores cancellation, and a
   /// synchronous or executor-run handler, still holds its request until it returns.
   std::chrono::milliseconds timeout{29'000};
+  /// The Lambda function the handler stands for in an export: an aws_proxy integration of
+  /// arn:aws:lambda:{region}:{account}:function:{name}, so that the export, imported again with
+  /// this name bound to the same handler (openapi_options::functions), behaves the same. Empty:
+  /// the route's method and resource, letters and digits joined by '-' ("GET-pets-petId").
+  std::string name;
 };
 
 /// An integration: what a route calls once the request has passed the pipeline's checks.

@@ -9,6 +9,7 @@
 #include <gatehouse/iam.hpp>
 #include <gatehouse/integration.hpp>
 #include <gatehouse/router.hpp>
+#include <gatehouse/stage.hpp>
 
 #include <cstdint>
 #include <functional>
@@ -62,7 +63,8 @@ struct openapi_options {
   /// "Internal server error"} (and are listed in openapi_api::unbound_functions).
   std::optional<lambda_endpoint> lambda;
 
-  /// Custom (TOKEN / REQUEST) authorizers by security scheme name: used as they are …
+  /// Authorizers by security scheme name, used as they are (Cognito ones too, instead of the
+  /// JWT authorizer made from the pool) …
   std::map<std::string, Authorizer, std::less<>> authorizers;
   /// … or a handler, made into an Authorizer with the document's settings (type, identity
   /// source, validation expression, result TTL). Unbound authorizers refuse every request with
@@ -128,5 +130,47 @@ struct openapi_api {
 /// 1.x are refused as AWS refuses them), naming the path and method where there is one, and
 /// when `fail_on_warnings` is set and there are warnings.
 openapi_api import_openapi(std::string_view document, openapi_options options = {});
+
+// ---------------------------------------------------------------------------------------------
+// Export: a stage's API as AWS's GetExport writes it.
+// ---------------------------------------------------------------------------------------------
+
+/// The document type of an export (AWS's exportType).
+enum class openapi_format {
+  oas30,    ///< OpenAPI 3.0.1
+  swagger,  ///< Swagger 2.0
+};
+
+/// Settings of an export, as AWS's GetExport parameters.
+struct export_options {
+  openapi_format format = openapi_format::oas30;
+  /// AWS's `extensions` parameter, comma-separated: "integrations" (the
+  /// x-amazon-apigateway-integration of each method), "authorizers" (the
+  /// x-amazon-apigateway-authorizer of each security scheme), "validators" (request
+  /// validators), "apigateway" (all of them and the API's root extensions: binary media types,
+  /// gateway responses, policy, …). "" writes plain OpenAPI.
+  std::string extensions;
+  bool yaml = false;  ///< YAML (Accept: application/yaml) instead of JSON
+  /// The region in the API's host name, <id>.execute-api.<region>.amazonaws.com.
+  std::string region = "us-east-1";
+  /// The account in the ARNs of C++ functions and authorizers (exported as Lambda functions).
+  std::string account_id = "123456789012";
+};
+
+/// Writes an imported API as deployed to `stage` (the stage names Swagger's basePath and OpenAPI
+/// 3's basePath server variable), in AWS's layout: the document an import reads back into the
+/// same API. Throws config_error naming unknown extension names.
+std::string export_openapi(const openapi_api& api, std::string_view stage,
+                           const export_options& options = {});
+
+/// Writes the API a stage serves: an imported API as imported, an API composed in C++ as AWS
+/// would have it. A C++ function exports as an aws_proxy integration of the Lambda function
+/// its function_options::name names (else "GET-pets-petId", from its route), a custom
+/// authorizer as a Lambda authorizer of its name, a JWT authorizer as a Cognito user pool
+/// authorizer when its issuer is a user pool (else as a TOKEN authorizer of its name), IAM as
+/// sigv4; a mock as AWS's MOCK answering with its status, headers and body. Importing the
+/// export with the same functions and authorizers bound by name serves the same API. C++
+/// transform hooks have no form in a document and are left out.
+std::string export_openapi(const Stage& stage, const export_options& options = {});
 
 }  // namespace gatehouse

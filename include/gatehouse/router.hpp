@@ -12,9 +12,20 @@
 
 namespace gatehouse {
 
+namespace spec {
+struct rest_api_model;
+}
+
 namespace detail {
 struct deployment_data;
 struct router_state;
+}  // namespace detail
+
+class Router;
+namespace detail {
+/// Keeps the API model an import built `router` from, for exact exports; a later change to
+/// the router drops it.
+void keep_model(Router& router, std::shared_ptr<const spec::rest_api_model> model);
 }  // namespace detail
 
 /// AWS's two styles of API, which differ in how they answer an unknown route.
@@ -152,6 +163,7 @@ class Router {
   const api_options& options() const noexcept;
 
  private:
+  friend void detail::keep_model(Router&, std::shared_ptr<const spec::rest_api_model>);
   std::shared_ptr<detail::router_state> state_;
 };
 

@@ -8,8 +8,15 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
+
+namespace gatehouse::spec {
+struct authorizer_model;
+}
 
 namespace gatehouse::detail {
+
+struct export_context;
 
 /// An authorizer: decides whether the caller of `ex` may invoke its method. On success it sets
 /// ex.auth and returns no error; otherwise the gateway error to answer with (401, 403, 500).
@@ -28,6 +35,12 @@ struct authorizer_impl {
   /// Whether it evaluates the API's resource policy itself, with the caller it authenticated as
   /// the principal (IAM); step 3 then leaves the resource policy to it.
   virtual bool checks_resource_policy() const noexcept { return false; }
+
+  /// Describes it for export: returns AWS's authorizationType of the methods it guards
+  /// ("CUSTOM", "COGNITO_USER_POOLS" or "AWS_IAM") and, but for AWS_IAM, fills `out` with
+  /// the Authorizer (named as this one).
+  virtual std::string_view describe(spec::authorizer_model& out,
+                                    const export_context& context) const = 0;
 
   std::string name;
 };

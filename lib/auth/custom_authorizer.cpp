@@ -5,6 +5,8 @@
 #include "auth/evaluate.hpp"
 #include "auth/identity_sources.hpp"
 #include "auth/result_cache.hpp"
+#include "integration/integration_impl.hpp"
+#include "spec/model.hpp"
 #include "util/json_parse.hpp"
 #include "util/json_text.hpp"
 #include "util/regex.hpp"
@@ -280,6 +282,20 @@ class custom_authorizer final : public authorizer_impl {
   }
 
   void flush() const override { cache_.clear(); }
+
+  // A C++ authorizer is the Lambda function of its name, as an import binds it again.
+  std::string_view describe(spec::authorizer_model& out, const export_context& c) const override {
+    out.name = name;
+    out.type = options_.type == authorizer_type::token ? "TOKEN" : "REQUEST";
+    out.auth_type = "custom";
+    out.authorizer_uri = lambda_function_uri(c, name);
+    out.identity_source.clear();
+    for (const auto& s : sources_)
+      out.identity_source += (out.identity_source.empty() ? "" : ", ") + auth::rest_form(s);
+    out.identity_validation_expression = options_.validation_expression;
+    out.result_ttl_seconds = static_cast<int>(options_.result_ttl.count());
+    return "CUSTOM";
+  }
 
  private:
   // The coroutine handler, its exceptions caught here: a throw must end the race with the

@@ -81,6 +81,9 @@ class iam_authorizer final : public authorizer_impl {
   }
   void flush() const override {}
   bool checks_resource_policy() const noexcept override { return true; }
+  std::string_view describe(spec::authorizer_model&, const export_context&) const override {
+    return "AWS_IAM";
+  }
 
  private:
   std::optional<gateway_error> decide(exchange& ex) const {

@@ -122,4 +122,18 @@ std::optional<std::string_view> identity_value(const identity_source& source,
   return v;
 }
 
+std::string rest_form(const identity_source& source) {
+  switch (source.from) {
+    case identity_source::kind::header:
+      return "method.request.header." + source.name;
+    case identity_source::kind::query:
+      return "method.request.querystring." + source.name;
+    case identity_source::kind::stage_variable:
+      return "stageVariables." + source.name;
+    case identity_source::kind::context:
+      return "context." + source.name;
+  }
+  return source.text;
+}
+
 }  // namespace gatehouse::auth

@@ -23,6 +23,9 @@ struct identity_source {
 /// of the forms above (or names a context value we do not have).
 identity_source parse_identity_source(std::string_view text, std::string_view authorizer);
 
+/// The source as a REST API names it ("method.request.header.NAME", "stageVariables.NAME" …).
+std::string rest_form(const identity_source& source);
+
 /// The source's value in the request; nullopt when absent or empty (AWS: then 401 without
 /// calling the authorizer). Query values are percent-decoded into `scratch`.
 std::optional<std::string_view> identity_value(const identity_source& source,

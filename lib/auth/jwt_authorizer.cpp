@@ -8,6 +8,8 @@
 #include "auth/jwks_source.hpp"
 #include "auth/jwt.hpp"
 #include "auth/result_cache.hpp"
+#include "integration/integration_impl.hpp"
+#include "spec/model.hpp"
 #include "util/text.hpp"
 
 #include <gatehouse/authorizer.hpp>
@@ -144,6 +146,35 @@ class jwt_authorizer final : public authorizer_impl {
 
   void flush() const override { verified_.clear(); }
   bool takes_scopes() const noexcept override { return true; }
+
+  // A Cognito user pool's issuer (https://cognito-idp.{region}.amazonaws.com/{pool}) is AWS's
+  // COGNITO_USER_POOLS authorizer; a REST API has no form for other issuers: they export as a
+  // TOKEN authorizer of their name, which an import binds to this Authorizer again
+  // (openapi_options::authorizers).
+  std::string_view describe(spec::authorizer_model& out, const export_context& c) const override {
+    out.name = name;
+    out.identity_source =
+        auth::rest_form(auth::parse_identity_source(options_.identity_source, name));
+    constexpr std::string_view prefix = "https://cognito-idp.";
+    std::string_view issuer = options_.issuer;
+    if (issuer.starts_with(prefix)) {
+      auto rest = issuer.substr(prefix.size());
+      auto dot = rest.find(".amazonaws.com/");
+      if (dot != std::string_view::npos && dot > 0 &&
+          rest.substr(dot + 15).find('/') == std::string_view::npos && rest.size() > dot + 15) {
+        out.type = "COGNITO_USER_POOLS";
+        out.auth_type = "cognito_user_pools";
+        out.provider_arns = {fmt::format("arn:aws:cognito-idp:{}:{}:userpool/{}",
+                                         rest.substr(0, dot), c.account_id, rest.substr(dot + 15))};
+        return "COGNITO_USER_POOLS";
+      }
+    }
+    out.type = "TOKEN";
+    out.auth_type = "custom";
+    out.authorizer_uri = lambda_function_uri(c, name);
+    out.result_ttl_seconds = static_cast<int>(options_.verified_ttl.count());
+    return "CUSTOM";
+  }
 
  private:
   // The request's token, without its "Bearer " prefix; a 401 when there is none.

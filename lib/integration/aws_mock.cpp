@@ -1,6 +1,7 @@
 #include "integration/aws_mock.hpp"
 
 #include "integration/integration_impl.hpp"
+#include "spec/model.hpp"
 #include "util/json_parse.hpp"
 
 #include <rapidjson/document.h>
@@ -11,6 +12,10 @@ namespace {
 class aws_mock_integration final : public integration_impl {
  public:
   bool is_proxy() const noexcept override { return false; }
+
+  void describe(spec::integration_model& out, const export_context&) const override {
+    out.type = "MOCK";
+  }
 
   asio::awaitable<outcome> invoke(exchange& ex) const override {
     outcome out;
@@ -61,6 +66,8 @@ class misconfigured_integration final : public integration_impl {
     out.error = gateway_error{response_type::api_configuration_error, 0, {}, why_};
     return true;
   }
+
+  void describe(spec::integration_model&, const export_context&) const override {}
 
  private:
   std::string why_;

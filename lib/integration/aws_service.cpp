@@ -6,6 +6,7 @@
 #include "integration/backend_request.hpp"
 #include "integration/integration_impl.hpp"
 #include "net/url.hpp"
+#include "spec/model.hpp"
 #include "transform/parameter_mapping.hpp"
 
 #include <gatehouse/aws_integration.hpp>
@@ -44,6 +45,8 @@ class aws_service_integration final : public detail::integration_impl {
         method_(checked_method(std::move(o.method), what_)),
         timeout_(o.timeout),
         skip_verification_(o.insecure_skip_verification),
+        path_(o.path),
+        request_parameters_(o.request_parameters),
         signing_{std::move(o.credentials), std::move(o.region), std::move(o.service)} {
     detail::check_integration_timeout(timeout_, what_);
     const std::string endpoint = detail::checked_aws_endpoint(o.endpoint, what_);
@@ -66,6 +69,24 @@ class aws_service_integration final : public detail::integration_impl {
   void collect_stage_variables(std::vector<std::string>& names) const override {
     template_.collect_stage_variables(names);
     mapping_.collect_stage_variables(names);
+  }
+
+  // arn:aws:apigateway:{region}:{service}:path/{path} (or action/{Action} for "/?Action=X").
+  // The credentials are keys here, not a role: AWS's `credentials` stays empty.
+  void describe(spec::integration_model& out, const detail::export_context&) const override {
+    out.type = "AWS";
+    out.http_method = method_;
+    std::string_view path = path_;
+    constexpr std::string_view action = "/?Action=";
+    out.uri = path.starts_with(action)
+                  ? fmt::format("arn:aws:apigateway:{}:{}:action/{}", signing_.region,
+                                signing_.service, path.substr(action.size()))
+                  : fmt::format("arn:aws:apigateway:{}:{}:path/{}", signing_.region,
+                                signing_.service, path.substr(1));
+    out.request_parameters = request_parameters_;
+    out.timeout_ms = static_cast<int>(timeout_.count());
+    out.connection_type.clear();
+    if (skip_verification_) out.insecure_skip_verification = true;
   }
 
   asio::awaitable<outcome> invoke(exchange& ex) const override {
@@ -157,6 +178,8 @@ class aws_service_integration final : public detail::integration_impl {
   std::string method_;
   std::chrono::milliseconds timeout_;
   bool skip_verification_;
+  std::string path_;
+  std::vector<std::pair<std::string, std::string>> request_parameters_;
   aws_signing signing_;
   detail::url_template template_;
   transform::parameter_mapping mapping_;

@@ -3,6 +3,7 @@
 
 #include "integration/integration_impl.hpp"
 #include "integration/proxy_response.hpp"
+#include "spec/model.hpp"
 
 #include <gatehouse/config_error.hpp>
 #include <gatehouse/integration.hpp>
@@ -85,6 +86,14 @@ class function_integration final : public detail::integration_impl {
       co_return malformed("Execution failed: the handler threw a non-standard exception");
     }
     co_return finish(std::move(result), why);
+  }
+
+  // A C++ handler is the Lambda function of its name (AWS_PROXY is always invoked with POST).
+  void describe(spec::integration_model& out, const detail::export_context& c) const override {
+    out.type = "AWS_PROXY";
+    out.http_method = "POST";
+    out.uri = detail::lambda_function_uri(c, opts_.name.empty() ? c.route_name : opts_.name);
+    out.timeout_ms = static_cast<int>(opts_.timeout.count());
   }
 
  private:

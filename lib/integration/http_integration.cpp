@@ -7,6 +7,7 @@
 #include "integration/integration_impl.hpp"
 #include "net/client_core.hpp"
 #include "net/url.hpp"
+#include "spec/model.hpp"
 #include "transform/parameter_mapping.hpp"
 
 #include <gatehouse/config_error.hpp>
@@ -233,6 +234,16 @@ class http_integration final : public detail::integration_impl {
   }
 
   bool is_proxy() const noexcept override { return proxy_; }
+
+  void describe(spec::integration_model& out, const detail::export_context&) const override {
+    out.type = proxy_ ? "HTTP_PROXY" : "HTTP";
+    out.http_method = proxy_ ? "ANY" : method_;
+    out.uri = url_;
+    out.request_parameters = opts_.request_parameters;
+    out.timeout_ms = static_cast<int>(opts_.timeout.count());
+    out.connection_type = "INTERNET";
+    if (opts_.insecure_skip_verification) out.insecure_skip_verification = true;
+  }
 
   bool proxy_;
   std::string method_;

@@ -6,10 +6,37 @@
 
 #include <asio/awaitable.hpp>
 
+#include <fmt/format.h>
+
 #include <string>
+#include <string_view>
 #include <vector>
 
+namespace gatehouse::spec {
+struct integration_model;
+}
+
 namespace gatehouse::detail {
+
+/// What describing a route for export needs to know beyond the route itself.
+struct export_context {
+  std::string_view region;      ///< of ARNs: Lambda functions, AWS services
+  std::string_view account_id;  ///< of Lambda function ARNs
+  /// The name a function without one exports under: the route's ("GET-pets-petId").
+  std::string_view route_name;
+};
+
+/// AWS's integration URI of a Lambda function: `function` is a name or an ARN, with or
+/// without its qualifier.
+inline std::string lambda_function_uri(const export_context& c, std::string_view function,
+                                       std::string_view qualifier = {}) {
+  std::string arn = function.starts_with("arn:") ? std::string(function)
+                                                 : fmt::format("arn:aws:lambda:{}:{}:function:{}",
+                                                               c.region, c.account_id, function);
+  if (!qualifier.empty()) fmt::format_to(std::back_inserter(arn), ":{}", qualifier);
+  return fmt::format("arn:aws:apigateway:{}:lambda:path/2015-03-31/functions/{}/invocations",
+                     c.region, arn);
+}
 
 struct integration_impl {
   virtual ~integration_impl() = default;
@@ -25,6 +52,9 @@ struct integration_impl {
   /// Proxy integrations (function, http_proxy, lambda_invoke) pass requests and responses as
   /// they are; only non-proxy ones take mapping templates and integration responses.
   virtual bool is_proxy() const noexcept { return true; }
+  /// Describes the integration as AWS's Integration (type, httpMethod, uri, …), for export;
+  /// leaves `out` alone when it has no AWS form (an integration that only reports an error).
+  virtual void describe(spec::integration_model& out, const export_context& context) const = 0;
 };
 
 }  // namespace gatehouse::detail

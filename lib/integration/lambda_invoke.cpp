@@ -8,6 +8,7 @@
 #include "integration/integration_impl.hpp"
 #include "integration/proxy_response.hpp"
 #include "net/url.hpp"
+#include "spec/model.hpp"
 
 #include <gatehouse/aws_integration.hpp>
 #include <gatehouse/config_error.hpp>
@@ -61,6 +62,8 @@ class lambda_integration final : public detail::integration_impl {
  public:
   explicit lambda_integration(lambda_options o)
       : format_(o.format),
+        function_(o.function_name),
+        qualifier_(o.qualifier),
         timeout_(o.timeout),
         skip_verification_(o.insecure_skip_verification),
         signing_{std::move(o.credentials), o.region, "lambda"} {
@@ -127,8 +130,23 @@ class lambda_integration final : public detail::integration_impl {
     co_return out;
   }
 
+  void describe(spec::integration_model& out, const detail::export_context& c) const override {
+    out.type = "AWS_PROXY";
+    out.http_method = "POST";
+    // The function's own region when its ARN names one; the region it is invoked in else.
+    detail::export_context in_region = c;
+    in_region.region = signing_.region;
+    out.uri =
+        lambda_function_uri(function_.starts_with("arn:") ? c : in_region, function_, qualifier_);
+    out.timeout_ms = static_cast<int>(timeout_.count());
+    out.connection_type.clear();
+    if (skip_verification_) out.insecure_skip_verification = true;
+  }
+
  private:
   payload_format format_;
+  std::string function_;
+  std::string qualifier_;
   std::chrono::milliseconds timeout_;
   bool skip_verification_;
   aws_signing signing_;

@@ -2,6 +2,7 @@
 
 #include "integration/integration_impl.hpp"
 #include "routing/stage_variables.hpp"
+#include "spec/model.hpp"
 
 #include <gatehouse/config_error.hpp>
 #include <gatehouse/integration.hpp>
@@ -20,6 +21,22 @@ class mock_integration final : public detail::integration_impl {
   }
 
   bool is_proxy() const noexcept override { return false; }
+
+  // AWS's MOCK answers with what its request template's statusCode selects; the answer's
+  // headers and body come from the integration response.
+  void describe(spec::integration_model& out, const detail::export_context&) const override {
+    out.type = "MOCK";
+    out.request_templates = {
+        {"application/json", fmt::format(R"({{"statusCode": {}}})", r_.status)}};
+    spec::integration_response_model ir;
+    ir.status_code = std::to_string(r_.status);
+    for (const auto& f : r_.headers)
+      ir.response_parameters.emplace_back("method.response.header." + f.name, "'" + f.value + "'");
+    if (!r_.body.empty() || !r_.content_type.empty())
+      ir.response_templates.emplace_back(
+          r_.content_type.empty() ? "application/json" : r_.content_type, r_.body);
+    out.responses = {std::move(ir)};
+  }
 
   asio::awaitable<detail::outcome> invoke(detail::exchange& ex) const override {
     detail::outcome out;

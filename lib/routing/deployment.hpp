@@ -36,6 +36,12 @@ class model;
 namespace gatehouse::detail {
 
 struct deployment_data {
+  // For export: the models' schemas as given, and the imported API's own model (null for an
+  // API composed in C++, or changed after its import).
+  std::map<std::string, std::string, std::less<>> model_schemas;
+  std::shared_ptr<const spec::rest_api_model> imported;
+  // When deploy() made it: an export's info.version for an API without a version, as AWS's.
+  std::chrono::system_clock::time_point created = std::chrono::system_clock::now();
   api_options api;
   routing::route_table routes;
   std::map<response_type, gateway_response> responses;  // the API's gateway-response overrides

@@ -24,7 +24,12 @@ struct router_state {
   std::map<response_type, gateway_response> responses;
   std::shared_ptr<const auth::policy> resource_policy;
   std::map<std::string, std::string, std::less<>> model_schemas;  // name → JSON Schema text
+  std::shared_ptr<const spec::rest_api_model> imported;           // see keep_model
 };
+
+void keep_model(Router& router, std::shared_ptr<const spec::rest_api_model> model) {
+  router.state_->imported = std::move(model);
+}
 }  // namespace detail
 
 namespace {
@@ -93,6 +98,7 @@ Router& Router::route(std::string_view method, std::string_view path_template, i
     throw config_error(fmt::format("route {} {}: more than 10 authorization scopes (AWS's limit)",
                                    method, path_template));
   state_->routes.add(method, path_template, std::move(target), options);
+  state_->imported.reset();
   return *this;
 }
 
@@ -105,6 +111,7 @@ Router& Router::model(std::string name, std::string schema) {
   if (state_->model_schemas.contains(name))
     throw config_error(fmt::format("model '{}' is defined twice", name));
   state_->model_schemas.emplace(std::move(name), std::move(schema));
+  state_->imported.reset();
   return *this;
 }
 
@@ -115,6 +122,7 @@ Router& Router::set_gateway_response(response_type type, gateway_response respon
     throw config_error(fmt::format("gateway response {}: status {} is not an HTTP status",
                                    to_string(type), *response.status));
   state_->responses[type] = std::move(response);
+  state_->imported.reset();
   return *this;
 }
 
@@ -124,6 +132,8 @@ Deployment Router::deploy() const {
   data->routes = state_->routes;
   data->responses = state_->responses;
   data->resource_policy = state_->resource_policy;
+  data->model_schemas = state_->model_schemas;
+  data->imported = state_->imported;
   data->routes.for_each([&](std::string_view, std::string_view, const integration& target) {
     target.impl().collect_stage_variables(data->stage_variable_refs);
   });

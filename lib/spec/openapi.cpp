@@ -117,6 +117,7 @@ openapi_api import_openapi(std::string_view document, openapi_options options) {
 
   spec::build_report report;
   openapi_api out{.router = spec::build_router(*model, options, report)};
+  detail::keep_model(out.router, model);  // its exports are the document's API, exactly
   // Everything deploy() checks (templates, models, patterns) is checked now, at import.
   out.router.deploy();
   out.id = model->id;

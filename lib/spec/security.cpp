@@ -191,10 +191,10 @@ std::map<std::string, Authorizer, std::less<>> make_authorizers(const rest_api_m
   std::map<std::string, Authorizer, std::less<>> out;
   for (const auto& a : api.authorizers) {
     try {
-      if (a.type == "COGNITO_USER_POOLS") {
-        out.emplace(a.name, cognito(a, o));
-      } else if (auto bound = o.authorizers.find(a.name); bound != o.authorizers.end()) {
+      if (auto bound = o.authorizers.find(a.name); bound != o.authorizers.end()) {
         out.emplace(a.name, bound->second);
+      } else if (a.type == "COGNITO_USER_POOLS") {
+        out.emplace(a.name, cognito(a, o));
       } else if (auto h = o.authorizer_handlers.find(a.name); h != o.authorizer_handlers.end()) {
         out.emplace(a.name, Authorizer(custom_options(a), h->second));
       } else {
