@@ -4,8 +4,11 @@
 
 #include "pipeline/exchange.hpp"
 
+#include <gatehouse/integration.hpp>
+
 #include <asio/awaitable.hpp>
 
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -25,6 +28,12 @@ struct integration_impl {
   /// Proxy integrations (function, http_proxy, lambda_invoke) pass requests and responses as
   /// they are; only non-proxy ones take mapping templates and integration responses.
   virtual bool is_proxy() const noexcept { return true; }
+  /// The same integration giving its handler events of another payload format; null when it
+  /// has no such setting. An imported HTTP API's payloadFormatVersion decides it, as in AWS,
+  /// also for a C++ function the host bound.
+  virtual std::shared_ptr<const integration_impl> with_format(payload_format) const {
+    return nullptr;
+  }
 };
 
 }  // namespace gatehouse::detail

@@ -73,7 +73,8 @@ void route_table::add(std::string_view method_text, std::string_view tmpl, integ
       throw config_error(fmt::format("{}: the $default route takes every method (ANY)", where()));
     if (default_ != none) throw config_error(fmt::format("{}: defined twice", where()));
     default_ = static_cast<std::uint32_t>(routes_.size());
-    routes_.push_back({std::string(method_text), "$default", std::move(target), options, "$default"});
+    routes_.push_back(
+        {std::string(method_text), "$default", std::move(target), options, "$default"});
     return;
   }
   if (tmpl.empty() || tmpl.front() != '/')
