@@ -448,7 +448,7 @@ class http_reader {
     if (!m.server_name_to_verify.empty())
       note(fmt::format("{}: tlsConfig.serverNameToVerify {} is not applied", key,
                        m.server_name_to_verify));
-    if (m.timeout_ms > 29'000)
+    if (m.timeout_ms > 29'000 && member(ext, "timeoutInMillis"))
       note(fmt::format("{}: timeout {} ms is served as 29000 ms (gatehouse's limit)", key,
                        m.timeout_ms));
     if (m.type == "HTTP_PROXY" && m.integration_method != "ANY" &&

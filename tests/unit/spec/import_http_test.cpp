@@ -221,6 +221,8 @@ TEST_CASE("HTTP API import: parameter mapping and timeouts", "[spec][http_api]")
                             "property 'overwrite:header.x-n' of route 'GET /a' but got 'true'"});
   CHECK(has(api.unsupported, "$request.body"));
   CHECK(has(api.unsupported, "timeout 30000 ms is served as 29000 ms"));
+  // AWS's default (30 s) is no note.
+  CHECK(import(oas3(R"({"/a":{"get":)" + op(proxy()) + "}}")).unsupported.empty());
   CHECK(import_error(oas3(R"({"/a":{"get":)" +
                           op(proxy(R"("requestParameters":{"rewrite:header.x":"y"})")) + "}}"))
             .starts_with("Unable to create route 'GET /a': requestParameters: parameter "
