@@ -177,3 +177,12 @@ TEST_CASE("the $default route takes what no other route matches, after greedy on
                     Catch::Contains("the $default route takes every method (ANY)"));
   CHECK(match(u, "GET", "/") == "");
 }
+
+TEST_CASE("Router: the $default route is HTTP APIs'") {
+  gatehouse::Router rest;
+  CHECK_THROWS_WITH(rest.route("ANY", "$default", answer(200)),
+                    "route ANY $default: the $default route is for HTTP APIs");
+  gatehouse::Router http({.type = gatehouse::api_type::http});
+  CHECK_NOTHROW(http.route("ANY", "$default", answer(200)));
+  CHECK(http.deploy());
+}
