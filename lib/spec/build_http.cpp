@@ -116,6 +116,8 @@ built_integration make_http_integration(const http_route_model& route, const ope
           m.integration_subtype));
       b.description = fmt::format("AWS_PROXY {} (unsupported)", m.integration_subtype);
     } else if (m.type == "HTTP_PROXY") {
+      // The URI as written, also on $default (whether AWS appends the request path there is
+      // UNCONFIRMED; ANY /{proxy+} with …/{proxy} is the documented way to forward paths).
       b.target = http_proxy(m.uri, {.timeout = timeout});
       b.description = fmt::format("HTTP_PROXY {} {}", m.integration_method, m.uri);
     } else if (auto f = http_lambda_of(m.uri)) {

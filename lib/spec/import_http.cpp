@@ -455,8 +455,6 @@ class http_reader {
         m.integration_method != route.method)
       note(fmt::format("{}: the backend gets the client's method, not {}", key,
                        m.integration_method));
-    if (route.path == "$default" && m.type == "HTTP_PROXY")
-      note(fmt::format("$default: the request path is not appended to {}", m.uri));
     return m;
   }
 
