@@ -270,3 +270,37 @@ TEST_CASE("HTTP API: a Lambda authorizer bound by name, with parameter mapping",
   CHECK(head.starts_with("HTTP/1.1 410"));
   CHECK(head.find("x-missing: item 404") != std::string::npos);
 }
+
+TEST_CASE("HTTP API: an unbound function invoked at the Lambda endpoint, payload 2.0",
+          "[spec][http_api]") {
+  // A stand-in for the Lambda Invoke API: a payload 2.0 result without statusCode, which AWS
+  // takes as a 200 JSON body.
+  test::stub_server lambda([](const test::stub_request&) {
+    return test::stub_response{200, {{"Content-Type", "application/json"}}, R"({"made":true})"};
+  });
+  auto o = http_api();
+  o.lambda = gatehouse::lambda_endpoint{.endpoint = lambda.url(),
+                                        .credentials = {"AKIDEXAMPLE", "example/secret", ""}};
+  auto api = gatehouse::import_openapi(R"({"openapi":"3.0.1","info":{"title":"fn"},"paths":{
+      "/make":{"post":{"x-amazon-apigateway-integration":{"type":"AWS_PROXY",
+        "uri":"arn:aws:lambda:eu-west-1:123456789012:function:maker:live",
+        "payloadFormatVersion":"2.0"}}}}})",
+                                       o);
+  CHECK(api.unbound_functions.empty());
+  test::running_gateway gw;
+  const auto port = gw.serve_plain(gatehouse::Stage("v1", api.router.deploy()));
+  CHECK(curl(port, "--data-binary 'x'", "/v1/make") == R"(200 {"made":true})");
+  auto invocations = lambda.requests();
+  REQUIRE(invocations.size() == 1);
+  CHECK(invocations[0].target ==
+        "/2015-03-31/functions/arn%3Aaws%3Alambda%3Aeu-west-1%3A123456789012%3Afunction%3Amaker/"
+        "invocations?Qualifier=live");
+  CHECK(invocations[0]
+            .headers.get("Authorization")
+            .value_or("")
+            .starts_with("AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/"));
+  CHECK(invocations[0].headers.get("Authorization").value_or("").find("/eu-west-1/lambda/") !=
+        std::string::npos);
+  CHECK(invocations[0].body.find(R"("version":"2.0")") != std::string::npos);
+  CHECK(invocations[0].body.find(R"("routeKey":"POST /make")") != std::string::npos);
+}
