@@ -142,10 +142,11 @@ struct openapi_api {
   std::shared_ptr<const spec::http_api_model> http_model;
 };
 
-/// Imports a REST API document. Throws config_error with AWS's message for a document AWS
-/// refuses ("Invalid OpenAPI input." when it is neither JSON nor YAML; OpenAPI 3.1 and Swagger
-/// 1.x are refused as AWS refuses them), naming the path and method where there is one, and
-/// when `fail_on_warnings` is set and there are warnings.
+/// Imports a document as a REST API, or as an HTTP API (options.type). Throws config_error
+/// with AWS's message for a document AWS refuses ("Invalid OpenAPI input." when it is neither
+/// JSON nor YAML; OpenAPI 3.1 and Swagger 1.x are refused as AWS refuses them, and for HTTP
+/// APIs Swagger 2.0 and operations with more than one security requirement), naming the path
+/// and method where there is one, and when `fail_on_warnings` is set and there are warnings.
 openapi_api import_openapi(std::string_view document, openapi_options options = {});
 
 /// How a document goes into an existing REST API (AWS's PutRestApi `mode`).
