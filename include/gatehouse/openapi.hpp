@@ -3,6 +3,7 @@
 // OpenAPI import: a REST API document (Swagger 2.0 or OpenAPI 3.0, JSON or YAML) with AWS's
 // x-amazon-apigateway-* extensions becomes the same Router that C++ composition builds, as AWS
 // API Gateway's ImportRestApi reads it: the same leniency, the same warnings, the same errors.
+// An OpenAPI 3.0 document may become an HTTP API instead, as apigatewayv2 import-api reads it.
 
 #include <gatehouse/authorizer.hpp>
 #include <gatehouse/aws_integration.hpp>
@@ -24,7 +25,8 @@ namespace gatehouse {
 
 namespace spec {
 struct rest_api_model;
-}
+struct http_api_model;
+}  // namespace spec
 
 /// What an import does with the document's base path (Swagger's basePath; OpenAPI 3's server
 /// variable basePath, else the path of the first server URL), as AWS's `basepath` parameter.
@@ -44,6 +46,10 @@ struct lambda_endpoint {
 
 /// Settings of an import.
 struct openapi_options {
+  /// What the document becomes: a REST API (AWS's ImportRestApi: Swagger 2.0 or OpenAPI 3.0)
+  /// or an HTTP API (AWS's apigatewayv2 import-api: OpenAPI 3.0 only; routes, $default,
+  /// payloadFormatVersion, parameter mapping, JWT and Lambda authorizers).
+  api_type type = api_type::rest;
   base_path_mode base_path = base_path_mode::ignore;
   /// Refuse the document (config_error listing them) when the import has warnings.
   bool fail_on_warnings = false;
@@ -63,8 +69,8 @@ struct openapi_options {
   /// "Internal server error"} (and are listed in openapi_api::unbound_functions).
   std::optional<lambda_endpoint> lambda;
 
-  /// Authorizers by security scheme name, used as they are (Cognito ones too, instead of the
-  /// JWT authorizer made from the pool) …
+  /// Authorizers by security scheme name, used as they are (custom TOKEN / REQUEST ones, HTTP
+  /// APIs' Lambda ones, and Cognito ones instead of the JWT authorizer made from the pool) …
   std::map<std::string, Authorizer, std::less<>> authorizers;
   /// … or a handler, made into an Authorizer with the document's settings (type, identity
   /// source, validation expression, result TTL). Unbound authorizers refuse every request with
@@ -73,6 +79,8 @@ struct openapi_options {
   /// Cognito user pool authorizers verify tokens against the pool's keys, by default fetched
   /// from https://cognito-idp.{region}.amazonaws.com/{poolId}/.well-known/jwks.json. Here,
   /// by user pool id or issuer URL: another https:// URL of the keys, or the JWKS itself.
+  /// HTTP APIs' JWT authorizers likewise, by issuer URL; by default {issuer}/.well-known/
+  /// jwks.json (gatehouse does not read the issuer's OpenID discovery document).
   std::map<std::string, std::string, std::less<>> jwks;
   /// For methods with IAM authorization (x-amazon-apigateway-authtype awsSigv4, or
   /// x-amazon-apigateway-auth type aws_iam): the credential store. Without it they refuse
@@ -87,10 +95,11 @@ struct openapi_options {
 
 /// One method of an imported API, for a host to list.
 struct openapi_route {
-  std::string method;         ///< GET … or ANY
-  std::string path;           ///< the resource: /pets/{petId}
-  std::string integration;    ///< "HTTP_PROXY GET http://…", "AWS_PROXY my-fn (C++)", "MOCK"
-  std::string authorization;  ///< "NONE", "AWS_IAM", "CUSTOM name", "COGNITO_USER_POOLS name"
+  std::string method;       ///< GET … or ANY
+  std::string path;         ///< the resource: /pets/{petId}; "$default" for that route
+  std::string integration;  ///< "HTTP_PROXY GET http://…", "AWS_PROXY my-fn (C++)", "MOCK"
+  /// "NONE", "AWS_IAM", "CUSTOM name", "COGNITO_USER_POOLS name"; HTTP APIs: "JWT name"
+  std::string authorization;
   bool api_key_required = false;
 };
 
@@ -104,6 +113,9 @@ struct openapi_api {
   std::string base_path;  ///< the document's base path ("/v1"), "" when it has none
   /// AWS's warnings (the document imported, but parts of it were left out), in AWS's words.
   std::vector<std::string> warnings;
+  /// HTTP APIs: AWS's import "info" (valid OpenAPI that HTTP APIs ignore: requestBody,
+  /// schemas …).
+  std::vector<std::string> info;
   std::vector<openapi_route> routes;
   std::vector<std::string> unbound_functions;    ///< Lambda functions that answer 500
   std::vector<std::string> unbound_authorizers;  ///< custom authorizers that answer 500
@@ -121,15 +133,38 @@ struct openapi_api {
   /// Every root x-amazon-apigateway-* extension of the document, as a JSON object.
   std::string extensions;
 
-  /// The API as AWS's REST API resources describe it (internal: for export).
+  /// HTTP APIs: the root x-amazon-apigateway-cors (JSON object text), "" without one. Kept;
+  /// gatehouse does not answer CORS preflights from it yet.
+  std::string cors;
+
+  /// The API as AWS's REST API resources describe it (internal: for export); null for HTTP APIs.
   std::shared_ptr<const spec::rest_api_model> model;
+  /// The API as AWS's HTTP API resources describe it (internal); null for REST APIs.
+  std::shared_ptr<const spec::http_api_model> http_model;
 };
 
-/// Imports a REST API document. Throws config_error with AWS's message for a document AWS
-/// refuses ("Invalid OpenAPI input." when it is neither JSON nor YAML; OpenAPI 3.1 and Swagger
-/// 1.x are refused as AWS refuses them), naming the path and method where there is one, and
-/// when `fail_on_warnings` is set and there are warnings.
+/// Imports a document as a REST API, or as an HTTP API (options.type). Throws config_error
+/// with AWS's message for a document AWS refuses ("Invalid OpenAPI input." when it is neither
+/// JSON nor YAML; OpenAPI 3.1 and Swagger 1.x are refused as AWS refuses them, and for HTTP
+/// APIs Swagger 2.0 and operations with more than one security requirement), naming the path
+/// and method where there is one, and when `fail_on_warnings` is set and there are warnings.
 openapi_api import_openapi(std::string_view document, openapi_options options = {});
+
+/// How a document goes into an existing REST API (AWS's PutRestApi `mode`).
+enum class import_mode {
+  /// The document's methods (and authorizers, models, validators, gateway responses) replace
+  /// those of the same name; the rest stays; binary media types are joined.
+  merge,
+  /// The API becomes the document.
+  overwrite,
+};
+
+/// Imports a REST API document into `existing` (a REST API import_openapi made): the result
+/// keeps `existing`'s id and endpoint configuration, and is built anew with `options` (which
+/// bind functions and authorizers for the whole API, old methods too). Throws config_error as
+/// import_openapi does, and for an `existing` that is not a REST API; `existing` is unchanged.
+openapi_api import_openapi(std::string_view document, const openapi_api& existing, import_mode mode,
+                           openapi_options options = {});
 
 // ---------------------------------------------------------------------------------------------
 // Export: a stage's API as AWS's GetExport writes it.

@@ -142,7 +142,9 @@ class Router {
   explicit Router(api_options options = {});
 
   /// Adds a method (GET, POST, PUT, DELETE, PATCH, HEAD, OPTIONS or ANY) on a resource.
-  /// Throws config_error for a bad method or template, or a route defined twice.
+  /// HTTP APIs may add the `$default` route, ("ANY", "$default"): requests no other route
+  /// matches go there (route key "$default"). Throws config_error for a bad method or
+  /// template, or a route defined twice.
   Router& route(std::string_view method, std::string_view path_template, integration target,
                 method_options options = {});
 

@@ -35,6 +35,13 @@ class function_integration final : public detail::integration_impl {
  public:
   function_integration(handler h, function_options opts) : h_(std::move(h)), opts_(opts) {}
 
+  std::shared_ptr<const detail::integration_impl> with_format(
+      payload_format format) const override {
+    function_options opts = opts_;
+    opts.format = format;
+    return std::make_shared<function_integration>(h_, std::move(opts));
+  }
+
   bool invoke_now(detail::exchange& ex, detail::outcome& out) const override {
     if (opts_.executor || !synchronous()) return false;
     proxy_event ev(ex, opts_.format);

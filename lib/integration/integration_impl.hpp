@@ -4,10 +4,13 @@
 
 #include "pipeline/exchange.hpp"
 
+#include <gatehouse/integration.hpp>
+
 #include <asio/awaitable.hpp>
 
 #include <fmt/format.h>
 
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -55,6 +58,12 @@ struct integration_impl {
   /// Describes the integration as AWS's Integration (type, httpMethod, uri, …), for export;
   /// leaves `out` alone when it has no AWS form (an integration that only reports an error).
   virtual void describe(spec::integration_model& out, const export_context& context) const = 0;
+  /// The same integration giving its handler events of another payload format; null when it
+  /// has no such setting. An imported HTTP API's payloadFormatVersion decides it, as in AWS,
+  /// also for a C++ function the host bound.
+  virtual std::shared_ptr<const integration_impl> with_format(payload_format) const {
+    return nullptr;
+  }
 };
 
 }  // namespace gatehouse::detail

@@ -309,7 +309,9 @@ std::string proxy_event::to_json() const {
     body();
   } else {
     const std::string route_key =
-        std::string(ex.match.method) + " " + std::string(ex.match.resource);
+        ex.match.resource == "$default"
+            ? std::string("$default")
+            : std::string(ex.match.method) + " " + std::string(ex.match.resource);
     key(w, "version"), str(w, "2.0");
     key(w, "routeKey"), str(w, route_key);
     key(w, "rawPath"), str(w, ex.path);

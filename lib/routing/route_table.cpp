@@ -44,6 +44,16 @@ void route_table::add(std::string_view method_text, std::string_view tmpl, integ
                     "OPTIONS or ANY)",
                     where()));
   if (!target) throw config_error(fmt::format("{}: no integration", where()));
+  if (tmpl == "$default") {
+    // HTTP APIs' catch-all route: what no other route matches, any method, any path.
+    if (m != method::any)
+      throw config_error(fmt::format("{}: the $default route takes every method (ANY)", where()));
+    if (default_ != none) throw config_error(fmt::format("{}: defined twice", where()));
+    default_ = static_cast<std::uint32_t>(routes_.size());
+    routes_.push_back(
+        {std::string(method_text), "$default", std::move(target), options, "$default"});
+    return;
+  }
   if (tmpl.empty() || tmpl.front() != '/')
     throw config_error(fmt::format("{}: a path template starts with '/'", where()));
 
@@ -193,7 +203,16 @@ bool route_table::match(std::string_view method_text, std::string_view path,
   if (!rest.empty() && rest.back() == '/') rest.remove_suffix(1);
   // A null view marks "no segments left"; an empty non-null view is one empty segment.
   if (rest.empty()) rest = std::string_view{};
-  return match_from(0, rest, static_cast<std::size_t>(m), out);
+  if (match_from(0, rest, static_cast<std::size_t>(m), out)) return true;
+  if (default_ == none) return false;
+  const route& d = routes_[default_];
+  out.param_count = 0;
+  out.target = &d.target;
+  out.options = &d.options;
+  out.index = default_;
+  out.resource = d.path_template;
+  out.method = d.method;
+  return true;
 }
 
 std::vector<std::pair<std::string, std::string>> parse_query(std::string_view q) {

@@ -51,7 +51,8 @@ class route_table {
   void add(std::string_view method, std::string_view path_template, integration target,
            method_options options = {});
 
-  /// Matches a request method and path (no query string, no stage). True when found.
+  /// Matches a request method and path (no query string, no stage). True when found; a
+  /// request no route matches goes to the $default route (path template "$default"), if any.
   bool match(std::string_view method, std::string_view path, route_match& out) const noexcept;
 
   /// Calls f(method, template, integration) for every route.
@@ -101,6 +102,7 @@ class route_table {
 
   std::vector<node> nodes_{1};
   std::vector<route> routes_;
+  std::uint32_t default_ = none;  // the $default route (HTTP APIs), if any
 };
 
 /// The parameters of a raw query string (without '?'), in order, names and values decoded.

@@ -97,6 +97,9 @@ Router& Router::route(std::string_view method, std::string_view path_template, i
   if (options.authorization_scopes.size() > 10)
     throw config_error(fmt::format("route {} {}: more than 10 authorization scopes (AWS's limit)",
                                    method, path_template));
+  if (path_template == "$default" && state_->options.type != api_type::http)
+    throw config_error(
+        fmt::format("route {} $default: the $default route is for HTTP APIs", method));
   state_->routes.add(method, path_template, std::move(target), options);
   state_->imported.reset();
   return *this;

@@ -9,7 +9,9 @@
 #include <gatehouse/openapi.hpp>
 
 #include <map>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace gatehouse::spec {
@@ -41,6 +43,22 @@ struct built_integration {
 /// The integration of a method (none: one that answers 500, as AWS answers a method without).
 built_integration make_integration(const method_model& m, const std::string& path,
                                    const openapi_options& options, build_report& report);
+/// A Lambda function in an integration URI:
+/// arn:aws:apigateway:{region}:lambda:path/2015-03-31/functions/{function}/invocations.
+struct lambda_function {
+  std::string written;    ///< {function} as written
+  std::string arn;        ///< arn:aws:lambda:{region}:{account}:function:{name}, or {function}
+  std::string name;       ///< {name}
+  std::string qualifier;  ///< version or alias, "" for none
+  std::string region;
+};
+/// The function an integration URI invokes; nullopt when it invokes none.
+std::optional<lambda_function> lambda_of(std::string_view uri);
+/// The host's C++ binding of a function (by the most specific name first); null for none.
+const integration* binding_of(const lambda_function& f, const openapi_options& o);
+/// Where functions without a binding are invoked: the host's endpoint, else AWS's.
+std::string lambda_endpoint_of(const openapi_options& o, std::string_view region);
+
 /// The method settings an integration carries: templates, responses, passthrough, cache keys.
 void apply_integration_settings(const integration_model& m, bool proxy, const std::string& path,
                                 const std::string& method, method_options& out);

@@ -45,9 +45,23 @@ struct reader {
   const json* resolve(const json* v) const;
 };
 
+/// Follows a local "$ref" of `root` (and a $ref it leads to …); `v` itself when it is none,
+/// null when it leads nowhere, outside the document, or round in a loop.
+const json* resolve_ref(const json& root, const json* v);
+
+/// The document's base path ("/v1", "" for none): Swagger's basePath; OpenAPI 3's first
+/// basePath server variable, else the path of servers[0]'s URL.
+std::string document_base_path(const json& root, bool oas3);
+
 /// Reads the whole document (already known to be Swagger 2.0 or OpenAPI 3.0.x, `oas3` set)
 /// into `r.api`. Throws config_error for what AWS refuses, naming the path and method.
 void read_rest_api(reader& r, base_path_mode mode);
+
+// merge.cpp
+/// `existing` after a PutRestApi of `document` (both read as import_openapi reads them), in
+/// mode overwrite or merge: see openapi.hpp's import_mode.
+rest_api_model put_rest_api(const rest_api_model& existing, const rest_api_model& document,
+                            bool overwrite);
 
 // models.cpp
 /// Reads definitions / components.schemas into models, $refs rewritten to model URIs.

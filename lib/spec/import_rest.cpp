@@ -30,7 +30,9 @@ void reader::spend(std::size_t units) {
   budget_left -= units;
 }
 
-const json* reader::resolve(const json* v) const {
+const json* reader::resolve(const json* v) const { return resolve_ref(root, v); }
+
+const json* resolve_ref(const json& root, const json* v) {
   for (int hops = 0; v; ++hops) {
     const json* ref = member(v, "$ref");
     if (!ref || !ref->IsString()) return v;
@@ -112,10 +114,11 @@ std::string server_url_path(const json& server) {
   return out;
 }
 
-// Swagger's basePath; OpenAPI 3's first basePath server variable, else servers[0]'s path.
-std::string document_base_path(const reader& r) {
-  if (!r.oas3) return normalize_base_path(string_member(&r.root, "basePath").value_or(""));
-  const json* servers = array_member(&r.root, "servers");
+}  // namespace
+
+std::string document_base_path(const json& root, bool oas3) {
+  if (!oas3) return normalize_base_path(string_member(&root, "basePath").value_or(""));
+  const json* servers = array_member(&root, "servers");
   if (!servers || servers->Empty()) return {};
   for (const auto& s : servers->GetArray()) {
     const json* base = object_member(object_member(&s, "variables"), "basePath");
@@ -123,6 +126,8 @@ std::string document_base_path(const reader& r) {
   }
   return normalize_base_path(server_url_path((*servers)[0]));
 }
+
+namespace {
 
 void read_root_extensions(reader& r) {
   auto& api = r.api;
@@ -459,7 +464,7 @@ void read_rest_api(reader& r, base_path_mode mode) {
   api.name = scalar_member(info, "title").value_or("");
   api.version = scalar_member(info, "version").value_or("");
   api.description = scalar_member(info, "description").value_or("");
-  api.base_path = document_base_path(r);
+  api.base_path = document_base_path(r.root, r.oas3);
   read_root_extensions(r);
   read_validators(r);
   read_models(r);

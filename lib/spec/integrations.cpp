@@ -169,17 +169,6 @@ integration_model read_integration(reader& r, const json& ext, const std::string
   return m;
 }
 
-namespace {
-// A Lambda function in an integration URI:
-// arn:aws:apigateway:{region}:lambda:path/2015-03-31/functions/{function}/invocations.
-struct lambda_function {
-  std::string written;    // {function} as written
-  std::string arn;        // arn:aws:lambda:{region}:{account}:function:{name}, or {function}
-  std::string name;       // {name}
-  std::string qualifier;  // version or alias, "" for none
-  std::string region;
-};
-
 std::optional<lambda_function> lambda_of(std::string_view uri) {
   constexpr std::string_view marker = ":lambda:path/";
   auto at = uri.find(marker);
@@ -227,6 +216,8 @@ std::string lambda_endpoint_of(const openapi_options& o, std::string_view region
   if (o.lambda && !o.lambda->endpoint.empty()) return o.lambda->endpoint;
   return fmt::format("https://lambda.{}.amazonaws.com", region);
 }
+
+namespace {
 
 // arn:{partition}:apigateway:{region}:{subdomain.}{service}:{path|action}/{rest}
 struct service_target {

@@ -1,7 +1,9 @@
 // Fuzz target: the OpenAPI importer, JSON and YAML. The first byte picks the import's options
 // (base path mode, fail_on_warnings, bindings for functions and authorizers, a Lambda
-// endpoint); the rest is the document. An import may refuse the document (config_error) but
-// nothing may crash, hang or exhaust memory; an API that imports deploys and is described.
+// endpoint; with its top bit, a merge or overwrite into an existing API); the rest is the
+// document, imported as a REST API and as an HTTP API. An import may refuse the document
+// (config_error) but nothing may crash, hang or exhaust memory; an API that imports deploys
+// and (REST) is described.
 
 #include "spec/describe.hpp"
 #include "spec/model.hpp"
@@ -31,7 +33,24 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     o.service_credentials = {"AKIDEXAMPLE", "secret", ""};
   }
   try {
-    auto api = gatehouse::import_openapi(document, o);
+    auto http = o;
+    http.type = gatehouse::api_type::http;
+    http.functions["arn:aws:lambda:us-east-1:1:function:f"] = gatehouse::mock({});
+    auto api = gatehouse::import_openapi(document, http);
+    if (!api.router.deploy() || !api.http_model) __builtin_trap();
+  } catch (const gatehouse::config_error&) {
+  }
+  try {
+    static const auto existing = gatehouse::import_openapi(
+        R"({"swagger":"2.0","info":{"title":"e"},"x-amazon-apigateway-binary-media-types":["a/b"],
+            "definitions":{"M":{"type":"object"}},
+            "paths":{"/pets":{"get":{"x-amazon-apigateway-integration":{"type":"mock"}}}}})");
+    auto api = (flags & 128)
+                   ? gatehouse::import_openapi(document, existing,
+                                               (flags & 64) ? gatehouse::import_mode::overwrite
+                                                            : gatehouse::import_mode::merge,
+                                               o)
+                   : gatehouse::import_openapi(document, o);
     if (!api.router.deploy()) __builtin_trap();
     (void)gatehouse::spec::describe_rest_api(*api.model);
     (void)gatehouse::spec::describe_resources(*api.model);

@@ -155,3 +155,35 @@ TEST_CASE("a template may have at most max_path_params parameters") {
   CHECK_THROWS_WITH(t.add("GET", tmpl + "/{one_more}", answer(200)),
                     Catch::Contains("path parameters"));
 }
+
+TEST_CASE("the $default route takes what no other route matches, after greedy ones") {
+  route_table t;
+  t.add("GET", "/pets", answer(200));
+  t.add("GET", "/files/{path+}", answer(200));
+  t.add("ANY", "$default", answer(200));
+  route_match m;
+  CHECK(match(t, "GET", "/pets") == "/pets");
+  CHECK(match(t, "GET", "/files/a/b") == "/files/{path+}");
+  // Another method on a known path, an unknown path and the root all fall to $default.
+  REQUIRE(match(t, "DELETE", "/pets", &m) == "$default");
+  CHECK(m.param_count == 0);
+  CHECK(m.method == "ANY");
+  CHECK(match(t, "POST", "/files/a") == "$default");
+  CHECK(match(t, "GET", "/nowhere/at/all") == "$default");
+  CHECK(match(t, "GET", "/") == "$default");
+  CHECK(t.key(m.index) == "$default");
+  CHECK_THROWS_AS(t.add("ANY", "$default", answer(200)), config_error);
+  route_table u;
+  CHECK_THROWS_WITH(u.add("GET", "$default", answer(200)),
+                    Catch::Contains("the $default route takes every method (ANY)"));
+  CHECK(match(u, "GET", "/") == "");
+}
+
+TEST_CASE("Router: the $default route is HTTP APIs'") {
+  gatehouse::Router rest;
+  CHECK_THROWS_WITH(rest.route("ANY", "$default", answer(200)),
+                    "route ANY $default: the $default route is for HTTP APIs");
+  gatehouse::Router http({.type = gatehouse::api_type::http});
+  CHECK_NOTHROW(http.route("ANY", "$default", answer(200)));
+  CHECK(http.deploy());
+}
