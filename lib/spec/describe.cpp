@@ -44,18 +44,6 @@ void strings(writer& w, std::string_view key, const std::vector<std::string>& li
   w.EndArray();
 }
 
-std::string stable_id(std::string_view seed) {
-  std::uint64_t h = 14695981039346656037ull;
-  for (unsigned char c : seed) h = (h ^ c) * 1099511628211ull;
-  static constexpr char digits[] = "abcdefghijklmnopqrstuvwxyz0123456789";
-  std::string id(10, 'a');
-  for (auto& c : id) {
-    c = digits[h % 36];
-    h /= 36;
-  }
-  return id;
-}
-
 void integration(writer& w, const rest_api_model& api, const resource_model& r,
                  const integration_model& i) {
   w.StartObject();
@@ -98,6 +86,18 @@ void integration(writer& w, const rest_api_model& api, const resource_model& r,
   w.EndObject();
 }
 }  // namespace
+
+std::string stable_id(std::string_view seed) {
+  std::uint64_t h = 14695981039346656037ull;
+  for (unsigned char c : seed) h = (h ^ c) * 1099511628211ull;
+  static constexpr char digits[] = "abcdefghijklmnopqrstuvwxyz0123456789";
+  std::string id(10, 'a');
+  for (auto& c : id) {
+    c = digits[h % 36];
+    h /= 36;
+  }
+  return id;
+}
 
 std::string resource_id(const rest_api_model& api, const resource_model& r) {
   return stable_id(api.id + r.path);

@@ -10,6 +10,9 @@
 
 namespace gatehouse::spec {
 
+/// An AWS-shaped id (ten lower-case letters and digits), the same for the same seed.
+std::string stable_id(std::string_view seed);
+
 /// A resource's id: stable, AWS-shaped (ten lower-case letters and digits).
 std::string resource_id(const rest_api_model& api, const resource_model& r);
 

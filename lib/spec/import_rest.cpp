@@ -9,6 +9,7 @@
 // follow their style.
 
 #include "spec/import.hpp"
+#include "util/text.hpp"
 
 #include <gatehouse/config_error.hpp>
 #include <gatehouse/gateway_response.hpp>
@@ -75,13 +76,6 @@ constexpr std::array<std::pair<std::string_view, std::string_view>, 8> operation
     {"x-amazon-apigateway-any-method", "ANY"},
 }};
 
-bool iequal(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) ==
-                  std::tolower(static_cast<unsigned char>(y));
-         });
-}
-
 // "/a/b/" → "/a/b"; "a" → "/a"; "/" and "" → "".
 std::string normalize_base_path(std::string_view p) {
   while (!p.empty() && p.back() == '/') p.remove_suffix(1);
@@ -142,8 +136,8 @@ void read_root_extensions(reader& r) {
   if (const json* size = member(r.root, "x-amazon-apigateway-minimum-compression-size"))
     api.minimum_compression_size = integer_of(*size);
   if (auto source = scalar_member(&r.root, "x-amazon-apigateway-api-key-source")) {
-    if (iequal(*source, "HEADER") || iequal(*source, "AUTHORIZER")) {
-      api.api_key_source = iequal(*source, "HEADER") ? "HEADER" : "AUTHORIZER";
+    if (util::iequals(*source, "HEADER") || util::iequals(*source, "AUTHORIZER")) {
+      api.api_key_source = util::iequals(*source, "HEADER") ? "HEADER" : "AUTHORIZER";
     } else {
       r.warn(fmt::format("Invalid API key source '{}': it is HEADER or AUTHORIZER", *source));
     }
@@ -283,7 +277,7 @@ class path_reader {
       const auto key = view(op.name);
       std::string_view method;
       for (const auto& [k, m] : operation_keys)
-        if (iequal(key, k)) method = m;
+        if (util::iequals(key, k)) method = m;
       if (method.empty()) continue;  // summary, description, servers, parameters, x-…
       const json* operation = r_.resolve(&op.value);
       if (!operation || !operation->IsObject()) continue;

@@ -9,6 +9,7 @@
 #include "integration/aws_mock.hpp"
 #include "spec/build.hpp"
 #include "spec/import.hpp"
+#include "util/text.hpp"
 
 #include <gatehouse/aws_integration.hpp>
 #include <gatehouse/config_error.hpp>
@@ -24,12 +25,6 @@
 namespace gatehouse::spec {
 
 namespace {
-std::string upper(std::string_view s) {
-  std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
-  return out;
-}
 
 bool one_of(std::string_view s, std::initializer_list<std::string_view> set) {
   return std::find(set.begin(), set.end(), s) != set.end();
@@ -89,10 +84,10 @@ integration_model read_integration(reader& r, const json& ext, const std::string
   auto fail = [&](std::string_view why) { integration_error(method, path, why); };
   auto type = scalar_member(&ext, "type");
   if (!type) fail("Invalid integration type specified: null");
-  m.type = upper(*type);
+  m.type = util::ascii_upper(*type);
   if (!one_of(m.type, {"HTTP", "HTTP_PROXY", "AWS", "AWS_PROXY", "MOCK"}))
     fail(fmt::format("Invalid integration type specified: {}", *type));
-  m.http_method = upper(scalar_member(&ext, "httpMethod").value_or(""));
+  m.http_method = util::ascii_upper(scalar_member(&ext, "httpMethod").value_or(""));
   // AWS keeps no method for a MOCK that names none; Lambda functions are invoked with POST.
   if (m.http_method.empty() && m.type != "MOCK")
     m.http_method = m.type == "AWS_PROXY" ? "POST" : method;
@@ -106,12 +101,12 @@ integration_model read_integration(reader& r, const json& ext, const std::string
       strings_of(r, member(ext, "requestParameters"), "requestParameters", path, method);
   m.request_templates = templates_of(r, member(ext, "requestTemplates"));
   if (auto p = scalar_member(&ext, "passthroughBehavior")) {
-    m.passthrough_behavior = upper(*p);
+    m.passthrough_behavior = util::ascii_upper(*p);
     if (!one_of(m.passthrough_behavior, {"WHEN_NO_MATCH", "WHEN_NO_TEMPLATES", "NEVER"}))
       fail(fmt::format("Invalid passthrough behavior specified: {}", *p));
   }
   if (auto c = scalar_member(&ext, "contentHandling")) {
-    m.content_handling = upper(*c);
+    m.content_handling = util::ascii_upper(*c);
     if (!one_of(m.content_handling, {"CONVERT_TO_TEXT", "CONVERT_TO_BINARY"}))
       fail(fmt::format("Invalid content handling specified: {}", *c));
   }
@@ -123,7 +118,8 @@ integration_model read_integration(reader& r, const json& ext, const std::string
   m.cache_namespace = scalar_member(&ext, "cacheNamespace").value_or("");
   m.cache_key_parameters = string_list(member(ext, "cacheKeyParameters"));
   const bool http = m.type == "HTTP" || m.type == "HTTP_PROXY";
-  m.connection_type = upper(scalar_member(&ext, "connectionType").value_or(http ? "INTERNET" : ""));
+  m.connection_type =
+      util::ascii_upper(scalar_member(&ext, "connectionType").value_or(http ? "INTERNET" : ""));
   m.connection_id = scalar_member(&ext, "connectionId").value_or("");
   if (const json* tls = object_member(&ext, "tlsConfig"))
     if (member(tls, "insecureSkipVerification"))
@@ -149,7 +145,8 @@ integration_model read_integration(reader& r, const json& ext, const std::string
       ir.response_parameters = strings_of(r, member(entry.value, "responseParameters"),
                                           "responseParameters", path, method);
       ir.response_templates = templates_of(r, member(entry.value, "responseTemplates"));
-      ir.content_handling = upper(scalar_member(&entry.value, "contentHandling").value_or(""));
+      ir.content_handling =
+          util::ascii_upper(scalar_member(&entry.value, "contentHandling").value_or(""));
       if (!ir.content_handling.empty())
         r.note(fmt::format("{}: contentHandling {} of integration response {} is not applied",
                            where, ir.content_handling, ir.status_code));

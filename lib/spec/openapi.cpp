@@ -2,6 +2,7 @@
 // AWS does), put in ${AWS::…}, read it into the API model, then build and check the Router.
 
 #include "spec/build.hpp"
+#include "spec/describe.hpp"
 #include "spec/document.hpp"
 #include "spec/http_import.hpp"
 #include "spec/import.hpp"
@@ -70,20 +71,6 @@ void substitute_aws_variables(json& v, rapidjson::Document::AllocatorType& a,
   }
 }
 
-// AWS-style API id: ten lower-case letters and digits, here a hash of the name so that the same
-// API keeps its id across imports.
-std::string id_from_name(std::string_view name) {
-  std::uint64_t h = 14695981039346656037ull;
-  for (unsigned char c : name) h = (h ^ c) * 1099511628211ull;
-  static constexpr char digits[] = "abcdefghijklmnopqrstuvwxyz0123456789";
-  std::string id(10, 'a');
-  for (auto& c : id) {
-    c = digits[h % 36];
-    h /= 36;
-  }
-  return id;
-}
-
 bool valid_id(std::string_view id) {
   if (id.empty() || id.size() > 64) return false;
   for (char c : id)
@@ -109,7 +96,7 @@ void prepare(std::string_view document, const openapi_options& options, std::str
   const auto title = spec::scalar_member(spec::object_member(&p.doc, "info"), "title").value_or("");
   p.id = !given_id.empty()     ? std::string(given_id)
          : !options.id.empty() ? options.id
-                               : id_from_name(title);
+                               : spec::stable_id(title);
 }
 
 // Work in proportion to the document: enough for any document without fanning-out $refs.
