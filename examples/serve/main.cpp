@@ -222,8 +222,8 @@ std::string stage_name(const args& a, const gatehouse::openapi_api& api) {
   return path.empty() ? "dev" : std::string(path);
 }
 
-// One line per route: method, resource, integration, authorization, API key; an HTTP API's by
-// route key ("GET /pets", "$default"), integration and authorization (it has no API keys).
+// One line per HTTP API route: route key ("GET /pets", "$default"), integration, authorization
+// (HTTP APIs have no API keys).
 void print_http_routes(const std::vector<gatehouse::openapi_route>& routes) {
   std::vector<std::string> keys;
   std::size_t key_w = 5, integration_w = 11;
@@ -241,6 +241,7 @@ void print_http_routes(const std::vector<gatehouse::openapi_route>& routes) {
     line(keys[i], routes[i].integration, routes[i].authorization);
 }
 
+// One line per route: method, resource, integration, authorization, API key.
 void print_routes(const std::vector<gatehouse::openapi_route>& routes) {
   std::size_t method_w = 6, path_w = 4, integration_w = 11, auth_w = 13;
   for (const auto& r : routes) {
