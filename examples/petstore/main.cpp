@@ -3,7 +3,7 @@
 //   petstore [--listen ADDR:PORT] [--cert FILE --key FILE] [--http] [--threads N]
 //            [--backend HOST:PORT] [--api-key KEY] [--limits aws|off|unrefusing] [--no-cache]
 //            [--demo-token TOKEN] [--authorize-reads] [--jwt-issuer ISS] [--jwt-audience AUD]
-//            [--jwks URL-or-FILE] [--iam-credentials FILE]
+//            [--jwks URL-or-FILE] [--iam-credentials FILE] [--api-id ID]
 //            [--export FILE [--export-format oas30|swagger] [--extensions LIST] [--yaml]]
 //
 // ANY /prod/legacy/{proxy+} is proxied to http://BACKEND/{proxy} (default 127.0.0.1:8080).
@@ -26,6 +26,8 @@
 // header access_key_id,secret_access_key,user_arn); each user may invoke
 // arn:aws:execute-api:*:*:*/prod/GET/admin/*. Without the flag petstore makes one user and
 // prints its keys.
+// --api-id gives the API its id ($context.apiId, the export's host) instead of a random one, so
+// that exports are the same every time.
 
 #include "demo_jwt.hpp"
 #include "pets.hpp"
@@ -33,6 +35,7 @@
 
 #include <gatehouse/gatehouse.hpp>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <ctime>
@@ -53,6 +56,7 @@ struct args {
   std::string jwt_audience = "petstore";
   std::string jwks;
   std::string iam_credentials;
+  std::string api_id;
   // --export: write the prod stage's OpenAPI export (as AWS's GetExport) and exit.
   std::string export_file;
   gatehouse::export_options export_options;
@@ -64,7 +68,8 @@ struct args {
       "petstore: %s\nusage: petstore %s [--backend HOST:PORT] [--api-key KEY] "
       "[--limits aws|off|unrefusing] [--no-cache] [--demo-token TOKEN] [--authorize-reads] "
       "[--jwt-issuer ISS] [--jwt-audience AUD] [--jwks URL-or-FILE] [--iam-credentials FILE] "
-      "[--export FILE [--export-format oas30|swagger] [--extensions LIST] [--yaml]]\n",
+      "[--api-id ID] [--export FILE [--export-format oas30|swagger] [--extensions LIST] "
+      "[--yaml]]\n",
       why, examples::listener_flags::usage);
   std::exit(2);
 }
@@ -98,6 +103,8 @@ args parse(int argc, char** argv) {
       a.jwks = value();
     else if (arg == "--iam-credentials")
       a.iam_credentials = value();
+    else if (arg == "--api-id")
+      a.api_id = value();
     else if (arg == "--export")
       a.export_file = value();
     else if (arg == "--export-format") {
@@ -118,6 +125,12 @@ args parse(int argc, char** argv) {
   if (a.limits != "aws" && a.limits != "off" && a.limits != "unrefusing")
     usage("--limits is aws, off or unrefusing");
   if (a.demo_token.empty()) usage("--demo-token cannot be empty");
+  // AWS's form of an API id.
+  if (!a.api_id.empty() &&
+      (a.api_id.size() != 10 || !std::all_of(a.api_id.begin(), a.api_id.end(), [](char c) {
+         return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+       })))
+    usage("--api-id is ten lower-case letters and digits");
   return a;
 }
 
@@ -156,6 +169,7 @@ int main(int argc, char** argv) {
                                   : std::optional<std::string>(read_file(a.iam_credentials)),
         staff_policy, "arn:aws:iam::123456789012:user/petstore-admin");
     petstore::api_settings settings{
+        .api_id = a.api_id,
         .key_everywhere = unrefusing,
         .demo_token = a.demo_token,
         .authorize_reads = a.authorize_reads,

@@ -131,22 +131,14 @@ std::optional<int> to_int(std::string_view s) {
   return v;
 }
 
-// The custom TOKEN authorizer of DELETE /pets/{petId}, as a Lambda authorizer would be written:
-// the demo token gets a policy that allows every method (so that the cached result serves them
-// all), any other token an explicit deny. Results are cached for 300 s per token.
+// The custom TOKEN authorizer of DELETE /pets/{petId}, as a Lambda authorizer would be written
+// (token_handler): results are cached for 300 s per token.
 gatehouse::Authorizer token_authorizer(std::string demo_token) {
-  return gatehouse::Authorizer(
-      {.name = "demo-token",
-       .type = gatehouse::authorizer_type::token,
-       .identity_sources = {"method.request.header.Authorization"},
-       .validation_expression = "Bearer [-0-9A-Za-z._~+/]+=*"},
-      [demo_token = std::move(demo_token)](const gatehouse::authorizer_request& req) {
-        std::string_view token = req.authorization_token().substr(7);  // after "Bearer "
-        if (token != demo_token) return gatehouse::authorizer_result::deny("anonymous");
-        auto r = gatehouse::authorizer_result::allow("petstore-admin");
-        r.context = {{"role", std::string("admin")}, {"level", 3.0}};
-        return r;
-      });
+  return gatehouse::Authorizer({.name = "demo-token",
+                                .type = gatehouse::authorizer_type::token,
+                                .identity_sources = {"method.request.header.Authorization"},
+                                .validation_expression = "Bearer [-0-9A-Za-z._~+/]+=*"},
+                               token_handler(std::move(demo_token)));
 }
 
 std::string claim(const gatehouse::authorizer_context& a, const char* name) {
@@ -158,10 +150,108 @@ std::string claim(const gatehouse::authorizer_context& a, const char* name) {
 }
 }  // namespace
 
+// The demo token gets a policy that allows every method (so that a cached result serves them
+// all), any other token an explicit deny.
+gatehouse::Authorizer::handler token_handler(std::string demo_token) {
+  return [demo_token = std::move(demo_token)](const gatehouse::authorizer_request& req) {
+    std::string_view token = req.authorization_token().substr(7);  // after "Bearer "
+    if (token != demo_token) return gatehouse::authorizer_result::deny("anonymous");
+    auto r = gatehouse::authorizer_result::allow("petstore-admin");
+    r.context = {{"role", std::string("admin")}, {"level", 3.0}};
+    return r;
+  };
+}
+
+std::map<std::string, gatehouse::integration, std::less<>> make_functions() {
+  auto pets = std::make_shared<store>();
+  std::map<std::string, gatehouse::integration, std::less<>> f;
+  // Each named as the export names it, so that the name is explicit where it is bound.
+  auto add = [&f](const char* name, auto handler) {
+    f.emplace(name, gatehouse::function(std::move(handler), {.name = name}));
+  };
+  add("GET-pets", [pets](const gatehouse::proxy_event& ev) {
+    auto type = ev.query("type").value_or("");
+    auto page_text = ev.query("page");
+    auto page = page_text ? to_int(*page_text) : 1;
+    if (!page || *page < 1) return message(400, "page must be a positive integer");
+    rapidjson::StringBuffer buf;
+    rapidjson::Writer<rapidjson::StringBuffer> w(buf);
+    w.StartArray();
+    for (const auto& p : pets->list(type, *page)) write(w, p);
+    w.EndArray();
+    return json(200, buf);
+  });
+  add("POST-pets", [pets](const gatehouse::proxy_event& ev) {
+    rapidjson::Document doc;
+    doc.Parse<rapidjson::kParseIterativeFlag>(ev.body().data(), ev.body().size());
+    if (doc.HasParseError() || !doc.IsObject() || !doc.HasMember("type") ||
+        !doc["type"].IsString() || !doc.HasMember("price") || !doc["price"].IsNumber())
+      return message(400, "a pet is {\"type\": string, \"price\": number}");
+    auto p = pets->add(doc["type"].GetString(), doc["price"].GetDouble());
+    rapidjson::StringBuffer buf;
+    rapidjson::Writer<rapidjson::StringBuffer> w(buf);
+    write(w, p);
+    return json(201, buf);
+  });
+  add("GET-pets-petId", [pets](const gatehouse::proxy_event& ev) {
+    auto id_text = ev.path_parameter("petId").value_or("");
+    auto id = to_int(id_text);
+    auto p = id ? pets->find(*id) : std::nullopt;
+    if (!p) return message(404, "Pet " + std::string(id_text) + " not found");
+    rapidjson::StringBuffer buf;
+    rapidjson::Writer<rapidjson::StringBuffer> w(buf);
+    write(w, *p);
+    return json(200, buf);
+  });
+  add("DELETE-pets-petId", [pets](const gatehouse::proxy_event& ev) {
+    auto id_text = ev.path_parameter("petId").value_or("");
+    auto id = to_int(id_text);
+    auto p = id ? pets->remove(*id) : std::nullopt;
+    if (!p) return message(404, "Pet " + std::string(id_text) + " not found");
+    auto by = ev.context().authorizer.principal_id;
+    return message(200, "Pet " + std::string(id_text) + " deleted by " + std::string(by));
+  });
+  add("GET-pets-petId-owner", [pets](const gatehouse::proxy_event& ev) {
+    auto id_text = ev.path_parameter("petId").value_or("");
+    auto id = to_int(id_text);
+    if (!id || !pets->find(*id)) return message(404, "Pet " + std::string(id_text) + " not found");
+    auto who = ev.context().authorizer;
+    rapidjson::StringBuffer buf;
+    rapidjson::Writer<rapidjson::StringBuffer> w(buf);
+    w.StartObject();
+    w.Key("petId"), w.Int(*id);
+    auto sub = claim(who, "sub");
+    w.Key("owner"), w.String(sub.c_str());
+    auto iss = claim(who, "iss");
+    w.Key("issuer"), w.String(iss.c_str());
+    w.EndObject();
+    return json(200, buf);
+  });
+  add("GET-admin-stats", [pets](const gatehouse::proxy_event& ev) {
+    rapidjson::StringBuffer buf;
+    rapidjson::Writer<rapidjson::StringBuffer> w(buf);
+    w.StartObject();
+    int total = 0;
+    w.Key("byType");
+    w.StartObject();
+    for (const auto& [type, n] : pets->count_by_type()) {
+      w.Key(type.c_str()), w.Int(n);
+      total += n;
+    }
+    w.EndObject();
+    w.Key("pets"), w.Int(total);
+    auto caller = ev.context().iam.user_arn;
+    w.Key("caller"), w.String(caller.data(), static_cast<rapidjson::SizeType>(caller.size()));
+    w.EndObject();
+    return json(200, buf);
+  });
+  return f;
+}
+
 gatehouse::Router make_api(const api_settings& settings) {
   const bool key_everywhere = settings.key_everywhere;
-  auto pets = std::make_shared<store>();
-  gatehouse::Router api({.name = "PetStore"});
+  auto f = make_functions();
+  gatehouse::Router api({.name = "PetStore", .id = settings.api_id});
   const gatehouse::method_options keyed{.api_key_required = true};
   const gatehouse::method_options open{.api_key_required = key_everywhere};
   // One authorizer object for the methods it guards: they share its result cache.
@@ -174,19 +264,7 @@ gatehouse::Router make_api(const api_settings& settings) {
       .cache_key_parameters = {"method.request.querystring.type",
                                "method.request.querystring.page"}};
 
-  api.route("GET", "/pets", gatehouse::function([pets](const gatehouse::proxy_event& ev) {
-              auto type = ev.query("type").value_or("");
-              auto page_text = ev.query("page");
-              auto page = page_text ? to_int(*page_text) : 1;
-              if (!page || *page < 1) return message(400, "page must be a positive integer");
-              rapidjson::StringBuffer buf;
-              rapidjson::Writer<rapidjson::StringBuffer> w(buf);
-              w.StartArray();
-              for (const auto& p : pets->list(type, *page)) write(w, p);
-              w.EndArray();
-              return json(200, buf);
-            }),
-            listing);
+  api.route("GET", "/pets", f.at("GET-pets"), listing);
 
   // New pets are checked against the Pet model before the handler runs (AWS's request
   // validator "Validate body"): a bad body gets 400 {"message":"Invalid request body"}.
@@ -194,95 +272,27 @@ gatehouse::Router make_api(const api_settings& settings) {
   gatehouse::method_options adding = keyed;
   adding.request_models = {{"application/json", "Pet"}};
   adding.validation = gatehouse::request_validation::body;
-  api.route("POST", "/pets", gatehouse::function([pets](const gatehouse::proxy_event& ev) {
-              rapidjson::Document doc;
-              doc.Parse<rapidjson::kParseIterativeFlag>(ev.body().data(), ev.body().size());
-              if (doc.HasParseError() || !doc.IsObject() || !doc.HasMember("type") ||
-                  !doc["type"].IsString() || !doc.HasMember("price") || !doc["price"].IsNumber())
-                return message(400, "a pet is {\"type\": string, \"price\": number}");
-              auto p = pets->add(doc["type"].GetString(), doc["price"].GetDouble());
-              rapidjson::StringBuffer buf;
-              rapidjson::Writer<rapidjson::StringBuffer> w(buf);
-              write(w, p);
-              return json(201, buf);
-            }),
-            adding);
+  api.route("POST", "/pets", f.at("POST-pets"), adding);
 
-  api.route("GET", "/pets/{petId}", gatehouse::function([pets](const gatehouse::proxy_event& ev) {
-              auto id_text = ev.path_parameter("petId").value_or("");
-              auto id = to_int(id_text);
-              auto p = id ? pets->find(*id) : std::nullopt;
-              if (!p) return message(404, "Pet " + std::string(id_text) + " not found");
-              rapidjson::StringBuffer buf;
-              rapidjson::Writer<rapidjson::StringBuffer> w(buf);
-              write(w, *p);
-              return json(200, buf);
-            }),
-            by_id);
+  api.route("GET", "/pets/{petId}", f.at("GET-pets-petId"), by_id);
 
   // Deleting a pet takes the demo token (a custom authorizer).
   gatehouse::method_options admin = open;
   admin.authorizer = demo_token;
-  api.route("DELETE", "/pets/{petId}",
-            gatehouse::function([pets](const gatehouse::proxy_event& ev) {
-              auto id_text = ev.path_parameter("petId").value_or("");
-              auto id = to_int(id_text);
-              auto p = id ? pets->remove(*id) : std::nullopt;
-              if (!p) return message(404, "Pet " + std::string(id_text) + " not found");
-              auto by = ev.context().authorizer.principal_id;
-              return message(200, "Pet " + std::string(id_text) + " deleted by " + std::string(by));
-            }),
-            admin);
+  api.route("DELETE", "/pets/{petId}", f.at("DELETE-pets-petId"), admin);
 
   // A pet's owner is for signed-in users: a JWT from the identity provider (a JWT authorizer).
   if (settings.owner_authorizer) {
     gatehouse::method_options signed_in = open;
     signed_in.authorizer = settings.owner_authorizer;
-    api.route("GET", "/pets/{petId}/owner",
-              gatehouse::function([pets](const gatehouse::proxy_event& ev) {
-                auto id_text = ev.path_parameter("petId").value_or("");
-                auto id = to_int(id_text);
-                if (!id || !pets->find(*id))
-                  return message(404, "Pet " + std::string(id_text) + " not found");
-                auto who = ev.context().authorizer;
-                rapidjson::StringBuffer buf;
-                rapidjson::Writer<rapidjson::StringBuffer> w(buf);
-                w.StartObject();
-                w.Key("petId"), w.Int(*id);
-                auto sub = claim(who, "sub");
-                w.Key("owner"), w.String(sub.c_str());
-                auto iss = claim(who, "iss");
-                w.Key("issuer"), w.String(iss.c_str());
-                w.EndObject();
-                return json(200, buf);
-              }),
-              signed_in);
+    api.route("GET", "/pets/{petId}/owner", f.at("GET-pets-petId-owner"), signed_in);
   }
 
   // Statistics are for the shop's staff: IAM users whose policies allow them (AWS_IAM).
   if (settings.admin_authorizer) {
     gatehouse::method_options staff = open;
     staff.authorizer = settings.admin_authorizer;
-    api.route("GET", "/admin/stats", gatehouse::function([pets](const gatehouse::proxy_event& ev) {
-                rapidjson::StringBuffer buf;
-                rapidjson::Writer<rapidjson::StringBuffer> w(buf);
-                w.StartObject();
-                int total = 0;
-                w.Key("byType");
-                w.StartObject();
-                for (const auto& [type, n] : pets->count_by_type()) {
-                  w.Key(type.c_str()), w.Int(n);
-                  total += n;
-                }
-                w.EndObject();
-                w.Key("pets"), w.Int(total);
-                auto caller = ev.context().iam.user_arn;
-                w.Key("caller"),
-                    w.String(caller.data(), static_cast<rapidjson::SizeType>(caller.size()));
-                w.EndObject();
-                return json(200, buf);
-              }),
-              staff);
+    api.route("GET", "/admin/stats", f.at("GET-admin-stats"), staff);
   }
 
   // The catalog: AWS's sample pets from a mock integration, reshaped by the "array of pets"

@@ -5,9 +5,17 @@
 //                   [--basepath ignore|prepend|split] [--fail-on-warnings]
 //                   [--stage-variable NAME=VALUE]... [--lambda-endpoint URL] [--api-key VALUE]...
 //                   [--iam-credentials FILE] [--jwks URL-or-FILE] [--limits aws|off]
+//                   [--petstore-functions]
 //                   [--listen ADDR:PORT] [--cert FILE --key FILE] [--http] [--threads N]
-//   gatehouse-serve --openapi FILE --export FILE --export-format oas30|swagger
-//                   [--extensions LIST] [--yaml]
+//   gatehouse-serve --openapi FILE [--api-type rest|http] [--stage NAME] [--basepath …]
+//                   --export FILE --export-format oas30|swagger [--extensions LIST] [--yaml]
+//
+// --api-type http imports the document as an HTTP API (AWS's apigatewayv2 import-api: OpenAPI
+// 3.0, route keys, $default route, unknown routes 404). Its stage is served under /{stage} as a
+// REST API's is: gatehouse has no stage without a path prefix, so AWS's $default stage is not
+// there (--stage '$default' is refused). --export writes the import as deployed to the stage in
+// AWS's export layout (export_openapi) and exits; an API the export cannot write exits 1 with
+// the reason.
 //
 // --stage defaults to the first segment of the document's base path (Swagger's basePath, OpenAPI
 // 3's basePath server variable, as in AWS's exports), else "dev"; with --basepath prepend the
@@ -21,8 +29,11 @@
 // every method), or by one made up and printed. Cognito user pool authorizers verify tokens with
 // the keys of --jwks (an https:// URL or a JWKS file), else the pool's own. --limits off turns
 // AWS's account throttle (10,000 requests a second, burst 5,000) off. A document AWS refuses exits
-// 1 with AWS's message.
+// 1 with AWS's message. --petstore-functions binds petstore's C++ functions and its demo-token
+// authorizer (token "allow") by the names petstore's export gives them (petstore --export):
+// the export, served here, answers as petstore does.
 
+#include "pets.hpp"
 #include "server.hpp"
 
 #include <gatehouse/gatehouse.hpp>
@@ -31,6 +42,7 @@
 #include <cctype>
 #include <cstdio>
 #include <cstdlib>
+#include <fstream>
 #include <optional>
 #include <set>
 #include <string>
@@ -51,6 +63,7 @@ struct args {
   std::string iam_credentials;
   std::string jwks;
   std::string limits = "aws";
+  bool petstore_functions = false;
   examples::listener_flags server{.listen = "127.0.0.1:8443"};
   // Export instead of serving.
   std::string export_file;
@@ -64,9 +77,10 @@ struct args {
                "%s: %s\nusage: %s --openapi FILE [--api-type rest|http] [--stage NAME] "
                "[--basepath ignore|prepend|split] [--fail-on-warnings] "
                "[--stage-variable NAME=VALUE]... [--lambda-endpoint URL] [--api-key VALUE]... "
-               "[--iam-credentials FILE] [--jwks URL-or-FILE] [--limits aws|off] %s\n"
-               "       %s --openapi FILE --export FILE --export-format oas30|swagger "
-               "[--extensions LIST] [--yaml]\n",
+               "[--iam-credentials FILE] [--jwks URL-or-FILE] [--limits aws|off] "
+               "[--petstore-functions] %s\n"
+               "       %s --openapi FILE [--api-type rest|http] [--stage NAME] "
+               "--export FILE --export-format oas30|swagger [--extensions LIST] [--yaml]\n",
                program, why.c_str(), program, examples::listener_flags::usage, program);
   std::exit(2);
 }
@@ -105,6 +119,8 @@ args parse(int argc, char** argv) {
       a.jwks = value();
     } else if (arg == "--limits") {
       a.limits = value();
+    } else if (arg == "--petstore-functions") {
+      a.petstore_functions = true;
     } else if (arg == "--export") {
       a.export_file = value();
     } else if (arg == "--export-format") {
@@ -165,29 +181,32 @@ constexpr const char* invoke_all_policy =
     R"({"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"execute-api:Invoke",)"
     R"("Resource":"arn:aws:execute-api:*:*:*"}]})";
 
-struct unavailable {
-  std::string what;
-};
-
 // The one place where the document becomes an API.
 gatehouse::openapi_api import_document(std::string_view document, const args& a,
                                        gatehouse::openapi_options options) {
-  if (a.api_type == "http") {
-    // HTTP API import (OpenAPI 3.0 with the HTTP API extensions): wire it here once
-    // openapi_options can ask for it.
-    throw unavailable{
-        "--api-type http is not available yet: this gatehouse imports REST APIs only "
-        "(--api-type rest)"};
-  }
+  options.type = a.api_type == "http" ? gatehouse::api_type::http : gatehouse::api_type::rest;
   return gatehouse::import_openapi(document, std::move(options));
 }
 
-// Writes the export of `stage` (--export-format, --extensions, --yaml) to --export FILE and
-// returns the exit status.
-int export_document(const gatehouse::openapi_api& /*api*/, const std::string& /*stage*/,
-                    const args& /*a*/) {
-  // export_openapi comes with the export module: wire it here.
-  throw unavailable{"--export is not available yet"};
+// Writes the export of `stage` (--export-format, --extensions, --yaml) to --export FILE, as
+// petstore --export does, and returns the exit status. export_openapi's config_error (an
+// unknown extension, an API it cannot write) goes to main's.
+int export_document(const gatehouse::openapi_api& api, const std::string& stage, const args& a,
+                    const gatehouse::openapi_options& o) {
+  gatehouse::export_options e{.format = a.export_format == "swagger"
+                                            ? gatehouse::openapi_format::swagger
+                                            : gatehouse::openapi_format::oas30,
+                              .extensions = a.extensions,
+                              .yaml = a.yaml,
+                              .region = o.region,
+                              .account_id = o.account_id};
+  const std::string doc = gatehouse::export_openapi(api, stage, e);
+  std::ofstream out(a.export_file, std::ios::binary);
+  if (!(out << doc << '\n')) {
+    std::fprintf(stderr, "%s: cannot write %s\n", program, a.export_file.c_str());
+    return 1;
+  }
+  return 0;
 }
 
 // The stage: --stage, else the first segment of the document's base path (where AWS's exports
@@ -201,6 +220,25 @@ std::string stage_name(const args& a, const gatehouse::openapi_api& api) {
   for (char c : path)
     if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_') return "dev";
   return path.empty() ? "dev" : std::string(path);
+}
+
+// One line per HTTP API route: route key ("GET /pets", "$default"), integration, authorization
+// (HTTP APIs have no API keys).
+void print_http_routes(const std::vector<gatehouse::openapi_route>& routes) {
+  std::vector<std::string> keys;
+  std::size_t key_w = 5, integration_w = 11;
+  for (const auto& r : routes) {
+    keys.push_back(r.path == "$default" ? r.path : r.method + " " + r.path);
+    key_w = std::max(key_w, keys.back().size());
+    integration_w = std::max(integration_w, r.integration.size());
+  }
+  auto line = [&](std::string_view k, std::string_view i, std::string_view au) {
+    std::printf("  %-*.*s  %-*.*s  %.*s\n", int(key_w), int(k.size()), k.data(), int(integration_w),
+                int(i.size()), i.data(), int(au.size()), au.data());
+  };
+  line("ROUTE", "INTEGRATION", "AUTHORIZATION");
+  for (std::size_t i = 0; i < routes.size(); ++i)
+    line(keys[i], routes[i].integration, routes[i].authorization);
 }
 
 // One line per route: method, resource, integration, authorization, API key.
@@ -264,11 +302,25 @@ int main(int argc, char** argv) {
         csv, invoke_all_policy, "arn:aws:iam::" + o.account_id + ":user/gatehouse-serve");
     o.iam = gatehouse::iam_options{.credentials = users, .region = o.region};
 
+    if (a.petstore_functions) {
+      o.functions = petstore::make_functions();
+      o.authorizer_handlers.emplace("demo-token", petstore::token_handler("allow"));
+    }
+
     auto api = import_document(*document, a, o);
     const std::string stage_id = stage_name(a, api);
-    if (!a.export_file.empty()) return export_document(api, stage_id, a);
+    if (stage_id == "$default")
+      usage(
+          "gatehouse serves a stage under /{stage}: there is no $default stage (one without a "
+          "path prefix); give --stage a name");
+    if (!a.export_file.empty()) return export_document(api, stage_id, a, o);
 
     for (const auto& w : api.warnings) std::printf("%s: warning: %s\n", program, w.c_str());
+    for (const auto& i : api.info) std::printf("%s: info: %s\n", program, i.c_str());
+    if (!api.cors.empty())
+      std::printf(
+          "%s: not supported: x-amazon-apigateway-cors (kept; preflights are not answered)\n",
+          program);
     for (const auto& u : api.unsupported)
       std::printf("%s: not supported: %s\n", program, u.c_str());
     for (const auto& f : api.unbound_functions)
@@ -306,7 +358,10 @@ int main(int argc, char** argv) {
 
     std::printf("%s: %s (id %s), %zu routes on stage %s:\n", program, api.name.c_str(),
                 api.id.c_str(), api.routes.size(), stage_id.c_str());
-    print_routes(api.routes);
+    if (a.api_type == "http")
+      print_http_routes(api.routes);
+    else
+      print_routes(api.routes);
     for (const auto& k : keys) std::printf("%s: API key: %s\n", program, k.c_str());
     bool iam = false;
     for (const auto& r : api.routes) iam = iam || r.authorization == "AWS_IAM";
@@ -317,9 +372,6 @@ int main(int argc, char** argv) {
     std::fflush(stdout);
     examples::run_until_signalled(io, gw, a.server.threads, program);
     return 0;
-  } catch (const unavailable& e) {
-    std::fprintf(stderr, "%s: %s\n", program, e.what.c_str());
-    return 2;
   } catch (const gatehouse::config_error& e) {
     std::fprintf(stderr, "%s: %s\n", program, e.what());
     return 1;

@@ -1,7 +1,7 @@
-// gatehouse-serve, run as a user runs it: a process serving the REST API documents of
+// gatehouse-serve, run as a user runs it: a process serving the REST and HTTP API documents of
 // ../shared/vectors/openapi/ with their backends and the Lambda Invoke API stood in for by local
-// stubs, answering each document's probes (its .source.md) to curl; and refusing bad documents
-// and options with AWS's message.
+// stubs, answering each document's probes (its .source.md) to curl; writing exports as
+// export_openapi does; and refusing bad documents and options with AWS's message.
 
 #include "../spec/stub_server.hpp"
 #include "child_process.hpp"
@@ -11,6 +11,9 @@
 #include <rapidjson/pointer.h>
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
+
+#include <gatehouse/config_error.hpp>
+#include <gatehouse/openapi.hpp>
 
 #include <catch2/catch.hpp>
 
@@ -116,10 +119,11 @@ std::string q(const std::string& s) { return "'" + s + "'"; }
 // Runs gatehouse-serve to its exit (without AWS credentials in its environment); its output
 // (stdout and stderr) and its exit status.
 std::string run_to_exit(const std::string& args, int* status) {
-  return test::shell("env -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY " +
-                         std::string(SERVE_BINARY) + " --http --listen 127.0.0.1:0 " + args +
-                         " 2>&1",
-                     status);
+  return test::shell(
+      "env -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY -u AWS_REGION "
+      "-u AWS_DEFAULT_REGION " +
+          std::string(SERVE_BINARY) + " --http --listen 127.0.0.1:0 " + args + " 2>&1",
+      status);
 }
 }  // namespace
 
@@ -326,18 +330,116 @@ TEST_CASE("gatehouse-serve: bad documents and options exit non-zero with the rea
   CHECK_THAT(run_to_exit("--openapi " + pets + " --lambda-endpoint http://127.0.0.1:9", &status),
              Catch::Contains("AWS_ACCESS_KEY_ID"));
   CHECK(status == 2);
-  // Not there yet: HTTP API import and the export.
-  CHECK(run_to_exit("--openapi " + pets + " --api-type http", &status) ==
-        "gatehouse-serve: --api-type http is not available yet: this gatehouse imports REST APIs "
-        "only (--api-type rest)\n");
+  CHECK_THAT(run_to_exit("--openapi " + pets + " --api-type graphql", &status),
+             Catch::StartsWith("gatehouse-serve: --api-type is rest or http\n"));
   CHECK(status == 2);
-  CHECK(run_to_exit("--openapi " + pets + " --export /tmp/x.json --export-format oas30", &status) ==
-        "gatehouse-serve: --export is not available yet\n");
+  CHECK_THAT(run_to_exit("--openapi " + pets + " --export /tmp/x.json", &status),
+             Catch::StartsWith("gatehouse-serve: --export FILE and --export-format"));
   CHECK(status == 2);
   CHECK_THAT(
       run_to_exit("--openapi " + pets + " --export /tmp/x.json --export-format raml", &status),
       Catch::StartsWith("gatehouse-serve: --export-format is oas30 or swagger\n"));
   CHECK(status == 2);
+}
+
+TEST_CASE("gatehouse-serve --api-type http: http-api-petstore-cors's probes, backend stubbed",
+          "[serve]") {
+  test::stub_server backend([](const test::stub_request& r) {
+    return test::stub_response{
+        200, {{"Content-Type", "application/json"}}, R"({"at":")" + r.target + R"("})"};
+  });
+  const std::string text =
+      replace_all(vector_text("http-api-petstore-cors.openapi.json"),
+                  "http://petstore.execute-api.us-west-1.amazonaws.com", backend.url());
+  temp_file doc(text);
+  serve s({"--openapi", doc.path, "--api-type", "http"});
+  // Route keys, as an HTTP API names its routes; the stage as for a REST API ("dev": the
+  // document has no base path).
+  CHECK_THAT(s.banner, Catch::Contains("\n  ROUTE              INTEGRATION"));
+  CHECK_THAT(s.banner, Catch::Contains("\n  GET /pets/{petId}  HTTP_PROXY GET " + backend.url() +
+                                       "/petstore/pets/{petId}  NONE\n"));
+  CHECK_THAT(s.banner, Catch::Contains("\n  POST /pets         HTTP_PROXY POST "));
+  CHECK_THAT(s.banner, Catch::Contains("not supported: x-amazon-apigateway-cors"));
+  CHECK(s.url.ends_with("/dev"));
+
+  // 1. Query and headers pass through the HTTP proxy.
+  CHECK(status_body(s.curl("-H 'x-probe: 1' '" + s.url + "/pets?type=dog&page=2'")) ==
+        R"(200 {"at":"/petstore/pets?type=dog&page=2"})");
+  REQUIRE(backend.requests().size() == 1);
+  CHECK(backend.requests()[0].method == "GET");
+  CHECK(backend.requests()[0].headers.get("x-probe") == std::optional<std::string_view>("1"));
+  // 2. The path variable from the route.
+  CHECK(status_body(s.curl(s.url + "/pets/5")) == R"(200 {"at":"/petstore/pets/5"})");
+  // 4. No route DELETE /pets: an HTTP API's 404, not a REST API's 403.
+  CHECK(status_body(s.curl("-X DELETE " + s.url + "/pets")) == R"(404 {"message":"Not Found"})");
+  CHECK(backend.requests().size() == 2);
+  CHECK(s.process.stop(SIGTERM) == 0);
+
+  int status = 0;
+  // 4b. The same document as Swagger 2.0: HTTP APIs import OpenAPI 3.0 only.
+  temp_file swagger(replace_all(text, R"("openapi": "3.0.1")", R"("swagger": "2.0")"));
+  CHECK_THAT(run_to_exit("--openapi " + swagger.path + " --api-type http", &status),
+             Catch::StartsWith("gatehouse-serve: "));
+  CHECK(status == 1);
+  // AWS's $default stage has no path prefix: gatehouse serves every stage under /{stage}.
+  CHECK_THAT(run_to_exit("--openapi " + doc.path + " --api-type http --stage '$default'", &status),
+             Catch::StartsWith("gatehouse-serve: gatehouse serves a stage under /{stage}: there is "
+                               "no $default stage"));
+  CHECK(status == 2);
+}
+
+TEST_CASE("gatehouse-serve --export writes what export_openapi writes", "[serve]") {
+  const std::string pets = test::vectors_dir() + "/openapi/pets-binary-media.swagger.json";
+  struct variant {
+    std::string flags;
+    gatehouse::export_options options;
+  };
+  const std::vector<variant> variants{
+      {"--export-format oas30 --extensions apigateway",
+       {.format = gatehouse::openapi_format::oas30, .extensions = "apigateway"}},
+      {"--export-format swagger", {.format = gatehouse::openapi_format::swagger}},
+      {"--export-format swagger --extensions integrations,validators --yaml",
+       {.format = gatehouse::openapi_format::swagger,
+        .extensions = "integrations,validators",
+        .yaml = true}},
+  };
+  const auto api = gatehouse::import_openapi(vector_text("pets-binary-media.swagger.json"));
+  for (const auto& v : variants) {
+    INFO(v.flags);
+    temp_file out("");
+    int status = -1;
+    CHECK(run_to_exit("--openapi " + pets + " --stage local --export " + out.path + " " + v.flags,
+                      &status)
+              .empty());
+    CHECK(status == 0);
+    const std::string written = read_text(out.path);
+    CHECK(written == gatehouse::export_openapi(api, "local", v.options) + "\n");
+    CHECK(written.find("local") != std::string::npos);  // the stage is the base path
+  }
+  int status = 0;
+  CHECK_THAT(run_to_exit("--openapi " + pets +
+                             " --export /tmp/x.json --export-format oas30 "
+                             "--extensions nope",
+                         &status),
+             Catch::Contains("unknown name 'nope'"));
+  CHECK(status == 1);
+
+  // An HTTP API: what the library does with it (an export, or its config_error), exit 1.
+  const std::string http = test::vectors_dir() + "/openapi/http-api-petstore-cors.openapi.json";
+  const auto http_api = gatehouse::import_openapi(
+      vector_text("http-api-petstore-cors.openapi.json"), {.type = gatehouse::api_type::http});
+  temp_file out("");
+  const auto said = run_to_exit(
+      "--openapi " + http + " --api-type http --export " + out.path + " --export-format oas30",
+      &status);
+  try {
+    const auto expected = gatehouse::export_openapi(http_api, "dev");
+    CHECK(status == 0);
+    CHECK(read_text(out.path) == expected + "\n");
+  } catch (const gatehouse::config_error& e) {
+    CHECK(said == "gatehouse-serve: " + std::string(e.what()) + "\n");
+    CHECK(status == 1);
+  }
 }
 
 #endif
