@@ -9,16 +9,20 @@
 #          (two-way) that returns the message. The plain server echoes each frame as it is.
 #   idle   memory per idle connection: the server's VmRSS (and RssAnon) before and 2 s after
 #          IDLE connections are open (upgraded, nothing sent), divided by IDLE.
+#   wss    the same gatehouse server listening with TLS (`serve-gatehouse --scheme wss`, a
+#          self-signed certificate), its echo rounds and its idle connections over wss://; the
+#          client's TLS is Asio's ssl::stream. Not compared with the plain server.
 #
 # The issue's goals: echo throughput within 20 % of the plain server (a msgs/s ratio of at least
-# 0.80), and 10,000 idle connections held at under 10 KiB each.
+# 0.80), 10,000 idle connections held at under 10 KiB each (issue 9), and under 40 KiB each over
+# wss:// (issue 20).
 #
 #   bench/ws.sh [--rounds N] [--duration SECONDS] [--warmup SECONDS] [--connections N]
-#               [--size BYTES] [--idle N] [--build-dir DIR]
+#               [--size BYTES] [--idle N] [--wss 0|1] [--build-dir DIR]
 #
 # The same settings can come from the environment: ROUNDS (5), DURATION (5), WARMUP (1),
-# CONNECTIONS (100), SIZE (64), IDLE (10000; 0 skips the idle part), BUILD_DIR (build/release),
-# JOBS (2), SERVER_CPU (0), CLIENT_CPU (1).
+# CONNECTIONS (100), SIZE (64), IDLE (10000; 0 skips the idle part), WSS (1; 0 skips the wss://
+# rows), BUILD_DIR (build/release), JOBS (2), SERVER_CPU (0), CLIENT_CPU (1).
 #
 # Echo: one server of each kind serves every round (started once: no start-up cost in the
 # figures, and both run warm); within a round the two run one after the other, in alternating
@@ -43,6 +47,7 @@ WARMUP=${WARMUP:-1}
 CONNECTIONS=${CONNECTIONS:-100}
 SIZE=${SIZE:-64}
 IDLE=${IDLE:-10000}
+WSS=${WSS:-1}
 BUILD_DIR=${BUILD_DIR:-$root/build/release}
 JOBS=${JOBS:-2}
 SERVER_CPU=${SERVER_CPU:-0}
@@ -61,6 +66,7 @@ while (($#)); do
     --connections) CONNECTIONS=$2; shift 2 ;;
     --size) SIZE=$2; shift 2 ;;
     --idle) IDLE=$2; shift 2 ;;
+    --wss) WSS=$2; shift 2 ;;
     --build-dir) BUILD_DIR=$2; shift 2 ;;
     -h|--help) usage 0 ;;
     *) echo "ws.sh: unknown argument $1" >&2; usage 2 >&2 ;;
@@ -69,6 +75,7 @@ done
 for v in ROUNDS DURATION CONNECTIONS SIZE; do
   [[ ${!v} =~ ^[1-9][0-9]*$ ]] || { echo "ws.sh: $v must be a positive integer" >&2; exit 2; }
 done
+[[ $WSS == [01] ]] || { echo "ws.sh: WSS is 0 or 1" >&2; exit 2; }
 for v in WARMUP IDLE; do
   [[ ${!v} =~ ^[0-9]+$ ]] || { echo "ws.sh: $v must be a whole number" >&2; exit 2; }
 done
@@ -103,13 +110,19 @@ stop() {
   pids=("${keep[@]}")
 }
 
-# Starts server KIND (gatehouse or plain) on an ephemeral port, pinned to SERVER_CPU; sets
+# Each kind of server: its bench_ws command and the scheme its clients use.
+declare -A serve=([gatehouse]="serve-gatehouse" [plain]="serve-plain"
+  [wss]="serve-gatehouse --scheme wss")
+declare -A scheme=([gatehouse]=ws [plain]=ws [wss]=wss)
+
+# Starts server KIND (gatehouse, plain or wss) on an ephemeral port, pinned to SERVER_CPU; sets
 # pid[KIND] and port[KIND]. Its output goes to $tmp/KIND.out and $tmp/KIND.log.
 declare -A pid port
 start_server() {
   local kind=$1 p="" i
   : >"$tmp/$kind.out"  # before the server opens it, so that the poll below can read it
-  taskset -c "$SERVER_CPU" "$bench" "serve-$kind" --listen 127.0.0.1:0 \
+  # shellcheck disable=SC2086 # the command's words
+  taskset -c "$SERVER_CPU" "$bench" ${serve[$kind]} --listen 127.0.0.1:0 \
     >"$tmp/$kind.out" 2>"$tmp/$kind.log" &
   pids+=($!)
   pid[$kind]=$!
@@ -127,20 +140,22 @@ start_server() {
 field() { sed -n "s|.*\\b$1=\\([^ ]*\\).*|\\1|p" <<<"$2"; }
 
 kinds=(gatehouse plain)
-declare -A label=([gatehouse]="gatehouse \$default function" [plain]="plain Asio echo server")
+((WSS)) && kinds+=(wss)
+declare -A label=([gatehouse]="gatehouse \$default function" [plain]="plain Asio echo server"
+  [wss]="gatehouse over wss://")
 
 say "load average before: $(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo n/a)"
 
 # --- echo ------------------------------------------------------------------------------------
 for k in "${kinds[@]}"; do start_server "$k"; done
-say "gatehouse on 127.0.0.1:${port[gatehouse]}, plain server on 127.0.0.1:${port[plain]}"
+say "gatehouse on 127.0.0.1:${port[gatehouse]}, plain server on 127.0.0.1:${port[plain]}${port[wss]:+, gatehouse over TLS on 127.0.0.1:${port[wss]}}"
 say "servers on CPU $SERVER_CPU, client on CPU $CLIENT_CPU; $CONNECTIONS connections, $SIZE-byte messages, ${DURATION}s x $ROUNDS rounds each, ${WARMUP}s warm-up"
 
 # One echo run against KIND; prints "msgs/s p50 p99 cpu_us srv% cli%".
 run_echo() {
   local kind=$1 out
   out=$(taskset -c "$CLIENT_CPU" "$bench" echo --port "${port[$kind]}" --path /bench \
-    --connections "$CONNECTIONS" --duration "$DURATION" --warmup "$WARMUP" --size "$SIZE" \
+    --scheme "${scheme[$kind]}" --connections "$CONNECTIONS" --duration "$DURATION" --warmup "$WARMUP" --size "$SIZE" \
     --server-pid "${pid[$kind]}" 2>"$tmp/echo.err") || {
     say "echo against serve-$kind failed:"; cat "$tmp/echo.err" >&2
     kill -0 "${pid[$kind]}" 2>/dev/null || { say "serve-$kind died:"; cat "$tmp/$kind.log" >&2; }
@@ -155,6 +170,7 @@ printf '\n%-5s  %-28s %10s %9s %9s %9s %6s %6s\n' round server msgs/s "p50 us" "
 for ((r = 1; r <= ROUNDS; r++)); do
   order=("${kinds[@]}")
   ((r % 2)) || order=(plain gatehouse)
+  ((WSS)) && { ((r % 2)) || order=(wss "${order[@]}"); }
   for k in "${order[@]}"; do
     read -r m l50 l99 c sp cp < <(run_echo "$k")
     [[ -n ${m:-} && -n ${c:-} ]] || { say "no figures from the echo run against serve-$k"; exit 1; }
@@ -181,12 +197,13 @@ run_idle() {
   rm -f "$tmp/idle.in"
   : >"$tmp/idle.out"
   mkfifo "$tmp/idle.in"
+  # 10,000 TLS handshakes take a while on a busy machine.
   taskset -c "$CLIENT_CPU" "$bench" idle --port "${port[$kind]}" --path /bench \
-    --connections "$IDLE" --hold 600 <"$tmp/idle.in" >"$tmp/idle.out" 2>"$tmp/idle.err" &
+    --scheme "${scheme[$kind]}" --open-timeout 600 --connections "$IDLE" --hold 600 <"$tmp/idle.in" >"$tmp/idle.out" 2>"$tmp/idle.err" &
   client=$!
   pids+=("$client")
   exec {hold_fd}>"$tmp/idle.in"
-  for ((i = 0; i < 1200; i++)); do
+  for ((i = 0; i < 6000; i++)); do
     grep -q "^open $IDLE\$" "$tmp/idle.out" && break
     if ! kill -0 "$client" 2>/dev/null; then
       say "the idle client against serve-$kind failed:"; cat "$tmp/idle.err" >&2
@@ -244,5 +261,7 @@ printf 'goal: echo server cpu/msg within 20 %% of plain (plain / gatehouse >= 0.
 if ((IDLE > 0)); then
   printf 'goal: %s idle connections under 10 KiB each: gatehouse %s KiB (%s)\n' "$IDLE" \
     "${idle_rss[gatehouse]}" "$(verdict "${idle_rss[gatehouse]}" "<" 10)"
+  ((WSS)) && printf 'goal: %s idle wss:// connections under 40 KiB each: gatehouse %s KiB (%s)\n' \
+    "$IDLE" "${idle_rss[wss]}" "$(verdict "${idle_rss[wss]}" "<" 40)"
 fi
 exit 0

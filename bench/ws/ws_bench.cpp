@@ -1,25 +1,29 @@
 // bench_ws: WebSocket echo throughput and memory per idle connection, gatehouse against a plain
 // Asio WebSocket echo server written here (issue 9). bench/ws.sh drives it.
 //
-//   bench_ws serve-gatehouse --listen 127.0.0.1:0
+//   bench_ws serve-gatehouse --listen 127.0.0.1:0 [--scheme ws|wss]
 //   bench_ws serve-plain --listen 127.0.0.1:0 [--read-buffer BYTES]
 //       a server on one thread; prints "listening PORT", runs until SIGTERM or SIGINT. The
 //       plain server waits for readability and reads into one shared buffer by default (as
-//       gatehouse does), or with --read-buffer into a buffer per connection (async_read_some)
+//       gatehouse does), or with --read-buffer into a buffer per connection (async_read_some).
+//       gatehouse with --scheme wss listens with TLS (a self-signed certificate)
 //   bench_ws echo --port P [--host 127.0.0.1] [--path /bench] [--connections 100]
 //                 [--duration 5] [--warmup 1] [--size 64] [--server-pid PID] [--open-timeout 60]
+//                 [--scheme ws|wss]
 //       N connections, each with one message in flight; prints
 //       "msgs/s=N p50_us=N p99_us=N" (and server and client CPU figures when --server-pid is
 //       given: server CPU time per message and in %, the client's own CPU use in %)
 //   bench_ws idle --port P [--host 127.0.0.1] [--path /bench] [--connections 10000] [--hold 10]
-//                 [--in-flight 200] [--open-timeout 60]
+//                 [--in-flight 200] [--open-timeout 60] [--scheme ws|wss]
 //       opens N connections (at most --in-flight handshakes at once), prints "open N", holds
-//       them for --hold seconds or until stdin (a pipe, FIFO or terminal) reaches its end
+//       them for --hold seconds or until stdin (a pipe, FIFO or terminal) reaches its end.
+//       The clients' --scheme wss: TLS without certificate checks (Asio's ssl::stream)
 //
 // Exit status: 0, 1 when a connection fails (with a message on stderr), 2 for bad arguments.
 
 #include <gatehouse/gateway.hpp>
 #include <gatehouse/integration.hpp>
+#include <gatehouse/tls.hpp>
 #include <gatehouse/websocket_api.hpp>
 
 #include <asio/co_spawn.hpp>
@@ -29,6 +33,8 @@
 #include <asio/posix/stream_descriptor.hpp>
 #include <asio/read_until.hpp>
 #include <asio/signal_set.hpp>
+#include <asio/ssl/context.hpp>
+#include <asio/ssl/stream.hpp>
 #include <asio/steady_timer.hpp>
 #include <asio/use_awaitable.hpp>
 #include <asio/write.hpp>
@@ -56,6 +62,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -63,6 +70,7 @@ namespace {
 
 using tcp = asio::ip::tcp;
 using steady = std::chrono::steady_clock;
+using tls_client = asio::ssl::stream<tcp::socket>;
 
 // --- arguments and shared helpers ------------------------------------------------------------
 
@@ -199,6 +207,13 @@ bool would_block(const std::error_code& ec) {
   return ec == asio::error::would_block || ec == asio::error::try_again;
 }
 
+/// --scheme: true for wss, false for ws (the default).
+bool wants_tls(const options& o) {
+  const std::string scheme = o.text("--scheme", "ws");
+  if (scheme != "ws" && scheme != "wss") throw usage_error("--scheme is ws or wss");
+  return scheme == "wss";
+}
+
 // --- serve-gatehouse -------------------------------------------------------------------------
 
 /// gatehouse on one thread: stage "bench" whose $default route echoes the message (two-way).
@@ -218,7 +233,9 @@ int serve_gatehouse(const options& o) {
   go.throttle = std::nullopt;  // no account throttle
   gatehouse::Gateway gw(io, std::move(go));
   gw.mount(stage);
-  auto at = gw.listen(o.text("--listen", "127.0.0.1:0"), gatehouse::plain_http);
+  const std::string address = o.text("--listen", "127.0.0.1:0");
+  auto at = wants_tls(o) ? gw.listen(address, gatehouse::tls::self_signed())
+                         : gw.listen(address, gatehouse::plain_http);
   print_listening(at.port());
   run_until_signal(io, [&] { gw.stop(); });
   return 0;
@@ -563,12 +580,18 @@ target parse_target(const options& o) {
   return {{ip, static_cast<unsigned short>(port)}, path};
 }
 
-/// Opens `count` WebSocket connections with at most `in_flight` handshakes at once. Calls
-/// `on_open` for each connection with the bytes read past the 101's head, and `on_error` once
-/// for the first failure (then opens no more).
+tcp::socket& lowest(tcp::socket& s) { return s; }
+tcp::socket& lowest(tls_client& s) { return s.next_layer(); }
+
+/// Opens `count` WebSocket connections over Stream (tcp::socket: ws, tls_client: wss) with at
+/// most `in_flight` handshakes at once. Calls `on_open` for each connection with the bytes read
+/// past the 101's head, and `on_error` once for the first failure (then opens no more).
+template <class Stream>
 class opener {
+  static constexpr bool is_tls = std::is_same_v<Stream, tls_client>;
+
  public:
-  using open_handler = std::function<void(std::size_t index, tcp::socket, std::string rest)>;
+  using open_handler = std::function<void(std::size_t index, Stream, std::string rest)>;
   using error_handler = std::function<void(const std::string&)>;
 
   opener(asio::io_context& io, target t, std::size_t count, open_handler on_open,
@@ -577,7 +600,9 @@ class opener {
         target_(std::move(t)),
         count_(count),
         on_open_(std::move(on_open)),
-        on_error_(std::move(on_error)) {
+        on_error_(std::move(on_error)),
+        tls_(asio::ssl::context::tls_client) {
+    tls_.set_verify_mode(asio::ssl::verify_none);  // the bench server's certificate is self-signed
     request_ = "GET " + target_.path +
                " HTTP/1.1\r\nHost: " + target_.endpoint.address().to_string() + ":" +
                std::to_string(target_.endpoint.port()) +
@@ -597,11 +622,13 @@ class opener {
 
   /// Connects, sends the upgrade request and checks the 101 with its accept value.
   asio::awaitable<void> open_one(std::size_t index) {
-    tcp::socket socket(io_);
+    Stream socket = make_stream();
     std::string rest;
     try {
-      co_await socket.async_connect(target_.endpoint, asio::use_awaitable);
-      socket.set_option(tcp::no_delay(true));
+      co_await lowest(socket).async_connect(target_.endpoint, asio::use_awaitable);
+      lowest(socket).set_option(tcp::no_delay(true));
+      if constexpr (is_tls)
+        co_await socket.async_handshake(asio::ssl::stream_base::client, asio::use_awaitable);
       co_await asio::async_write(socket, asio::buffer(request_), asio::use_awaitable);
       std::string head;
       std::size_t n = co_await asio::async_read_until(
@@ -625,6 +652,13 @@ class opener {
     launch();
   }
 
+  Stream make_stream() {
+    if constexpr (is_tls)
+      return Stream(io_, tls_);
+    else
+      return Stream(io_);
+  }
+
   static constexpr std::size_t max_head_bytes = 8192;
   asio::io_context& io_;
   target target_;
@@ -634,6 +668,7 @@ class opener {
   std::string request_;
   open_handler on_open_;
   error_handler on_error_;
+  asio::ssl::context tls_;
 };
 
 /// Fails the client: says why on stderr and stops the io_context; main then exits with 1.
@@ -786,6 +821,53 @@ class echo_connection {
   steady::time_point sent_at_;
 };
 
+/// An echo connection over TLS: the same loop with Asio's asynchronous reads and writes (an
+/// ssl::stream has no non-blocking ones), reading into a buffer of its own.
+class tls_echo_connection {
+ public:
+  tls_echo_connection(echo_state& s, tls_client stream, std::string rest)
+      : s_(s), stream_(std::move(stream)), in_(std::move(rest)) {}
+
+  void send() {
+    sent_at_ = steady::now();
+    asio::async_write(stream_, asio::buffer(s_.frame), [this](std::error_code ec, std::size_t) {
+      if (ec) return (*s_.fail)("send: " + ec.message());
+      receive();
+    });
+  }
+
+ private:
+  void receive() {
+    if (in_.size() >= s_.echo.size()) return check();
+    stream_.async_read_some(asio::buffer(buffer_), [this](std::error_code ec, std::size_t n) {
+      if (ec)
+        return (*s_.fail)("receive: " + (ec == asio::error::eof ? "the server closed the connection"
+                                                                : ec.message()));
+      in_.append(buffer_, n);
+      receive();
+    });
+  }
+
+  void check() {
+    if (in_ != s_.echo)
+      return (*s_.fail)("unexpected answer (" + std::to_string(in_.size()) + " bytes)");
+    in_.clear();
+    if (s_.measuring) {
+      ++s_.count;
+      auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(steady::now() - sent_at_);
+      s_.latency_ns.push_back(
+          static_cast<std::uint32_t>(std::min<long long>(ns.count(), UINT32_MAX)));
+    }
+    send();
+  }
+
+  echo_state& s_;
+  tls_client stream_;
+  std::string in_;
+  steady::time_point sent_at_;
+  char buffer_[16 * 1024];
+};
+
 /// The value at quantile q (0–1) of sorted values, in microseconds.
 double quantile_us(const std::vector<std::uint32_t>& sorted, double q) {
   if (sorted.empty()) return 0;
@@ -816,6 +898,7 @@ int echo(const options& o) {
   s.latency_ns.reserve(1 << 20);
 
   std::vector<std::unique_ptr<echo_connection>> conns;
+  std::vector<std::unique_ptr<tls_echo_connection>> tls_conns;
   asio::steady_timer timer(io);
   double server_cpu0 = 0, server_cpu1 = 0, own_cpu0 = 0, own_cpu1 = 0;
   steady::time_point t0, t1;
@@ -823,6 +906,7 @@ int echo(const options& o) {
   // The phases once every connection is open: warm-up, then the measured window.
   auto measure = [&] {
     for (auto& c : conns) c->send();
+    for (auto& c : tls_conns) c->send();
     timer.expires_after(std::chrono::seconds(warmup));
     timer.async_wait([&](std::error_code ec) {
       if (ec) return;
@@ -842,17 +926,27 @@ int echo(const options& o) {
     });
   };
 
-  opener open(
-      io, t, connections,
+  auto opened = [&] { return conns.size() + tls_conns.size(); };
+  opener<tcp::socket> open(
+      io, t, wants_tls(o) ? 0 : connections,
       [&](std::size_t, tcp::socket socket, std::string rest) {
         conns.push_back(std::make_unique<echo_connection>(s, std::move(socket), std::move(rest)));
-        if (conns.size() == connections) measure();
+        if (opened() == connections) measure();
+      },
+      [&fail](const std::string& why) { fail(why); });
+  opener<tls_client> open_tls(
+      io, t, wants_tls(o) ? connections : 0,
+      [&](std::size_t, tls_client stream, std::string rest) {
+        tls_conns.push_back(
+            std::make_unique<tls_echo_connection>(s, std::move(stream), std::move(rest)));
+        if (opened() == connections) measure();
       },
       [&fail](const std::string& why) { fail(why); });
   open.start(200);
+  open_tls.start(200);
   asio::steady_timer open_timer(io);
   arm_open_timeout(
-      open_timer, open_timeout, [&] { return conns.size() == connections; }, fail);
+      open_timer, open_timeout, [&] { return opened() == connections; }, fail);
   io.run();
   if (fail.failed) return 1;
 
@@ -895,6 +989,25 @@ class idle_connection {
   failure& fail_;
 };
 
+/// An idle connection over TLS: the same, with Asio's asynchronous read (into a small buffer).
+class tls_idle_connection {
+ public:
+  tls_idle_connection(tls_client stream, failure& fail) : stream_(std::move(stream)), fail_(fail) {}
+  void wait() {
+    stream_.async_read_some(asio::buffer(buffer_), [this](std::error_code ec, std::size_t) {
+      if (ec == asio::error::operation_aborted) return;
+      if (!ec) return wait();
+      fail_("an idle connection ended: " +
+            (ec == asio::error::eof ? std::string("closed by the server") : ec.message()));
+    });
+  }
+
+ private:
+  tls_client stream_;
+  failure& fail_;
+  char buffer_[512];
+};
+
 /// True when stdin can tell the end of a hold: a pipe, FIFO, socket or terminal (not a file,
 /// and not /dev/null, which would end it at once).
 bool stdin_watchable() {
@@ -913,7 +1026,9 @@ int idle(const options& o) {
   asio::io_context io{1};
   failure fail{io};
   std::vector<std::unique_ptr<idle_connection>> conns;
+  std::vector<std::unique_ptr<tls_idle_connection>> tls_conns;
   conns.reserve(connections);
+  auto opened = [&] { return conns.size() + tls_conns.size(); };
   asio::steady_timer timer(io);
   asio::posix::stream_descriptor input(io);
   char input_buffer[256];
@@ -927,7 +1042,7 @@ int idle(const options& o) {
     });
   };
   auto hold_all = [&] {
-    std::printf("open %zu\n", conns.size());
+    std::printf("open %zu\n", opened());
     std::fflush(stdout);
     timer.expires_after(std::chrono::seconds(hold));
     timer.async_wait([&](std::error_code ec) {
@@ -940,18 +1055,27 @@ int idle(const options& o) {
     }
   };
 
-  opener open(
-      io, t, connections,
+  opener<tcp::socket> open(
+      io, t, wants_tls(o) ? 0 : connections,
       [&](std::size_t, tcp::socket socket, std::string) {
         conns.push_back(std::make_unique<idle_connection>(std::move(socket), fail));
         conns.back()->wait();
-        if (conns.size() == connections) hold_all();
+        if (opened() == connections) hold_all();
+      },
+      [&fail](const std::string& why) { fail(why); });
+  opener<tls_client> open_tls(
+      io, t, wants_tls(o) ? connections : 0,
+      [&](std::size_t, tls_client stream, std::string) {
+        tls_conns.push_back(std::make_unique<tls_idle_connection>(std::move(stream), fail));
+        tls_conns.back()->wait();
+        if (opened() == connections) hold_all();
       },
       [&fail](const std::string& why) { fail(why); });
   open.start(in_flight);
+  open_tls.start(in_flight);
   asio::steady_timer open_timer(io);
   arm_open_timeout(
-      open_timer, open_timeout, [&] { return conns.size() == connections; }, fail);
+      open_timer, open_timeout, [&] { return opened() == connections; }, fail);
   asio::signal_set signals(io, SIGINT, SIGTERM);
   signals.async_wait([&](std::error_code ec, int) {
     if (!ec) io.stop();
@@ -962,13 +1086,13 @@ int idle(const options& o) {
 
 void usage(std::FILE* to) {
   std::fputs(
-      "usage: bench_ws serve-gatehouse --listen HOST:PORT\n"
+      "usage: bench_ws serve-gatehouse --listen HOST:PORT [--scheme ws|wss]\n"
       "       bench_ws serve-plain --listen HOST:PORT [--read-buffer BYTES]\n"
       "       bench_ws echo --port P [--host H] [--path /bench] [--connections 100]\n"
       "                [--duration 5] [--warmup 1] [--size 64] [--server-pid PID]\n"
-      "                [--open-timeout 60]\n"
+      "                [--open-timeout 60] [--scheme ws|wss]\n"
       "       bench_ws idle --port P [--host H] [--path /bench] [--connections 10000]\n"
-      "                [--hold 10] [--in-flight 200] [--open-timeout 60]\n",
+      "                [--hold 10] [--in-flight 200] [--open-timeout 60] [--scheme ws|wss]\n",
       to);
 }
 
@@ -986,14 +1110,15 @@ int main(int argc, char** argv) {
   }
   raise_fd_limit();
   try {
-    const std::set<std::string, std::less<>> client_options = {"--host", "--port", "--path",
-                                                               "--connections", "--open-timeout"};
+    const std::set<std::string, std::less<>> client_options = {
+        "--host", "--port", "--path", "--connections", "--open-timeout", "--scheme"};
     auto with = [&](std::initializer_list<std::string> more) {
       auto all = client_options;
       all.insert(more);
       return all;
     };
-    if (command == "serve-gatehouse") return serve_gatehouse(options(argc, argv, {"--listen"}));
+    if (command == "serve-gatehouse")
+      return serve_gatehouse(options(argc, argv, {"--listen", "--scheme"}));
     if (command == "serve-plain")
       return serve_plain(options(argc, argv, {"--listen", "--read-buffer"}));
     if (command == "echo")

@@ -342,10 +342,7 @@ class connection final : public connection_base,
             if (begin_ < end_) rest.assign(in_ + begin_, end_ - begin_);
             closed_ = true;
             watchdog_.cancel();
-            if constexpr (std::is_same_v<Stream, tcp::socket>)
-              websocket::start_session(*upgrade, std::move(stream_), std::move(rest));
-            else
-              websocket::start_session(*upgrade, stream_.release(), std::move(rest));
+            websocket::start_session(*upgrade, std::move(stream_), std::move(rest));
             co_return;
           }
           std::string_view body = res.body;

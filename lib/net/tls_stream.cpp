@@ -15,6 +15,7 @@
 #include <cerrno>
 #include <climits>
 #include <cstdint>
+#include <cstring>
 #include <stdexcept>
 #include <utility>
 
@@ -28,6 +29,7 @@ auto use_tuple() {
                                       asio::experimental::as_tuple(asio::use_awaitable));
 }
 constexpr std::size_t max_dropped_on_shutdown = 1024 * 1024;
+constexpr std::size_t max_record_bytes = 16 * 1024;  // a TLS record's plaintext at most
 
 // A BIO over a socket descriptor, non-blocking per call. Unlike the TLS library's own socket
 // BIO, it writes with MSG_NOSIGNAL: a peer gone away must not raise SIGPIPE in the host.
@@ -92,6 +94,12 @@ tls_stream::tls_stream(tcp::socket socket, asio::ssl::context& context)
 #endif
 }
 
+tls_stream::tls_stream(tls_stream&& other) noexcept
+    : socket_(std::move(other.socket_)),
+      ssl_(std::exchange(other.ssl_, nullptr)),
+      read_waits_for_write_(other.read_waits_for_write_),
+      write_waits_for_read_(other.write_waits_for_read_) {}
+
 tls_stream::~tls_stream() {
   if (ssl_) SSL_free(ssl_);
 }
@@ -146,7 +154,7 @@ std::size_t tls_stream::read_now(asio::mutable_buffer into, std::error_code& ec)
   if (r > 0) return static_cast<std::size_t>(r);
   const want w = classify(r, ec);
   if (w != want::nothing) {
-    waiting_to_write_ = w == want::write;
+    read_waits_for_write_ = w == want::write;
     ec = asio::error::would_block;
   }
   return 0;
@@ -157,7 +165,7 @@ asio::awaitable<tls_stream::io_result> tls_stream::read_some(asio::mutable_buffe
     std::error_code ec;
     const std::size_t n = read_now(into, ec);
     if (ec != asio::error::would_block) co_return io_result{ec, n};
-    auto [wec] = co_await socket_.async_wait(wait_type_of(!waiting_to_write_), use_tuple());
+    auto [wec] = co_await socket_.async_wait(wait_type_after_read(), use_tuple());
     if (wec) co_return io_result{wec, 0};
   }
 }
@@ -187,6 +195,56 @@ asio::awaitable<tls_stream::io_result> tls_stream::write(
   co_return io_result{std::error_code{}, total};
 }
 
+std::size_t tls_stream::write_now(std::span<const asio::const_buffer> buffers,
+                                  std::error_code& ec) {
+  ec = {};
+  std::size_t total = 0;
+  std::size_t index = 0, offset = 0;  // the first byte not written: buffers[index] + offset
+  char gathered[max_record_bytes];
+  for (;;) {
+    while (index < buffers.size() && offset == buffers[index].size()) {
+      ++index;
+      offset = 0;
+    }
+    if (index == buffers.size()) return total;
+    // A record's plaintext: straight from a buffer that fills one, else gathered (a frame's
+    // header and a short payload would be two records, and two sends, otherwise). Called again
+    // with the same bytes, this makes the same record, as SSL_write's retry needs.
+    const char* data = static_cast<const char*>(buffers[index].data()) + offset;
+    std::size_t size = buffers[index].size() - offset;
+    if (size < max_record_bytes) {
+      size = 0;
+      for (std::size_t i = index, skip = offset; i < buffers.size() && size < max_record_bytes;
+           ++i, skip = 0) {
+        const std::size_t n = std::min(buffers[i].size() - skip, max_record_bytes - size);
+        std::memcpy(gathered + size, static_cast<const char*>(buffers[i].data()) + skip, n);
+        size += n;
+      }
+      data = gathered;
+    }
+    errno = 0;
+    const int r = SSL_write(ssl_, data, static_cast<int>(std::min<std::size_t>(size, INT_MAX)));
+    if (r <= 0) {
+      const want w = classify(r, ec);
+      if (w != want::nothing) {
+        write_waits_for_read_ = w == want::read;
+        ec = asio::error::would_block;
+      }
+      return total;
+    }
+    total += static_cast<std::size_t>(r);
+    for (auto left = static_cast<std::size_t>(r); left > 0;) {
+      const std::size_t n = std::min(left, buffers[index].size() - offset);
+      left -= n;
+      offset += n;
+      if (offset == buffers[index].size() && left > 0) {
+        ++index;
+        offset = 0;
+      }
+    }
+  }
+}
+
 asio::awaitable<std::error_code> tls_stream::shutdown(asio::mutable_buffer scratch) {
   for (;;) {
     errno = 0;
@@ -211,13 +269,6 @@ asio::awaitable<std::error_code> tls_stream::shutdown(asio::mutable_buffer scrat
     dropped += n;
   }
   co_return std::error_code{};
-}
-
-asio::ssl::stream<tcp::socket> tls_stream::release() {
-  // Asio's stream puts its own BIO pair on the SSL object (freeing ours). Our BIO reads no
-  // further than the record it needs, so no bytes of the peer's stay behind in it.
-  SSL* ssl = std::exchange(ssl_, nullptr);
-  return asio::ssl::stream<tcp::socket>(std::move(socket_), ssl);
 }
 
 }  // namespace gatehouse::net

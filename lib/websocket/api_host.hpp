@@ -140,6 +140,7 @@ std::string switching_head(const response& res);
 /// Starts the session of an accepted connection on its stream.
 void start_session(const pending_connection& p, asio::ip::tcp::socket socket,
                    std::string already_read);
+void start_session(const pending_connection& p, net::tls_stream stream, std::string already_read);
 void start_session(const pending_connection& p, asio::ssl::stream<asio::ip::tcp::socket> stream,
                    std::string already_read);
 

@@ -23,16 +23,23 @@ namespace {
 
 using tcp = asio::ip::tcp;
 using clock_type = std::chrono::steady_clock;
-using tls_stream = asio::ssl::stream<tcp::socket>;
+using asio_tls_stream = asio::ssl::stream<tcp::socket>;
 
 tcp::socket& lowest(tcp::socket& s) { return s; }
-tcp::socket& lowest(tls_stream& s) { return s.next_layer(); }
+tcp::socket& lowest(net::tls_stream& s) { return s.next_layer(); }
+tcp::socket& lowest(asio_tls_stream& s) { return s.next_layer(); }
 
-/// Read buffer of a TLS session (the TLS layer holds its own record buffers anyway). Plain TCP
-/// sessions hold none while idle: they wait for readability and read into the stack.
-constexpr std::size_t tls_read_buffer_bytes = 4096;
-/// Stack buffer of a plain TCP read.
+bool would_block(const std::error_code& ec) {
+  return ec == asio::error::would_block || ec == asio::error::try_again;
+}
+
+/// Read buffer of a session on a host's Asio TLS stream (which holds its own record buffers
+/// anyway). The others hold none while idle: they wait for readability and read into the stack.
+constexpr std::size_t asio_tls_read_buffer_bytes = 4096;
+/// Stack buffer of a read that waited for readability (a TLS record's plaintext at most).
 constexpr std::size_t stack_read_buffer_bytes = 16 * 1024;
+/// Reads of that size per readiness, so that one busy connection does not hold the thread.
+constexpr int reads_per_turn = 4;
 
 /// A frame waiting to be written: its header, and its payload written from where it lies.
 struct out_frame {
@@ -66,10 +73,14 @@ enum class state : std::uint8_t {
   closed,    ///< the TCP connection is closed
 };
 
+/// Stream: tcp::socket (ws://), net::tls_stream (wss:// on the gateway's listeners) or
+/// asio::ssl::stream (wss:// handed over by a host).
 template <class Stream>
 class stream_session final : public session,
                              public std::enable_shared_from_this<stream_session<Stream>> {
-  static constexpr bool is_tls = !std::is_same_v<Stream, tcp::socket>;
+  static constexpr bool is_plain = std::is_same_v<Stream, tcp::socket>;
+  static constexpr bool is_own_tls = std::is_same_v<Stream, net::tls_stream>;
+  static constexpr bool is_asio_tls = std::is_same_v<Stream, asio_tls_stream>;
 
  public:
   stream_session(Stream stream, session_handlers handlers, const session_options& options)
@@ -84,7 +95,7 @@ class stream_session final : public session,
         max_duration_(options.max_duration),
         close_timeout_(options.close_timeout),
         max_queued_bytes_(options.max_queued_bytes) {
-    if constexpr (!is_tls) {  // reads and immediate writes must never block the thread
+    if constexpr (is_plain) {  // reads and immediate writes must never block the thread
       std::error_code ec;
       stream_.non_blocking(true, ec);
     }
@@ -132,13 +143,19 @@ class stream_session final : public session,
 
   void begin(std::string& already_read) {
     started_at_ = last_activity_ = clock_type::now();
-    if constexpr (is_tls) read_buffer_ = std::make_unique<char[]>(tls_read_buffer_bytes);
+    if constexpr (is_asio_tls) read_buffer_ = std::make_unique<char[]>(asio_tls_read_buffer_bytes);
     // A close() or an overflowing send() may have come first: keep its close timer.
     if (state_ == state::open)
       arm_timer(std::min(started_at_ + idle_timeout_, started_at_ + max_duration_));
     if (!already_read.empty() && !handle_input(already_read)) return;
     already_read.clear();
-    read();
+    if constexpr (is_own_tls) {
+      // The TLS library may hold decrypted bytes already, and records that came while the
+      // upgrade was answered were announced to nobody: read before waiting.
+      on_readable({});
+    } else {
+      read();
+    }
   }
 
   void arm_timer(clock_type::time_point deadline) {
@@ -171,45 +188,67 @@ class stream_session final : public session,
   // --- reading ------------------------------------------------------------------------------
 
   void read() {
-    if constexpr (is_tls) {
+    if constexpr (is_asio_tls) {
       stream_.async_read_some(
-          asio::buffer(read_buffer_.get(), tls_read_buffer_bytes),
+          asio::buffer(read_buffer_.get(), asio_tls_read_buffer_bytes),
           asio::bind_executor(
               strand_, [self = this->shared_from_this()](const std::error_code& ec, std::size_t n) {
                 self->on_read(ec, std::span<char>(self->read_buffer_.get(), n));
               }));
     } else {
-      stream_.async_wait(
-          tcp::socket::wait_read,
+      tcp::socket::wait_type wait = tcp::socket::wait_read;
+      if constexpr (is_own_tls) wait = stream_.wait_type_after_read();
+      lowest(stream_).async_wait(
+          wait,
           asio::bind_executor(strand_, [self = this->shared_from_this()](
                                            const std::error_code& ec) { self->on_readable(ec); }));
     }
   }
 
-  /// Plain TCP: the socket is readable; read what is there into the stack.
+  /// Reads what has arrived without waiting (would_block when nothing has).
+  std::size_t read_now(std::span<char> into, std::error_code& ec) {
+    if constexpr (is_own_tls)
+      return stream_.read_now(asio::buffer(into.data(), into.size()), ec);
+    else
+      return stream_.read_some(asio::buffer(into.data(), into.size()), ec);  // non-blocking
+  }
+
+  /// Plain TCP and gatehouse's TLS: the socket is readable; read what is there into the stack.
   void on_readable(std::error_code ec) {
-    if (state_ == state::closed) return;
+    if (state_ == state::closed) return;  // (the TLS library's descriptor may be reused now)
+    bool drained = false;
     if (!ec) {
       char buffer[stack_read_buffer_bytes];
-      for (int round = 0; round < 4; ++round) {
-        const std::size_t n = stream_.read_some(asio::buffer(buffer), ec);
-        if (ec == asio::error::would_block || ec == asio::error::try_again) {
+      for (int round = 0; round < reads_per_turn; ++round) {
+        const std::size_t n = read_now(buffer, ec);
+        if (would_block(ec)) {
           ec = {};
+          drained = true;
           break;
         }
         if (ec) break;
         if (!consume(std::span<char>(buffer, n))) return;
-        if (n < sizeof buffer) break;
+        // A short read emptied the socket; a TLS read ends with its record, whatever follows.
+        if constexpr (is_plain)
+          if (n < sizeof buffer) break;
       }
     }
     if (ec) {
       on_read_error();
       return;
     }
+    if constexpr (is_own_tls) {
+      // Records (or decrypted bytes) may be left that no readiness would announce: go on after
+      // what else waits on the thread.
+      if (!drained) {
+        asio::post(strand_, [self = this->shared_from_this()] { self->on_readable({}); });
+        return;
+      }
+    }
     read();
   }
 
-  /// TLS: bytes arrived in read_buffer_.
+  /// A host's Asio TLS stream: bytes arrived in read_buffer_.
   void on_read(const std::error_code& ec, std::span<char> data) {
     if (state_ == state::closed) return;
     if (ec) {
@@ -390,7 +429,16 @@ class stream_session final : public session,
       if (!frame.payload.empty()) buffers_.emplace_back(frame.payload.data(), frame.payload.size());
     }
     writing_now_ = true;
-    if constexpr (!is_tls) {
+    if constexpr (is_own_tls) {
+      write_tls(true);
+    } else {
+      start_async_write();
+    }
+  }
+
+  /// Plain TCP and a host's Asio TLS stream: writes buffers_.
+  void start_async_write() {
+    if constexpr (is_plain) {
       // The socket is non-blocking: try to write at once, as most writes fit the socket buffer,
       // and wait only for what does not. Completion with a close frame or an error goes the
       // asynchronous way, so that closing never happens inside a message handler.
@@ -403,13 +451,46 @@ class stream_session final : public session,
         written_now();
         return;
       }
-      if (!ec || ec == asio::error::would_block || ec == asio::error::try_again) skip(n);
+      if (!ec || would_block(ec)) skip(n);
     }
     asio::async_write(stream_, std::span<const asio::const_buffer>(buffers_),
                       asio::bind_executor(strand_, [self = this->shared_from_this()](
                                                        const std::error_code& ec, std::size_t) {
                         self->on_written(ec);
                       }));
+  }
+
+  /// gatehouse's TLS: writes what the socket takes of buffers_ and waits to write the rest. As
+  /// for plain TCP, completion with a close frame or an error goes the asynchronous way when
+  /// `at_once` (the write began inside a handler, maybe a message handler).
+  void write_tls(bool at_once) {
+    if constexpr (is_own_tls) {
+      std::error_code ec;
+      skip(stream_.write_now(buffers_, ec));
+      if (would_block(ec)) {
+        lowest(stream_).async_wait(
+            stream_.wait_type_after_write(),
+            asio::bind_executor(strand_, [self = this->shared_from_this()](std::error_code ec) {
+              // Closed meanwhile: the TLS library's descriptor may belong to another socket now.
+              if (!ec && self->state_ == state::closed) ec = asio::error::operation_aborted;
+              if (ec)
+                self->on_written(ec);
+              else
+                self->write_tls(false);
+            }));
+        return;
+      }
+      if (at_once) {
+        if (!ec && std::none_of(writing_.begin(), writing_.end(),
+                                [](const auto& f) { return f.is_close(); })) {
+          written_now();
+          return;
+        }
+        asio::post(strand_, [self = this->shared_from_this(), ec] { self->on_written(ec); });
+        return;
+      }
+      on_written(ec);
+    }
   }
 
   /// Drops the first `n` bytes of buffers_ (written already).
@@ -475,7 +556,7 @@ class stream_session final : public session,
   std::vector<out_frame> queue_;             ///< frames waiting for the current write
   std::vector<out_frame> writing_;           ///< frames of the write in flight
   std::vector<asio::const_buffer> buffers_;  ///< writing_ as buffers
-  std::unique_ptr<char[]> read_buffer_;      ///< TLS only
+  std::unique_ptr<char[]> read_buffer_;      ///< a host's Asio TLS stream only
   std::string report_reason_;                ///< reason given to on_close
   clock_type::duration idle_timeout_;
   clock_type::duration max_duration_;
@@ -502,10 +583,16 @@ std::shared_ptr<session> make_session(asio::ip::tcp::socket socket, session_hand
                                                        options);
 }
 
+std::shared_ptr<session> make_session(net::tls_stream stream, session_handlers handlers,
+                                      const session_options& options) {
+  return std::make_shared<stream_session<net::tls_stream>>(std::move(stream), std::move(handlers),
+                                                           options);
+}
+
 std::shared_ptr<session> make_session(asio::ssl::stream<asio::ip::tcp::socket> stream,
                                       session_handlers handlers, const session_options& options) {
-  return std::make_shared<stream_session<tls_stream>>(std::move(stream), std::move(handlers),
-                                                      options);
+  return std::make_shared<stream_session<asio_tls_stream>>(std::move(stream), std::move(handlers),
+                                                           options);
 }
 
 }  // namespace gatehouse::websocket

@@ -4,6 +4,7 @@
 // reassembles messages, answers pings, runs the close handshake, enforces the idle timeout, the
 // maximum duration and a cap on queued outgoing bytes, and sends messages from any thread.
 
+#include "net/tls_stream.hpp"
 #include "websocket/frame.hpp"
 
 #include <asio/any_io_executor.hpp>
@@ -87,7 +88,13 @@ class session {
 std::shared_ptr<session> make_session(asio::ip::tcp::socket socket, session_handlers handlers,
                                       const session_options& options = {});
 
-/// A session over a TLS stream whose handshake is done (wss://).
+/// A session over gatehouse's own TLS stream, its handshake done (wss:// on the gateway's own
+/// listeners): no buffers of its own while idle.
+std::shared_ptr<session> make_session(net::tls_stream stream, session_handlers handlers,
+                                      const session_options& options = {});
+
+/// A session over a host's Asio TLS stream, its handshake done (wss:// through
+/// Gateway::async_upgrade).
 std::shared_ptr<session> make_session(asio::ssl::stream<asio::ip::tcp::socket> stream,
                                       session_handlers handlers,
                                       const session_options& options = {});

@@ -984,6 +984,10 @@ void start_session(const pending_connection& p, asio::ip::tcp::socket socket,
   start(p, std::move(socket), std::move(already_read));
 }
 
+void start_session(const pending_connection& p, net::tls_stream stream, std::string already_read) {
+  start(p, std::move(stream), std::move(already_read));
+}
+
 void start_session(const pending_connection& p, asio::ssl::stream<asio::ip::tcp::socket> stream,
                    std::string already_read) {
   start(p, std::move(stream), std::move(already_read));

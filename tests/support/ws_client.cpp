@@ -2,11 +2,15 @@
 
 #include <catch2/catch.hpp>
 
+#include <openssl/ssl.h>
+
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
+
+#include <csignal>
 
 namespace test {
 
@@ -32,6 +36,17 @@ int connect_loopback(std::uint16_t port) {
 ws_client::ws_client(std::uint16_t port) : fd_(connect_loopback(port)) {}
 
 ws_client::ws_client(std::uint16_t port, const ws_upgrade& upgrade) : ws_client(port) {
+  if (upgrade.tls) {
+    // SSL_write writes without MSG_NOSIGNAL: a server that has closed must not kill the test.
+    static const bool ignoring_sigpipe = std::signal(SIGPIPE, SIG_IGN) != SIG_ERR;
+    (void)ignoring_sigpipe;
+    tls_context_ = SSL_CTX_new(TLS_method());
+    REQUIRE(tls_context_);
+    tls_ = SSL_new(tls_context_);
+    REQUIRE(tls_);
+    SSL_set_fd(tls_, fd_);
+    REQUIRE(SSL_connect(tls_) == 1);  // SSL_VERIFY_NONE is the default: self-signed is fine
+  }
   std::string request = "GET ";
   request.append(upgrade.path)
       .append(
@@ -45,6 +60,8 @@ ws_client::ws_client(std::uint16_t port, const ws_upgrade& upgrade) : ws_client(
 }
 
 ws_client::~ws_client() {
+  if (tls_) SSL_free(tls_);
+  if (tls_context_) SSL_CTX_free(tls_context_);
   if (fd_ >= 0) ::close(fd_);
 }
 
@@ -70,7 +87,8 @@ std::uint16_t ws_client::local_port() const {
 
 void ws_client::send_raw(std::string_view bytes) {
   while (!bytes.empty()) {
-    const ssize_t n = ::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL);
+    const ssize_t n = tls_ ? SSL_write(tls_, bytes.data(), static_cast<int>(bytes.size()))
+                           : ::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL);
     if (n <= 0) return;  // the server may have closed already
     bytes.remove_prefix(static_cast<std::size_t>(n));
   }
@@ -83,6 +101,8 @@ void ws_client::send(opcode op, std::string_view payload, std::size_t max_frame_
 }
 
 void ws_client::close_socket() {
+  if (tls_) SSL_free(tls_);
+  tls_ = nullptr;
   ::close(fd_);
   fd_ = -1;
 }
@@ -135,9 +155,11 @@ bool ws_client::wait_eof(std::chrono::milliseconds limit) {
 
 bool ws_client::fill(std::chrono::milliseconds limit) {
   pollfd p{fd_, POLLIN, 0};
-  if (::poll(&p, 1, static_cast<int>(limit.count())) <= 0) return false;
+  if ((!tls_ || SSL_pending(tls_) == 0) && ::poll(&p, 1, static_cast<int>(limit.count())) <= 0)
+    return false;
   char buffer[65536];
-  const ssize_t n = ::recv(fd_, buffer, sizeof buffer, 0);
+  const ssize_t n =
+      tls_ ? SSL_read(tls_, buffer, sizeof buffer) : ::recv(fd_, buffer, sizeof buffer, 0);
   if (n <= 0) {
     eof_ = true;
     return false;

@@ -1,7 +1,7 @@
 #pragma once
 
 // A WebSocket client on a blocking POSIX socket, for exact bytes: masked frames out, the
-// gateway's own frame decoder (client mode) in, a timeout on every read.
+// gateway's own frame decoder (client mode) in, a timeout on every read. Over TLS (wss) too.
 
 #include "websocket/frame.hpp"
 
@@ -10,6 +10,9 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+
+struct ssl_st;
+struct ssl_ctx_st;
 
 namespace test {
 
@@ -38,6 +41,7 @@ struct ws_upgrade {
   std::string_view headers;      // extra header lines, each ending in "\r\n"
   std::string_view first_bytes;  // sent after the request, in the same write
   bool read_response = true;     // false: call read_head() later
+  bool tls = false;              // wss: a TLS handshake first (no certificate checks)
 };
 
 /// A WebSocket client on a blocking socket to 127.0.0.1.
@@ -70,7 +74,7 @@ class ws_client {
             std::size_t max_frame_payload = 32 * 1024);
   /// Sends a text message.
   void text(std::string_view payload) { send(gatehouse::websocket::opcode::text, payload); }
-  /// Closes the socket without a close frame.
+  /// Closes the socket without a close frame (nor a TLS close_notify).
   void close_socket();
   /// Makes the socket's receive buffer small, so that the server's sends back up.
   void shrink_receive_buffer();
@@ -87,6 +91,8 @@ class ws_client {
   bool fill(std::chrono::milliseconds limit);  // reads more into in_; false on EOF or timeout
 
   int fd_ = -1;
+  ssl_ctx_st* tls_context_ = nullptr;
+  ssl_st* tls_ = nullptr;  // after a TLS handshake: reads and writes go through it
   std::string in_, head_;
   int status_ = 0;
   bool upgraded_ = false;

@@ -1,15 +1,26 @@
 // WebSocket sessions over real loopback sockets: a tiny acceptor doing the upgrade with the
-// handshake module, an echo handler, and a raw client sending masked frames.
+// handshake module, an echo handler, and a raw client sending masked frames. Each case runs over
+// plain TCP, over gatehouse's own TLS stream (the gateway's listeners) and over an Asio TLS
+// stream (a host's, through Gateway::async_upgrade).
 
 #include "websocket/session.hpp"
+#include "net/tls_context.hpp"
+#include "net/tls_stream.hpp"
 #include "websocket/handshake.hpp"
 #include "ws_client.hpp"
 
+#include <gatehouse/tls.hpp>
+
 #include <fmt/format.h>
+#include <asio/co_spawn.hpp>
 #include <asio/connect.hpp>
+#include <asio/detached.hpp>
+#include <asio/experimental/as_tuple.hpp>
 #include <asio/io_context.hpp>
 #include <asio/ip/tcp.hpp>
 #include <asio/read_until.hpp>
+#include <asio/ssl/stream.hpp>
+#include <asio/use_awaitable.hpp>
 #include <asio/write.hpp>
 #include <catch2/catch.hpp>
 
@@ -33,14 +44,42 @@ using test::ws_client;
 
 namespace {
 
+/// What a session runs on.
+enum class transport {
+  plain,     ///< tcp::socket (ws://)
+  tls,       ///< gatehouse::net::tls_stream (wss:// on the gateway's own listeners)
+  asio_tls,  ///< asio::ssl::stream (wss:// handed over by a host)
+};
+const char* name(transport t) {
+  return t == transport::plain ? "plain TCP" : t == transport::tls ? "TLS" : "Asio's TLS stream";
+}
+/// Each transport in turn, as a Catch2 generator.
+#define EACH_TRANSPORT() GENERATE(transport::plain, transport::tls, transport::asio_tls)
+
 /// The upgrade request of the clients here (the server does not look at the path).
 constexpr test::ws_upgrade chat{.path = "/chat"};
+/// `upgrade` over `t`: with a TLS handshake first for the TLS transports.
+test::ws_upgrade over(transport t, test::ws_upgrade upgrade = chat) {
+  upgrade.tls = t != transport::plain;
+  return upgrade;
+}
+
+auto as_tuple() { return asio::experimental::as_tuple(asio::use_awaitable); }
+
+tcp::socket& lowest(tcp::socket& s) { return s; }
+template <class Stream>
+tcp::socket& lowest(Stream& s) {
+  return s.next_layer();
+}
 
 /// A server that upgrades every connection and echoes every message, recording each close.
 class echo_server {
  public:
   /// Runs on `threads` threads of its own; 0: the caller drives io().
-  explicit echo_server(session_options options, int threads = 2) : options_(options) {
+  explicit echo_server(session_options options, int threads = 2, transport kind = transport::plain)
+      : options_(options), kind_(kind) {
+    if (kind != transport::plain)
+      tls_ = gatehouse::net::make_server_context(gatehouse::tls::self_signed());
     sessions_.reserve(2048);
     client_ports_.reserve(2048);
     accept();
@@ -96,7 +135,12 @@ class echo_server {
   void accept() {
     acceptor_.async_accept([this](std::error_code ec, tcp::socket socket) {
       if (ec) return;
-      upgrade(std::make_shared<pending_upgrade>(std::move(socket)));
+      if (kind_ == transport::plain)
+        upgrade(std::make_shared<pending_upgrade>(std::move(socket)));
+      else if (kind_ == transport::tls)
+        asio::co_spawn(io_, upgrade_tls(std::move(socket)), asio::detached);
+      else
+        asio::co_spawn(io_, upgrade_asio_tls(std::move(socket)), asio::detached);
       accept();
     });
   }
@@ -121,48 +165,95 @@ class echo_server {
     return req;
   }
 
-  void upgrade(std::shared_ptr<pending_upgrade> conn) {
-    asio::async_read_until(
-        conn->socket, asio::dynamic_buffer(conn->head), "\r\n\r\n",
-        [this, conn](std::error_code ec, std::size_t head_size) {
-          if (ec) return;
-          const auto req = parse_head(std::string_view(conn->head).substr(0, head_size));
-          const handshake_result result = check_upgrade(req);
-          const gatehouse::response res =
-              result.ok() ? switching_protocols(result) : refusal(result);
-          std::string out = "HTTP/1.1 " + std::to_string(res.status) + " X\r\n";
-          for (const auto& field : res.headers) out += field.name + ": " + field.value + "\r\n";
-          if (!result.ok()) out += "Content-Length: " + std::to_string(res.body.size()) + "\r\n";
-          out += "\r\n" + res.body;
-          asio::write(conn->socket, asio::buffer(out), ec);
-          if (ec || !result.ok()) return;
+  /// The answer to an upgrade request's head; true when it is a 101.
+  static bool answer(std::string_view head, std::string& out) {
+    const handshake_result result = check_upgrade(parse_head(head));
+    const gatehouse::response res = result.ok() ? switching_protocols(result) : refusal(result);
+    out = "HTTP/1.1 " + std::to_string(res.status) + " X\r\n";
+    for (const auto& field : res.headers) out += field.name + ": " + field.value + "\r\n";
+    if (!result.ok()) out += "Content-Length: " + std::to_string(res.body.size()) + "\r\n";
+    out += "\r\n" + res.body;
+    return result.ok();
+  }
 
-          auto self = std::make_shared<std::weak_ptr<session>>();
-          session_handlers handlers;
-          handlers.on_message = [self](message_kind kind, std::string_view payload) {
-            if (auto s = self->lock()) s->send(kind, std::string(payload));
-          };
-          handlers.on_close = [this](std::uint16_t code, std::string_view reason) {
-            std::lock_guard lock(mutex_);
-            closes_.emplace_back(code, std::string(reason));
-            changed_.notify_all();
-          };
-          const std::uint16_t client_port = conn->socket.remote_endpoint(ec).port();
-          auto s = make_session(std::move(conn->socket), std::move(handlers), options_);
-          *self = s;
-          {
-            std::lock_guard lock(mutex_);
-            sessions_.push_back(s);
-            client_ports_.push_back(client_port);
-            changed_.notify_all();
-          }
-          s->start(conn->head.substr(head_size));
-        });
+  void upgrade(std::shared_ptr<pending_upgrade> conn) {
+    asio::async_read_until(conn->socket, asio::dynamic_buffer(conn->head), "\r\n\r\n",
+                           [this, conn](std::error_code ec, std::size_t head_size) {
+                             if (ec) return;
+                             std::string out;
+                             const bool ok = answer(conn->head.substr(0, head_size), out);
+                             asio::write(conn->socket, asio::buffer(out), ec);
+                             if (ec || !ok) return;
+                             start(std::move(conn->socket), conn->head.substr(head_size));
+                           });
+  }
+
+  /// gatehouse's TLS stream: its handshake, the request head, the 101, the session.
+  asio::awaitable<void> upgrade_tls(tcp::socket socket) {
+    gatehouse::net::tls_stream stream(std::move(socket), *tls_);
+    if (co_await stream.handshake()) co_return;
+    std::string in;
+    char buffer[4096];
+    while (in.find("\r\n\r\n") == std::string::npos) {
+      auto [ec, n] = co_await stream.read_some(asio::buffer(buffer));
+      if (ec) co_return;
+      in.append(buffer, n);
+    }
+    const std::size_t head_size = in.find("\r\n\r\n") + 4;
+    std::string out;
+    const bool ok = answer(std::string_view(in).substr(0, head_size), out);
+    auto [ec, n] = co_await stream.write({asio::buffer(out), asio::const_buffer()});
+    if (ec || !ok) co_return;
+    start(std::move(stream), in.substr(head_size));
+  }
+
+  /// Asio's TLS stream, as a host has it.
+  asio::awaitable<void> upgrade_asio_tls(tcp::socket socket) {
+    asio::ssl::stream<tcp::socket> stream(std::move(socket), *tls_);
+    auto [hec] = co_await stream.async_handshake(asio::ssl::stream_base::server, as_tuple());
+    if (hec) co_return;
+    std::string in;
+    auto [rec, head_size] =
+        co_await asio::async_read_until(stream, asio::dynamic_buffer(in), "\r\n\r\n", as_tuple());
+    if (rec) co_return;
+    std::string out;
+    const bool ok = answer(std::string_view(in).substr(0, head_size), out);
+    auto [wec, n] = co_await asio::async_write(stream, asio::buffer(out), as_tuple());
+    if (wec || !ok) co_return;
+    start(std::move(stream), in.substr(head_size));
+  }
+
+  /// Starts an echoing session on an upgraded stream.
+  template <class Stream>
+  void start(Stream stream, std::string already_read) {
+    auto self = std::make_shared<std::weak_ptr<session>>();
+    session_handlers handlers;
+    handlers.on_message = [self](message_kind kind, std::string_view payload) {
+      if (auto s = self->lock()) s->send(kind, std::string(payload));
+    };
+    handlers.on_close = [this](std::uint16_t code, std::string_view reason) {
+      std::lock_guard lock(mutex_);
+      closes_.emplace_back(code, std::string(reason));
+      changed_.notify_all();
+    };
+    std::error_code ec;
+    const std::uint16_t client_port = lowest(stream).remote_endpoint(ec).port();
+    auto s = make_session(std::move(stream), std::move(handlers), options_);
+    *self = s;
+    {
+      std::lock_guard lock(mutex_);
+      sessions_.push_back(s);
+      client_ports_.push_back(client_port);
+      changed_.notify_all();
+    }
+    s->start(std::move(already_read));
   }
 
   asio::io_context io_;
   tcp::acceptor acceptor_{io_, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0)};
   session_options options_;
+  transport kind_;
+  std::shared_ptr<asio::ssl::context> tls_;
   std::vector<std::thread> threads_;
   std::mutex mutex_;
   std::condition_variable changed_;
@@ -174,8 +265,10 @@ class echo_server {
 }  // namespace
 
 TEST_CASE("websocket session: echo of text and binary messages", "[websocket][threads]") {
-  echo_server server({});
-  ws_client client(server.port(), chat);
+  const transport kind = EACH_TRANSPORT();
+  INFO(name(kind));
+  echo_server server({}, 2, kind);
+  ws_client client(server.port(), over(kind));
   REQUIRE(client.upgraded());
 
   client.send(opcode::text, "Hello");
@@ -221,21 +314,34 @@ TEST_CASE("websocket session: echo of text and binary messages", "[websocket][th
 }
 
 TEST_CASE("websocket session: frames sent with the upgrade request", "[websocket]") {
-  echo_server server({});
+  const transport kind = EACH_TRANSPORT();
+  INFO(name(kind));
+  echo_server server({}, 2, kind);
   const std::string early = masked_frame(opcode::text, "early") + masked_frame(opcode::ping, "p");
-  ws_client client(server.port(), {.path = "/chat", .first_bytes = early});
+  ws_client client(server.port(), over(kind, {.path = "/chat", .first_bytes = early}));
   REQUIRE(client.upgraded());
   auto r = client.next();
   CHECK(r.payload == "early");
   r = client.next();
   CHECK(r.kind == decode_event::pong);
   CHECK(r.payload == "p");
+
+  // Frames sent one write (over TLS: one record) each before the 101 has come: they wait in
+  // the socket, more of them than a session reads at a time, and nothing announces them again
+  // (pongs get no answer, whose acknowledgement would wake the socket).
+  ws_client eager(server.port(), over(kind, {.path = "/chat", .read_response = false}));
+  for (int i = 0; i < 40; ++i) eager.send(opcode::pong, fmt::format("e{}", i));
+  eager.send(opcode::text, "last");
+  REQUIRE(eager.read_head());
+  CHECK(eager.next().payload == "last");
 }
 
 TEST_CASE("websocket session: close handshake started by the client", "[websocket]") {
-  echo_server server({});
+  const transport kind = EACH_TRANSPORT();
+  INFO(name(kind));
+  echo_server server({}, 2, kind);
   SECTION("with a code and reason: echoed, then the server closes TCP") {
-    ws_client client(server.port(), chat);
+    ws_client client(server.port(), over(kind));
     client.send(opcode::close, close_payload(1000, "bye"));
     auto r = client.next();
     CHECK(r.kind == decode_event::close);
@@ -246,7 +352,7 @@ TEST_CASE("websocket session: close handshake started by the client", "[websocke
     CHECK(closes[0] == std::pair<std::uint16_t, std::string>{1000, "bye"});
   }
   SECTION("an application code is echoed") {
-    ws_client client(server.port(), chat);
+    ws_client client(server.port(), over(kind));
     client.send(opcode::close, close_payload(4321, "app"));
     auto r = client.next();
     CHECK(r.kind == decode_event::close);
@@ -255,7 +361,7 @@ TEST_CASE("websocket session: close handshake started by the client", "[websocke
     CHECK(server.wait_closes(1).at(0).first == 4321);
   }
   SECTION("without a code: an empty close comes back; reported as 1005") {
-    ws_client client(server.port(), chat);
+    ws_client client(server.port(), over(kind));
     client.send(opcode::close, "");
     auto r = client.next();
     CHECK(r.kind == decode_event::close);
@@ -264,7 +370,7 @@ TEST_CASE("websocket session: close handshake started by the client", "[websocke
     CHECK(server.wait_closes(1).at(0).first == 1005);
   }
   SECTION("the TCP connection just goes away: 1006") {
-    ws_client client(server.port(), chat);
+    ws_client client(server.port(), over(kind));
     client.send(opcode::text, "x");
     CHECK(client.next().payload == "x");
     client.close_socket();
@@ -275,9 +381,11 @@ TEST_CASE("websocket session: close handshake started by the client", "[websocke
 }
 
 TEST_CASE("websocket session: close handshake started by the server", "[websocket]") {
-  echo_server server({.close_timeout = 300ms});
+  const transport kind = EACH_TRANSPORT();
+  INFO(name(kind));
+  echo_server server({.close_timeout = 300ms}, 2, kind);
   SECTION("the client answers") {
-    ws_client client(server.port(), chat);
+    ws_client client(server.port(), over(kind));
     auto s = server.session_at(0);
     REQUIRE(s);
     s->close(4000, "done");
@@ -292,7 +400,7 @@ TEST_CASE("websocket session: close handshake started by the server", "[websocke
     CHECK(server.wait_closes(1).at(0) == std::pair<std::uint16_t, std::string>{4000, "done"});
   }
   SECTION("the client never answers: TCP closes after close_timeout") {
-    ws_client client(server.port(), chat);
+    ws_client client(server.port(), over(kind));
     auto s = server.session_at(0);
     REQUIRE(s);
     const auto start = std::chrono::steady_clock::now();
@@ -303,7 +411,7 @@ TEST_CASE("websocket session: close handshake started by the server", "[websocke
     CHECK(server.wait_closes(1).at(0).first == 1000);
   }
   SECTION("queued messages go out before the close frame") {
-    ws_client client(server.port(), chat);
+    ws_client client(server.port(), over(kind));
     auto s = server.session_at(0);
     REQUIRE(s);
     CHECK(s->send_text("one"));
@@ -317,7 +425,9 @@ TEST_CASE("websocket session: close handshake started by the server", "[websocke
 
 TEST_CASE("websocket session: protocol errors close the connection with their code",
           "[websocket]") {
-  echo_server server({.max_frame_bytes = 1000, .max_message_bytes = 4000});
+  const transport kind = EACH_TRANSPORT();
+  INFO(name(kind));
+  echo_server server({.max_frame_bytes = 1000, .max_message_bytes = 4000}, 2, kind);
   struct error_case {
     const char* what;
     std::string bytes;
@@ -344,7 +454,7 @@ TEST_CASE("websocket session: protocol errors close the connection with their co
   std::size_t index = 0;
   for (const auto& c : cases) {
     INFO(c.what);
-    ws_client client(server.port(), chat);
+    ws_client client(server.port(), over(kind));
     REQUIRE(client.upgraded());
     client.send(opcode::text, "before");
     CHECK(client.next().payload == "before");
@@ -361,9 +471,11 @@ TEST_CASE("websocket session: protocol errors close the connection with their co
 }
 
 TEST_CASE("websocket session: idle timeout and maximum duration close with 1001", "[websocket]") {
+  const transport kind = EACH_TRANSPORT();
+  INFO(name(kind));
   SECTION("idle") {
-    echo_server server({.idle_timeout = 200ms});
-    ws_client client(server.port(), chat);
+    echo_server server({.idle_timeout = 200ms}, 2, kind);
+    ws_client client(server.port(), over(kind));
     const auto start = std::chrono::steady_clock::now();
     // Activity keeps it open.
     for (int i = 0; i < 5; ++i) {
@@ -380,8 +492,8 @@ TEST_CASE("websocket session: idle timeout and maximum duration close with 1001"
     CHECK(server.wait_closes(1).at(0).first == close_code::going_away);
   }
   SECTION("maximum duration, however busy") {
-    echo_server server({.max_duration = 300ms});
-    ws_client client(server.port(), chat);
+    echo_server server({.max_duration = 300ms}, 2, kind);
+    ws_client client(server.port(), over(kind));
     const auto start = std::chrono::steady_clock::now();
     test::ws_received r;
     for (int i = 0; i < 100; ++i) {
@@ -403,9 +515,11 @@ TEST_CASE("websocket session: idle timeout and maximum duration close with 1001"
 
 TEST_CASE("websocket session: a peer that does not read cannot grow the queue",
           "[websocket][threads]") {
+  const transport kind = EACH_TRANSPORT();
+  INFO(name(kind));
   constexpr std::size_t cap = 256 * 1024;
-  echo_server server({.max_queued_bytes = cap, .close_timeout = 200ms});
-  ws_client client(server.port(), chat);
+  echo_server server({.max_queued_bytes = cap, .close_timeout = 200ms}, 2, kind);
+  ws_client client(server.port(), over(kind));
   client.shrink_receive_buffer();
   auto s = server.session_at(0);
   REQUIRE(s);
@@ -441,12 +555,14 @@ TEST_CASE("websocket session: refused upgrades", "[websocket]") {
 
 TEST_CASE("websocket session: many sessions opened and closed leave nothing behind",
           "[websocket]") {
-  echo_server server({});
+  const transport kind = EACH_TRANSPORT();
+  INFO(name(kind));
+  echo_server server({}, 2, kind);
   constexpr int count = 200;
   {
     std::vector<std::unique_ptr<ws_client>> clients;
     for (int i = 0; i < count; ++i) {
-      clients.push_back(std::make_unique<ws_client>(server.port(), chat));
+      clients.push_back(std::make_unique<ws_client>(server.port(), over(kind)));
       REQUIRE(clients.back()->upgraded());
     }
     for (int i = 0; i < count; ++i) clients[i]->send(opcode::text, std::to_string(i));
@@ -473,30 +589,39 @@ TEST_CASE("websocket session: many sessions opened and closed leave nothing behi
 }
 
 TEST_CASE("websocket session: memory held by an idle session", "[websocket]") {
-  // The io_context runs on this thread, so that every allocation is in the main malloc arena
-  // (mallinfo2 reports only that one).
-  echo_server server({}, 0);
+  // Over plain TCP and over gatehouse's TLS stream (Asio's holds some 50 KiB per connection,
+  // its record buffers, and is left out). The io_context runs on this thread; TLS clients shake
+  // hands from a thread of their own. The heap is measured once the clients are gone and
+  // before the server has seen them go.
+  const transport kind = GENERATE(transport::plain, transport::tls);
+  INFO(name(kind));
+  echo_server server({}, 0, kind);
   constexpr int count = 1000;
   std::vector<std::unique_ptr<ws_client>> clients;
   clients.reserve(count);
   server.io().poll();
   const std::size_t before = mallinfo2().uordblks;
-  for (int i = 0; i < count; ++i)
-    clients.push_back(std::make_unique<ws_client>(
-        server.port(), test::ws_upgrade{.path = "/chat", .read_response = false}));
-  const std::size_t clients_heap = mallinfo2().uordblks - before;
-  for (int i = 0; i < 2000 && server.started() < std::size_t(count); ++i) server.io().run_for(10ms);
+  const auto upgrade = over(kind, {.path = "/chat", .read_response = false});
+  std::thread connect([&] {
+    for (int i = 0; i < count; ++i)
+      clients.push_back(std::make_unique<ws_client>(server.port(), upgrade));
+  });
+  if (kind == transport::plain) connect.join();  // (no handshake to answer)
+  for (int i = 0; i < 6000 && server.started() < std::size_t(count); ++i) server.io().run_for(10ms);
+  if (connect.joinable()) connect.join();
   REQUIRE(server.started() == std::size_t(count));
   server.io().poll();
+  for (auto& c : clients) REQUIRE(c->read_head());  // every 101 is written by now
+  clients.clear();
   const std::size_t after = mallinfo2().uordblks;
-  const double per_session = double(after - before - clients_heap) / count;
-  std::printf("idle WebSocket session over plain TCP: %.0f bytes of heap each (%d sessions)\n",
+  const double per_session = double(after - before) / count;
+  std::printf("idle WebSocket session over %s: %.0f bytes of heap each (%d sessions)\n", name(kind),
               per_session, count);
 #if !defined(__SANITIZE_ADDRESS__)
-  CHECK(per_session < 10 * 1024);
+  // Plain: issue 9's goal. TLS: the TLS library keeps a connection's state (its record buffers
+  // are released while idle); issue 20 asks for under 40 KiB a connection in all.
+  CHECK(per_session < (kind == transport::plain ? 10 : 16) * 1024);
 #endif
-  for (auto& c : clients) REQUIRE(c->read_head());
-  clients.clear();
   for (int i = 0; i < 500 && server.wait_closes(count, 0ms).size() < std::size_t(count); ++i)
     server.io().run_for(10ms);
   CHECK(server.wait_closes(count, 0ms).size() == std::size_t(count));

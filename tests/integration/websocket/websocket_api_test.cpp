@@ -82,7 +82,7 @@ struct fixture {
     return {};
   }
 
-  explicit fixture(websocket_stage_options options = {}) {
+  explicit fixture(websocket_stage_options options = {}, bool tls = false) {
     WebSocketApi api({.name = "chat"});
     api.route("$connect", [this](const websocket_event& ev) {
       proxy_result r;
@@ -112,7 +112,8 @@ struct fixture {
     stage.emplace("production", api, std::move(options));
     gw.emplace(io);
     gw->mount(*stage);
-    port = gw->listen("127.0.0.1:0", plain_http).port();
+    port = tls ? gw->listen("127.0.0.1:0", tls::self_signed()).port()
+               : gw->listen("127.0.0.1:0", plain_http).port();
     thread = std::thread([this] { io.run(); });
   }
   ~fixture() {
@@ -206,6 +207,42 @@ TEST_CASE("@connections posts, describes and deletes, and $disconnect runs",
   std::tie(st, body) = http(f.port, "GET", "/production/@connections/AAAAAAAAAAAAAAA=");
   CHECK(st == 410);
   CHECK(f.stage->connections().post(id, "x") == post_status::gone);
+}
+
+TEST_CASE("wss: a session on the gateway's TLS listener", "[websocket-api][threads]") {
+  fixture f({}, true);
+  // The first frame comes in the TLS record of the upgrade request: the session gets it.
+  const std::string first = test::masked_frame(opcode::text, R"({"action":"echo","n":0})");
+  test::ws_client c(f.port, {.path = "/production", .first_bytes = first, .tls = true});
+  REQUIRE(c.status() == 101);
+  CHECK(c.next().payload == R"(echo:{"action":"echo","n":0})");
+  REQUIRE(f.wait_for("$connect|"));
+  const std::string id = f.last_id();
+
+  // Many messages in one write, answered in order; then one of 100 KiB in 32 KiB frames.
+  std::string burst;
+  for (int i = 1; i <= 50; ++i)
+    burst += test::masked_frame(opcode::text, fmt::format(R"({{"action":"echo","n":{}}})", i));
+  c.send_raw(burst);
+  for (int i = 1; i <= 50; ++i)
+    REQUIRE(c.next().payload == fmt::format(R"(echo:{{"action":"echo","n":{}}})", i));
+  const std::string big = R"({"action":"echo","x":")" + std::string(100 * 1024, 'x') + "\"}";
+  c.send(opcode::text, big, 32 * 1024);
+  CHECK(c.next().payload == "echo:" + big);
+
+  // A send from this thread, a ping, then the close handshake.
+  CHECK(f.stage->connections().post(id, std::string(70 * 1024, 'p')) == post_status::ok);
+  CHECK(c.next().payload == std::string(70 * 1024, 'p'));
+  c.send(opcode::ping, "ping");
+  auto r = c.next();
+  CHECK(r.kind == decode_event::pong);
+  CHECK(r.payload == "ping");
+  c.send(opcode::close, close_payload(1000, "bye"));
+  r = c.next();
+  CHECK(r.kind == decode_event::close);
+  CHECK(r.code == 1000);
+  CHECK(c.wait_eof());
+  CHECK(f.wait_for("$disconnect|" + id + "|1000"));
 }
 
 TEST_CASE("an oversized message closes with 1009", "[websocket-api]") {
