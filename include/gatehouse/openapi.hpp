@@ -183,7 +183,9 @@ struct export_options {
   /// x-amazon-apigateway-integration of each method), "authorizers" (the
   /// x-amazon-apigateway-authorizer of each security scheme), "validators" (request
   /// validators), "apigateway" (all of them and the API's root extensions: binary media types,
-  /// gateway responses, policy, …). "" writes plain OpenAPI.
+  /// gateway responses, policy, …). "" writes plain OpenAPI. HTTP APIs have AWS's
+  /// includeExtensions instead, all or nothing: any of these names writes all of theirs
+  /// (integrations, authorizers, CORS, x-amazon-apigateway-importexport-version), "" none.
   std::string extensions;
   bool yaml = false;  ///< YAML (Accept: application/yaml) instead of JSON
   /// The region in the API's host name, <id>.execute-api.<region>.amazonaws.com.
@@ -195,6 +197,12 @@ struct export_options {
 /// Writes an imported API as deployed to `stage` (the stage names Swagger's basePath and OpenAPI
 /// 3's basePath server variable), in AWS's layout: the document an import reads back into the
 /// same API. Throws config_error naming unknown extension names.
+///
+/// HTTP APIs export as apigatewayv2 export-api writes them: OpenAPI 3.0 only (Swagger is a
+/// config_error), a route per operation ("/$default" with isDefaultRoute for the $default
+/// route, whose stage "$default" gives the basePath variable ""), integrations with their
+/// payloadFormatVersion and parameter mappings, JWT authorizers as oauth2 schemes and Lambda
+/// authorizers as apiKey schemes with x-amazon-apigateway-authorizer.
 std::string export_openapi(const openapi_api& api, std::string_view stage,
                            const export_options& options = {});
 
@@ -205,7 +213,12 @@ std::string export_openapi(const openapi_api& api, std::string_view stage,
 /// authorizer when its issuer is a user pool (else as a TOKEN authorizer of its name), IAM as
 /// sigv4; a mock as AWS's MOCK answering with its status, headers and body. Importing the
 /// export with the same functions and authorizers bound by name serves the same API. C++
-/// transform hooks have no form in a document and are left out.
+/// transform hooks have no form in a document and are left out. An HTTP API composed in C++
+/// exports likewise in HTTP APIs' layout: functions and lambda_invoke as aws_proxy in their
+/// payload format, http_proxy as http_proxy, JWT authorizers with their issuer and audiences,
+/// custom authorizers as Lambda (REQUEST, payload 2.0) authorizers of their name, IAM as
+/// sigv4, parameter_mapping / response_mapping as requestParameters / responseParameters;
+/// other integrations (mock, aws_service, http) have no HTTP API form and are left out.
 std::string export_openapi(const Stage& stage, const export_options& options = {});
 
 }  // namespace gatehouse

@@ -155,6 +155,8 @@ class jwt_authorizer final : public authorizer_impl {
     out.name = name;
     out.identity_source =
         auth::rest_form(auth::parse_identity_source(options_.identity_source, name));
+    out.issuer = options_.issuer;
+    out.audiences = options_.audiences;
     constexpr std::string_view prefix = "https://cognito-idp.";
     std::string_view issuer = options_.issuer;
     if (issuer.starts_with(prefix)) {

@@ -101,6 +101,7 @@ class function_integration final : public detail::integration_impl {
     out.http_method = "POST";
     out.uri = detail::lambda_function_uri(c, opts_.name.empty() ? c.route_name : opts_.name);
     out.timeout_ms = static_cast<int>(opts_.timeout.count());
+    out.payload_format_version = opts_.format == payload_format::v2 ? "2.0" : "1.0";
   }
 
  private:

@@ -140,6 +140,7 @@ class lambda_integration final : public detail::integration_impl {
         lambda_function_uri(function_.starts_with("arn:") ? c : in_region, function_, qualifier_);
     out.timeout_ms = static_cast<int>(timeout_.count());
     out.connection_type.clear();
+    out.payload_format_version = format_ == payload_format::v2 ? "2.0" : "1.0";
     if (skip_verification_) out.insecure_skip_verification = true;
   }
 

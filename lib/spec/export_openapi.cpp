@@ -3,6 +3,7 @@
 
 #include "spec/describe_router.hpp"
 #include "spec/export.hpp"
+#include "spec/export_http.hpp"
 
 #include <gatehouse/config_error.hpp>
 #include <gatehouse/openapi.hpp>
@@ -35,17 +36,17 @@ std::string export_model(const rest_api_model& api, std::string_view stage,
 
 std::string export_openapi(const openapi_api& api, std::string_view stage,
                            const export_options& options) {
-  if (api.http_model) throw config_error("export: HTTP APIs do not export yet");
+  if (api.http_model) return spec::export_http_model(*api.http_model, stage, options);
   if (!api.model) throw config_error("export: the API has no model (it was not imported)");
   return spec::export_model(*api.model, stage, options);
 }
 
 std::string export_openapi(const Stage& stage, const export_options& options) {
   auto snapshot = stage.state()->load();
-  if (snapshot->deployment->api.type == api_type::http)
-    throw config_error(
-        fmt::format("export of stage '{}': HTTP APIs do not export yet", snapshot->name));
   const detail::export_context context{options.region, options.account_id, {}};
+  if (snapshot->deployment->api.type == api_type::http)
+    return spec::export_http_model(spec::describe_http_deployment(*snapshot->deployment, context),
+                                   snapshot->name, options, snapshot->deployment->created);
   return spec::export_model(spec::describe_deployment(*snapshot->deployment, context),
                             snapshot->name, options, snapshot->deployment->created);
 }

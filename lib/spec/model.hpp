@@ -6,12 +6,15 @@
 // management API write back out. Plain data; the order of maps is the document's.
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <utility>
 #include <vector>
 
 namespace gatehouse::spec {
+
+struct http_api_model;
 
 using text_map = std::vector<std::pair<std::string, std::string>>;
 using flag_map = std::vector<std::pair<std::string, bool>>;
@@ -48,6 +51,8 @@ struct integration_model {
   std::string connection_id;
   std::optional<bool> insecure_skip_verification;  ///< tlsConfig
   std::vector<integration_response_model> responses;
+  /// Lambda proxies: the event's payload format, "1.0" | "2.0" (HTTP APIs' payloadFormatVersion).
+  std::string payload_format_version;
 };
 
 struct method_response_model {
@@ -86,6 +91,9 @@ struct authorizer_model {
   std::string identity_validation_expression;
   std::optional<int> result_ttl_seconds;
   std::vector<std::string> provider_arns;
+  /// JWT authorizers: what HTTP APIs' jwtConfiguration holds.
+  std::string issuer;
+  std::vector<std::string> audiences;
 };
 
 struct validator_model {
@@ -129,6 +137,9 @@ struct rest_api_model {
   /// read into the fields above: what export writes back and later steps read (CORS …).
   std::string extensions;
   std::vector<std::string> warnings;  ///< in AWS's words
+  /// An imported HTTP API's own model, kept here so that a deployment carries it to its
+  /// exports (detail::keep_model); then the rest of this model is empty.
+  std::shared_ptr<const http_api_model> http;
 };
 
 /// The resource with `path`; null when absent.

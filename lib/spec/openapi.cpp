@@ -171,6 +171,10 @@ openapi_api import_http(std::string_view document, const openapi_options& option
   check_warnings(options, model->warnings);
   spec::build_report report;
   openapi_api out{.router = spec::build_http_router(*model, options, report)};
+  // A stage's exports are the document's API, exactly: the deployment carries the model.
+  auto carrier = std::make_shared<spec::rest_api_model>();
+  carrier->http = model;
+  detail::keep_model(out.router, std::move(carrier));
   out.router.deploy();
   out.id = model->id;
   out.name = model->name;
