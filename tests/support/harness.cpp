@@ -5,11 +5,13 @@
 #include <asio/write.hpp>
 
 #include <poll.h>
+#include <pthread.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 
 #include <array>
 #include <cstdio>
+#include <ctime>
 #include <stdexcept>
 
 namespace test {
@@ -20,6 +22,18 @@ running_gateway::running_gateway(gatehouse::gateway_options options, int threads
         return std::move(options);
       }()) {
   for (int i = 0; i < threads; ++i) threads_.emplace_back([this] { io_.run(); });
+}
+
+std::chrono::nanoseconds running_gateway::io_cpu_time() const {
+  std::chrono::nanoseconds total{0};
+  for (const auto& t : threads_) {
+    clockid_t clock;
+    timespec ts{};
+    if (pthread_getcpuclockid(const_cast<std::thread&>(t).native_handle(), &clock) == 0 &&
+        clock_gettime(clock, &ts) == 0)
+      total += std::chrono::seconds(ts.tv_sec) + std::chrono::nanoseconds(ts.tv_nsec);
+  }
+  return total;
 }
 
 running_gateway::~running_gateway() {

@@ -27,6 +27,9 @@ class running_gateway {
 
   gatehouse::Gateway& gateway() noexcept { return gw_; }
   asio::io_context& io() noexcept { return io_; }
+  /// CPU time its I/O threads have used so far: how long work held them, whatever the load
+  /// of the machine (wall time also counts the time the threads waited for a core).
+  std::chrono::nanoseconds io_cpu_time() const;
   /// Mounts `stage` and listens on 127.0.0.1:0 over plain HTTP; returns the port.
   unsigned short serve_plain(const gatehouse::Stage& stage);
   /// Mounts `stage` and listens on 127.0.0.1:0 over HTTPS; returns the port.

@@ -138,10 +138,12 @@ class prober {
 };
 
 // 50 ms is the goal for any one request's hold on an I/O thread (release: at most about 40 ms
-// here). The machines are shared and noisy, and the ASan build several times slower, so the test
-// allows twenty times that: what it must catch is a cost that grows faster than the input, which
-// took seconds to minutes on these bodies.
+// here). The hold is measured as the I/O thread's CPU time, which a loaded machine does not
+// stretch; the ASan build is several times slower, so the test allows twenty times the goal:
+// what it must catch is a cost that grows faster than the input, which took seconds to minutes
+// on these bodies. The other client's wall-clock wait only has to stay short of a hang.
 constexpr long long longest_allowed_ms = 1000;
+constexpr long long longest_wait_allowed_ms = 10'000;
 
 }  // namespace
 
@@ -234,18 +236,24 @@ TEST_CASE("1 MB JSON worst cases on every JSON path never hold the I/O thread",
   const auto cases = worst_cases(one_mb);
   prober probe(port);
   std::vector<std::string> outcomes;
+  long long longest_hold_ms = 0;  // the I/O thread's CPU time for one request, at most
   // Each route's answers: a client error or success, and AWS's 502 for a Lambda result that is
   // not a proxy result and 500 for an authorizer output that is malformed.
   auto send = [&](std::string_view route, const worst_case& c, const std::string& request,
                   std::vector<int> allowed) {
     const auto start = std::chrono::steady_clock::now();
+    const auto cpu_start = gw.io_cpu_time();
     test::raw_client client(port, 30s);
     client.send(request);
     auto r = client.read_reply();
     const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                         std::chrono::steady_clock::now() - start)
                         .count();
-    outcomes.push_back(fmt::format("{} {}: {} in {} ms", route, c.name, r ? r->status : 0, ms));
+    const auto hold =
+        std::chrono::duration_cast<std::chrono::milliseconds>(gw.io_cpu_time() - cpu_start).count();
+    longest_hold_ms = std::max<long long>(longest_hold_ms, hold);
+    outcomes.push_back(fmt::format("{} {}: {} in {} ms ({} ms of the I/O thread)", route, c.name,
+                                   r ? r->status : 0, ms, hold));
     INFO(outcomes.back());
     REQUIRE(r);
     CHECK(std::find(allowed.begin(), allowed.end(), r->status) != allowed.end());
@@ -277,12 +285,19 @@ TEST_CASE("1 MB JSON worst cases on every JSON path never hold the I/O thread",
     REQUIRE(client.upgraded());
     for (const auto& c : cases) {
       const auto start = std::chrono::steady_clock::now();
+      const auto cpu_start = gw.io_cpu_time();
       client.text(c.json);
       auto got = client.next(30s);
-      outcomes.push_back(fmt::format("websocket {}: {} in {} ms", c.name, got.payload.substr(0, 20),
+      const auto hold =
+          std::chrono::duration_cast<std::chrono::milliseconds>(gw.io_cpu_time() - cpu_start)
+              .count();
+      longest_hold_ms = std::max<long long>(longest_hold_ms, hold);
+      outcomes.push_back(fmt::format("websocket {}: {} in {} ms ({} ms of the I/O thread)", c.name,
+                                     got.payload.substr(0, 20),
                                      std::chrono::duration_cast<std::chrono::milliseconds>(
                                          std::chrono::steady_clock::now() - start)
-                                         .count()));
+                                         .count(),
+                                     hold));
       INFO(outcomes.back());
       CHECK(got.payload == "default");
     }
@@ -295,5 +310,7 @@ TEST_CASE("1 MB JSON worst cases on every JSON path never hold the I/O thread",
                                           << " requests");
   CHECK_FALSE(probe.failed());
   CHECK(probe.count() > 0);
-  CHECK(probe.longest_ms() < longest_allowed_ms);
+  INFO("one request held the I/O thread for at most " << longest_hold_ms << " ms of CPU time");
+  CHECK(longest_hold_ms < longest_allowed_ms);
+  CHECK(probe.longest_ms() < longest_wait_allowed_ms);
 }
