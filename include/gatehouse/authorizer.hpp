@@ -44,7 +44,7 @@ class authorizer_request {
   /// The request: headers, query string, path parameters, stage variables and context.
   const proxy_event& request() const noexcept { return *request_; }
   /// The input as AWS's JSON for this kind (TOKEN: type, authorizationToken, methodArn;
-  /// REQUEST: type, methodArn and the REST proxy event's fields).
+  /// REQUEST: type, methodArn and the REST proxy event's fields but the body, as AWS sends).
   std::string to_json() const;
 
  private:
