@@ -321,7 +321,9 @@ class custom_authorizer final : public authorizer_impl {
   std::optional<gateway_error> verdict(const exchange& ex) const {
     auto denied = auth::authorizer_verdict(ex, *ex.auth);
     if (denied && ex.stage->deployment->api.type == api_type::http)
-      return gateway_error{response_type::default_4xx, 403, "Forbidden", denied->message};
+      return gateway_error{
+          response_type::default_4xx, 403, "Forbidden",
+          denied->message.empty() ? "the authorizer's policy does not allow it" : denied->message};
     return denied;
   }
 

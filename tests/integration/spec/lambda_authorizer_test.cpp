@@ -458,3 +458,24 @@ TEST_CASE("imported authorizers are invoked at the host's Lambda endpoint", "[la
     CHECK(at(got[1].body, "/requestContext/authorizer/lambda/tenant") == "t-simple");
   }
 }
+
+TEST_CASE("Authorizer::lambda refuses bad options, naming them", "[lambda-authorizer]") {
+  gatehouse::lambda_options f;
+  f.function_name = "gate";
+  f.region = "eu-west-1";
+  f.credentials = kCredentials;
+  CHECK_NOTHROW(gatehouse::Authorizer::lambda({.name = "ok"}, f));
+  auto bad = [&](auto change, const char* needle,
+                 gatehouse::authorizer_options options = {.name = "bad"}) {
+    auto o = f;
+    change(o);
+    CHECK_THROWS_WITH(gatehouse::Authorizer::lambda(options, o), Catch::Contains(needle));
+  };
+  bad([](auto& o) { o.function_name = "a/b"; }, "function_name");
+  bad([](auto& o) { o.qualifier = "a:b"; }, "qualifier");
+  bad([](auto& o) { o.credentials = {}; }, "access_key_id");
+  bad([](auto& o) { o.endpoint = "lambda.local"; }, "endpoint");
+  bad([](auto&) {}, "timeout", {.name = "slow", .timeout = std::chrono::seconds(30)});
+  bad([](auto&) {}, "TOKEN authorizer takes exactly one header",
+      {.name = "two", .identity_sources = {"method.request.header.A", "method.request.header.B"}});
+}
