@@ -21,6 +21,7 @@ namespace gatehouse {
 namespace detail {
 struct authorizer_impl;
 }
+struct lambda_options;  // <gatehouse/aws_integration.hpp>
 
 /// AWS's two kinds of Lambda authorizer.
 enum class authorizer_type {
@@ -43,7 +44,7 @@ class authorizer_request {
   /// The request: headers, query string, path parameters, stage variables and context.
   const proxy_event& request() const noexcept { return *request_; }
   /// The input as AWS's JSON for this kind (TOKEN: type, authorizationToken, methodArn;
-  /// REQUEST: type, methodArn and the REST proxy event's fields).
+  /// REQUEST: type, methodArn and the REST proxy event's fields but the body, as AWS sends).
   std::string to_json() const;
 
  private:
@@ -96,6 +97,21 @@ struct authorizer_options {
   std::chrono::milliseconds timeout{10'000};
 };
 
+/// What a Lambda authorizer's function is sent, and answers (AWS's event formats).
+enum class authorizer_payload {
+  /// REST APIs: TOKEN {type, authorizationToken, methodArn}, REQUEST {type, methodArn, resource,
+  /// path, httpMethod, headers, …}; the answer is an IAM policy (authorizer_result::from_json).
+  rest,
+  /// HTTP APIs, authorizerPayloadFormatVersion 1.0: the REQUEST event with version "1.0" and
+  /// identitySource (the values joined by ','); an IAM policy back.
+  http_v1,
+  /// HTTP APIs, 2.0: {version, type, routeArn, identitySource: […], routeKey, rawPath, …};
+  /// an IAM policy back.
+  http_v2,
+  /// 2.0 with enableSimpleResponses: {"isAuthorized": bool, "context": {…}} back.
+  http_v2_simple,
+};
+
 /// Settings of a JWT authorizer: Cognito user pools (REST) and HTTP APIs' JWT authorizer.
 struct jwt_options {
   std::string name = "jwt";
@@ -145,6 +161,15 @@ class Authorizer {
   Authorizer(authorizer_options options, async_handler h);
   /// A JWT authorizer. Throws config_error for bad options or an unusable in-code JWKS.
   static Authorizer jwt(jwt_options options);
+  /// A custom authorizer whose function is a Lambda function, called through the Lambda Invoke
+  /// API as lambda_invoke calls one (SigV4-signed, through the gateway's HTTP client), with
+  /// `options`' identity sources, validation expression and result cache. The call may take
+  /// options.timeout (function.timeout and function.format are not used). Its errors answer as
+  /// AWS's do: a function error "Unauthorized" → 401; any other function error, a malformed
+  /// answer, a refusal of the Lambda service, a timeout → 500 AUTHORIZER_CONFIGURATION_ERROR.
+  /// HTTP payloads take REQUEST authorizers only. Throws config_error for bad options.
+  static Authorizer lambda(authorizer_options options, const lambda_options& function,
+                           authorizer_payload payload = authorizer_payload::rest);
   /// IAM authorization (AWS_IAM): requests signed with Signature Version 4 (Authorization header
   /// or presigned URL) by a key of `options.credentials`, whose policies (or the API's resource
   /// policy) allow execute-api:Invoke on the method. Throws config_error for bad options.

@@ -75,6 +75,8 @@ class proxy_event {
   payload_format format() const noexcept { return format_; }
   /// The event as AWS's JSON for this payload format (body base64-encoded when not UTF-8).
   std::string to_json() const;
+  /// The request it views (gatehouse's own use).
+  const detail::exchange& impl() const noexcept { return *ex_; }
 
  private:
   const detail::exchange* ex_;

@@ -66,15 +66,19 @@ struct openapi_options {
   /// or ARN (with or without the qualifier), the most specific match first.
   std::map<std::string, integration, std::less<>> functions;
   /// Functions not bound above are invoked here; without it they answer 500 {"message":
-  /// "Internal server error"} (and are listed in openapi_api::unbound_functions).
+  /// "Internal server error"} (and are listed in openapi_api::unbound_functions). So are the
+  /// Lambda functions of authorizers not bound below (Authorizer::lambda), signed with these
+  /// credentials: authorizerCredentials (a role for API Gateway to assume) are not used.
   std::optional<lambda_endpoint> lambda;
 
   /// Authorizers by security scheme name, used as they are (custom TOKEN / REQUEST ones, HTTP
   /// APIs' Lambda ones, and Cognito ones instead of the JWT authorizer made from the pool) …
   std::map<std::string, Authorizer, std::less<>> authorizers;
   /// … or a handler, made into an Authorizer with the document's settings (type, identity
-  /// source, validation expression, result TTL). Unbound authorizers refuse every request with
-  /// 500 (AUTHORIZER_CONFIGURATION_ERROR) and are listed in openapi_api::unbound_authorizers.
+  /// source, validation expression, result TTL). Else an authorizer whose authorizerUri names a
+  /// Lambda function is invoked at `lambda` when that is set. Unbound authorizers refuse every
+  /// request with 500 (AUTHORIZER_CONFIGURATION_ERROR) and are listed in
+  /// openapi_api::unbound_authorizers.
   std::map<std::string, Authorizer::handler, std::less<>> authorizer_handlers;
   /// Cognito user pool authorizers verify tokens against the pool's keys, by default fetched
   /// from https://cognito-idp.{region}.amazonaws.com/{poolId}/.well-known/jwks.json. Here,

@@ -1,10 +1,13 @@
-// Custom authorizers: the host's C++ function in the place of AWS's Lambda authorizer, with
-// identity sources, the TOKEN validation expression and the result cache.
+// Custom authorizers: the host's C++ function (or a Lambda function, auth/remote_function.hpp)
+// in the place of AWS's Lambda authorizer, with identity sources, the TOKEN validation
+// expression and the result cache.
 
 #include "auth/authorizer_impl.hpp"
 #include "auth/evaluate.hpp"
 #include "auth/identity_sources.hpp"
+#include "auth/remote_function.hpp"
 #include "auth/result_cache.hpp"
+#include "integration/event_json.hpp"
 #include "integration/integration_impl.hpp"
 #include "spec/model.hpp"
 #include "util/json_parse.hpp"
@@ -40,24 +43,27 @@ std::string to_string(const context_value& value) {
 }
 
 std::string authorizer_request::to_json() const {
-  std::string out = "{\"type\":";
-  out.append(type_ == authorizer_type::token ? "\"TOKEN\"" : "\"REQUEST\"");
   if (type_ == authorizer_type::token) {
-    out.append(",\"authorizationToken\":");
+    std::string out = "{\"type\":\"TOKEN\",\"authorizationToken\":";
     util::append_json_string(out, token_);
+    out.append(",\"methodArn\":");
+    util::append_json_string(out, method_arn_);
+    out.push_back('}');
+    return out;
   }
-  out.append(",\"methodArn\":");
-  util::append_json_string(out, method_arn_);
-  if (type_ == authorizer_type::request) {
-    // AWS's REQUEST input carries the REST proxy event's fields beside type and methodArn.
-    auto event = request_->to_json();
-    if (event.size() > 2) {
-      out.push_back(',');
-      out.append(std::string_view(event).substr(1));
-      return out;
-    }
-  }
-  out.push_back('}');
+  // AWS's REQUEST input carries the REST proxy event's fields (but the body) beside type and
+  // methodArn.
+  rapidjson::StringBuffer buf;
+  detail::json_writer w(buf);
+  w.StartObject();
+  w.Key("type");
+  w.String("REQUEST");
+  w.Key("methodArn");
+  w.String(method_arn_.data(), static_cast<rapidjson::SizeType>(method_arn_.size()));
+  detail::write_proxy_event_members(w, request_->impl(), payload_format::v1, false);
+  w.EndObject();
+  std::string out(buf.GetString(), buf.GetSize());
+  util::make_valid_utf8(out);
   return out;
 }
 
@@ -171,11 +177,13 @@ using clock = std::chrono::steady_clock;
 
 class custom_authorizer final : public authorizer_impl {
  public:
-  custom_authorizer(authorizer_options o, Authorizer::handler sync, Authorizer::async_handler async)
+  custom_authorizer(authorizer_options o, Authorizer::handler sync, Authorizer::async_handler async,
+                    std::shared_ptr<const auth::remote_function> remote = nullptr)
       : authorizer_impl(o.name),
         options_(std::move(o)),
         sync_(std::move(sync)),
         async_(std::move(async)),
+        remote_(std::move(remote)),
         cache_(options_.cache_capacity) {
     if (options_.result_ttl < std::chrono::seconds(0) ||
         options_.result_ttl > std::chrono::seconds(3600))
@@ -224,7 +232,7 @@ class custom_authorizer final : public authorizer_impl {
     auto cached = cache_.find(key, clock::now());
     if (!cached) return std::nullopt;
     ex.auth = std::move(cached);
-    return auth::authorizer_verdict(ex, *ex.auth);
+    return verdict(ex);
   }
 
   asio::awaitable<std::optional<gateway_error>> authorize(exchange& ex) const override {
@@ -238,8 +246,18 @@ class custom_authorizer final : public authorizer_impl {
     authorizer_result result;
     std::string failure;
     bool timed_out = false;
+    std::shared_ptr<const auth::authorization> made;
     try {
-      if (sync_) {
+      if (remote_) {
+        // Bounded by its own call's timeout (options_.timeout): no race to set up.
+        auth::function_answer answer;
+        co_await remote_->call(ex, input, key, sources_.size(), answer);
+        failure = std::move(answer.failure);
+        if (answer.simple && failure.empty())
+          made = simple_authorization(answer.authorized, std::move(answer.result.context));
+        else
+          result = std::move(answer.result);
+      } else if (sync_) {
         result = sync_(input);
       } else {
         // The handler races the authorizer's timeout; the loser is cancelled.
@@ -263,13 +281,14 @@ class custom_authorizer final : public authorizer_impl {
                               fmt::format("authorizer '{}' did not answer within {} ms", name,
                                           options_.timeout.count())};
     if (!failure.empty())
-      co_return gateway_error{response_type::authorizer_configuration_error,
-                              0,
-                              {},
-                              fmt::format("authorizer '{}' threw: {}", name, failure)};
-    if (result.unauthorized) co_return gateway_error{response_type::unauthorized};
+      co_return gateway_error{
+          response_type::authorizer_configuration_error,
+          0,
+          {},
+          fmt::format("authorizer '{}' {}: {}", name, remote_ ? "failed" : "threw", failure)};
+    if (!made && result.unauthorized) co_return gateway_error{response_type::unauthorized};
     std::string why;
-    auto made = make_authorization(std::move(result), why);
+    if (!made) made = make_authorization(std::move(result), why);
     if (!made)
       co_return gateway_error{
           response_type::authorizer_configuration_error,
@@ -278,7 +297,7 @@ class custom_authorizer final : public authorizer_impl {
           fmt::format("authorizer '{}' returned a malformed result: {}", name, why)};
     if (caching) cache_.put(key, made, clock::now() + options_.result_ttl);
     ex.auth = std::move(made);
-    co_return auth::authorizer_verdict(ex, *ex.auth);
+    co_return verdict(ex);
   }
 
   void flush() const override { cache_.clear(); }
@@ -288,7 +307,7 @@ class custom_authorizer final : public authorizer_impl {
     out.name = name;
     out.type = options_.type == authorizer_type::token ? "TOKEN" : "REQUEST";
     out.auth_type = "custom";
-    out.authorizer_uri = lambda_function_uri(c, name);
+    out.authorizer_uri = remote_ ? remote_->uri(c) : lambda_function_uri(c, name);
     out.identity_source.clear();
     for (const auto& s : sources_)
       out.identity_source += (out.identity_source.empty() ? "" : ", ") + auth::rest_form(s);
@@ -298,6 +317,26 @@ class custom_authorizer final : public authorizer_impl {
   }
 
  private:
+  // The policy's verdict. HTTP APIs answer every denial with 403 {"message":"Forbidden"}.
+  std::optional<gateway_error> verdict(const exchange& ex) const {
+    auto denied = auth::authorizer_verdict(ex, *ex.auth);
+    if (denied && ex.stage->deployment->api.type == api_type::http)
+      return gateway_error{
+          response_type::default_4xx, 403, "Forbidden",
+          denied->message.empty() ? "the authorizer's policy does not allow it" : denied->message};
+    return denied;
+  }
+
+  // An HTTP API's simple response: allowed without a policy, or denied by one that denies all.
+  std::shared_ptr<const auth::authorization> simple_authorization(
+      bool authorized, std::vector<std::pair<std::string, context_value>> context) const {
+    auto a = std::make_shared<auth::authorization>();
+    a->context = std::move(context);
+    if (!authorized)
+      a->policy_document = auth::policy::parse(one_statement_policy("Deny", "*"), nullptr);
+    return a;
+  }
+
   // The coroutine handler, its exceptions caught here: a throw must end the race with the
   // timeout at once, not after it.
   asio::awaitable<std::optional<authorizer_result>> call(const authorizer_request& input,
@@ -365,6 +404,7 @@ class custom_authorizer final : public authorizer_impl {
   authorizer_options options_;
   Authorizer::handler sync_;
   Authorizer::async_handler async_;
+  std::shared_ptr<const auth::remote_function> remote_;
   std::vector<auth::identity_source> sources_;
   std::optional<std::regex> expression_;
   mutable auth::result_cache cache_;
@@ -372,6 +412,12 @@ class custom_authorizer final : public authorizer_impl {
 
 }  // namespace
 }  // namespace detail
+
+std::shared_ptr<detail::authorizer_impl> auth::make_custom_authorizer(
+    authorizer_options options, std::shared_ptr<const remote_function> function) {
+  return std::make_shared<detail::custom_authorizer>(
+      std::move(options), Authorizer::handler{}, Authorizer::async_handler{}, std::move(function));
+}
 
 namespace {
 void check_handler(bool present, const authorizer_options& options) {

@@ -1,5 +1,6 @@
 #include "integration/aws_endpoint.hpp"
 
+#include "auth/sigv4.hpp"
 #include "net/aws_signing.hpp"
 #include "net/url.hpp"
 
@@ -54,6 +55,37 @@ std::string checked_aws_endpoint(std::string_view endpoint, std::string_view wha
         "{}: endpoint '{}' must be scheme://host[:port], without a path or query", what, endpoint));
   if (endpoint.back() == '/') endpoint.remove_suffix(1);
   return std::string(endpoint);
+}
+
+namespace {
+// Lambda's own limits: names, partial and full ARNs (with a qualifier), and qualifiers.
+bool function_name_chars(std::string_view s) noexcept {
+  return std::all_of(s.begin(), s.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+           c == '_' || c == ':' || c == '.' || c == '$';
+  });
+}
+}  // namespace
+
+std::string lambda_invocation_url(const lambda_options& o, std::string_view what) {
+  if (o.function_name.empty() || o.function_name.size() > 170 ||
+      !function_name_chars(o.function_name))
+    throw config_error(fmt::format(
+        "{}: function_name must be a function name or ARN (1 to 170 of A-Z a-z 0-9 - _ : . $)",
+        what));
+  if (o.qualifier.size() > 128 || !function_name_chars(o.qualifier) ||
+      o.qualifier.find(':') != std::string::npos)
+    throw config_error(
+        fmt::format("{}: qualifier '{}' is not a version or alias name", what, o.qualifier));
+  check_aws_signing({o.credentials, o.region, "lambda"}, what);
+  std::string url = checked_aws_endpoint(
+      o.endpoint.empty() ? fmt::format("https://lambda.{}.amazonaws.com", o.region) : o.endpoint,
+      what);
+  url.append("/2015-03-31/functions/");
+  url.append(auth::sigv4::uri_encode(o.function_name));
+  url.append("/invocations");
+  if (!o.qualifier.empty()) url.append("?Qualifier=").append(o.qualifier);
+  return url;
 }
 
 void check_integration_timeout(std::chrono::milliseconds timeout, std::string_view what) {

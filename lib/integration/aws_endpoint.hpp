@@ -6,6 +6,7 @@
 #include "http/body_source.hpp"
 #include "net/client_core.hpp"
 
+#include <gatehouse/aws_integration.hpp>
 #include <gatehouse/http.hpp>
 #include <gatehouse/http_client.hpp>
 
@@ -25,6 +26,11 @@ void check_aws_signing(const aws_signing& signing, std::string_view what);
 /// Checks an endpoint, http(s)://host[:port] with no path but an optional final '/', and
 /// returns it without that '/'. Throws config_error starting with `what`.
 std::string checked_aws_endpoint(std::string_view endpoint, std::string_view what);
+
+/// The Invoke API's URL of a Lambda function: {endpoint}/2015-03-31/functions/{name}/invocations
+/// [?Qualifier=…]. Checks the function's name, qualifier, endpoint, region and credentials first;
+/// throws config_error starting with `what`.
+std::string lambda_invocation_url(const lambda_options& o, std::string_view what);
 
 /// Checks an integration timeout: 50 ms to 29 s. Throws config_error starting with `what`.
 void check_integration_timeout(std::chrono::milliseconds timeout, std::string_view what);

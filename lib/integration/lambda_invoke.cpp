@@ -44,14 +44,6 @@ outcome invocation_failed(std::string reason) {
       gateway_error{response_type::default_5xx, 500, "Internal server error", std::move(reason)}};
 }
 
-// Lambda's own limits: names, partial and full ARNs (with a qualifier), and qualifiers.
-bool function_name_chars(std::string_view s) noexcept {
-  return std::all_of(s.begin(), s.end(), [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
-           c == '_' || c == ':' || c == '.' || c == '$';
-  });
-}
-
 void write_fields(const void*, std::string& out) {
   out.append(
       "Content-Type: application/json\r\n"
@@ -66,26 +58,10 @@ class lambda_integration final : public detail::integration_impl {
         qualifier_(o.qualifier),
         timeout_(o.timeout),
         skip_verification_(o.insecure_skip_verification),
-        signing_{std::move(o.credentials), o.region, "lambda"} {
+        signing_{o.credentials, o.region, "lambda"} {
     const std::string what = fmt::format("lambda_invoke '{}'", o.function_name);
-    if (o.function_name.empty() || o.function_name.size() > 170 ||
-        !function_name_chars(o.function_name))
-      throw config_error(fmt::format(
-          "{}: function_name must be a function name or ARN (1 to 170 of A-Z a-z 0-9 - _ : . $)",
-          what));
-    if (o.qualifier.size() > 128 || !function_name_chars(o.qualifier) ||
-        o.qualifier.find(':') != std::string::npos)
-      throw config_error(
-          fmt::format("{}: qualifier '{}' is not a version or alias name", what, o.qualifier));
     detail::check_integration_timeout(timeout_, what);
-    detail::check_aws_signing(signing_, what);
-    url_ = detail::checked_aws_endpoint(
-        o.endpoint.empty() ? fmt::format("https://lambda.{}.amazonaws.com", o.region) : o.endpoint,
-        what);
-    url_.append("/2015-03-31/functions/");
-    url_.append(auth::sigv4::uri_encode(o.function_name));
-    url_.append("/invocations");
-    if (!o.qualifier.empty()) url_.append("?Qualifier=").append(o.qualifier);
+    url_ = detail::lambda_invocation_url(o, what);
     std::string why;
     auto parts = net::parse_url(url_, &why);  // views into url_, which does not change again
     if (!parts) throw config_error(fmt::format("{}: bad URL '{}': {}", what, url_, why));

@@ -1,6 +1,7 @@
 // The proxy event a function integration receives, and its JSON form in AWS's payload formats.
 
 #include "auth/authorization.hpp"
+#include "integration/event_json.hpp"
 #include "pipeline/exchange.hpp"
 #include "routing/route_table.hpp"
 #include "usage/key_registry.hpp"
@@ -14,6 +15,8 @@
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
+#include <cmath>
+#include <cstdint>
 #include <map>
 
 namespace gatehouse {
@@ -48,7 +51,11 @@ void write_context_value(writer& w, const context_value& v, bool as_text) {
   if (as_text) return str(w, to_string(v));
   if (const auto* s = std::get_if<std::string>(&v)) return str(w, *s);
   if (const auto* b = std::get_if<bool>(&v)) return static_cast<void>(w.Bool(*b));
-  w.Double(std::get<double>(v));
+  // A whole number as JSON writes it (7, not 7.0), as the authorizer's JSON gave it.
+  const double d = std::get<double>(v);
+  if (std::isfinite(d) && d == std::trunc(d) && std::fabs(d) < 1e15)
+    return static_cast<void>(w.Int64(static_cast<std::int64_t>(d)));
+  w.Double(d);
 }
 
 void write_claims_as_text(writer& w, std::string_view claims_json) {
@@ -179,13 +186,14 @@ request_context proxy_event::context() const noexcept {
   return c;
 }
 
-std::string proxy_event::to_json() const {
-  const auto& ex = *ex_;
-  const auto ctx = context();
-  rapidjson::StringBuffer buf;
-  writer w(buf);
+namespace detail {
+
+void write_proxy_event_members(json_writer& w, const exchange& ex, payload_format format,
+                               bool with_body) {
+  const auto ctx = proxy_event(ex, format).context();
   const bool binary = !util::valid_utf8(ex.req.body);
   auto body = [&] {
+    if (!with_body) return;
     key(w, "body");
     if (ex.req.body.empty())
       w.Null();
@@ -229,8 +237,7 @@ std::string proxy_event::to_json() const {
   };
   const auto query = parse_query(ex.query);
 
-  w.StartObject();
-  if (format_ == payload_format::v1) {
+  if (format == payload_format::v1) {
     key(w, "resource"), str(w, ex.match.resource);
     key(w, "path"), str(w, ex.stage_path);
     key(w, "httpMethod"), str(w, ex.req.method);
@@ -383,6 +390,15 @@ std::string proxy_event::to_json() const {
     stage_vars(false);
     body();
   }
+}
+
+}  // namespace detail
+
+std::string proxy_event::to_json() const {
+  rapidjson::StringBuffer buf;
+  writer w(buf);
+  w.StartObject();
+  detail::write_proxy_event_members(w, *ex_, format_, true);
   w.EndObject();
   // RapidJSON copies string bytes as they are: headers (obs-text), decoded path and query
   // parameters and the like may hold bytes that are not UTF-8, which JSON cannot carry.

@@ -58,6 +58,12 @@ std::optional<lambda_function> lambda_of(std::string_view uri);
 const integration* binding_of(const lambda_function& f, const openapi_options& o);
 /// Where functions without a binding are invoked: the host's endpoint, else AWS's.
 std::string lambda_endpoint_of(const openapi_options& o, std::string_view region);
+/// How an authorizer's Lambda function (its authorizerUri: the invocation URI, or for HTTP APIs
+/// also the function's ARN) is invoked at the host's Lambda endpoint; nullopt without an
+/// endpoint with credentials, or for a URI that names no function. authorizerCredentials (a
+/// role for API Gateway to assume) are not used: the endpoint's credentials sign the call.
+std::optional<lambda_options> lambda_authorizer_function(std::string_view uri,
+                                                         const openapi_options& o);
 
 /// The method settings an integration carries: templates, responses, passthrough, cache keys.
 void apply_integration_settings(const integration_model& m, bool proxy, const std::string& path,

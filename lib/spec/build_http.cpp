@@ -1,5 +1,6 @@
 // The HTTP API model → a Router of type http: the authorizers (JWT ones verified here; Lambda
-// ones bound to the host's C++ authorizers by name), and one route per route key with its
+// ones bound to the host's C++ authorizers by name, else invoked at the host's Lambda
+// endpoint), and one route per route key with its
 // integration (HTTP_PROXY → http_proxy; AWS_PROXY → the host's C++ function, else the Lambda
 // Invoke API, in the payload format the document names), parameter mapping and authorization.
 
@@ -61,6 +62,11 @@ std::map<std::string, Authorizer, std::less<>> make_http_authorizers(const http_
         out.emplace(a.name, bound->second);
       } else if (auto h = o.authorizer_handlers.find(a.name); h != o.authorizer_handlers.end()) {
         out.emplace(a.name, Authorizer(lambda_authorizer_options(a), h->second));
+      } else if (auto f = lambda_authorizer_function(a.authorizer_uri, o)) {
+        const auto payload = a.payload_format_version == "1.0" ? authorizer_payload::http_v1
+                             : a.enable_simple_responses       ? authorizer_payload::http_v2_simple
+                                                               : authorizer_payload::http_v2;
+        out.emplace(a.name, Authorizer::lambda(lambda_authorizer_options(a), *f, payload));
       } else {
         // Nobody answers for it: requests that reach it get 500, as AWS answers when the
         // authorizer's Lambda function cannot be called.

@@ -214,6 +214,30 @@ std::string lambda_endpoint_of(const openapi_options& o, std::string_view region
   return fmt::format("https://lambda.{}.amazonaws.com", region);
 }
 
+std::optional<lambda_options> lambda_authorizer_function(std::string_view uri,
+                                                         const openapi_options& o) {
+  if (!o.lambda || o.lambda->credentials.access_key_id.empty()) return std::nullopt;
+  std::optional<lambda_function> f;
+  if (uri.starts_with("arn:") && uri.find(":lambda:path/") == std::string_view::npos) {
+    // HTTP APIs also take the function's ARN itself.
+    if (uri.find(":lambda:") != std::string_view::npos &&
+        uri.find(":function:") != std::string_view::npos)
+      f =
+          lambda_of(fmt::format("arn:aws:apigateway:{}:lambda:path/2015-03-31/functions/{}/"
+                                "invocations",
+                                o.region, uri));
+  } else {
+    f = lambda_of(uri);
+  }
+  if (!f) return std::nullopt;
+  return lambda_options{.function_name = f->arn,
+                        .qualifier = f->qualifier,
+                        .region = f->region.empty() ? o.region : f->region,
+                        .credentials = o.lambda->credentials,
+                        .endpoint = o.lambda->endpoint,
+                        .insecure_skip_verification = o.lambda->insecure_skip_verification};
+}
+
 namespace {
 
 // arn:{partition}:apigateway:{region}:{subdomain.}{service}:{path|action}/{rest}

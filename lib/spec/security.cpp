@@ -2,7 +2,8 @@
 //   - an apiKey scheme named x-api-key (no authorizer) in a requirement: apiKeyRequired;
 //   - a scheme with x-amazon-apigateway-authorizer: an authorizer named after the scheme (made
 //     even when no method uses it, as AWS does); TOKEN and REQUEST ones are the host's C++
-//     authorizers, COGNITO_USER_POOLS ones gatehouse's JWT authorizer over the pool's keys;
+//     authorizers, else their Lambda functions invoked at the host's Lambda endpoint;
+//     COGNITO_USER_POOLS ones gatehouse's JWT authorizer over the pool's keys;
 //   - x-amazon-apigateway-authtype awsSigv4: IAM authorization.
 // The document's `security` applies to operations without their own (AWS's recorded behaviour,
 // whatever its guide says); a requirement naming no known scheme is ignored.
@@ -197,6 +198,8 @@ std::map<std::string, Authorizer, std::less<>> make_authorizers(const rest_api_m
         out.emplace(a.name, cognito(a, o));
       } else if (auto h = o.authorizer_handlers.find(a.name); h != o.authorizer_handlers.end()) {
         out.emplace(a.name, Authorizer(custom_options(a), h->second));
+      } else if (auto f = lambda_authorizer_function(a.authorizer_uri, o)) {
+        out.emplace(a.name, Authorizer::lambda(custom_options(a), *f));
       } else {
         // Nobody answers for it: requests that reach it get 500, as AWS answers when the
         // authorizer's Lambda function cannot be called.
