@@ -326,8 +326,8 @@ int main(int argc, char** argv) {
     for (const auto& f : api.unbound_functions)
       std::printf("%s: Lambda function %s answers 500: no --lambda-endpoint\n", program, f.c_str());
     for (const auto& n : api.unbound_authorizers)
-      std::printf("%s: authorizer %s answers 500: custom authorizers are not invoked yet\n",
-                  program, n.c_str());
+      std::printf("%s: authorizer %s answers 500: not bound, and no --lambda-endpoint\n", program,
+                  n.c_str());
 
     asio::io_context io{a.server.concurrency_hint()};
     gatehouse::gateway_options options;
