@@ -14,6 +14,7 @@
 #include <chrono>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace gatehouse::spec {
 
@@ -28,6 +29,35 @@ struct export_extensions {
 /// Parses "integrations,authorizers,validators,apigateway" (comma-separated, any of them, spaces
 /// around names allowed). Throws config_error naming the names it does not know.
 export_extensions parse_extensions(std::string_view list);
+
+/// What the export writers build their JSON with: strings and objects in one document's
+/// allocator.
+class json_builder {
+ protected:
+  explicit json_builder(rapidjson::Document::AllocatorType& a) noexcept : a_(a) {}
+
+  json str(std::string_view s) {
+    return json(s.data(), static_cast<rapidjson::SizeType>(s.size()), a_);
+  }
+  void add(json& object, std::string_view key, json value) {
+    object.AddMember(str(key), std::move(value), a_);
+  }
+  void add(json& object, std::string_view key, std::string_view value) {
+    add(object, key, str(value));
+  }
+  json strings(const std::vector<std::string>& list) {
+    json out(rapidjson::kArrayType);
+    for (const auto& s : list) out.PushBack(str(s), a_);
+    return out;
+  }
+  json texts(const text_map& m) {
+    json out(rapidjson::kObjectType);
+    for (const auto& [k, v] : m) add(out, k, v);
+    return out;
+  }
+
+  rapidjson::Document::AllocatorType& a_;
+};
 
 struct export_settings {
   bool oas3 = true;

@@ -36,10 +36,10 @@ std::string_view trim(std::string_view s) {
   return s;
 }
 
-class document_writer {
+class document_writer : json_builder {
  public:
   document_writer(const rest_api_model& api, const export_settings& s, rapidjson::Document& d)
-      : api_(api), s_(s), d_(d), a_(d.GetAllocator()) {}
+      : json_builder(d.GetAllocator()), api_(api), s_(s), d_(d) {}
 
   void write() {
     d_.SetObject();
@@ -90,26 +90,6 @@ class document_writer {
   }
 
  private:
-  json str(std::string_view s) {
-    return json(s.data(), static_cast<rapidjson::SizeType>(s.size()), a_);
-  }
-  void add(json& object, std::string_view key, json value) {
-    object.AddMember(str(key), std::move(value), a_);
-  }
-  void add(json& object, std::string_view key, std::string_view value) {
-    add(object, key, str(value));
-  }
-  json strings(const std::vector<std::string>& list) {
-    json out(rapidjson::kArrayType);
-    for (const auto& s : list) out.PushBack(str(s), a_);
-    return out;
-  }
-  json texts(const text_map& m) {
-    json out(rapidjson::kObjectType);
-    for (const auto& [k, v] : m) add(out, k, v);
-    return out;
-  }
-
   // A model URI https://apigateway.amazonaws.com/restapis/{id}/models/Name[#/pointer] →
   // #/definitions/Name[/pointer]; other $refs stay as they are.
   void rewrite_refs(json& v) {
@@ -275,7 +255,6 @@ class document_writer {
   const rest_api_model& api_;
   const export_settings& s_;
   rapidjson::Document& d_;
-  allocator& a_;
 };
 }  // namespace
 

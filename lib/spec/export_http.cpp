@@ -50,17 +50,17 @@ std::string joined(const std::vector<std::string>& list) {
   return out;
 }
 
-class http_document_writer {
+class http_document_writer : json_builder {
  public:
   http_document_writer(const http_api_model& api, std::string_view stage, bool extensions,
                        std::string_view region, std::string version, rapidjson::Document& d)
-      : api_(api),
+      : json_builder(d.GetAllocator()),
+        api_(api),
         stage_(stage),
         extensions_(extensions),
         region_(region),
         version_(std::move(version)),
-        d_(d),
-        a_(d.GetAllocator()) {}
+        d_(d) {}
 
   void write() {
     d_.SetObject();
@@ -85,26 +85,6 @@ class http_document_writer {
   }
 
  private:
-  json str(std::string_view s) {
-    return json(s.data(), static_cast<rapidjson::SizeType>(s.size()), a_);
-  }
-  void add(json& object, std::string_view key, json value) {
-    object.AddMember(str(key), std::move(value), a_);
-  }
-  void add(json& object, std::string_view key, std::string_view value) {
-    add(object, key, str(value));
-  }
-  json strings(const std::vector<std::string>& list) {
-    json out(rapidjson::kArrayType);
-    for (const auto& s : list) out.PushBack(str(s), a_);
-    return out;
-  }
-  json texts(const text_map& m) {
-    json out(rapidjson::kObjectType);
-    for (const auto& [k, v] : m) add(out, k, v);
-    return out;
-  }
-
   json servers() {
     json server(rapidjson::kObjectType);
     add(server, "url",
@@ -288,7 +268,6 @@ class http_document_writer {
   std::string_view region_;
   std::string version_;
   rapidjson::Document& d_;
-  allocator& a_;
 };
 }  // namespace
 

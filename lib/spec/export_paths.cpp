@@ -26,10 +26,10 @@ bool json_media_type(std::string_view type) {
   return type == "application/json" || type.ends_with("+json");
 }
 
-class path_writer {
+class path_writer : json_builder {
  public:
   path_writer(const rest_api_model& api, const export_settings& s, allocator& a)
-      : api_(api), s_(s), a_(a) {}
+      : json_builder(a), api_(api), s_(s) {}
 
   json paths() {
     json out(rapidjson::kObjectType);
@@ -45,25 +45,6 @@ class path_writer {
   }
 
  private:
-  json str(std::string_view s) {
-    return json(s.data(), static_cast<rapidjson::SizeType>(s.size()), a_);
-  }
-  void add(json& object, std::string_view key, json value) {
-    object.AddMember(str(key), std::move(value), a_);
-  }
-  void add(json& object, std::string_view key, std::string_view value) {
-    add(object, key, str(value));
-  }
-  json strings(const std::vector<std::string>& list) {
-    json out(rapidjson::kArrayType);
-    for (const auto& s : list) out.PushBack(str(s), a_);
-    return out;
-  }
-  json texts(const text_map& m) {
-    json out(rapidjson::kObjectType);
-    for (const auto& [k, v] : m) add(out, k, v);
-    return out;
-  }
   json ref(std::string_view model) {
     json out(rapidjson::kObjectType);
     add(out, "$ref", std::string(models_prefix(s_)) + std::string(model));
@@ -260,7 +241,6 @@ class path_writer {
 
   const rest_api_model& api_;
   const export_settings& s_;
-  allocator& a_;
 };
 }  // namespace
 
