@@ -58,6 +58,9 @@ std::optional<lambda_function> lambda_of(std::string_view uri);
 const integration* binding_of(const lambda_function& f, const openapi_options& o);
 /// Where functions without a binding are invoked: the host's endpoint, else AWS's.
 std::string lambda_endpoint_of(const openapi_options& o, std::string_view region);
+/// How `f` is invoked at the host's Lambda endpoint (timeout and payload format left at their
+/// defaults); nullopt without an endpoint with credentials.
+std::optional<lambda_options> lambda_invocation(const lambda_function& f, const openapi_options& o);
 /// How an authorizer's Lambda function (its authorizerUri: the invocation URI, or for HTTP APIs
 /// also the function's ARN) is invoked at the host's Lambda endpoint; nullopt without an
 /// endpoint with credentials, or for a URI that names no function. authorizerCredentials (a

@@ -134,19 +134,12 @@ built_integration make_http_integration(const http_route_model& route, const ope
         if (auto reformatted = bound->impl().with_format(format))
           b.target = integration(std::move(reformatted));
         b.description = fmt::format("AWS_PROXY {} (C++, {})", shown, payload);
-      } else if (o.lambda && !o.lambda->credentials.access_key_id.empty()) {
-        const std::string region = f->region.empty() ? o.region : f->region;
-        b.target =
-            lambda_invoke({.function_name = f->arn,
-                           .qualifier = f->qualifier,
-                           .region = region,
-                           .credentials = o.lambda->credentials,
-                           .endpoint = o.lambda->endpoint,
-                           .format = format,
-                           .timeout = timeout,
-                           .insecure_skip_verification = o.lambda->insecure_skip_verification});
+      } else if (auto call = lambda_invocation(*f, o)) {
+        call->format = format;
+        call->timeout = timeout;
         b.description = fmt::format("AWS_PROXY {} (Lambda at {}, {})", shown,
-                                    lambda_endpoint_of(o, region), payload);
+                                    lambda_endpoint_of(o, call->region), payload);
+        b.target = lambda_invoke(std::move(*call));
       } else {
         report.unbound_functions.push_back(f->written);
         b.target = detail::misconfigured(

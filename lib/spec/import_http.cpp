@@ -34,17 +34,6 @@ void route_integration_error(std::string_view route_key, std::string_view why) {
 
 namespace {
 
-constexpr std::array<std::pair<std::string_view, std::string_view>, 8> operation_keys{{
-    {"get", "GET"},
-    {"put", "PUT"},
-    {"post", "POST"},
-    {"delete", "DELETE"},
-    {"options", "OPTIONS"},
-    {"head", "HEAD"},
-    {"patch", "PATCH"},
-    {"x-amazon-apigateway-any-method", "ANY"},
-}};
-
 // Root extensions of REST APIs that HTTP APIs do not have.
 constexpr std::array<std::string_view, 9> rest_only_extensions{
     "x-amazon-apigateway-api-key-source",

@@ -65,17 +65,6 @@ void integration_error(std::string_view method, std::string_view path, std::stri
 
 namespace {
 
-constexpr std::array<std::pair<std::string_view, std::string_view>, 8> operation_keys{{
-    {"get", "GET"},
-    {"put", "PUT"},
-    {"post", "POST"},
-    {"delete", "DELETE"},
-    {"options", "OPTIONS"},
-    {"head", "HEAD"},
-    {"patch", "PATCH"},
-    {"x-amazon-apigateway-any-method", "ANY"},
-}};
-
 // "/a/b/" → "/a/b"; "a" → "/a"; "/" and "" → "".
 std::string normalize_base_path(std::string_view p) {
   while (!p.empty() && p.back() == '/') p.remove_suffix(1);

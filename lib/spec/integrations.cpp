@@ -214,6 +214,17 @@ std::string lambda_endpoint_of(const openapi_options& o, std::string_view region
   return fmt::format("https://lambda.{}.amazonaws.com", region);
 }
 
+std::optional<lambda_options> lambda_invocation(const lambda_function& f,
+                                                const openapi_options& o) {
+  if (!o.lambda || o.lambda->credentials.access_key_id.empty()) return std::nullopt;
+  return lambda_options{.function_name = f.arn,
+                        .qualifier = f.qualifier,
+                        .region = f.region.empty() ? o.region : f.region,
+                        .credentials = o.lambda->credentials,
+                        .endpoint = o.lambda->endpoint,
+                        .insecure_skip_verification = o.lambda->insecure_skip_verification};
+}
+
 std::optional<lambda_options> lambda_authorizer_function(std::string_view uri,
                                                          const openapi_options& o) {
   if (!o.lambda || o.lambda->credentials.access_key_id.empty()) return std::nullopt;
@@ -230,12 +241,7 @@ std::optional<lambda_options> lambda_authorizer_function(std::string_view uri,
     f = lambda_of(uri);
   }
   if (!f) return std::nullopt;
-  return lambda_options{.function_name = f->arn,
-                        .qualifier = f->qualifier,
-                        .region = f->region.empty() ? o.region : f->region,
-                        .credentials = o.lambda->credentials,
-                        .endpoint = o.lambda->endpoint,
-                        .insecure_skip_verification = o.lambda->insecure_skip_verification};
+  return lambda_invocation(*f, o);
 }
 
 namespace {
@@ -296,18 +302,11 @@ built_integration make_integration(const method_model& mm, const std::string& pa
       if (const integration* bound = binding_of(*f, o)) {
         b.target = *bound;
         b.description = fmt::format("AWS_PROXY {} (C++)", shown);
-      } else if (o.lambda && !o.lambda->credentials.access_key_id.empty()) {
-        const std::string region = f->region.empty() ? o.region : f->region;
-        b.target =
-            lambda_invoke({.function_name = f->arn,
-                           .qualifier = f->qualifier,
-                           .region = region,
-                           .credentials = o.lambda->credentials,
-                           .endpoint = o.lambda->endpoint,
-                           .timeout = timeout,
-                           .insecure_skip_verification = o.lambda->insecure_skip_verification});
+      } else if (auto call = lambda_invocation(*f, o)) {
+        call->timeout = timeout;
         b.description =
-            fmt::format("AWS_PROXY {} (Lambda at {})", shown, lambda_endpoint_of(o, region));
+            fmt::format("AWS_PROXY {} (Lambda at {})", shown, lambda_endpoint_of(o, call->region));
+        b.target = lambda_invoke(std::move(*call));
       } else {
         // Neither bound nor callable (no Lambda endpoint, or no credentials to sign with).
         report.unbound_functions.push_back(f->written);

@@ -5,14 +5,28 @@
 
 #include <rapidjson/document.h>
 
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace gatehouse::spec {
+
+/// A path item's operation keys and the HTTP methods they stand for (any-method: ANY).
+inline constexpr std::array<std::pair<std::string_view, std::string_view>, 8> operation_keys{{
+    {"get", "GET"},
+    {"put", "PUT"},
+    {"post", "POST"},
+    {"delete", "DELETE"},
+    {"options", "OPTIONS"},
+    {"head", "HEAD"},
+    {"patch", "PATCH"},
+    {"x-amazon-apigateway-any-method", "ANY"},
+}};
 
 using json = rapidjson::Value;
 
