@@ -8,6 +8,7 @@
 #include "util/json_parse.hpp"
 
 #include "util/json_text.hpp"
+#include "util/json_ref.hpp"
 
 #include <openssl/ec.h>
 #include <openssl/ecdsa.h>
@@ -195,7 +196,7 @@ bool parse_json_in_place(Document& doc, std::string_view text, char* buffer) {
 const rapidjson::Value* member(const rapidjson::Value& object, std::string_view name) {
   if (!object.IsObject()) return nullptr;
   rapidjson::Value key(
-      rapidjson::StringRef(name.data(), static_cast<rapidjson::SizeType>(name.size())));
+      util::json_ref(name));
   auto it = object.FindMember(key);
   return it == object.MemberEnd() ? nullptr : &it->value;
 }

@@ -3,6 +3,8 @@
 // Small readers over the document's DOM, lenient as AWS's importer is: a field of the wrong
 // type reads as absent, numbers and booleans read as text where AWS takes text.
 
+#include "util/json_ref.hpp"
+
 #include <rapidjson/document.h>
 
 #include <array>
@@ -45,7 +47,7 @@ inline std::span<json::Member> mutable_members(json& v) noexcept {
 inline const json* member(const json* v, std::string_view name) noexcept {
   if (!v || !v->IsObject()) return nullptr;
   auto it = v->FindMember(rapidjson::Value(
-      rapidjson::StringRef(name.data(), static_cast<rapidjson::SizeType>(name.size()))));
+      util::json_ref(name)));
   return it == v->MemberEnd() ? nullptr : &it->value;
 }
 inline const json* member(const json& v, std::string_view name) noexcept {

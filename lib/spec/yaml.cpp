@@ -7,6 +7,7 @@
 #include "spec/document.hpp"
 #include "spec/json_util.hpp"
 #include "util/json_parse.hpp"
+#include "util/json_ref.hpp"
 
 #include <yaml-cpp/depthguard.h>
 #include <yaml-cpp/eventhandler.h>
@@ -89,7 +90,7 @@ void resolve_plain(std::string_view s, value& out, rapidjson::Document::Allocato
     auto [end, ec] = std::from_chars(s.data() + (s.front() == '+' ? 1 : 0), s.data() + s.size(), d);
     if (ec == std::errc() && end == s.data() + s.size()) return void(out.SetDouble(d));
   }
-  out.SetString(s.data(), static_cast<rapidjson::SizeType>(s.size()), a);
+  out = util::json_copy(s, a);
 }
 
 // The text of a value used as a key: keys of JSON objects are strings.
@@ -223,7 +224,7 @@ class builder final : public YAML::EventHandler {
       parent.v.PushBack(std::move(v), a_);
     } else if (!parent.have_key) {
       auto k = key_text(v);
-      parent.key.SetString(k.data(), static_cast<rapidjson::SizeType>(k.size()), a_);
+      parent.key = util::json_copy(k, a_);
       parent.have_key = true;
     } else {
       parent.v.AddMember(std::move(parent.key), std::move(v), a_);

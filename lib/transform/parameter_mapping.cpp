@@ -6,6 +6,7 @@
 
 #include "auth/authorization.hpp"
 #include "usage/key_registry.hpp"
+#include "util/json_ref.hpp"
 
 #include <gatehouse/config_error.hpp>
 
@@ -56,7 +57,7 @@ std::optional<std::string> claim_of(std::string_view claims_json, std::string_vi
   rapidjson::Document doc;
   if (!util::parse_json(doc, claims_json) || !doc.IsObject()) return std::nullopt;
   auto it = doc.FindMember(
-      rapidjson::StringRef(name.data(), static_cast<rapidjson::SizeType>(name.size())));
+      util::json_ref(name));
   if (it == doc.MemberEnd()) return std::nullopt;
   if (it->value.IsString()) return std::string(it->value.GetString(), it->value.GetStringLength());
   rapidjson::StringBuffer buf;

@@ -2,6 +2,7 @@
 
 #include "util/hash.hpp"
 #include "validate/model.hpp"
+#include "util/json_ref.hpp"
 
 #include <gatehouse/config_error.hpp>
 
@@ -588,7 +589,7 @@ class checker {
     if (s.max_properties && count > *s.max_properties) return fail(s, "maxProperties", v, quiet);
     for (const auto& d : s.dependencies) {
       if (!v.HasMember(
-              rapidjson::StringRef(d.name.data(), static_cast<rapidjson::SizeType>(d.name.size()))))
+              util::json_ref(d.name)))
         continue;
       if (d.schema && !check(*d.schema, v, quiet)) return false;
       if (d.names)

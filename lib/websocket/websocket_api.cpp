@@ -11,6 +11,7 @@
 #include "util/time_text.hpp"
 #include "websocket/api_host.hpp"
 #include "websocket/handshake.hpp"
+#include "util/json_ref.hpp"
 
 #include <gatehouse/config_error.hpp>
 #include <gatehouse/router.hpp>
@@ -102,7 +103,7 @@ std::string json_path_value(const rapidjson::Value& root, std::string_view path)
     path = dot == std::string_view::npos ? std::string_view{} : path.substr(dot + 1);
     if (!v->IsObject()) return {};
     auto it = v->FindMember(rapidjson::Value(
-        rapidjson::StringRef(name.data(), static_cast<rapidjson::SizeType>(name.size()))));
+        util::json_ref(name)));
     if (it == v->MemberEnd()) return {};
     v = &it->value;
   }

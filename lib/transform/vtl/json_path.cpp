@@ -4,6 +4,7 @@
 #include "util/json_parse.hpp"
 
 #include "transform/vtl/value.hpp"
+#include "util/json_ref.hpp"
 
 #include <charconv>
 #include <cstdint>
@@ -38,7 +39,7 @@ void member(const matches& in, std::string_view name, matches& out) {
   for (const rapidjson::Value* v : in) {
     if (!v->IsObject()) continue;
     const auto it = v->FindMember(rapidjson::Value(
-        rapidjson::StringRef(name.data(), static_cast<rapidjson::SizeType>(name.size()))));
+        util::json_ref(name)));
     if (it != v->MemberEnd()) out.push_back(&it->value);
   }
 }

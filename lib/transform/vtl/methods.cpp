@@ -4,6 +4,7 @@
 
 #include "transform/vtl/evaluator.hpp"
 #include "util/regex.hpp"
+#include "util/json_ref.hpp"
 
 #include <algorithm>
 #include <cctype>
@@ -277,7 +278,7 @@ value entry_of(eval_state& st, const value& target, std::string_view key, bool& 
     }
   } else if (target.is_json_object()) {
     const auto it = target.json->FindMember(rapidjson::Value(
-        rapidjson::StringRef(key.data(), static_cast<rapidjson::SizeType>(key.size()))));
+        util::json_ref(key)));
     if (it != target.json->MemberEnd()) {
       found = true;
       return from_json(it->value);
