@@ -6,6 +6,7 @@
 
 #include "spec/json_util.hpp"
 #include "spec/model.hpp"
+#include "util/json_ref.hpp"
 
 #include <gatehouse/openapi.hpp>
 
@@ -37,7 +38,7 @@ class json_builder {
   explicit json_builder(rapidjson::Document::AllocatorType& a) noexcept : a_(a) {}
 
   json str(std::string_view s) {
-    return json(s.data(), static_cast<rapidjson::SizeType>(s.size()), a_);
+    return util::json_copy(s, a_);
   }
   void add(json& object, std::string_view key, json value) {
     object.AddMember(str(key), std::move(value), a_);
@@ -75,6 +76,11 @@ void build_export(const rest_api_model& api, const export_settings& s, rapidjson
 /// The document's `paths`: each resource with methods, each method an operation.
 json export_paths(const rest_api_model& api, const export_settings& s,
                   rapidjson::Document::AllocatorType& a);
+/// Rewrites the $refs to AWS's model URIs in a model's schema,
+/// https://apigateway.amazonaws.com/restapis/{id}/models/Name[#/pointer], as
+/// `prefix`Name[/pointer] ("#/definitions/Name"); other $refs stay as they are.
+void rewrite_model_refs(json& schema, std::string_view prefix,
+                        rapidjson::Document::AllocatorType& a);
 /// Where models live in the document: "#/definitions/" or "#/components/schemas/".
 inline std::string_view models_prefix(const export_settings& s) {
   return s.oas3 ? "#/components/schemas/" : "#/definitions/";

@@ -36,6 +36,34 @@ std::string_view trim(std::string_view s) {
   return s;
 }
 
+}  // namespace
+
+void rewrite_model_refs(json& v, std::string_view prefix, rapidjson::Document::AllocatorType& a) {
+  if (v.IsObject()) {
+    for (auto& m : mutable_members(v)) {
+      if (view(m.name) == "$ref" && m.value.IsString()) {
+        std::string_view ref = view(m.value);
+        constexpr std::string_view base = "https://apigateway.amazonaws.com/restapis/";
+        auto models = ref.find("/models/");
+        if (ref.starts_with(base) && models != std::string_view::npos) {
+          auto rest = ref.substr(models + 8);
+          auto hash = rest.find('#');
+          std::string out(prefix);
+          out += rest.substr(0, hash);
+          if (hash != std::string_view::npos) out += rest.substr(hash + 1);
+          m.value = util::json_copy(out, a);
+        }
+      } else {
+        rewrite_model_refs(m.value, prefix, a);
+      }
+    }
+  } else if (v.IsArray()) {
+    for (auto& e : v.GetArray()) rewrite_model_refs(e, prefix, a);
+  }
+}
+
+namespace {
+
 class document_writer : json_builder {
  public:
   document_writer(const rest_api_model& api, const export_settings& s, rapidjson::Document& d)
@@ -90,32 +118,6 @@ class document_writer : json_builder {
   }
 
  private:
-  // A model URI https://apigateway.amazonaws.com/restapis/{id}/models/Name[#/pointer] →
-  // #/definitions/Name[/pointer]; other $refs stay as they are.
-  void rewrite_refs(json& v) {
-    if (v.IsObject()) {
-      for (auto& m : mutable_members(v)) {
-        if (view(m.name) == "$ref" && m.value.IsString()) {
-          std::string_view ref = view(m.value);
-          constexpr std::string_view base = "https://apigateway.amazonaws.com/restapis/";
-          auto models = ref.find("/models/");
-          if (ref.starts_with(base) && models != std::string_view::npos) {
-            auto rest = ref.substr(models + 8);
-            auto hash = rest.find('#');
-            std::string out(models_prefix(s_));
-            out += rest.substr(0, hash);
-            if (hash != std::string_view::npos) out += rest.substr(hash + 1);
-            m.value = str(out);
-          }
-        } else {
-          rewrite_refs(m.value);
-        }
-      }
-    } else if (v.IsArray()) {
-      for (auto& e : v.GetArray()) rewrite_refs(e);
-    }
-  }
-
   json models() {
     json out(rapidjson::kObjectType);
     for (const auto& m : api_.models) {
@@ -126,7 +128,7 @@ class document_writer : json_builder {
       if (schema.HasParseError() || !schema.IsObject()) continue;
       json copy(schema, a_);
       copy.RemoveMember("$schema");
-      rewrite_refs(copy);
+      rewrite_model_refs(copy, models_prefix(s_), a_);
       add(out, m.name, std::move(copy));
     }
     return out;
