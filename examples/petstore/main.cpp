@@ -5,6 +5,7 @@
 //            [--demo-token TOKEN] [--authorize-reads] [--jwt-issuer ISS] [--jwt-audience AUD]
 //            [--jwks URL-or-FILE] [--iam-credentials FILE] [--api-id ID]
 //            [--export FILE [--export-format oas30|swagger] [--extensions LIST] [--yaml]]
+//            [--sdk javascript|typescript|cpp --out DIR [--invoke-url URL] [--sdk-name NAME]]
 //
 // ANY /prod/legacy/{proxy+} is proxied to http://BACKEND/{proxy} (default 127.0.0.1:8080).
 // POST /prod/pets needs an API key of the usage plan "basic" (50 requests a second, burst 100,
@@ -28,9 +29,12 @@
 // prints its keys.
 // --api-id gives the API its id ($context.apiId, the export's host) instead of a random one, so
 // that exports are the same every time.
+// --sdk writes a client SDK of the prod stage into DIR and exits; the client calls --invoke-url,
+// by default this server's https://LISTEN/prod (http:// with --http).
 
 #include "demo_jwt.hpp"
 #include "pets.hpp"
+#include "sdk_flags.hpp"
 #include "server.hpp"
 
 #include <gatehouse/gatehouse.hpp>
@@ -60,6 +64,7 @@ struct args {
   // --export: write the prod stage's OpenAPI export (as AWS's GetExport) and exit.
   std::string export_file;
   gatehouse::export_options export_options;
+  examples::sdk_flags sdk;
 };
 
 [[noreturn]] void usage(const char* why) {
@@ -69,8 +74,8 @@ struct args {
       "[--limits aws|off|unrefusing] [--no-cache] [--demo-token TOKEN] [--authorize-reads] "
       "[--jwt-issuer ISS] [--jwt-audience AUD] [--jwks URL-or-FILE] [--iam-credentials FILE] "
       "[--api-id ID] [--export FILE [--export-format oas30|swagger] [--extensions LIST] "
-      "[--yaml]]\n",
-      why, examples::listener_flags::usage);
+      "[--yaml]] %s\n",
+      why, examples::listener_flags::usage, examples::sdk_flags::usage);
   std::exit(2);
 }
 
@@ -82,7 +87,7 @@ args parse(int argc, char** argv) {
       if (i + 1 >= argc) usage("a flag is missing its value");
       return argv[++i];
     };
-    if (a.server.take(arg, value)) continue;
+    if (a.server.take(arg, value) || a.sdk.take(arg, value)) continue;
     if (arg == "--backend")
       a.backend = value();
     else if (arg == "--api-key")
@@ -122,6 +127,9 @@ args parse(int argc, char** argv) {
       usage(("unknown flag " + std::string(arg)).c_str());
   }
   if (auto bad = a.server.check(); !bad.empty()) usage(bad.c_str());
+  if (auto bad = a.sdk.check(); !bad.empty()) usage(bad.c_str());
+  if (a.sdk.wanted() && a.sdk.options.invoke_url.empty())
+    a.sdk.options.invoke_url = (a.server.http ? "http://" : "https://") + a.server.listen + "/prod";
   if (a.limits != "aws" && a.limits != "off" && a.limits != "unrefusing")
     usage("--limits is aws, off or unrefusing");
   if (a.demo_token.empty()) usage("--demo-token cannot be empty");
@@ -183,6 +191,11 @@ int main(int argc, char** argv) {
       std::ofstream out(a.export_file, std::ios::binary);
       if (!(out << doc << '\n')) usage(("cannot write " + a.export_file).c_str());
       return 0;
+    }
+    if (a.sdk.wanted()) {
+      auto files =
+          gatehouse::generate_sdk(prod, gatehouse::parse_sdk_type(a.sdk.type), a.sdk.options);
+      return examples::write_sdk(files, a.sdk.out, "petstore") ? 0 : 1;
     }
     // The stage cache: GET /pets for 300 s per type and page, marked with x-cache: Hit / Miss.
     // As in AWS, a stage cache caches every GET method unless told otherwise: the others here

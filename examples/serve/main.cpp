@@ -9,13 +9,16 @@
 //                   [--listen ADDR:PORT] [--cert FILE --key FILE] [--http] [--threads N]
 //   gatehouse-serve --openapi FILE [--api-type rest|http] [--stage NAME] [--basepath …]
 //                   --export FILE --export-format oas30|swagger [--extensions LIST] [--yaml]
+//   gatehouse-serve --openapi FILE [--api-type rest|http] [--stage NAME] [--basepath …]
+//                   --sdk javascript|typescript|cpp --out DIR [--invoke-url URL] [--sdk-name N]
 //
 // --api-type http imports the document as an HTTP API (AWS's apigatewayv2 import-api: OpenAPI
 // 3.0, route keys, $default route, unknown routes 404). Its stage is served under /{stage} as a
 // REST API's is: gatehouse has no stage without a path prefix, so AWS's $default stage is not
 // there (--stage '$default' is refused). --export writes the import as deployed to the stage in
 // AWS's export layout (export_openapi) and exits; an API the export cannot write exits 1 with
-// the reason.
+// the reason. --sdk writes a client SDK of the API as deployed to the stage into DIR and exits;
+// the client calls --invoke-url, by default https://LISTEN/STAGE (http:// with --http).
 //
 // --stage defaults to the first segment of the document's base path (Swagger's basePath, OpenAPI
 // 3's basePath server variable, as in AWS's exports), else "dev"; with --basepath prepend the
@@ -34,6 +37,7 @@
 // the export, served here, answers as petstore does.
 
 #include "pets.hpp"
+#include "sdk_flags.hpp"
 #include "server.hpp"
 
 #include <gatehouse/gatehouse.hpp>
@@ -70,6 +74,8 @@ struct args {
   std::string export_format;
   std::string extensions;
   bool yaml = false;
+  // An SDK instead of serving.
+  examples::sdk_flags sdk;
 };
 
 [[noreturn]] void usage(const std::string& why) {
@@ -80,8 +86,10 @@ struct args {
                "[--iam-credentials FILE] [--jwks URL-or-FILE] [--limits aws|off] "
                "[--petstore-functions] %s\n"
                "       %s --openapi FILE [--api-type rest|http] [--stage NAME] "
-               "--export FILE --export-format oas30|swagger [--extensions LIST] [--yaml]\n",
-               program, why.c_str(), program, examples::listener_flags::usage, program);
+               "--export FILE --export-format oas30|swagger [--extensions LIST] [--yaml]\n"
+               "       %s --openapi FILE [--api-type rest|http] [--stage NAME] %s\n",
+               program, why.c_str(), program, examples::listener_flags::usage, program, program,
+               examples::sdk_flags::usage);
   std::exit(2);
 }
 
@@ -93,7 +101,7 @@ args parse(int argc, char** argv) {
       if (i + 1 >= argc) usage("a flag is missing its value");
       return argv[++i];
     };
-    if (a.server.take(arg, value)) continue;
+    if (a.server.take(arg, value) || a.sdk.take(arg, value)) continue;
     if (arg == "--openapi") {
       a.openapi = value();
     } else if (arg == "--api-type") {
@@ -137,6 +145,7 @@ args parse(int argc, char** argv) {
   }
   if (a.openapi.empty()) usage("--openapi FILE is required");
   if (auto bad = a.server.check(); !bad.empty()) usage(bad);
+  if (auto bad = a.sdk.check(); !bad.empty()) usage(bad);
   if (a.api_type != "rest" && a.api_type != "http") usage("--api-type is rest or http");
   if (a.base_path != "ignore" && a.base_path != "prepend" && a.base_path != "split")
     usage("--basepath is ignore, prepend or split");
@@ -314,6 +323,16 @@ int main(int argc, char** argv) {
           "gatehouse serves a stage under /{stage}: there is no $default stage (one without a "
           "path prefix); give --stage a name");
     if (!a.export_file.empty()) return export_document(api, stage_id, a, o);
+    if (a.sdk.wanted()) {
+      auto options = a.sdk.options;
+      options.region = o.region;
+      if (options.invoke_url.empty())
+        options.invoke_url =
+            (a.server.http ? "http://" : "https://") + a.server.listen + "/" + stage_id;
+      auto files =
+          gatehouse::generate_sdk(api, stage_id, gatehouse::parse_sdk_type(a.sdk.type), options);
+      return examples::write_sdk(files, a.sdk.out, program) ? 0 : 1;
+    }
 
     for (const auto& w : api.warnings) std::printf("%s: warning: %s\n", program, w.c_str());
     for (const auto& i : api.info) std::printf("%s: info: %s\n", program, i.c_str());

@@ -16,6 +16,7 @@
 #include <gatehouse/integration.hpp>
 #include <gatehouse/openapi.hpp>
 #include <gatehouse/router.hpp>
+#include <gatehouse/sdk.hpp>
 #include <gatehouse/stage.hpp>
 #include <gatehouse/store.hpp>
 #include <gatehouse/text.hpp>

@@ -7,7 +7,8 @@
 namespace gatehouse::sdk {
 
 sdk_files generate_cpp(const api& a, std::string_view name) {
-  (void)a; (void)name;
+  (void)a;
+  (void)name;
   throw config_error("sdk: the cpp generator is not written yet");
 }
 

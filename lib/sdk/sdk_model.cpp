@@ -66,7 +66,8 @@ void make_names_unique(std::vector<operation>& ops) {
 std::string default_invoke_url(std::string_view id, std::string_view region,
                                std::string_view stage) {
   // HTTP APIs' $default stage is served at the root.
-  if (stage == "$default") return fmt::format("https://{}.execute-api.{}.amazonaws.com", id, region);
+  if (stage == "$default")
+    return fmt::format("https://{}.execute-api.{}.amazonaws.com", id, region);
   return fmt::format("https://{}.execute-api.{}.amazonaws.com/{}", id, region, stage);
 }
 

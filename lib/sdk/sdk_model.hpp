@@ -71,7 +71,8 @@ api from_http(const spec::http_api_model& m, std::string_view stage, const sdk_o
 
 /// The words of AWS's JavaScript method name for a resource and verb: the path's segments with
 /// braces and "+" dropped, split at every character that is not a letter or digit ("-", "_",
-/// "."), then the verb in lower case; "/" alone is "root". ("/pets/{petId}", "GET") → {"pets","petId","get"}.
+/// "."), then the verb in lower case; "/" alone is "root". ("/pets/{petId}", "GET") →
+/// {"pets","petId","get"}.
 std::vector<std::string> method_words(std::string_view path, std::string_view verb);
 /// AWS's camel case: each word's first letter upper case, the rest as written, the first
 /// letter of all lower case: {"pets","petId","get"} → "petsPetIdGet".

@@ -50,7 +50,8 @@ std::string sdk_zip(const sdk_files& files, std::string_view folder) {
     std::string name(folder);
     if (!name.empty() && !name.ends_with('/')) name += '/';
     name += path;
-    if (out.size() + contents.size() + name.size() + 30 > std::numeric_limits<std::uint32_t>::max() ||
+    if (out.size() + contents.size() + name.size() + 30 >
+            std::numeric_limits<std::uint32_t>::max() ||
         name.size() > 0xFFFF || count == 0xFFFF)
       throw config_error("sdk_zip: the files are too large for a zip archive without zip64");
     const std::uint32_t offset = static_cast<std::uint32_t>(out.size());
@@ -82,10 +83,10 @@ std::string sdk_zip(const sdk_files& files, std::string_view folder) {
     put32(central, size);
     put32(central, size);
     put16(central, static_cast<std::uint32_t>(name.size()));
-    put16(central, 0);  // extra field
-    put16(central, 0);  // comment
-    put16(central, 0);  // disk
-    put16(central, 0);  // internal attributes
+    put16(central, 0);               // extra field
+    put16(central, 0);               // comment
+    put16(central, 0);               // disk
+    put16(central, 0);               // internal attributes
     put32(central, 0100644u << 16);  // external attributes: a regular file, rw-r--r--
     put32(central, offset);
     central += name;

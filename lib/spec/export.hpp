@@ -37,9 +37,7 @@ class json_builder {
  protected:
   explicit json_builder(rapidjson::Document::AllocatorType& a) noexcept : a_(a) {}
 
-  json str(std::string_view s) {
-    return util::json_copy(s, a_);
-  }
+  json str(std::string_view s) { return util::json_copy(s, a_); }
   void add(json& object, std::string_view key, json value) {
     object.AddMember(str(key), std::move(value), a_);
   }
