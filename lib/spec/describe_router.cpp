@@ -104,6 +104,11 @@ class route_describer {
       else
         m.request_parameters.emplace_back(name, required);
     }
+    // AWS's cache key parameters are method request parameters: those not declared are
+    // optional ones.
+    for (const auto& name : o.cache_key_parameters)
+      if (name.starts_with("method.request.") && !find_in(m.request_parameters, name))
+        m.request_parameters.emplace_back(name, false);
     for (const auto& [type, model] : o.request_models) m.request_models.emplace_back(type, model);
     if (o.validation != request_validation::none) {
       m.request_validator = validator_name(o.validation);
