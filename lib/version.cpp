@@ -15,13 +15,15 @@
 #error "GATEHOUSE_TLS=openssl, but BoringSSL's headers were found instead of OpenSSL's"
 #endif
 
-#ifndef GATEHOUSE_VERSION_STRING
-#error "GATEHOUSE_VERSION_STRING must be defined by the build (CMakeLists.txt)"
-#endif
+#define GATEHOUSE_STRINGIFY_(x) #x
+#define GATEHOUSE_STRINGIFY(x) GATEHOUSE_STRINGIFY_(x)
 
 namespace gatehouse {
 
-std::string_view version() noexcept { return GATEHOUSE_VERSION_STRING; }
+std::string_view version() noexcept {
+  return GATEHOUSE_STRINGIFY(GATEHOUSE_VERSION_MAJOR) "." GATEHOUSE_STRINGIFY(
+      GATEHOUSE_VERSION_MINOR) "." GATEHOUSE_STRINGIFY(GATEHOUSE_VERSION_PATCH);
+}
 
 std::string_view tls_implementation() noexcept {
 #if defined(OPENSSL_IS_BORINGSSL)
