@@ -1,6 +1,7 @@
 #pragma once
 
 #include <gatehouse/authorizer_context.hpp>
+#include <gatehouse/config.hpp>
 #include <gatehouse/iam.hpp>
 #include <gatehouse/integration.hpp>
 

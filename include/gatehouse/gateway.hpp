@@ -1,6 +1,7 @@
 #pragma once
 
 #include <gatehouse/api_keys.hpp>
+#include <gatehouse/config.hpp>
 #include <gatehouse/http.hpp>
 #include <gatehouse/http_client.hpp>
 #include <gatehouse/stage.hpp>

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <gatehouse/client_certificate.hpp>
+#include <gatehouse/config.hpp>
 #include <gatehouse/http.hpp>
 
 #include <asio/any_io_executor.hpp>

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <gatehouse/authorizer_context.hpp>
+#include <gatehouse/config.hpp>
 #include <gatehouse/http.hpp>
 
 #include <asio/any_io_executor.hpp>

@@ -4,6 +4,7 @@
 // counters, API key records. One interface, so that the in-memory default and a store shared
 // by several gateway instances (Redis) are interchangeable.
 
+#include <gatehouse/config.hpp>
 #include <gatehouse/throttle.hpp>
 
 #include <asio/awaitable.hpp>

@@ -4,6 +4,7 @@
 // $connect / $disconnect / $default routes, and the connection manager (AWS's @connections).
 
 #include <gatehouse/authorizer.hpp>
+#include <gatehouse/config.hpp>
 #include <gatehouse/http.hpp>
 #include <gatehouse/integration.hpp>
 #include <gatehouse/router.hpp>

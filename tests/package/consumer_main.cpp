@@ -1,5 +1,6 @@
-// A minimal host of gatehouse: the umbrella header, Asio and the TLS library all come through
-// gatehouse::gatehouse. EXPECTED_VERSION / EXPECTED_TLS are set by tests/package.
+// A minimal host of gatehouse (both package tests build it): the umbrella header, Asio and the
+// TLS library all come through gatehouse::gatehouse. EXPECTED_VERSION / EXPECTED_TLS are set by
+// tests/package.
 #include <gatehouse/gatehouse.hpp>
 
 #include <openssl/crypto.h>
@@ -8,8 +9,12 @@
 #include <iostream>
 #include <string_view>
 
-#if !defined(ASIO_STANDALONE) || !defined(ASIO_NO_DEPRECATED)
-#error "gatehouse::gatehouse must give its consumers ASIO_STANDALONE and ASIO_NO_DEPRECATED"
+// gatehouse forces only what its ABI needs: a host may use Asio's deprecated names.
+#if defined(ASIO_NO_DEPRECATED)
+#error "gatehouse::gatehouse must not force ASIO_NO_DEPRECATED on its consumers"
+#endif
+#if !defined(ASIO_DISABLE_STD_ALIGNED_ALLOC)
+#error "gatehouse::gatehouse must give its consumers ASIO_DISABLE_STD_ALIGNED_ALLOC (its ABI)"
 #endif
 #if defined(GATEHOUSE_TLS_BORINGSSL) == defined(GATEHOUSE_TLS_OPENSSL)
 #error "exactly one of GATEHOUSE_TLS_BORINGSSL / GATEHOUSE_TLS_OPENSSL must be defined"
@@ -20,6 +25,9 @@ int main() {
   bool ran = false;
   asio::post(io, [&] { ran = true; });
   io.run();
+  // Deprecated Asio names still compile in a host of gatehouse.
+  io.reset();
+  { asio::io_context::work deprecated_work(io); }
 
   const std::string_view version = gatehouse::version();
   const std::string_view tls = gatehouse::tls_implementation();
