@@ -12,7 +12,8 @@
 #
 # Result variables: BoringSSL_FOUND, BoringSSL_INCLUDE_DIR, BoringSSL_LIBRARY_DIR,
 # BoringSSL_SSL_LIBRARY, BoringSSL_CRYPTO_LIBRARY, BoringSSL_API_VERSION.
-# Imported targets: BoringSSL::Crypto, BoringSSL::SSL (links BoringSSL::Crypto).
+# Imported targets: BoringSSL::Crypto, BoringSSL::SSL (links BoringSSL::Crypto); programs that
+# link them get BoringSSL's library directory as a run path, installed programs too.
 
 set(_boringssl_include_paths ${BoringSSL_INCLUDE_HINTS})
 set(_boringssl_library_paths ${BoringSSL_LIBRARY_HINTS})
@@ -61,6 +62,14 @@ if(BoringSSL_FOUND)
     set_target_properties(BoringSSL::Crypto PROPERTIES
       IMPORTED_LOCATION "${BoringSSL_CRYPTO_LIBRARY}"
       INTERFACE_INCLUDE_DIRECTORIES "${BoringSSL_INCLUDE_DIR}")
+    # Debian's BoringSSL lives outside the loader's search path: CMake's build-tree RPATH finds
+    # it, but installed programs lose that RPATH. A run path given as a link option stays in
+    # them (CMake rewrites only its own entries at install).
+    if(NOT BoringSSL_LIBRARY_DIR IN_LIST CMAKE_C_IMPLICIT_LINK_DIRECTORIES AND
+       NOT BoringSSL_LIBRARY_DIR IN_LIST CMAKE_CXX_IMPLICIT_LINK_DIRECTORIES)
+      set_property(TARGET BoringSSL::Crypto APPEND PROPERTY
+        INTERFACE_LINK_OPTIONS "LINKER:-rpath,${BoringSSL_LIBRARY_DIR}")
+    endif()
   endif()
   if(NOT TARGET BoringSSL::SSL)
     add_library(BoringSSL::SSL UNKNOWN IMPORTED)

@@ -58,6 +58,13 @@ step("${CMAKE_COMMAND}" ${configure_args})
 step("${CMAKE_COMMAND}" --build "${build_dir}" --config "${CONFIG}" --target consumer -j2)
 # The consumer puts its binary at the top of its build dir (for every generator).
 step("${build_dir}/consumer")
+if(MODE STREQUAL "find-package")
+  # And it runs once installed (install(TARGETS consumer)), from its install prefix.
+  set(app_prefix "${WORK_DIR}/app")
+  file(REMOVE_RECURSE "${app_prefix}")
+  step("${CMAKE_COMMAND}" --install "${build_dir}" --prefix "${app_prefix}" --config "${CONFIG}")
+  step("${app_prefix}/bin/consumer")
+endif()
 
 # Exactly one TLS library, resolved without LD_LIBRARY_PATH (DESIGN.md: never both).
 find_program(LDD ldd)
