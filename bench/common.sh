@@ -1,8 +1,13 @@
 # Shell helpers shared by the load benchmarks (bench/load.sh, bench/ws.sh); sourced, not run.
 # The sourcing script sets root, BUILD_DIR, JOBS and defines say().
 
-# Configures BUILD_DIR (Release, Ninja) when it has no cache yet, then builds one target.
+# Installs what the benchmarks need (once per run), configures BUILD_DIR (Release, Ninja) when it
+# has no cache yet, then builds one target.
 build_target() {
+  if [[ -z ${_bench_deps_checked:-} ]]; then
+    "$root/scripts/install-deps" bench
+    _bench_deps_checked=1
+  fi
   if [[ ! -f $BUILD_DIR/CMakeCache.txt ]]; then
     say "configuring $BUILD_DIR"
     cmake -S "$root" -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
