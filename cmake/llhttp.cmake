@@ -24,8 +24,7 @@ if(GATEHOUSE_LLHTTP_SOURCE)
     if(GATEHOUSE_LLHTTP_SOURCE_HASH)
       set(_llhttp_hash URL_HASH "${GATEHOUSE_LLHTTP_SOURCE_HASH}")
     endif()
-    FetchContent_Declare(gatehouse_llhttp URL "${GATEHOUSE_LLHTTP_SOURCE}" ${_llhttp_hash}
-      DOWNLOAD_EXTRACT_TIMESTAMP TRUE)
+    FetchContent_Declare(gatehouse_llhttp URL "${GATEHOUSE_LLHTTP_SOURCE}" ${_llhttp_hash})
     # Only its sources: llhttp's own CMakeLists.txt is not added.
     FetchContent_GetProperties(gatehouse_llhttp)
     if(NOT gatehouse_llhttp_POPULATED)
