@@ -200,10 +200,10 @@ int main(int argc, char** argv) {
     // The stage cache: GET /pets for 300 s per type and page, marked with x-cache: Hit / Miss.
     // As in AWS, a stage cache caches every GET method unless told otherwise: the others here
     // are left to their integrations.
-    gatehouse::method_setting by_id, legacy, stats;
+    gatehouse::method_setting by_id, owner, legacy, stats;
     if (a.cache) {
       prod.cache(gatehouse::cache_settings{.ttl = std::chrono::seconds(300), .hit_header = true});
-      by_id.caching = legacy.caching = stats.caching = false;
+      by_id.caching = owner.caching = legacy.caching = stats.caching = false;
     }
 
     // The usage plan "basic": 50 requests a second per key, burst 100, 1,000 a day.
@@ -223,6 +223,7 @@ int main(int argc, char** argv) {
       by_id.throttle = huge;
     }
     prod.method("GET /pets/{petId}", by_id);
+    prod.method("GET /pets/{petId}/owner", owner);
     prod.method("ANY /legacy/{proxy+}", legacy);
     prod.method("GET /admin/stats", stats);
     gatehouse::UsagePlan basic{basic_options};

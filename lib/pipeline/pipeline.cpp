@@ -1,4 +1,5 @@
 #include "pipeline/pipeline.hpp"
+#include "cache/cache_warnings.hpp"
 
 #include "auth/authorize.hpp"
 #include "cache/stage_cache.hpp"
@@ -425,6 +426,9 @@ void pipeline::mount(const std::shared_ptr<stage_state>& stage, bool hidden) {
   for (const auto& [name, s] : next->stages)
     if (s->load()->deployment->api.type != api_type::http) next->all_http_apis = false;
   mounts_.store(std::move(next), std::memory_order_release);
+  // Said once, here: cache settings that serve one caller's or one path's response to others.
+  for (const auto& warning : cache::risky_cache_settings(*stage->load()))
+    log(log_level::warning, warning);
 }
 
 void pipeline::log(log_level level, std::string_view text) const {
