@@ -90,7 +90,6 @@ int main(int argc, char** argv) {
   try {
     asio::io_context io{1};
     room people;
-    std::optional<gatehouse::WebSocketStage> production;
 
     gatehouse::WebSocketApi api({.name = "chat"});
     api.route("$connect", [&](const gatehouse::websocket_event& ev) {
@@ -114,7 +113,7 @@ int main(int argc, char** argv) {
       // (RapidJSON turns an escaped lone surrogate, "\udc00", into bytes that are no UTF-8.)
       std::string message = gatehouse::as_valid_utf8(
           std::string_view(doc["message"].GetString(), doc["message"].GetStringLength()));
-      auto connections = production->connections();
+      auto connections = ev.connections();
       for (const auto& id : connections.ids()) connections.post(id, message);
       return gatehouse::proxy_result{};
     });
@@ -130,10 +129,10 @@ int main(int argc, char** argv) {
                 return r;
               },
               {.two_way = true});
-    production.emplace("production", api);
+    gatehouse::WebSocketStage production("production", api);
 
     gatehouse::Gateway gw(io);
-    gw.mount(*production);
+    gw.mount(production);
     asio::ip::tcp::endpoint at;
     if (a.http)
       at = gw.listen(a.listen, gatehouse::plain_http);

@@ -27,10 +27,13 @@ namespace gatehouse {
 namespace detail {
 struct websocket_api_state;
 struct websocket_stage_state;
+struct websocket_event_access;
 }  // namespace detail
 
 /// Why a WebSocket route's integration runs ($context.eventType).
 enum class websocket_event_type { connect, message, disconnect };
+
+class ConnectionManager;
 
 /// What a WebSocket route's integration gets, as AWS's Lambda proxy event for WebSocket APIs.
 /// The views are valid during the call only.
@@ -62,6 +65,14 @@ struct websocket_event {
   std::optional<std::string> query(std::string_view name) const;
   /// The event as AWS's JSON (requestContext with connectionId, routeKey, eventType …; body).
   std::string to_json() const;
+  /// The connections of the event's own stage (its @connections API): a handler posts to any
+  /// of them, this one included, without holding on to the WebSocketStage. Throws config_error
+  /// for an event the gateway did not make.
+  ConnectionManager connections() const;
+
+ private:
+  friend struct detail::websocket_event_access;
+  const detail::websocket_stage_state* stage_state_ = nullptr;
 };
 
 /// A WebSocket route's integration: a C++ function, plain or a coroutine. For $connect a

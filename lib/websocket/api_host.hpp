@@ -67,7 +67,15 @@ struct websocket_connection {
   asio::any_io_executor executor;
 };
 
-struct websocket_stage_state {
+/// Sets what websocket_event::connections() reaches.
+struct websocket_event_access {
+  static void set_stage(websocket_event& ev, const websocket_stage_state& st) noexcept {
+    ev.stage_state_ = &st;
+  }
+};
+
+// Shared from this for websocket_event::connections().
+struct websocket_stage_state : std::enable_shared_from_this<websocket_stage_state> {
   std::string name;
   std::shared_ptr<const websocket_api_state> api;
   websocket_stage_options options;

@@ -7,11 +7,11 @@
 #include "pipeline/request_id.hpp"
 #include "routing/route_table.hpp"
 #include "util/json_parse.hpp"
+#include "util/json_ref.hpp"
 #include "util/json_text.hpp"
 #include "util/time_text.hpp"
 #include "websocket/api_host.hpp"
 #include "websocket/handshake.hpp"
-#include "util/json_ref.hpp"
 
 #include <gatehouse/config_error.hpp>
 #include <gatehouse/router.hpp>
@@ -102,8 +102,7 @@ std::string json_path_value(const rapidjson::Value& root, std::string_view path)
     auto name = path.substr(0, dot);
     path = dot == std::string_view::npos ? std::string_view{} : path.substr(dot + 1);
     if (!v->IsObject()) return {};
-    auto it = v->FindMember(rapidjson::Value(
-        util::json_ref(name)));
+    auto it = v->FindMember(rapidjson::Value(util::json_ref(name)));
     if (it == v->MemberEnd()) return {};
     v = &it->value;
   }
@@ -340,6 +339,7 @@ websocket_event base_event(const detail::websocket_stage_state& st,
   ev.principal_id = c.principal_id;
   ev.authorizer_json = c.authorizer_json;
   ev.request_time_epoch = epoch_ms(now);
+  detail::websocket_event_access::set_stage(ev, st);
   return ev;
 }
 
@@ -515,6 +515,13 @@ std::optional<std::string> websocket_event::query(std::string_view name) const {
   for (auto& [k, v] : routing::parse_query(q.substr(mark + 1)))
     if (k == name) found = v;
   return found;
+}
+
+ConnectionManager websocket_event::connections() const {
+  if (!stage_state_)
+    throw config_error("websocket_event::connections(): the event is not one of a mounted stage");
+  return ConnectionManager(
+      std::const_pointer_cast<detail::websocket_stage_state>(stage_state_->shared_from_this()));
 }
 
 std::string websocket_event::to_json() const {
