@@ -3,46 +3,10 @@
 # GATEHOUSE_SOURCE_DIR, GATEHOUSE_BINARY_DIR, GATEHOUSE_VERSION, GATEHOUSE_TLS,
 # GENERATOR, MAKE_PROGRAM, C_COMPILER, CXX_COMPILER, CONFIG.
 cmake_minimum_required(VERSION 3.25)
-
-foreach(var MODE CONSUMER_DIR WORK_DIR GATEHOUSE_SOURCE_DIR GATEHOUSE_BINARY_DIR
-            GATEHOUSE_VERSION GATEHOUSE_TLS GENERATOR CXX_COMPILER)
-  if(NOT DEFINED ${var} OR "${${var}}" STREQUAL "")
-    message(FATAL_ERROR "consumer.cmake: -D${var}=... is required")
-  endif()
-endforeach()
-if(NOT CONFIG)
-  set(CONFIG Release)
-endif()
-
-# Runs a command, echoing it; any failure ends the test.
-function(step)
-  list(JOIN ARGN " " command_line)
-  message(STATUS "[${MODE}] $ ${command_line}")
-  execute_process(COMMAND ${ARGN} RESULT_VARIABLE rc)
-  if(NOT rc EQUAL 0)
-    message(FATAL_ERROR "[${MODE}] step failed (${rc}): ${command_line}")
-  endif()
-endfunction()
-
-set(build_dir "${WORK_DIR}/build")
-set(configure_args
-  --fresh -S "${CONSUMER_DIR}" -B "${build_dir}" -G "${GENERATOR}"
-  "-DCMAKE_BUILD_TYPE=${CONFIG}"
-  "-DCMAKE_CXX_COMPILER=${CXX_COMPILER}"
-  "-DGATEHOUSE_TLS=${GATEHOUSE_TLS}"
-  "-DEXPECTED_VERSION=${GATEHOUSE_VERSION}")
-if(C_COMPILER)
-  list(APPEND configure_args "-DCMAKE_C_COMPILER=${C_COMPILER}")
-endif()
-if(MAKE_PROGRAM)
-  list(APPEND configure_args "-DCMAKE_MAKE_PROGRAM=${MAKE_PROGRAM}")
-endif()
+include("${CMAKE_CURRENT_LIST_DIR}/common.cmake")
 
 if(MODE STREQUAL "find-package")
-  set(prefix "${WORK_DIR}/prefix")
-  file(REMOVE_RECURSE "${prefix}")
-  step("${CMAKE_COMMAND}" --install "${GATEHOUSE_BINARY_DIR}" --prefix "${prefix}" --config "${CONFIG}")
-  list(APPEND configure_args "-DCMAKE_PREFIX_PATH=${prefix}")
+  install_gatehouse()
   foreach(doc LICENSE NOTICE CHANGELOG.md)
     if(NOT EXISTS "${prefix}/share/doc/gatehouse/${doc}")
       message(FATAL_ERROR "[${MODE}] the install lacks share/doc/gatehouse/${doc}")
