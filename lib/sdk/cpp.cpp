@@ -501,6 +501,7 @@ gatehouse's HTTP client: put this folder on the include path of a target that li
 
 ```cpp
 #include "@NS@.hpp"
+#include <asio/io_context.hpp>
 
 asio::io_context io;
 gatehouse::http_client http{io.get_executor()};
