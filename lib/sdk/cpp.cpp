@@ -4,6 +4,7 @@
 // parameters, more of both over them (additionalParams), x-api-key, SigV4 for execute-api.
 
 #include "sdk/sdk_model.hpp"
+#include "util/text.hpp"
 
 #include <gatehouse/config_error.hpp>
 
@@ -34,10 +35,6 @@ constexpr std::string_view reserved_words =
     "typename union unsigned using virtual void volatile wchar_t while xor xor_eq final "
     "override errno assert unix linux major minor stdin stdout stderr offsetof ";
 
-bool is_alnum(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
-}
-
 bool is_reserved(std::string_view id) {
   return reserved_words.find(fmt::format(" {} ", id)) != std::string_view::npos;
 }
@@ -45,17 +42,7 @@ bool is_reserved(std::string_view id) {
 // A parameter's name as a C++ member: its letters and digits in snake case ("x-trace" →
 // x_trace, "petId" → pet_id), "_" after a keyword ("class" → class_).
 std::string identifier(std::string_view name) {
-  std::vector<std::string> words;
-  std::string word;
-  for (char c : name) {
-    if (is_alnum(c)) {
-      word += c;
-    } else if (!word.empty()) {
-      words.push_back(std::move(word));
-      word.clear();
-    }
-  }
-  if (!word.empty()) words.push_back(std::move(word));
+  const auto words = words_of(name);
   std::string id = words.empty() ? "parameter" : snake_case(words);
   if (is_reserved(id)) id += '_';
   return id;
@@ -91,7 +78,7 @@ std::string encode_path_text(std::string_view text) {
   constexpr std::string_view kept = "-._~/!$&'()*+,;=:@";
   std::string out;
   for (char ch : text) {
-    if (is_alnum(ch) || kept.find(ch) != std::string_view::npos)
+    if (util::is_ascii_alnum(ch) || kept.find(ch) != std::string_view::npos)
       out += ch;
     else
       out += fmt::format("%{:02X}", static_cast<unsigned char>(ch));

@@ -26,8 +26,8 @@ std::string cpp_name(const sdk::api& a, const sdk_options& options) {
     if (!ok) throw config_error(fmt::format("sdk: name '{}' is not a C++ identifier", n));
     return n;
   }
-  auto words = sdk::method_words(a.title, "sdk");
-  if (words.size() == 2 && words[0] == "root") words.erase(words.begin());
+  auto words = sdk::words_of(a.title);
+  words.emplace_back("sdk");
   return sdk::snake_case(words);
 }
 

@@ -4,6 +4,7 @@
 #include "sdk/sdk_model.hpp"
 
 #include "spec/export.hpp"
+#include "util/text.hpp"
 
 #include <fmt/format.h>
 
@@ -16,13 +17,8 @@ namespace gatehouse::sdk {
 
 namespace {
 
-bool is_alnum(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
-}
 bool is_upper(char c) { return c >= 'A' && c <= 'Z'; }
 bool is_lower_or_digit(char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); }
-char to_upper(char c) { return c >= 'a' && c <= 'z' ? static_cast<char>(c - 'a' + 'A') : c; }
-char to_lower(char c) { return is_upper(c) ? static_cast<char>(c - 'A' + 'a') : c; }
 
 // The verbs an ANY method stands for, in the order a client lists them.
 constexpr std::array<std::string_view, 7> any_verbs{"DELETE", "GET",  "HEAD", "OPTIONS",
@@ -112,11 +108,11 @@ void add_rest_parameters(const spec::method_model& m, operation& op) {
 
 }  // namespace
 
-std::vector<std::string> method_words(std::string_view path, std::string_view verb) {
+std::vector<std::string> words_of(std::string_view text) {
   std::vector<std::string> words;
   std::string word;
-  for (char c : path) {
-    if (is_alnum(c)) {
+  for (char c : text) {
+    if (util::is_ascii_alnum(c)) {
       word += c;
     } else if (!word.empty()) {
       words.push_back(std::move(word));
@@ -124,16 +120,21 @@ std::vector<std::string> method_words(std::string_view path, std::string_view ve
     }
   }
   if (!word.empty()) words.push_back(std::move(word));
+  return words;
+}
+
+std::vector<std::string> method_words(std::string_view path, std::string_view verb) {
+  std::vector<std::string> words = words_of(path);
   if (words.empty()) words.emplace_back("root");
   std::string v(verb);
-  for (auto& c : v) c = to_lower(c);
+  for (auto& c : v) c = util::ascii_lower(c);
   words.push_back(std::move(v));
   return words;
 }
 
 std::string camel_case(const std::vector<std::string>& words) {
   std::string out = pascal_case(words);
-  if (!out.empty()) out[0] = to_lower(out[0]);
+  if (!out.empty()) out[0] = util::ascii_lower(out[0]);
   return out;
 }
 
@@ -141,7 +142,7 @@ std::string pascal_case(const std::vector<std::string>& words) {
   std::string out;
   for (const auto& w : words) {
     if (w.empty()) continue;
-    out += to_upper(w[0]);
+    out += util::ascii_upper(w[0]);
     out.append(w, 1);
   }
   return out;
@@ -153,7 +154,7 @@ std::string snake_case(const std::vector<std::string>& words) {
     for (std::size_t i = 0; i < w.size(); ++i) {
       const bool boundary = i > 0 && is_upper(w[i]) && is_lower_or_digit(w[i - 1]);
       if ((i == 0 || boundary) && !out.empty()) out += '_';
-      out += to_lower(w[i]);
+      out += util::ascii_lower(w[i]);
     }
   }
   if (!out.empty() && out[0] >= '0' && out[0] <= '9') out.insert(out.begin(), '_');

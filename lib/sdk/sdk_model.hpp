@@ -69,6 +69,8 @@ api from_rest(const spec::rest_api_model& m, std::string_view stage, const sdk_o
 /// The client's view of an HTTP API deployed to `stage` (no models: HTTP APIs have none).
 api from_http(const spec::http_api_model& m, std::string_view stage, const sdk_options& options);
 
+/// The runs of letters and digits of `text`, as written: "x-trace_id" → {"x","trace","id"}.
+std::vector<std::string> words_of(std::string_view text);
 /// The words of AWS's JavaScript method name for a resource and verb: the path's segments with
 /// braces and "+" dropped, split at every character that is not a letter or digit ("-", "_",
 /// "."), then the verb in lower case; "/" alone is "root". ("/pets/{petId}", "GET") →

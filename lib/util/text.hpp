@@ -15,6 +15,11 @@ constexpr char ascii_upper(char c) noexcept {
   return c >= 'a' && c <= 'z' ? static_cast<char>(c - 'a' + 'A') : c;
 }
 
+/// Whether `c` is an ASCII letter or digit.
+constexpr bool is_ascii_alnum(char c) noexcept {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+}
+
 /// `s` with ASCII letters in lower (upper) case.
 std::string ascii_lower(std::string_view s);
 std::string ascii_upper(std::string_view s);
