@@ -21,38 +21,38 @@ class key_registry;
 /// An API key as AWS's ApiKey. The store keeps only a hash of the value: `value` is filled in
 /// only in the answer to create() (AWS's includeValue at creation).
 struct api_key {
-  std::string id;
-  std::string name;
-  std::string description;
+  std::string id{};
+  std::string name{};
+  std::string description{};
   bool enabled = true;
-  time_point created;
-  std::vector<std::string> usage_plan_ids;
-  std::optional<std::string> value;
+  time_point created{};
+  std::vector<std::string> usage_plan_ids{};
+  std::optional<std::string> value{};
 };
 
 /// What to create: the value is generated (40 random alphanumerics) unless given (20–128
 /// alphanumerics, as AWS).
 struct api_key_spec {
-  std::string name;
-  std::string description;
+  std::string name{};
+  std::string description{};
   bool enabled = true;
-  std::optional<std::string> value;
-  std::vector<std::string> usage_plan_ids;
+  std::optional<std::string> value{};
+  std::vector<std::string> usage_plan_ids{};
 };
 
 /// One day of a key's usage in a report: requests counted, and what was left of the quota at
 /// the end of that day (nullopt when the plan has no quota).
 struct day_usage {
   std::int64_t used = 0;
-  std::optional<std::int64_t> remaining;
+  std::optional<std::int64_t> remaining{};
 };
 
 /// A usage report, as AWS's GetUsage: per API key id, one entry per day from start to end.
 struct usage_report {
-  std::string usage_plan_id;
-  std::chrono::year_month_day start;
-  std::chrono::year_month_day end;
-  std::map<std::string, std::vector<day_usage>> items;
+  std::string usage_plan_id{};
+  std::chrono::year_month_day start{};
+  std::chrono::year_month_day end{};
+  std::map<std::string, std::vector<day_usage>> items{};
   /// {"usagePlanId":…,"startDate":"2026-11-01","endDate":…,"values":{"<keyId>":[[used,remaining],…]}}
   std::string to_json() const;
 };
@@ -90,7 +90,7 @@ class ApiKeys {
                      std::optional<std::string_view> key_id = std::nullopt) const;
 
  private:
-  std::shared_ptr<detail::key_registry> registry_;
+  std::shared_ptr<detail::key_registry> registry_{};
 };
 
 }  // namespace gatehouse

@@ -49,20 +49,20 @@ class authorizer_request {
   std::string to_json() const;
 
  private:
-  authorizer_type type_;
-  std::string_view token_;
-  std::string_view method_arn_;
-  const proxy_event* request_;
+  authorizer_type type_{};
+  std::string_view token_{};
+  std::string_view method_arn_{};
+  const proxy_event* request_{};
 };
 
 /// What a custom authorizer returns: the analogue of AWS's authorizer output.
 struct authorizer_result {
-  std::string principal_id;  ///< required (AWS's principalId)
+  std::string principal_id{};  ///< required (AWS's principalId)
   /// An IAM policy document with execute-api:Invoke statements over method ARNs. A result that
   /// is cached applies to other methods too, so cache-friendly policies use wildcards.
-  std::string policy_document;
-  std::vector<std::pair<std::string, context_value>> context;  ///< → requestContext.authorizer
-  std::optional<std::string> usage_identifier_key;  ///< the API key, for key source AUTHORIZER
+  std::string policy_document{};
+  std::vector<std::pair<std::string, context_value>> context{};  ///< → requestContext.authorizer
+  std::optional<std::string> usage_identifier_key{};  ///< the API key, for key source AUTHORIZER
   bool unauthorized = false;  ///< 401 Unauthorized: AWS's `raise Exception('Unauthorized')`
 
   /// A result whose policy allows `resource` ("*" for every method of every API).
@@ -85,10 +85,10 @@ struct authorizer_options {
   /// "$request.header.NAME", "$request.querystring.NAME", "$stageVariables.NAME",
   /// "$context.NAME". TOKEN takes exactly one header; empty means the Authorization header.
   /// A request missing any of them gets 401 without a call.
-  std::vector<std::string> identity_sources;
+  std::vector<std::string> identity_sources{};
   /// TOKEN only: a regular expression (ECMAScript) the whole token must match, else 401
   /// without a call.
-  std::string validation_expression;
+  std::string validation_expression{};
   /// How long a result is reused for requests with the same identity (0 to 3,600 s; 0: never).
   std::chrono::seconds result_ttl{300};
   std::size_t cache_capacity = 100'000;  ///< results kept at most
@@ -116,15 +116,15 @@ enum class authorizer_payload {
 /// Settings of a JWT authorizer: Cognito user pools (REST) and HTTP APIs' JWT authorizer.
 struct jwt_options {
   std::string name = "jwt";
-  std::string issuer;                  ///< `iss` must equal it (required)
-  std::vector<std::string> audiences;  ///< `aud` or `client_id` must be one of them (≤ 50)
-  std::string token_use;               ///< Cognito's token_use: "id", "access" or "" (either)
+  std::string issuer{};                  ///< `iss` must equal it (required)
+  std::vector<std::string> audiences{};  ///< `aud` or `client_id` must be one of them (≤ 50)
+  std::string token_use{};               ///< Cognito's token_use: "id", "access" or "" (either)
   /// Keys: an https:// URL of a JWKS, fetched with the gateway's HTTP client (and its trust
   /// store, gateway_options::upstream), cached, and refetched when a token names an unknown
   /// `kid` (at most every `refetch_interval`) …
-  std::string jwks_url;
+  std::string jwks_url{};
   /// … or the JWKS document itself.
-  std::string jwks;
+  std::string jwks{};
   std::string identity_source =
       "$request.header.Authorization";            ///< a "Bearer " prefix is optional
   std::chrono::seconds leeway{60};                ///< clock skew allowed for exp, nbf, iat
@@ -186,7 +186,7 @@ class Authorizer {
  private:
   explicit Authorizer(std::shared_ptr<detail::authorizer_impl> impl) noexcept
       : impl_(std::move(impl)) {}
-  std::shared_ptr<detail::authorizer_impl> impl_;
+  std::shared_ptr<detail::authorizer_impl> impl_{};
 };
 
 }  // namespace gatehouse

@@ -22,10 +22,10 @@ std::string to_string(const context_value& value);
 /// `requestContext.authorizer`. Empty (principal_id "" and nothing else) when the method has no
 /// authorizer.
 struct authorizer_context {
-  std::string_view principal_id;  ///< a custom authorizer's principalId; a JWT's `sub`
-  std::span<const std::pair<std::string, context_value>> context;  ///< a custom authorizer's map
-  std::string_view claims_json;         ///< a JWT's claims, as a JSON object; empty otherwise
-  std::span<const std::string> scopes;  ///< a JWT's scopes (`scope` or `scp`)
+  std::string_view principal_id{};  ///< a custom authorizer's principalId; a JWT's `sub`
+  std::span<const std::pair<std::string, context_value>> context{};  ///< a custom authorizer's map
+  std::string_view claims_json{};         ///< a JWT's claims, as a JSON object; empty otherwise
+  std::span<const std::string> scopes{};  ///< a JWT's scopes (`scope` or `scp`)
 
   /// A context value by key, if the authorizer returned one.
   const context_value* get(std::string_view key) const noexcept {
@@ -42,11 +42,11 @@ struct authorizer_context {
 /// in `requestContext.identity` (REST) or `requestContext.authorizer.iam` (HTTP APIs). Empty
 /// for other methods.
 struct iam_identity {
-  std::string_view access_key;  ///< the access key id the request was signed with
-  std::string_view account_id;  ///< the caller's account (from its ARN)
-  std::string_view caller;      ///< the principal's unique id ("AIDA…", "AROA…:session")
-  std::string_view user;        ///< the same, for $context.identity.user
-  std::string_view user_arn;    ///< the principal's ARN
+  std::string_view access_key{};  ///< the access key id the request was signed with
+  std::string_view account_id{};  ///< the caller's account (from its ARN)
+  std::string_view caller{};      ///< the principal's unique id ("AIDA…", "AROA…:session")
+  std::string_view user{};        ///< the same, for $context.identity.user
+  std::string_view user_arn{};    ///< the principal's ARN
 
   bool empty() const noexcept { return access_key.empty(); }
 };

@@ -17,10 +17,10 @@ namespace gatehouse {
 /// Settings of an AWS-service integration.
 struct aws_service_options {
   /// The service's endpoint, https://host[:port] without a path; http:// for local endpoints.
-  std::string endpoint;
-  std::string region;           ///< the signing region, e.g. "us-east-1"
-  std::string service;          ///< the signing service, e.g. "sqs", "execute-api"
-  aws_credentials credentials;  ///< what requests are signed with
+  std::string endpoint{};
+  std::string region{};           ///< the signing region, e.g. "us-east-1"
+  std::string service{};          ///< the signing service, e.g. "sqs", "execute-api"
+  aws_credentials credentials{};  ///< what requests are signed with
   /// GET, POST, PUT, DELETE, PATCH, HEAD or OPTIONS.
   std::string method = "POST";
   /// The path (and query) sent below the endpoint, starting with '/'; may use path parameters
@@ -29,7 +29,7 @@ struct aws_service_options {
   /// How long the service may take (50 ms to 29 s); over it → 504 INTEGRATION_TIMEOUT.
   std::chrono::milliseconds timeout{29'000};
   /// requestParameters, as http_options::request_parameters (headers, querystring, path).
-  std::vector<std::pair<std::string, std::string>> request_parameters;
+  std::vector<std::pair<std::string, std::string>> request_parameters{};
   /// Accept any certificate from the endpoint (tlsConfig.insecureSkipVerification).
   bool insecure_skip_verification = false;
 };
@@ -43,13 +43,13 @@ integration aws_service(aws_service_options options);
 struct lambda_options {
   /// The function: a name ("my-function"), a partial ARN ("123456789012:function:my-function")
   /// or a full ARN, optionally with ":qualifier". URL-encoded in the path.
-  std::string function_name;
+  std::string function_name{};
   /// A version or alias, sent as ?Qualifier=; "" for none ($LATEST or the ARN's).
-  std::string qualifier;
-  std::string region;           ///< the function's region, and the signing region
-  aws_credentials credentials;  ///< what requests are signed with (lambda:InvokeFunction)
+  std::string qualifier{};
+  std::string region{};           ///< the function's region, and the signing region
+  aws_credentials credentials{};  ///< what requests are signed with (lambda:InvokeFunction)
   /// The Lambda endpoint, http(s)://host[:port]; "" means https://lambda.{region}.amazonaws.com.
-  std::string endpoint;
+  std::string endpoint{};
   payload_format format = payload_format::v1;  ///< the proxy event's shape
   /// How long the invocation may take (50 ms to 29 s); over it → 504 INTEGRATION_TIMEOUT.
   std::chrono::milliseconds timeout{29'000};

@@ -24,9 +24,9 @@ enum class cache_control_strategy {
 
 /// A request that asks to invalidate its cache entry, as an invalidation callback sees it.
 struct cache_invalidation {
-  std::string_view stage;
-  std::string_view method;         ///< the route's method: GET
-  std::string_view resource_path;  ///< the route's resource: /pets/{petId}
+  std::string_view stage{};
+  std::string_view method{};         ///< the route's method: GET
+  std::string_view resource_path{};  ///< the route's resource: /pets/{petId}
   const request& req;
 };
 
@@ -40,19 +40,19 @@ struct cache_settings {
   bool encrypted = false;  ///< AES-256-GCM at rest (AWS's cacheDataEncrypted)
   /// The key for `encrypted`; when not given, random per stage (kept when the settings
   /// change). Give one when several gateways share a store.
-  std::optional<std::array<std::uint8_t, 32>> encryption_key;
+  std::optional<std::array<std::uint8_t, 32>> encryption_key{};
   /// Whether invalidating needs permission (AWS's requireAuthorizationForCacheControl).
   bool require_authorization = true;
   /// Who may invalidate when permission is required, besides callers whose authorizer returned
   /// a policy that allows execute-api:InvalidateCache on the method (AWS's IAM permission).
-  std::function<bool(const cache_invalidation&)> authorize_invalidation;
+  std::function<bool(const cache_invalidation&)> authorize_invalidation{};
   cache_control_strategy unauthorized = cache_control_strategy::ignore_with_warning;
   bool hit_header = false;  ///< add `x-cache: Hit` or `x-cache: Miss` to cached methods' responses
 };
 
 /// Hits and misses of one method (AWS's CacheHitCount / CacheMissCount).
 struct cache_metrics {
-  std::string method;  ///< "GET /pets"
+  std::string method{};  ///< "GET /pets"
   std::uint64_t hits = 0;
   std::uint64_t misses = 0;
 };

@@ -44,17 +44,17 @@ class client_certificate {
  private:
   explicit client_certificate(std::shared_ptr<const detail::client_certificate_data> d) noexcept
       : data_(std::move(d)) {}
-  std::shared_ptr<const detail::client_certificate_data> data_;
+  std::shared_ptr<const detail::client_certificate_data> data_{};
 };
 
 namespace detail {
 struct client_certificate_data {
-  std::string id;
-  std::string description;
-  std::string certificate_pem;  // the certificate and any chain after it
-  std::string private_key_pem;
-  std::chrono::system_clock::time_point created;
-  std::chrono::system_clock::time_point expires;
+  std::string id{};
+  std::string description{};
+  std::string certificate_pem{};  // the certificate and any chain after it
+  std::string private_key_pem{};
+  std::chrono::system_clock::time_point created{};
+  std::chrono::system_clock::time_point expires{};
 };
 }  // namespace detail
 

@@ -46,25 +46,25 @@ struct listen_options {
   /// Makes the listener a private endpoint with this id (like an interface VPC endpoint's
   /// "vpce-…"): its requests carry it as request::private_endpoint, so APIs of
   /// endpoint_type::private_endpoint serve them and resource policies can test aws:SourceVpce.
-  std::string private_endpoint;
+  std::string private_endpoint{};
 };
 
 enum class log_level { debug, info, warning, error };
 
 /// Settings of a Gateway.
 struct gateway_options {
-  server_limits limits;
+  server_limits limits{};
   std::string account_id = "123456789012";  ///< $context.accountId
   std::string region = "us-east-1";
   /// The client HTTP integrations call backends with (pools, timeouts, trust store).
-  http_client_options upstream;
+  http_client_options upstream{};
   /// The account-level throttle over every request of every stage (AWS's regional default:
   /// 10,000 a second, burst 5,000); nullopt turns it off.
   std::optional<throttle_settings> throttle = account_default_throttle;
   /// Where buckets, quotas and API keys live; an in-memory store when null.
-  std::shared_ptr<gatehouse::store> store;
+  std::shared_ptr<gatehouse::store> store{};
   /// Where the gateway logs; by default warnings and errors go to stderr.
-  std::function<void(log_level, std::string_view)> log;
+  std::function<void(log_level, std::string_view)> log{};
 };
 
 class WebSocketStage;
@@ -88,9 +88,9 @@ class callback {
   struct model final : concept_t {
     explicit model(F fn) : f(std::move(fn)) {}
     void call(Arg a) override { std::move(f)(std::move(a)); }
-    F f;
+    F f{};
   };
-  std::unique_ptr<concept_t> self_;
+  std::unique_ptr<concept_t> self_{};
 };
 struct nothing {};
 }  // namespace detail
@@ -223,7 +223,7 @@ class Gateway {
     });
   }
   void start_stop(std::chrono::milliseconds drain, detail::callback<detail::nothing> done);
-  std::shared_ptr<detail::gateway_impl> impl_;
+  std::shared_ptr<detail::gateway_impl> impl_{};
 };
 
 }  // namespace gatehouse

@@ -48,9 +48,9 @@ std::string_view default_message(response_type type) noexcept;
 /// Templates may use $context.error.message, $context.error.messageString,
 /// $context.error.responseType, $context.requestId, $context.stage and $stageVariables.<name>.
 struct gateway_response {
-  std::optional<int> status;        ///< replaces the default status
-  header_map headers;               ///< added to the response (values use the same templates)
-  std::optional<std::string> body;  ///< replaces {"message":$context.error.messageString}
+  std::optional<int> status{};        ///< replaces the default status
+  header_map headers{};               ///< added to the response (values use the same templates)
+  std::optional<std::string> body{};  ///< replaces {"message":$context.error.messageString}
   std::string content_type = "application/json";
 };
 

@@ -13,8 +13,8 @@ namespace gatehouse {
 class header_map {
  public:
   struct field {
-    std::string name;
-    std::string value;
+    std::string name{};
+    std::string value{};
   };
   using iterator = std::vector<field>::iterator;
   using const_iterator = std::vector<field>::const_iterator;
@@ -90,7 +90,7 @@ class header_map {
   void reserve(std::size_t n) { fields_.reserve(n); }
 
  private:
-  std::vector<field> fields_;  // [0, size_) are the fields; the rest is space kept by clear()
+  std::vector<field> fields_{};  // [0, size_) are the fields; the rest is space kept by clear()
   std::size_t size_ = 0;
 };
 
@@ -105,15 +105,15 @@ inline bool iequals(std::string_view a, std::string_view b) noexcept {
 
 /// An HTTP request as the gateway sees it: from its own listener, or handed over by a host.
 struct request {
-  std::string method;  ///< "GET", "POST", …
-  std::string target;  ///< origin-form request target: path and optional "?query"
-  header_map headers;
-  std::string body;
-  std::string source_ip;  ///< the client's address ($context.identity.sourceIp)
-  bool secure = false;    ///< arrived over TLS
+  std::string method{};  ///< "GET", "POST", …
+  std::string target{};  ///< origin-form request target: path and optional "?query"
+  header_map headers{};
+  std::string body{};
+  std::string source_ip{};  ///< the client's address ($context.identity.sourceIp)
+  bool secure = false;      ///< arrived over TLS
   /// The private endpoint the request came through ($context.identity.vpceId, the resource
   /// policy's aws:SourceVpce); empty for the public one. See endpoint_type::private_endpoint.
-  std::string private_endpoint;
+  std::string private_endpoint{};
 
   /// Empties the request but keeps its buffers, so a connection can reuse it.
   void clear() noexcept;
@@ -122,8 +122,8 @@ struct request {
 /// An HTTP response produced by the gateway.
 struct response {
   int status = 200;
-  header_map headers;
-  std::string body;
+  header_map headers{};
+  std::string body{};
 };
 
 }  // namespace gatehouse

@@ -49,23 +49,23 @@ struct http_client_options {
   std::size_t max_response_head_bytes = 64 * 1024;    ///< status line and header fields
   std::size_t max_response_body_bytes = 10 * 1024 * 1024;  ///< AWS's 10 MB payload limit
   /// CA certificates (PEM file) that HTTPS servers must chain to; empty: the system trust store.
-  std::string ca_file;
+  std::string ca_file{};
   /// More trusted CA certificates given in memory (PEM), added to the above.
-  std::string ca_pem;
+  std::string ca_pem{};
 };
 
 /// AWS credentials for signing: an access key, or temporary ones with a session token.
 struct aws_credentials {
-  std::string access_key_id;
-  std::string secret_access_key;
-  std::string session_token;  ///< temporary credentials only; sent as X-Amz-Security-Token
+  std::string access_key_id{};
+  std::string secret_access_key{};
+  std::string session_token{};  ///< temporary credentials only; sent as X-Amz-Security-Token
 };
 
 /// Sign a request with AWS Signature Version 4 (AWS4-HMAC-SHA256) before it is sent.
 struct aws_signing {
-  aws_credentials credentials;
-  std::string region;   ///< "us-east-1", …
-  std::string service;  ///< the scope's service: "execute-api", "lambda", "sqs", …
+  aws_credentials credentials{};
+  std::string region{};   ///< "us-east-1", …
+  std::string service{};  ///< the scope's service: "execute-api", "lambda", "sqs", …
   /// Leave the body out of the signature (x-amz-content-sha256: UNSIGNED-PAYLOAD is sent).
   bool unsigned_payload = false;
   /// The signing time (X-Amz-Date); the default (the epoch) means now. For tests.
@@ -77,16 +77,16 @@ struct aws_signing {
 /// the URL's host and port), e.g. to reach a virtual host by IP address.
 struct client_request {
   std::string method = "GET";
-  std::string url;  ///< http://host[:port]/path?query or https://… (IPv6 as [::1])
-  header_map headers;
-  std::string body;
+  std::string url{};  ///< http://host[:port]/path?query or https://… (IPv6 as [::1])
+  header_map headers{};
+  std::string body{};
   std::chrono::milliseconds timeout{0};     ///< whole call; 0: the client's default
-  client_certificate certificate;           ///< presented to an HTTPS server that asks for one
+  client_certificate certificate{};         ///< presented to an HTTPS server that asks for one
   bool insecure_skip_verification = false;  ///< AWS's tlsConfig.insecureSkipVerification
   /// SigV4-sign what is sent: method, path and query, Host, every field of `headers` and the
   /// body. Authorization, X-Amz-Date (and X-Amz-Security-Token) are added; fields of those
   /// names in `headers` are replaced.
-  std::optional<aws_signing> sign;
+  std::optional<aws_signing> sign{};
 };
 
 namespace detail {
@@ -135,8 +135,8 @@ class http_client {
   // std::function needs a copyable target, so the handler is held behind a shared_ptr.
   void launch(client_request req, std::function<void(std::error_code, response)> done);
 
-  asio::any_io_executor executor_;
-  std::shared_ptr<detail::client_core> core_;
+  asio::any_io_executor executor_{};
+  std::shared_ptr<detail::client_core> core_{};
 };
 
 }  // namespace gatehouse

@@ -22,7 +22,7 @@ struct http_options {
   /// method.request.{path|querystring|multivaluequerystring|header|multivalueheader}.NAME,
   /// stageVariables.NAME, context.NAME (requestId, stage, httpMethod, resourcePath,
   /// identity.sourceIp, …) and 'static text'. Checked when the integration is made.
-  std::vector<std::pair<std::string, std::string>> request_parameters;
+  std::vector<std::pair<std::string, std::string>> request_parameters{};
 };
 
 /// AWS's HTTP_PROXY integration: forwards the client's method, path, query string, headers and

@@ -15,23 +15,23 @@ namespace gatehouse {
 
 /// One access key of an IAM principal (a user, or a role session with temporary credentials).
 struct iam_credential {
-  std::string access_key_id;      ///< "AKIA…": 16–128 letters and digits
-  std::string secret_access_key;  ///< what requests are signed with; never leaves the store
+  std::string access_key_id{};      ///< "AKIA…": 16–128 letters and digits
+  std::string secret_access_key{};  ///< what requests are signed with; never leaves the store
   /// The principal: arn:aws:iam::123456789012:user/alice, or for a role session
   /// arn:aws:sts::123456789012:assumed-role/reader/session. Its account id is the caller's.
-  std::string principal_arn;
+  std::string principal_arn{};
   /// AWS's unique id of the principal ($context.identity.user and .caller: "AIDA…", or
   /// "AROA…:session" for a role); empty: the access key id.
-  std::string user_id;
+  std::string user_id{};
   /// The principal's identity policies (IAM JSON documents) for execute-api:Invoke and
   /// execute-api:InvalidateCache on method ARNs. A request is allowed when one of them or the
   /// API's resource policy allows it, and neither denies it.
-  std::vector<std::string> policies;
+  std::vector<std::string> policies{};
   /// Temporary credentials: requests must carry this as X-Amz-Security-Token; "" for none.
-  std::string session_token;
+  std::string session_token{};
   /// Temporary credentials stop working at this time (403 "The security token included in the
   /// request is expired"); unset: never.
-  std::optional<std::chrono::system_clock::time_point> expires;
+  std::optional<std::chrono::system_clock::time_point> expires{};
 };
 
 namespace detail {
@@ -61,15 +61,15 @@ class IamCredentials {
   const std::shared_ptr<detail::iam_store>& store() const noexcept { return store_; }
 
  private:
-  std::shared_ptr<detail::iam_store> store_;
+  std::shared_ptr<detail::iam_store> store_{};
 };
 
 /// Settings of an IAM authorizer.
 struct iam_options {
   std::string name = "iam";
-  IamCredentials credentials;
+  IamCredentials credentials{};
   /// The region requests must be signed for; "" means the gateway's (gateway_options::region).
-  std::string region;
+  std::string region{};
   /// How far a signature's date may be from the gateway's clock: AWS's 5 minutes.
   std::chrono::seconds clock_skew{300};
 };

@@ -33,24 +33,24 @@ enum class payload_format {
 
 /// `requestContext` of the proxy event: where and how the request arrived.
 struct request_context {
-  std::string_view account_id;
-  std::string_view api_id;
-  std::string_view domain_name;
-  std::string_view http_method;
-  std::string_view path;      ///< full path including the stage: /prod/pets/1
-  std::string_view protocol;  ///< "HTTP/1.1"
-  std::string_view request_id;
-  std::string_view request_time;        ///< CLF: 24/Nov/2026:01:02:03 +0000
+  std::string_view account_id{};
+  std::string_view api_id{};
+  std::string_view domain_name{};
+  std::string_view http_method{};
+  std::string_view path{};      ///< full path including the stage: /prod/pets/1
+  std::string_view protocol{};  ///< "HTTP/1.1"
+  std::string_view request_id{};
+  std::string_view request_time{};      ///< CLF: 24/Nov/2026:01:02:03 +0000
   std::int64_t request_time_epoch = 0;  ///< milliseconds
-  std::string_view resource_path;       ///< the matched resource template: /pets/{petId}
-  std::string_view stage;
-  std::string_view source_ip;
-  std::string_view user_agent;
-  std::string_view api_key;       ///< the API key the request used, when its method needs one
-  std::string_view api_key_id;    ///< that key's id
-  std::string_view vpce_id;       ///< the private endpoint the request came through, if any
-  authorizer_context authorizer;  ///< what the method's authorizer found out (empty: none)
-  iam_identity iam;               ///< the IAM caller, for methods with IAM authorization
+  std::string_view resource_path{};     ///< the matched resource template: /pets/{petId}
+  std::string_view stage{};
+  std::string_view source_ip{};
+  std::string_view user_agent{};
+  std::string_view api_key{};       ///< the API key the request used, when its method needs one
+  std::string_view api_key_id{};    ///< that key's id
+  std::string_view vpce_id{};       ///< the private endpoint the request came through, if any
+  authorizer_context authorizer{};  ///< what the method's authorizer found out (empty: none)
+  iam_identity iam{};               ///< the IAM caller, for methods with IAM authorization
 };
 
 /// What a function integration ("Lambda proxy") gets: a view of the request, valid for the call.
@@ -80,16 +80,16 @@ class proxy_event {
   const detail::exchange& impl() const noexcept { return *ex_; }
 
  private:
-  const detail::exchange* ex_;
-  payload_format format_;
+  const detail::exchange* ex_{};
+  payload_format format_{};
 };
 
 /// What a function integration returns, as AWS's proxy result. Missing fields take AWS's defaults.
 struct proxy_result {
   int status_code = 200;
-  header_map headers;                ///< repeated names become repeated header fields
-  std::vector<std::string> cookies;  ///< each becomes a Set-Cookie field (v2's `cookies`)
-  std::string body;
+  header_map headers{};                ///< repeated names become repeated header fields
+  std::vector<std::string> cookies{};  ///< each becomes a Set-Cookie field (v2's `cookies`)
+  std::string body{};
   bool is_base64_encoded = false;  ///< body is base64; the gateway decodes it
 
   /// Parses a JSON proxy result as a Lambda function would return it, with AWS's rules for the
@@ -102,7 +102,7 @@ struct proxy_result {
 struct function_options {
   payload_format format = payload_format::v1;
   /// When set, the handler runs there instead of on the I/O thread: for handlers that block.
-  std::optional<asio::any_io_executor> executor;
+  std::optional<asio::any_io_executor> executor{};
   /// For coroutine handlers: after this (50 ms to 29 s) the handler is cancelled (its pending
   /// Asio operation ends with operation_aborted) and the client gets 504
   /// {"message":"Endpoint request timed out"}. A handler that ignores cancellation, and a
@@ -112,7 +112,7 @@ struct function_options {
   /// arn:aws:lambda:{region}:{account}:function:{name}, so that the export, imported again with
   /// this name bound to the same handler (openapi_options::functions), behaves the same. Empty:
   /// the route's method and resource, letters and digits joined by '-' ("GET-pets-petId").
-  std::string name;
+  std::string name{};
 };
 
 /// An integration: what a route calls once the request has passed the pipeline's checks.
@@ -125,7 +125,7 @@ class integration {
   const detail::integration_impl& impl() const noexcept { return *impl_; }
 
  private:
-  std::shared_ptr<const detail::integration_impl> impl_;
+  std::shared_ptr<const detail::integration_impl> impl_{};
 };
 
 /// The handler kinds a function integration accepts, erased.
@@ -162,8 +162,8 @@ integration function(Handler&& handler, function_options opts = {}) {
 /// A mock integration's fixed answer. Header values and the body may use ${stageVariables.x}.
 struct mock_response {
   int status = 200;
-  header_map headers;
-  std::string body;
+  header_map headers{};
+  std::string body{};
   std::string content_type = "application/json";
 };
 

@@ -39,8 +39,8 @@ enum class base_path_mode {
 /// Where Lambda functions without a C++ binding are invoked (the Lambda Invoke API, signed
 /// with Signature Version 4), as lambda_invoke does.
 struct lambda_endpoint {
-  std::string endpoint;  ///< http(s)://host[:port]; "" for https://lambda.{region}.amazonaws.com
-  aws_credentials credentials;
+  std::string endpoint{};  ///< http(s)://host[:port]; "" for https://lambda.{region}.amazonaws.com
+  aws_credentials credentials{};
   bool insecure_skip_verification = false;
 };
 
@@ -55,7 +55,7 @@ struct openapi_options {
   bool fail_on_warnings = false;
   /// The API's id ($context.apiId, method ARNs): "" for one derived from its name (stable:
   /// the same title gives the same id), as ten lower-case letters and digits.
-  std::string id;
+  std::string id{};
   /// What ${AWS::Region}, ${AWS::AccountId} and ${AWS::Partition} stand for in the document.
   std::string region = "us-east-1";
   std::string account_id = "123456789012";
@@ -64,87 +64,87 @@ struct openapi_options {
   /// Lambda functions (aws_proxy integrations) bound to integrations of the host, usually
   /// gatehouse::function(handler): by function name ("my-fn"), name and qualifier ("my-fn:live"),
   /// or ARN (with or without the qualifier), the most specific match first.
-  std::map<std::string, integration, std::less<>> functions;
+  std::map<std::string, integration, std::less<>> functions{};
   /// Functions not bound above are invoked here; without it they answer 500 {"message":
   /// "Internal server error"} (and are listed in openapi_api::unbound_functions). So are the
   /// Lambda functions of authorizers not bound below (Authorizer::lambda), signed with these
   /// credentials: authorizerCredentials (a role for API Gateway to assume) are not used.
-  std::optional<lambda_endpoint> lambda;
+  std::optional<lambda_endpoint> lambda{};
 
   /// Authorizers by security scheme name, used as they are (custom TOKEN / REQUEST ones, HTTP
   /// APIs' Lambda ones, and Cognito ones instead of the JWT authorizer made from the pool) …
-  std::map<std::string, Authorizer, std::less<>> authorizers;
+  std::map<std::string, Authorizer, std::less<>> authorizers{};
   /// … or a handler, made into an Authorizer with the document's settings (type, identity
   /// source, validation expression, result TTL). Else an authorizer whose authorizerUri names a
   /// Lambda function is invoked at `lambda` when that is set. Unbound authorizers refuse every
   /// request with 500 (AUTHORIZER_CONFIGURATION_ERROR) and are listed in
   /// openapi_api::unbound_authorizers.
-  std::map<std::string, Authorizer::handler, std::less<>> authorizer_handlers;
+  std::map<std::string, Authorizer::handler, std::less<>> authorizer_handlers{};
   /// Cognito user pool authorizers verify tokens against the pool's keys, by default fetched
   /// from https://cognito-idp.{region}.amazonaws.com/{poolId}/.well-known/jwks.json. Here,
   /// by user pool id or issuer URL: another https:// URL of the keys, or the JWKS itself.
   /// HTTP APIs' JWT authorizers likewise, by issuer URL; by default {issuer}/.well-known/
   /// jwks.json (gatehouse does not read the issuer's OpenID discovery document).
-  std::map<std::string, std::string, std::less<>> jwks;
+  std::map<std::string, std::string, std::less<>> jwks{};
   /// For methods with IAM authorization (x-amazon-apigateway-authtype awsSigv4, or
   /// x-amazon-apigateway-auth type aws_iam): the credential store. Without it they refuse
   /// every request (no access key is known).
-  std::optional<iam_options> iam;
+  std::optional<iam_options> iam{};
 
   /// AWS-service integrations (type aws): the endpoint of a service in a region, by default
   /// https://{service}.{region}.amazonaws.com, and the credentials requests are signed with.
-  std::function<std::string(std::string_view service, std::string_view region)> aws_endpoint;
-  aws_credentials service_credentials;
+  std::function<std::string(std::string_view service, std::string_view region)> aws_endpoint{};
+  aws_credentials service_credentials{};
 };
 
 /// One method of an imported API, for a host to list.
 struct openapi_route {
-  std::string method;       ///< GET … or ANY
-  std::string path;         ///< the resource: /pets/{petId}; "$default" for that route
-  std::string integration;  ///< "HTTP_PROXY GET http://…", "AWS_PROXY my-fn (C++)", "MOCK"
+  std::string method{};       ///< GET … or ANY
+  std::string path{};         ///< the resource: /pets/{petId}; "$default" for that route
+  std::string integration{};  ///< "HTTP_PROXY GET http://…", "AWS_PROXY my-fn (C++)", "MOCK"
   /// "NONE", "AWS_IAM", "CUSTOM name", "COGNITO_USER_POOLS name"; HTTP APIs: "JWT name"
-  std::string authorization;
+  std::string authorization{};
   bool api_key_required = false;
 };
 
 /// An imported API: its Router and what the document says around it.
 struct openapi_api {
-  Router router;
-  std::string id;
-  std::string name;  ///< info.title
-  std::string description;
-  std::string version;    ///< info.version
-  std::string base_path;  ///< the document's base path ("/v1"), "" when it has none
+  Router router{};
+  std::string id{};
+  std::string name{};  ///< info.title
+  std::string description{};
+  std::string version{};    ///< info.version
+  std::string base_path{};  ///< the document's base path ("/v1"), "" when it has none
   /// AWS's warnings (the document imported, but parts of it were left out), in AWS's words.
-  std::vector<std::string> warnings;
+  std::vector<std::string> warnings{};
   /// HTTP APIs: AWS's import "info" (valid OpenAPI that HTTP APIs ignore: requestBody,
   /// schemas …).
-  std::vector<std::string> info;
-  std::vector<openapi_route> routes;
-  std::vector<std::string> unbound_functions;    ///< Lambda functions that answer 500
-  std::vector<std::string> unbound_authorizers;  ///< custom authorizers that answer 500
+  std::vector<std::string> info{};
+  std::vector<openapi_route> routes{};
+  std::vector<std::string> unbound_functions{};    ///< Lambda functions that answer 500
+  std::vector<std::string> unbound_authorizers{};  ///< custom authorizers that answer 500
   /// What the document asks for that gatehouse does not do yet (contentHandling, VPC links,
   /// some mapping sources …), each naming its method: not AWS's warnings, so that
   /// fail_on_warnings refuses only what AWS refuses.
-  std::vector<std::string> unsupported;
+  std::vector<std::string> unsupported{};
 
   // Settings that the document carries for later steps (endpoints, compression, binary
   // payloads, CORS); kept as written.
-  std::vector<std::string> binary_media_types;
-  std::optional<std::int64_t> minimum_compression_size;
-  std::vector<std::string> endpoint_types;  ///< "EDGE", "REGIONAL", "PRIVATE"
-  std::string policy;                       ///< the resource policy (JSON), also applied
+  std::vector<std::string> binary_media_types{};
+  std::optional<std::int64_t> minimum_compression_size{};
+  std::vector<std::string> endpoint_types{};  ///< "EDGE", "REGIONAL", "PRIVATE"
+  std::string policy{};                       ///< the resource policy (JSON), also applied
   /// Every root x-amazon-apigateway-* extension of the document, as a JSON object.
-  std::string extensions;
+  std::string extensions{};
 
   /// HTTP APIs: the root x-amazon-apigateway-cors (JSON object text), "" without one. Kept;
   /// gatehouse does not answer CORS preflights from it yet.
-  std::string cors;
+  std::string cors{};
 
   /// The API as AWS's REST API resources describe it (internal: for export); null for HTTP APIs.
-  std::shared_ptr<const spec::rest_api_model> model;
+  std::shared_ptr<const spec::rest_api_model> model{};
   /// The API as AWS's HTTP API resources describe it (internal); null for REST APIs.
-  std::shared_ptr<const spec::http_api_model> http_model;
+  std::shared_ptr<const spec::http_api_model> http_model{};
 };
 
 /// Imports a document as a REST API, or as an HTTP API (options.type). Throws config_error
@@ -190,7 +190,7 @@ struct export_options {
   /// gateway responses, policy, …). "" writes plain OpenAPI. HTTP APIs have AWS's
   /// includeExtensions instead, all or nothing: any of these names writes all of theirs
   /// (integrations, authorizers, CORS, x-amazon-apigateway-importexport-version), "" none.
-  std::string extensions;
+  std::string extensions{};
   bool yaml = false;  ///< YAML (Accept: application/yaml) instead of JSON
   /// The region in the API's host name, <id>.execute-api.<region>.amazonaws.com.
   std::string region = "us-east-1";

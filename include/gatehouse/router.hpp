@@ -51,7 +51,7 @@ enum class endpoint_type {
 /// Identity and style of an API.
 struct api_options {
   std::string name = "api";
-  std::string id;  ///< AWS-style API id ($context.apiId); generated when empty
+  std::string id{};  ///< AWS-style API id ($context.apiId); generated when empty
   api_type type = api_type::rest;
   api_key_source key_source = api_key_source::header;
   endpoint_type endpoint = endpoint_type::regional;
@@ -60,7 +60,7 @@ struct api_options {
   /// "execute-api:/{stage}/{METHOD}/{path}", and conditions on aws:SourceIp (IpAddress /
   /// NotIpAddress, CIDR), aws:SourceVpce and other global keys. Empty: no resource policy.
   /// Router::deploy() throws config_error when it is malformed.
-  std::string resource_policy;
+  std::string resource_policy{};
 };
 
 /// What a method checks before its integration runs (AWS's request validators).
@@ -80,19 +80,19 @@ struct method_options {
   /// cacheKeyParameters): "method.request.querystring.type", "method.request.path.petId",
   /// "method.request.header.Accept". Others do not: requests that differ only in them share
   /// an entry.
-  std::vector<std::string> cache_key_parameters;
+  std::vector<std::string> cache_key_parameters{};
   /// Who may call the method: a custom or JWT authorizer; empty for none (AWS's NONE).
-  Authorizer authorizer;
+  Authorizer authorizer{};
   /// For JWT authorizers: the token must carry at least one of these scopes (AWS's
   /// authorizationScopes); empty: no scope needed.
-  std::vector<std::string> authorization_scopes;
+  std::vector<std::string> authorization_scopes{};
   /// The request parameters the method declares, each with whether it is required (AWS's
   /// requestParameters): {"method.request.querystring.page", true},
   /// {"method.request.header.x-trace", false}, {"method.request.path.petId", true}.
-  std::vector<std::pair<std::string, bool>> request_parameters;
+  std::vector<std::pair<std::string, bool>> request_parameters{};
   /// Request body models by media type (AWS's requestModels): {"application/json", "Pet"};
   /// "$default" serves every other type. Models are added with Router::model().
-  std::vector<std::pair<std::string, std::string>> request_models;
+  std::vector<std::pair<std::string, std::string>> request_models{};
   /// What is checked before the integration (AWS's requestValidator). A missing or blank
   /// required parameter → 400 {"message":"Missing required request parameters: [page]"}
   /// (BAD_REQUEST_PARAMETERS); a body its model refuses → 400 {"message":"Invalid request body"}
@@ -101,23 +101,23 @@ struct method_options {
   /// Mapping templates for the integration request by media type (AWS's requestTemplates):
   /// the request's body is replaced by the template's output, over the method request as
   /// $input. Non-proxy integrations only (http, aws_service, mock).
-  std::vector<std::pair<std::string, std::string>> request_templates;
+  std::vector<std::pair<std::string, std::string>> request_templates{};
   /// For a request whose media type has no template.
   passthrough_behavior passthrough = passthrough_behavior::when_no_match;
   /// How the backend's answers become the method's response (AWS's integration responses);
   /// empty: passed through. Non-proxy integrations only.
-  std::vector<integration_response> integration_responses;
+  std::vector<integration_response> integration_responses{};
   /// HTTP APIs' parameter mapping of the integration request: "overwrite:header.x",
   /// "append:header.x", "remove:header.x", the same for "querystring.NAME", and
   /// "overwrite:path"; values are text with $request.header.NAME, $request.querystring.NAME,
   /// $request.path.NAME, $request.path, $context.NAME and $stageVariables.NAME.
-  std::vector<std::pair<std::string, std::string>> parameter_mapping;
+  std::vector<std::pair<std::string, std::string>> parameter_mapping{};
   /// … and of the response, per backend status code: {"404", {{"overwrite:statuscode", "204"},
   /// {"append:header.x-cause", "$response.header.x-backend"}}}.
   std::vector<std::pair<std::string, std::vector<std::pair<std::string, std::string>>>>
-      response_mapping;
-  request_hook transform_request;    ///< after the request template
-  response_hook transform_response;  ///< after the integration response
+      response_mapping{};
+  request_hook transform_request{};    ///< after the request template
+  response_hook transform_response{};  ///< after the integration response
 };
 
 /// An immutable snapshot of a Router's routes, made by Router::deploy(); cheap to copy.
@@ -131,7 +131,7 @@ class Deployment {
   std::shared_ptr<const detail::deployment_data> share() const noexcept { return data_; }
 
  private:
-  std::shared_ptr<const detail::deployment_data> data_;
+  std::shared_ptr<const detail::deployment_data> data_{};
 };
 
 /// An API under construction: resources (path templates) and methods, each with an integration.
@@ -166,7 +166,7 @@ class Router {
 
  private:
   friend void detail::keep_model(Router&, std::shared_ptr<const spec::rest_api_model>);
-  std::shared_ptr<detail::router_state> state_;
+  std::shared_ptr<detail::router_state> state_{};
 };
 
 }  // namespace gatehouse

@@ -29,12 +29,12 @@ sdk_type parse_sdk_type(std::string_view name);
 struct sdk_options {
   /// The URL the client calls by default (a client may give another): "" for AWS's,
   /// https://{api-id}.execute-api.{region}.amazonaws.com/{stage}.
-  std::string invoke_url;
+  std::string invoke_url{};
   /// The region of that URL and of the client's SigV4 signatures by default.
   std::string region = "us-east-1";
   /// C++: the namespace of the client ("" for one made from the API's title, as
   /// "pet_store_sdk"); it also names the header ("pet_store_sdk.hpp").
-  std::string name;
+  std::string name{};
 };
 
 /// An SDK's files: path (relative, "/"-separated) → contents.

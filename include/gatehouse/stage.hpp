@@ -20,10 +20,10 @@ struct stage_state;
 
 /// Settings of one method on a stage (AWS's MethodSetting).
 struct method_setting {
-  std::optional<throttle_settings> throttle;      ///< replaces the stage's default for this method
-  std::optional<bool> caching;                    ///< cache this method (default: GET only)
-  std::optional<std::chrono::seconds> cache_ttl;  ///< replaces the stage cache's TTL (0–3,600 s)
-  std::optional<bool> cache_encrypted;            ///< replaces the stage cache's setting
+  std::optional<throttle_settings> throttle{};  ///< replaces the stage's default for this method
+  std::optional<bool> caching{};                ///< cache this method (default: GET only)
+  std::optional<std::chrono::seconds> cache_ttl{};  ///< replaces the stage cache's TTL (0–3,600 s)
+  std::optional<bool> cache_encrypted{};            ///< replaces the stage cache's setting
 };
 
 /// A named deployment: what a Router looked like when deployed, plus stage variables.
@@ -63,7 +63,7 @@ class Stage {
   const std::shared_ptr<detail::stage_state>& state() const noexcept { return state_; }
 
  private:
-  std::shared_ptr<detail::stage_state> state_;
+  std::shared_ptr<detail::stage_state> state_{};
 };
 
 }  // namespace gatehouse

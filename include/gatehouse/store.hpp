@@ -26,24 +26,24 @@ using time_point = std::chrono::system_clock::time_point;
 
 /// One token bucket a request must take a token from.
 struct bucket_check {
-  std::string_view key;
-  throttle_settings limit;
+  std::string_view key{};
+  throttle_settings limit{};
 };
 
 /// A counter a request must fit under: at most `limit` counts; the counter (one per period,
 /// its key names the period) may be forgotten after `expires`.
 struct quota_check {
-  std::string_view key;
+  std::string_view key{};
   std::int64_t limit = 0;
-  time_point expires;
+  time_point expires{};
 };
 
 /// Everything one request must be admitted by, checked and taken all or nothing.
 struct admission {
-  std::span<const bucket_check> buckets;  ///< most specific first
-  std::optional<quota_check> quota;       ///< counted only when every bucket had a token
-  std::string_view usage_key;             ///< when not empty, counted +1 on admission
-  time_point usage_expires;
+  std::span<const bucket_check> buckets{};  ///< most specific first
+  std::optional<quota_check> quota{};       ///< counted only when every bucket had a token
+  std::string_view usage_key{};             ///< when not empty, counted +1 on admission
+  time_point usage_expires{};
 };
 
 enum class admission_verdict { admitted, throttled, quota_exceeded };
@@ -58,7 +58,7 @@ struct admission_result {
 struct cache_lookup {
   enum class outcome { hit, miss, pending };  ///< pending: the store must ask elsewhere
   outcome state = outcome::miss;
-  std::shared_ptr<const std::string> data;  ///< the entry, on a hit
+  std::shared_ptr<const std::string> data{};  ///< the entry, on a hit
 };
 
 /// The store interface. Request-path calls (try_admit / admit) must be cheap and thread-safe;

@@ -16,8 +16,8 @@ namespace tls {
 
 /// A server certificate chain and its private key, in PEM.
 struct config {
-  std::string certificate_chain_pem;
-  std::string private_key_pem;
+  std::string certificate_chain_pem{};
+  std::string private_key_pem{};
 };
 
 /// Loads PEM files; throws config_error naming the file that cannot be read.

@@ -26,16 +26,16 @@ enum class passthrough_behavior {
 struct integration_response {
   /// An ECMAScript regex the backend's status code must match whole ("4\\d{2}", "404");
   /// "" marks the default response, used when no other matches.
-  std::string selection_pattern;
+  std::string selection_pattern{};
   int status = 200;  ///< the status the client gets
   /// Headers of the method response, target ← source: {"method.response.header.X-Id",
   /// "integration.response.header.x-backend-id"}; sources: integration.response.header.NAME,
   /// integration.response.body, or 'static text'.
-  std::vector<std::pair<std::string, std::string>> response_parameters;
+  std::vector<std::pair<std::string, std::string>> response_parameters{};
   /// Mapping templates by media type ("application/json" → VTL over the backend's body as
   /// $input). The one for the request's Accept type is used, else application/json, else the
   /// first; none: the backend's body is passed as it is.
-  std::vector<std::pair<std::string, std::string>> response_templates;
+  std::vector<std::pair<std::string, std::string>> response_templates{};
 };
 
 /// A C++ transform of the integration request, run after the request template: it may change

@@ -34,11 +34,11 @@ struct quota_settings {
 
 /// Settings of a usage plan.
 struct usage_plan_options {
-  std::string name;
-  std::string id;  ///< generated when empty (AWS-style, 6 characters)
-  std::string description;
-  std::optional<throttle_settings> throttle;  ///< per API key, across all the plan's stages
-  std::optional<quota_settings> quota;        ///< per API key, across all the plan's stages
+  std::string name{};
+  std::string id{};  ///< generated when empty (AWS-style, 6 characters)
+  std::string description{};
+  std::optional<throttle_settings> throttle{};  ///< per API key, across all the plan's stages
+  std::optional<quota_settings> quota{};        ///< per API key, across all the plan's stages
 };
 
 /// A usage plan (AWS's UsagePlan): which stages API keys may call and how much. It applies to
@@ -63,7 +63,7 @@ class UsagePlan {
   const std::shared_ptr<detail::plan_state>& state() const noexcept { return state_; }
 
  private:
-  std::shared_ptr<detail::plan_state> state_;
+  std::shared_ptr<detail::plan_state> state_{};
 };
 
 }  // namespace gatehouse

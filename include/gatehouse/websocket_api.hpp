@@ -39,25 +39,25 @@ class ConnectionManager;
 /// The views are valid during the call only.
 struct websocket_event {
   websocket_event_type event_type = websocket_event_type::message;
-  std::string_view route_key;      ///< "$connect", "$default", "sendmessage" …
-  std::string_view connection_id;  ///< 16 characters, as AWS's
-  std::string_view stage;
-  std::string_view request_id;
-  std::string_view message_id;  ///< MESSAGE events only
-  std::string_view domain_name;
-  std::string_view api_id;
-  std::string_view source_ip;
-  std::string_view user_agent;
-  std::int64_t connected_at = 0;        ///< epoch milliseconds
-  std::int64_t request_time_epoch = 0;  ///< epoch milliseconds
-  std::string_view body;                ///< the message (raw bytes; binary ones too)
-  bool is_binary = false;               ///< a binary message (base64 in to_json)
-  const request* upgrade = nullptr;     ///< $connect: the upgrade request
-  int disconnect_status_code = 0;       ///< $disconnect: the close code (1000, 1001, 1006 …)
-  std::string_view disconnect_reason;   ///< $disconnect
-  std::string_view principal_id;        ///< the connect_authorizer's principal id, if any
+  std::string_view route_key{};      ///< "$connect", "$default", "sendmessage" …
+  std::string_view connection_id{};  ///< 16 characters, as AWS's
+  std::string_view stage{};
+  std::string_view request_id{};
+  std::string_view message_id{};  ///< MESSAGE events only
+  std::string_view domain_name{};
+  std::string_view api_id{};
+  std::string_view source_ip{};
+  std::string_view user_agent{};
+  std::int64_t connected_at = 0;         ///< epoch milliseconds
+  std::int64_t request_time_epoch = 0;   ///< epoch milliseconds
+  std::string_view body{};               ///< the message (raw bytes; binary ones too)
+  bool is_binary = false;                ///< a binary message (base64 in to_json)
+  const request* upgrade = nullptr;      ///< $connect: the upgrade request
+  int disconnect_status_code = 0;        ///< $disconnect: the close code (1000, 1001, 1006 …)
+  std::string_view disconnect_reason{};  ///< $disconnect
+  std::string_view principal_id{};       ///< the connect_authorizer's principal id, if any
   /// requestContext.authorizer as a JSON object (principalId and the context), or empty.
-  std::string_view authorizer_json;
+  std::string_view authorizer_json{};
 
   /// $connect: a header of the upgrade request.
   std::optional<std::string_view> header(std::string_view name) const noexcept;
@@ -93,13 +93,13 @@ struct websocket_route_options {
   /// media type — application/json for text messages, application/octet-stream for binary —
   /// passthrough, integration_responses, hooks). Authorizers and API keys belong to $connect:
   /// set them in websocket_stage_options; here they are a config_error.
-  method_options integration_request;
+  method_options integration_request{};
 };
 
 /// Identity of a WebSocket API and how it routes messages.
 struct websocket_api_options {
   std::string name = "websocket";
-  std::string id;  ///< $context.apiId; generated when empty
+  std::string id{};  ///< $context.apiId; generated when empty
   /// `$request.body.PATH` (a JSON path into the message), or text with `${request.body.PATH}`
   /// parts; a message that is not JSON or matches no route goes to `$default`.
   std::string route_selection_expression = "$request.body.action";
@@ -124,7 +124,7 @@ class WebSocketApi {
   const std::shared_ptr<detail::websocket_api_state>& state() const noexcept { return state_; }
 
  private:
-  std::shared_ptr<detail::websocket_api_state> state_;
+  std::shared_ptr<detail::websocket_api_state> state_{};
 };
 
 /// What a post to a connection came to.
@@ -137,10 +137,10 @@ enum class post_status {
 
 /// A connection as AWS's GetConnection reports it.
 struct connection_info {
-  std::chrono::system_clock::time_point connected_at;
-  std::chrono::system_clock::time_point last_active_at;
-  std::string source_ip;
-  std::string user_agent;
+  std::chrono::system_clock::time_point connected_at{};
+  std::chrono::system_clock::time_point last_active_at{};
+  std::string source_ip{};
+  std::string user_agent{};
 };
 
 /// The connections of a WebSocket stage (AWS's @connections API), usable from any thread and
@@ -159,7 +159,7 @@ class ConnectionManager {
   std::vector<std::string> ids() const;
 
  private:
-  std::shared_ptr<detail::websocket_stage_state> state_;
+  std::shared_ptr<detail::websocket_stage_state> state_{};
 };
 
 /// Settings of a WebSocket stage; the limits default to AWS's.
@@ -170,20 +170,20 @@ struct websocket_stage_options {
   std::chrono::seconds max_duration{7200};
   std::size_t max_queued_bytes = 1024 * 1024;  ///< outgoing bytes per connection
   /// Protects POST|GET|DELETE /{stage}/@connections/{id} (IAM or any authorizer); empty: none.
-  Authorizer management_authorizer;
+  Authorizer management_authorizer{};
   /// Runs on every upgrade before $connect (a custom TOKEN/REQUEST authorizer, JWT or IAM):
   /// a refusal fails the upgrade with its 401/403; what it returns reaches every event of the
   /// connection as requestContext.authorizer. Empty: none.
-  Authorizer connect_authorizer;
+  Authorizer connect_authorizer{};
   /// $connect needs an API key (x-api-key, or the authorizer's usageIdentifierKey) of a usage
   /// plan attached with UsagePlan::attach(WebSocketStage&), else 403; the plan's throttle and
   /// quota then count connections.
   bool api_key_required = false;
   /// Throttles upgrades ($connect) of this stage: over it the upgrade fails with 429.
-  std::optional<throttle_settings> connect_throttle;
+  std::optional<throttle_settings> connect_throttle{};
   /// Throttles each connection's messages: one over it is not routed, and the client gets
   /// {"message":"Too Many Requests","connectionId":…,"requestId":…}. nullopt: no limit.
-  std::optional<throttle_settings> message_throttle;
+  std::optional<throttle_settings> message_throttle{};
 };
 
 /// A deployed WebSocket API, served by Gateway::mount at wss://host/{name} with its
@@ -198,7 +198,7 @@ class WebSocketStage {
   const std::shared_ptr<detail::websocket_stage_state>& state() const noexcept { return state_; }
 
  private:
-  std::shared_ptr<detail::websocket_stage_state> state_;
+  std::shared_ptr<detail::websocket_stage_state> state_{};
 };
 
 }  // namespace gatehouse
