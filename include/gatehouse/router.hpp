@@ -137,6 +137,8 @@ class Deployment {
 /// An API under construction: resources (path templates) and methods, each with an integration.
 /// Templates use `{name}` for a segment and `{name+}` (last) for the rest of the path. The most
 /// specific route wins whatever the order: literal segment, then parameter, then greedy.
+/// Copies share one router (a handle): a route added through one is there for all. Stages serve
+/// deploy()'s snapshots, so changes after deploy() reach them only by deploying again.
 class Router {
  public:
   explicit Router(api_options options = {});

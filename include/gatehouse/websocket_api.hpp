@@ -105,7 +105,8 @@ struct websocket_api_options {
   std::string route_selection_expression = "$request.body.action";
 };
 
-/// A WebSocket API under construction: route keys, each with an integration.
+/// A WebSocket API under construction: route keys, each with an integration. Copies share one
+/// API; a WebSocketStage takes a snapshot of it when made.
 class WebSocketApi {
  public:
   explicit WebSocketApi(websocket_api_options options = {});
