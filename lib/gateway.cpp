@@ -7,6 +7,7 @@
 #include "net/tls_context.hpp"
 #include "pipeline/pipeline.hpp"
 #include "throttle/token_bucket.hpp"
+#include "util/access.hpp"
 
 #include <gatehouse/config_error.hpp>
 #include <gatehouse/gateway.hpp>
@@ -98,25 +99,25 @@ Gateway::~Gateway() {
 }
 
 Gateway& Gateway::mount(Stage stage) {
-  impl_->pipeline->mount(stage.state());
+  impl_->pipeline->mount(detail::access::state(stage));
   return *this;
 }
 
 Gateway& Gateway::mount(const WebSocketStage& stage) {
-  auto& st = *stage.state();
+  auto& st = *detail::access::state(stage);
   {
     std::lock_guard lock(st.mutex);
     if (!st.gateway.expired())
       throw config_error(fmt::format("WebSocket stage '{}' is mounted already", st.name));
   }
   Stage management = management_stage(stage);
-  impl_->pipeline->mount(management.state());
-  impl_->pipeline->mount(st.routes->state(), /*hidden=*/true);
+  impl_->pipeline->mount(detail::access::state(management));
+  impl_->pipeline->mount(detail::access::state(*st.routes), /*hidden=*/true);
   {
     std::lock_guard lock(st.mutex);
     st.gateway = impl_->pipeline;
   }
-  impl_->server->websockets().mount(stage.state());
+  impl_->server->websockets().mount(detail::access::state(stage));
   return *this;
 }
 
@@ -136,14 +137,16 @@ asio::ip::tcp::endpoint Gateway::listen(std::string_view address, plain_http_t,
 void Gateway::stop() {
   impl_->server->websockets().close_all();
   impl_->server->stop_now();
-  impl_->pipeline->client().core()->abort_all();
+  detail::access::core(impl_->pipeline->client())->abort_all();
 }
 
 http_client& Gateway::client() noexcept { return impl_->pipeline->client(); }
 
 ApiKeys& Gateway::api_keys() noexcept { return impl_->pipeline->api_keys(); }
 
-void Gateway::flush_cache(const Stage& stage) { impl_->pipeline->flush_cache(*stage.state()); }
+void Gateway::flush_cache(const Stage& stage) {
+  impl_->pipeline->flush_cache(*detail::access::state(stage));
+}
 
 std::size_t Gateway::connection_count() const noexcept {
   try {
@@ -243,7 +246,7 @@ void Gateway::start_stop(std::chrono::milliseconds drain, detail::callback<detai
   impl_->server->stop_gracefully(
       drain, detail::callback<detail::nothing>(
                  [p = impl_->pipeline, done = std::move(done)](detail::nothing n) mutable {
-                   p->client().core()->abort_all();
+                   detail::access::core(p->client())->abort_all();
                    done(n);
                  }));
 }

@@ -21,7 +21,8 @@ namespace gatehouse {
 
 namespace detail {
 struct authorizer_impl;
-}
+struct access;  // the library's own way to what the public types keep private
+}  // namespace detail
 struct lambda_options;  // <gatehouse/aws_integration.hpp>
 
 /// AWS's two kinds of Lambda authorizer.
@@ -181,9 +182,9 @@ class Authorizer {
   void flush_cache() const;
   const std::string& name() const noexcept;
 
-  const detail::authorizer_impl& impl() const noexcept { return *impl_; }
-
  private:
+  friend struct detail::access;
+  const detail::authorizer_impl& impl() const noexcept { return *impl_; }
   explicit Authorizer(std::shared_ptr<detail::authorizer_impl> impl) noexcept
       : impl_(std::move(impl)) {}
   std::shared_ptr<detail::authorizer_impl> impl_{};

@@ -9,7 +9,8 @@ namespace gatehouse {
 
 namespace detail {
 struct client_certificate_data;
-}
+struct access;  // the library's own way to what the public types keep private
+}  // namespace detail
 
 /// A certificate the gateway presents to HTTPS backends (mutual TLS), as AWS's client
 /// certificates: backends install `pem_encoded_certificate()` and refuse callers without it.
@@ -38,10 +39,10 @@ class client_certificate {
   std::chrono::system_clock::time_point created_date() const noexcept;
   std::chrono::system_clock::time_point expiration_date() const noexcept;
 
+ private:
+  friend struct detail::access;
   /// For the library: the private key in PEM (never shown by the accessors above).
   const detail::client_certificate_data& data() const noexcept { return *data_; }
-
- private:
   explicit client_certificate(std::shared_ptr<const detail::client_certificate_data> d) noexcept
       : data_(std::move(d)) {}
   std::shared_ptr<const detail::client_certificate_data> data_{};

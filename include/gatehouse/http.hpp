@@ -9,6 +9,10 @@
 
 namespace gatehouse {
 
+namespace detail {
+struct access;  // the library's own way to what the public types keep private
+}
+
 /// An ordered list of HTTP header fields; names compare case-insensitively, repeats are kept.
 class header_map {
  public:
@@ -43,23 +47,6 @@ class header_map {
     f.name = std::move(name);
     f.value = std::move(value);
   }
-  /// Appends a field with an empty name and value and returns it, for a parser to fill in
-  /// place: it reuses the space of the fields clear() removed.
-  field& add_empty() {
-    if (size_ == fields_.size()) {
-      fields_.emplace_back();
-    } else {
-      fields_[size_].name.clear();
-      fields_[size_].value.clear();
-    }
-    return fields_[size_++];
-  }
-  /// As add_empty(), but the field may still hold the name and value of the field clear()
-  /// removed from its place, for a caller that sets both (and can skip an equal assignment).
-  field& add_for_overwrite() {
-    if (size_ == fields_.size()) fields_.emplace_back();
-    return fields_[size_++];
-  }
   /// Replaces every field called `name` by one with `value`.
   void set(std::string_view name, std::string value);
   /// Removes every field called `name`; returns how many were removed.
@@ -90,6 +77,24 @@ class header_map {
   void reserve(std::size_t n) { fields_.reserve(n); }
 
  private:
+  /// As add_empty(), but the field may still hold the name and value of the field clear()
+  /// removed from its place, for a caller that sets both (and can skip an equal assignment).
+  field& add_for_overwrite() {
+    if (size_ == fields_.size()) fields_.emplace_back();
+    return fields_[size_++];
+  }
+  friend struct detail::access;
+  /// Appends a field with an empty name and value and returns it, for a parser to fill in
+  /// place: it reuses the space of the fields clear() removed.
+  field& add_empty() {
+    if (size_ == fields_.size()) {
+      fields_.emplace_back();
+    } else {
+      fields_[size_].name.clear();
+      fields_[size_].value.clear();
+    }
+    return fields_[size_++];
+  }
   std::vector<field> fields_{};  // [0, size_) are the fields; the rest is space kept by clear()
   std::size_t size_ = 0;
 };

@@ -91,7 +91,8 @@ struct client_request {
 
 namespace detail {
 class client_core;
-}
+struct access;  // the library's own way to what the public types keep private
+}  // namespace detail
 
 /// An asynchronous HTTP/1.1 client with per-upstream keep-alive pools, HTTPS (verification
 /// against the system or a given trust store, SNI, client certificates) and timeouts. Its calls
@@ -128,10 +129,10 @@ class http_client {
   /// Connections open now, idle or busy, to every upstream.
   std::size_t connection_count() const noexcept;
 
+ private:
+  friend struct detail::access;
   /// For the library: the implementation the integrations share.
   const std::shared_ptr<detail::client_core>& core() const noexcept { return core_; }
-
- private:
   // std::function needs a copyable target, so the handler is held behind a shared_ptr.
   void launch(client_request req, std::function<void(std::error_code, response)> done);
 

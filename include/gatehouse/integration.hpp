@@ -23,6 +23,7 @@ namespace gatehouse {
 namespace detail {
 struct exchange;
 struct integration_impl;
+struct access;  // the library's own way to what the public types keep private
 }  // namespace detail
 
 /// The event shape a function integration receives, as AWS's Lambda proxy payload formats.
@@ -56,9 +57,6 @@ struct request_context {
 /// What a function integration ("Lambda proxy") gets: a view of the request, valid for the call.
 class proxy_event {
  public:
-  explicit proxy_event(const detail::exchange& ex, payload_format format) noexcept
-      : ex_(&ex), format_(format) {}
-
   std::string_view http_method() const noexcept;
   std::string_view resource() const noexcept;  ///< the route's template: /pets/{petId}
   std::string_view path() const noexcept;      ///< path without the stage: /pets/1
@@ -76,10 +74,13 @@ class proxy_event {
   payload_format format() const noexcept { return format_; }
   /// The event as AWS's JSON for this payload format (body base64-encoded when not UTF-8).
   std::string to_json() const;
-  /// The request it views (gatehouse's own use).
-  const detail::exchange& impl() const noexcept { return *ex_; }
 
  private:
+  /// The request it views (gatehouse's own use).
+  const detail::exchange& impl() const noexcept { return *ex_; }
+  friend struct detail::access;
+  explicit proxy_event(const detail::exchange& ex, payload_format format) noexcept
+      : ex_(&ex), format_(format) {}
   const detail::exchange* ex_{};
   payload_format format_{};
 };
@@ -122,9 +123,10 @@ class integration {
   explicit integration(std::shared_ptr<const detail::integration_impl> impl) noexcept
       : impl_(std::move(impl)) {}
   explicit operator bool() const noexcept { return impl_ != nullptr; }
-  const detail::integration_impl& impl() const noexcept { return *impl_; }
 
  private:
+  friend struct detail::access;
+  const detail::integration_impl& impl() const noexcept { return *impl_; }
   std::shared_ptr<const detail::integration_impl> impl_{};
 };
 

@@ -19,6 +19,7 @@ struct rest_api_model;
 namespace detail {
 struct deployment_data;
 struct router_state;
+struct access;  // the library's own way to what the public types keep private
 }  // namespace detail
 
 class Router;
@@ -127,10 +128,11 @@ class Deployment {
   explicit Deployment(std::shared_ptr<const detail::deployment_data> data) noexcept
       : data_(std::move(data)) {}
   explicit operator bool() const noexcept { return data_ != nullptr; }
-  const detail::deployment_data& data() const noexcept { return *data_; }
-  std::shared_ptr<const detail::deployment_data> share() const noexcept { return data_; }
 
  private:
+  std::shared_ptr<const detail::deployment_data> share() const noexcept { return data_; }
+  friend struct detail::access;
+  const detail::deployment_data& data() const noexcept { return *data_; }
   std::shared_ptr<const detail::deployment_data> data_{};
 };
 

@@ -16,7 +16,8 @@ namespace gatehouse {
 
 namespace detail {
 struct stage_state;
-}
+struct access;  // the library's own way to what the public types keep private
+}  // namespace detail
 
 /// Settings of one method on a stage (AWS's MethodSetting).
 struct method_setting {
@@ -60,9 +61,10 @@ class Stage {
   Stage& deploy(Deployment deployment);
 
   const std::string& name() const noexcept;
-  const std::shared_ptr<detail::stage_state>& state() const noexcept { return state_; }
 
  private:
+  friend struct detail::access;
+  const std::shared_ptr<detail::stage_state>& state() const noexcept { return state_; }
   std::shared_ptr<detail::stage_state> state_{};
 };
 

@@ -18,7 +18,8 @@ class WebSocketStage;
 
 namespace detail {
 struct plan_state;
-}
+struct access;  // the library's own way to what the public types keep private
+}  // namespace detail
 
 /// How often a usage plan's quota starts afresh, on UTC boundaries: midnight, Monday midnight
 /// (ISO weeks), the first of the month.
@@ -60,9 +61,10 @@ class UsagePlan {
   const usage_plan_options& options() const noexcept;
   /// When the plan was made: the quota's first period is shortened by `offset`.
   std::chrono::system_clock::time_point created() const noexcept;
-  const std::shared_ptr<detail::plan_state>& state() const noexcept { return state_; }
 
  private:
+  friend struct detail::access;
+  const std::shared_ptr<detail::plan_state>& state() const noexcept { return state_; }
   std::shared_ptr<detail::plan_state> state_{};
 };
 

@@ -28,6 +28,7 @@ namespace detail {
 struct websocket_api_state;
 struct websocket_stage_state;
 struct websocket_event_access;
+struct access;  // the library's own way to what the public types keep private
 }  // namespace detail
 
 /// Why a WebSocket route's integration runs ($context.eventType).
@@ -122,9 +123,10 @@ class WebSocketApi {
   /// with the upgrade request's method, headers and query string. The integration's status
   /// decides $connect (non-2xx refuses the upgrade); a two-way route sends its body back.
   WebSocketApi& route(std::string key, integration target, websocket_route_options options = {});
-  const std::shared_ptr<detail::websocket_api_state>& state() const noexcept { return state_; }
 
  private:
+  friend struct detail::access;
+  const std::shared_ptr<detail::websocket_api_state>& state() const noexcept { return state_; }
   std::shared_ptr<detail::websocket_api_state> state_{};
 };
 
@@ -196,9 +198,10 @@ class WebSocketStage {
   const std::string& name() const noexcept;
   /// The stage's connections.
   ConnectionManager connections() const noexcept { return ConnectionManager(state_); }
-  const std::shared_ptr<detail::websocket_stage_state>& state() const noexcept { return state_; }
 
  private:
+  friend struct detail::access;
+  const std::shared_ptr<detail::websocket_stage_state>& state() const noexcept { return state_; }
   std::shared_ptr<detail::websocket_stage_state> state_{};
 };
 

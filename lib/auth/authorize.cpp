@@ -3,6 +3,7 @@
 #include "auth/authorization.hpp"
 #include "auth/authorizer_impl.hpp"
 #include "auth/evaluate.hpp"
+#include "util/access.hpp"
 
 #include <gatehouse/authorizer.hpp>
 
@@ -67,7 +68,7 @@ std::optional<gateway_error> check_resource_policy(gatehouse::detail::exchange& 
   if (has_authorizer(ex)) {
     fill_method_arn(ex);
     // IAM evaluates the resource policy in step 4, with the caller it authenticated.
-    if (ex.match.options->authorizer.impl().checks_resource_policy() &&
+    if (detail::access::impl(ex.match.options->authorizer).checks_resource_policy() &&
         (deployment.resource_policy || !is_private))
       return std::nullopt;
   }
@@ -92,13 +93,13 @@ std::optional<gateway_error> check_resource_policy(gatehouse::detail::exchange& 
 }
 
 std::optional<std::optional<gateway_error>> try_authorize(gatehouse::detail::exchange& ex) {
-  auto quick = ex.match.options->authorizer.impl().try_authorize(ex);
+  auto quick = detail::access::impl(ex.match.options->authorizer).try_authorize(ex);
   if (!quick) return std::nullopt;
   return finish(ex, std::move(*quick));
 }
 
 asio::awaitable<std::optional<gateway_error>> authorize(gatehouse::detail::exchange& ex) {
-  auto verdict = co_await ex.match.options->authorizer.impl().authorize(ex);
+  auto verdict = co_await detail::access::impl(ex.match.options->authorizer).authorize(ex);
   co_return finish(ex, std::move(verdict));
 }
 

@@ -10,6 +10,7 @@
 #include "integration/event_json.hpp"
 #include "integration/integration_impl.hpp"
 #include "spec/model.hpp"
+#include "util/access.hpp"
 #include "util/json_parse.hpp"
 #include "util/json_text.hpp"
 #include "util/regex.hpp"
@@ -60,7 +61,7 @@ std::string authorizer_request::to_json() const {
   w.String("REQUEST");
   w.Key("methodArn");
   w.String(method_arn_.data(), static_cast<rapidjson::SizeType>(method_arn_.size()));
-  detail::write_proxy_event_members(w, request_->impl(), payload_format::v1, false);
+  detail::write_proxy_event_members(w, detail::access::impl(*request_), payload_format::v1, false);
   w.EndObject();
   std::string out(buf.GetString(), buf.GetSize());
   util::make_valid_utf8(out);
@@ -240,7 +241,7 @@ class custom_authorizer final : public authorizer_impl {
     std::string_view key;
     if (auto missing = identity_key(ex, scratch, key, true)) co_return std::move(*missing);
     const bool caching = options_.result_ttl.count() > 0;
-    proxy_event event(ex, payload_format::v1);
+    auto event = detail::access::event(ex, payload_format::v1);
     std::string_view token = options_.type == authorizer_type::token ? key : "";
     authorizer_request input(options_.type, token, ex.method_arn, event);
     authorizer_result result;

@@ -3,6 +3,7 @@
 #include "auth/authorizer_impl.hpp"
 #include "integration/integration_impl.hpp"
 #include "spec/model.hpp"
+#include "util/access.hpp"
 #include "util/text.hpp"
 
 #include <fmt/format.h>
@@ -24,7 +25,8 @@ std::vector<identity> identities(const method_options& o) {
   std::vector<identity> out;
   if (o.authorizer) {
     spec::authorizer_model m;
-    o.authorizer.impl().describe(m, detail::export_context{"us-east-1", "123456789012", {}});
+    detail::access::impl(o.authorizer)
+        .describe(m, detail::export_context{"us-east-1", "123456789012", {}});
     std::string_view rest = m.identity_source;
     while (!rest.empty()) {
       auto comma = rest.find(',');

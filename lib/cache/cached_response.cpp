@@ -1,5 +1,6 @@
 #include "cache/cached_response.hpp"
 
+#include "util/access.hpp"
 #include "util/text.hpp"
 
 #include <openssl/evp.h>
@@ -138,7 +139,7 @@ bool decode_into(std::string_view bytes, const cache_key_bytes* key, std::string
   for (std::size_t i = 0; i < count; ++i) {
     std::string_view name, value;
     if (!get_view(in, name) || !get_view(in, value)) return false;
-    auto& f = fields.add_for_overwrite();
+    auto& f = detail::access::add_for_overwrite(fields);
     util::set_text(f.name, name);
     util::set_text(f.value, value);
   }

@@ -4,6 +4,7 @@
 #include "auth/evaluate.hpp"
 #include "cache/cached_response.hpp"
 #include "routing/route_table.hpp"
+#include "util/access.hpp"
 #include "util/sized_writer.hpp"
 #include "util/text.hpp"
 
@@ -221,7 +222,8 @@ std::string_view scratch_key(const detail::exchange& ex, const detail::route_set
 
 void finish_hit(detail::exchange& ex, response& res, bool header) {
   const auto add = [&](std::string_view name, std::string_view value) {
-    auto& f = res.headers.add_for_overwrite();  // in the space of the last response's fields
+    auto& f = detail::access::add_for_overwrite(
+        res.headers);  // in the space of the last response's fields
     util::set_text(f.name, name);
     util::set_text(f.value, value);
   };

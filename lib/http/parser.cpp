@@ -1,5 +1,6 @@
 #include "http/parser.hpp"
 
+#include "util/access.hpp"
 #include "util/text.hpp"
 
 #include <array>
@@ -280,7 +281,7 @@ int request_parser::on_header_field(llhttp_t* p, const char* at, std::size_t len
   if (s.head_done_) return HPE_OK;
   auto& headers = s.req_->headers;
   if (headers.empty() || s.in_value_) {
-    headers.add_empty().name.assign(at, len);
+    detail::access::add_empty(headers).name.assign(at, len);
     s.in_value_ = false;
   } else {
     std::prev(headers.end())->name.append(at, len);

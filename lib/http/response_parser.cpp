@@ -1,5 +1,6 @@
 #include "http/response_parser.hpp"
 
+#include "util/access.hpp"
 #include "util/text.hpp"
 
 #include <iterator>
@@ -117,7 +118,7 @@ int response_parser::on_header_field(llhttp_t* p, const char* at, std::size_t le
   if (s.head_done_) return HPE_OK;  // a trailer field: dropped
   auto& headers = s.res_->headers;
   if (headers.empty() || s.in_value_) {
-    headers.add_empty().name.assign(at, len);
+    detail::access::add_empty(headers).name.assign(at, len);
     s.in_value_ = false;
   } else {
     std::prev(headers.end())->name.append(at, len);

@@ -4,6 +4,7 @@
 #include "integration/integration_impl.hpp"
 #include "integration/proxy_response.hpp"
 #include "spec/model.hpp"
+#include "util/access.hpp"
 
 #include <gatehouse/config_error.hpp>
 #include <gatehouse/integration.hpp>
@@ -44,7 +45,7 @@ class function_integration final : public detail::integration_impl {
 
   bool invoke_now(detail::exchange& ex, detail::outcome& out) const override {
     if (opts_.executor || !synchronous()) return false;
-    proxy_event ev(ex, opts_.format);
+    auto ev = detail::access::event(ex, opts_.format);
     std::string why;
     std::optional<proxy_result> result;
     try {
@@ -61,7 +62,7 @@ class function_integration final : public detail::integration_impl {
   }
 
   asio::awaitable<detail::outcome> invoke(detail::exchange& ex) const override {
-    proxy_event ev(ex, opts_.format);
+    auto ev = detail::access::event(ex, opts_.format);
     std::string why;
     std::optional<proxy_result> result;
     try {

@@ -9,6 +9,7 @@
 #include "integration/proxy_response.hpp"
 #include "net/url.hpp"
 #include "spec/model.hpp"
+#include "util/access.hpp"
 
 #include <gatehouse/aws_integration.hpp>
 #include <gatehouse/config_error.hpp>
@@ -74,7 +75,7 @@ class lambda_integration final : public detail::integration_impl {
           {},
           gateway_error{
               response_type::api_configuration_error, 0, {}, "no HTTP client for this request"}};
-    const std::string event = proxy_event(ex, format_).to_json();
+    const std::string event = detail::access::event(ex, format_).to_json();
     const detail::upstream_address to{parts_.tls, parts_.host, parts_.port, parts_.authority};
     detail::call_options copts;
     copts.timeout = timeout_;

@@ -5,6 +5,7 @@
 #include "pipeline/exchange.hpp"
 #include "routing/route_table.hpp"
 #include "usage/key_registry.hpp"
+#include "util/access.hpp"
 #include "util/json_parse.hpp"
 #include "util/json_text.hpp"
 #include "util/time_text.hpp"
@@ -190,7 +191,7 @@ namespace detail {
 
 void write_proxy_event_members(json_writer& w, const exchange& ex, payload_format format,
                                bool with_body) {
-  const auto ctx = proxy_event(ex, format).context();
+  const auto ctx = detail::access::event(ex, format).context();
   const bool binary = !util::valid_utf8(ex.req.body);
   auto body = [&] {
     if (!with_body) return;

@@ -1,6 +1,7 @@
 #include "net/client_core.hpp"
 
 #include "http/response_parser.hpp"
+#include "util/access.hpp"
 
 #include <gatehouse/config_error.hpp>
 
@@ -109,7 +110,7 @@ std::shared_ptr<asio::ssl::context> make_client_context(const http_client_option
     ctx->set_verify_mode(asio::ssl::verify_none);
   }
   if (cert && *cert) {
-    const auto& d = cert->data();
+    const auto& d = detail::access::data(*cert);
     ctx->use_certificate_chain(asio::buffer(d.certificate_pem), ec);
     if (!ec) ctx->use_private_key(asio::buffer(d.private_key_pem), asio::ssl::context::pem, ec);
     if (ec)
@@ -204,12 +205,14 @@ struct upstream : std::enable_shared_from_this<upstream> {
   static std::size_t hash_of(const upstream_address& a, const call_options& o) noexcept {
     std::size_t h = std::hash<std::string_view>{}(a.host);
     h ^= (std::size_t(a.port) << 1) ^ std::size_t(a.tls) ^ (std::size_t(o.skip_verification) << 17);
-    if (o.certificate && *o.certificate) h ^= std::hash<const void*>{}(&o.certificate->data());
+    if (o.certificate && *o.certificate)
+      h ^= std::hash<const void*>{}(&detail::access::data(*o.certificate));
     return h;
   }
   bool matches(const upstream_address& a, const call_options& o, std::size_t h) const noexcept {
-    const void* mine = certificate ? &certificate.data() : nullptr;
-    const void* theirs = o.certificate && *o.certificate ? &o.certificate->data() : nullptr;
+    const void* mine = certificate ? &detail::access::data(certificate) : nullptr;
+    const void* theirs =
+        o.certificate && *o.certificate ? &detail::access::data(*o.certificate) : nullptr;
     return hash == h && port == a.port && tls == a.tls && host == a.host && mine == theirs &&
            skip_verification == (a.tls && o.skip_verification);
   }

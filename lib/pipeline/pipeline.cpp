@@ -10,6 +10,7 @@
 #include "transform/method_transform.hpp"
 #include "usage/api_key_check.hpp"
 #include "usage/plan_state.hpp"
+#include "util/access.hpp"
 #include "util/text.hpp"
 #include "util/time_text.hpp"
 #include "validate/request_validation.hpp"
@@ -231,7 +232,7 @@ pending_run pipeline::begin(request& req, std::unique_ptr<wire::body_source>* st
                             internal_run* internal, reply_target* reply) const {
   run_state_ptr state = make_run_state(req, {options_.account_id, options_.region});
   exchange& ex = state->ex;
-  ex.client = client_.core().get();
+  ex.client = detail::access::core(client_).get();
   if (reply) {
     ex.reply = &reply->res;
     ex.cancel = reply->cancel;
@@ -302,7 +303,8 @@ wait_for pipeline::advance(run_state& s) const {
       // 10 integration: a function, mock or HTTP backend. A large HTTP response body may be
       // left in ex.stream, to be sent as it arrives; steps that need the whole body will
       // drain() it.
-      if (!out.error && !s.from_cache && !ex.match.target->impl().invoke_now(ex, out)) {
+      if (!out.error && !s.from_cache &&
+          !detail::access::impl(*ex.match.target).invoke_now(ex, out)) {
         s.next = run_step::after_integration;
         return wait_for::integration;
       }
@@ -336,7 +338,7 @@ asio::awaitable<void> pipeline::complete(run_state& s, wait_for w) const {
         s.hit = co_await cache::lookup(s.ex, *store_, *flights_);
         break;
       case wait_for::integration:
-        s.out = co_await s.ex.match.target->impl().invoke(s.ex);
+        s.out = co_await detail::access::impl(*s.ex.match.target).invoke(s.ex);
         break;
       case wait_for::nothing:
         break;

@@ -3,6 +3,7 @@
 #include "routing/deployment.hpp"
 #include "routing/stage_variables.hpp"
 #include "transform/method_transform.hpp"
+#include "util/access.hpp"
 #include "validate/model.hpp"
 #include "validate/request_validation.hpp"
 
@@ -52,7 +53,7 @@ void compile_validation(const detail::router_state& state, detail::deployment_da
   for (std::size_t i = 0; i < data.routes.size(); ++i) {
     data.validation[i] = validate::compile(data.routes.key(i), data.routes.options(i), lookup);
     data.transforms[i] = transform::compile(data.routes.key(i), data.routes.options(i),
-                                            data.routes.target(i).impl().is_proxy());
+                                            detail::access::impl(data.routes.target(i)).is_proxy());
   }
 }
 
@@ -90,7 +91,7 @@ const api_options& Router::options() const noexcept { return state_->options; }
 Router& Router::route(std::string_view method, std::string_view path_template, integration target,
                       method_options options) {
   if (!options.authorization_scopes.empty() &&
-      (!options.authorizer || !options.authorizer.impl().takes_scopes()))
+      (!options.authorizer || !detail::access::impl(options.authorizer).takes_scopes()))
     throw config_error(
         fmt::format("route {} {}: authorization scopes need a JWT authorizer on the method", method,
                     path_template));
@@ -138,7 +139,7 @@ Deployment Router::deploy() const {
   data->model_schemas = state_->model_schemas;
   data->imported = state_->imported;
   data->routes.for_each([&](std::string_view, std::string_view, const integration& target) {
-    target.impl().collect_stage_variables(data->stage_variable_refs);
+    detail::access::impl(target).collect_stage_variables(data->stage_variable_refs);
   });
   for (const auto& [type, r] : data->responses) {
     if (r.body) routing::collect_stage_variables(*r.body, data->stage_variable_refs);

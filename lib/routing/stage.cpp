@@ -2,6 +2,7 @@
 #include "routing/deployment.hpp"
 #include "routing/stage_variables.hpp"
 #include "throttle/token_bucket.hpp"
+#include "util/access.hpp"
 
 #include <gatehouse/config_error.hpp>
 #include <gatehouse/stage.hpp>
@@ -99,7 +100,7 @@ Stage::Stage(std::string name, Deployment deployment)
   if (!deployment) throw config_error(fmt::format("stage '{}': no deployment", name));
   auto snap = std::make_shared<detail::stage_snapshot>();
   snap->name = name;
-  snap->deployment = deployment.share();
+  snap->deployment = detail::access::share(deployment);
   state_->name = std::move(name);
   detail::resolve_settings(*state_, *snap);
   state_->current.store(std::move(snap));
@@ -178,7 +179,8 @@ std::vector<cache_metrics> Stage::cache_statistics() const {
 
 Stage& Stage::deploy(Deployment deployment) {
   if (!deployment) throw config_error(fmt::format("stage '{}': no deployment", state_->name));
-  update(*state_, [&](detail::stage_snapshot& s) { s.deployment = deployment.share(); });
+  update(*state_,
+         [&](detail::stage_snapshot& s) { s.deployment = detail::access::share(deployment); });
   return *this;
 }
 

@@ -5,6 +5,7 @@
 #include "routing/deployment.hpp"
 #include "spec/describe_router.hpp"
 #include "spec/export_http.hpp"
+#include "util/access.hpp"
 
 #include <gatehouse/config_error.hpp>
 #include <gatehouse/sdk.hpp>
@@ -60,7 +61,7 @@ sdk_type parse_sdk_type(std::string_view name) {
 }
 
 sdk_files generate_sdk(const Stage& stage, sdk_type type, const sdk_options& options) {
-  auto snapshot = stage.state()->load();
+  auto snapshot = detail::access::state(stage)->load();
   const detail::export_context context{options.region, "123456789012", {}};
   const auto& deployment = *snapshot->deployment;
   if (deployment.api.type == api_type::http)

@@ -8,6 +8,7 @@
 #include "integration/integration_impl.hpp"
 #include "spec/http_import.hpp"
 #include "transform/http_api_mapping.hpp"
+#include "util/access.hpp"
 
 #include <gatehouse/aws_integration.hpp>
 #include <gatehouse/config_error.hpp>
@@ -131,7 +132,7 @@ built_integration make_http_integration(const http_route_model& route, const ope
       if (const integration* bound = binding_of(*f, o)) {
         b.target = *bound;
         // The document's payload format decides the event's shape, as in AWS.
-        if (auto reformatted = bound->impl().with_format(format))
+        if (auto reformatted = detail::access::impl(*bound).with_format(format))
           b.target = integration(std::move(reformatted));
         b.description = fmt::format("AWS_PROXY {} (C++, {})", shown, payload);
       } else if (auto call = lambda_invocation(*f, o)) {

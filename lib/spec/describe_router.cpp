@@ -8,6 +8,7 @@
 #include "spec/describe_router.hpp"
 
 #include "auth/authorizer_impl.hpp"
+#include "util/access.hpp"
 
 #include <gatehouse/gateway_response.hpp>
 
@@ -118,12 +119,12 @@ class route_describer {
     detail::export_context c = c_;
     c.route_name = function_name;
     integration_model i;
-    target.impl().describe(i, c);
+    detail::access::impl(target).describe(i, c);
     if (i.type.empty()) return m;  // nothing AWS could call: the method has no integration
     // What AWS's console gives a proxy method: a 200 response (OpenAPI wants one at least).
-    if (target.impl().is_proxy()) m.method_responses.push_back({"200", {}, {}});
+    if (detail::access::impl(target).is_proxy()) m.method_responses.push_back({"200", {}, {}});
     i.cache_key_parameters = o.cache_key_parameters;
-    if (!target.impl().is_proxy()) {
+    if (!detail::access::impl(target).is_proxy()) {
       // The method's templates first, then those the integration itself needs (a mock's).
       text_map templates = o.request_templates;
       for (auto& [type, t] : i.request_templates)
@@ -159,7 +160,7 @@ class route_describer {
  private:
   void authorization(const method_options& o, method_model& m) {
     authorizer_model a;
-    m.authorization_type = o.authorizer.impl().describe(a, c_);
+    m.authorization_type = detail::access::impl(o.authorizer).describe(a, c_);
     if (m.authorization_type == "AWS_IAM") return;
     m.authorizer = a.name;
     m.authorization_scopes = o.authorization_scopes;

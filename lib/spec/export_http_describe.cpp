@@ -10,6 +10,7 @@
 #include "auth/authorizer_impl.hpp"
 #include "auth/identity_sources.hpp"
 #include "spec/describe_router.hpp"
+#include "util/access.hpp"
 
 #include <algorithm>
 
@@ -70,7 +71,7 @@ class http_describer {
     const std::string function_name = route_function_name(key == "$default" ? "ANY $default" : key);
     c.route_name = function_name;
     integration_model i;
-    target.impl().describe(i, c);
+    detail::access::impl(target).describe(i, c);
     // HTTP APIs have Lambda and HTTP proxies only: other integrations (a mock, an AWS service,
     // a non-proxy HTTP one) have no form in their document and the route is left without one.
     if (i.type != "AWS_PROXY" && i.type != "HTTP_PROXY") return r;
@@ -91,7 +92,7 @@ class http_describer {
  private:
   void authorization(const method_options& o, http_route_model& r) {
     authorizer_model a;
-    const auto type = o.authorizer.impl().describe(a, c_);
+    const auto type = detail::access::impl(o.authorizer).describe(a, c_);
     if (type == "AWS_IAM") {
       r.authorization_type = "AWS_IAM";
       return;

@@ -4,6 +4,7 @@
 #include "spec/describe_router.hpp"
 #include "spec/export.hpp"
 #include "spec/export_http.hpp"
+#include "util/access.hpp"
 
 #include <gatehouse/config_error.hpp>
 #include <gatehouse/openapi.hpp>
@@ -42,7 +43,7 @@ std::string export_openapi(const openapi_api& api, std::string_view stage,
 }
 
 std::string export_openapi(const Stage& stage, const export_options& options) {
-  auto snapshot = stage.state()->load();
+  auto snapshot = detail::access::state(stage)->load();
   const detail::export_context context{options.region, options.account_id, {}};
   if (snapshot->deployment->api.type == api_type::http)
     return spec::export_http_model(spec::describe_http_deployment(*snapshot->deployment, context),

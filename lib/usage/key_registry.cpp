@@ -3,6 +3,7 @@
 
 #include "usage/api_key_csv.hpp"
 #include "usage/quota_period.hpp"
+#include "util/access.hpp"
 
 #include <gatehouse/config_error.hpp>
 
@@ -411,15 +412,15 @@ std::vector<api_key> ApiKeys::list() const { return registry_->list(); }
 bool ApiKeys::enable(std::string_view id, bool enabled) { return registry_->enable(id, enabled); }
 bool ApiKeys::remove(std::string_view id) { return registry_->remove(id); }
 void ApiKeys::add_to_plan(std::string_view id, const UsagePlan& plan) {
-  registry_->add_to_plan(id, plan.state());
+  registry_->add_to_plan(id, detail::access::state(plan));
 }
 bool ApiKeys::remove_from_plan(std::string_view id, const UsagePlan& plan) {
-  return registry_->remove_from_plan(id, *plan.state());
+  return registry_->remove_from_plan(id, *detail::access::state(plan));
 }
 usage_report ApiKeys::usage(const UsagePlan& plan, std::chrono::year_month_day from,
                             std::chrono::year_month_day to,
                             std::optional<std::string_view> key_id) const {
-  return registry_->usage(*plan.state(), from, to, key_id);
+  return registry_->usage(*detail::access::state(plan), from, to, key_id);
 }
 
 }  // namespace gatehouse

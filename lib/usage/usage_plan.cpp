@@ -1,5 +1,6 @@
 #include "throttle/token_bucket.hpp"
 #include "usage/plan_state.hpp"
+#include "util/access.hpp"
 #include "websocket/api_host.hpp"
 
 #include <gatehouse/config_error.hpp>
@@ -71,7 +72,7 @@ std::chrono::system_clock::time_point UsagePlan::created() const noexcept {
 
 UsagePlan& UsagePlan::attach(Stage& stage,
                              std::map<std::string, throttle_settings> method_throttles) {
-  const auto& st = stage.state();
+  const auto& st = detail::access::state(stage);
   for (const auto& [route, limit] : method_throttles)
     throttle::check_settings(limit, fmt::format("usage plan '{}' on stage '{}': method '{}'", id(),
                                                 stage.name(), route));
@@ -90,6 +91,8 @@ UsagePlan& UsagePlan::attach(Stage& stage,
   return *this;
 }
 
-UsagePlan& UsagePlan::attach(WebSocketStage& stage) { return attach(*stage.state()->routes); }
+UsagePlan& UsagePlan::attach(WebSocketStage& stage) {
+  return attach(*detail::access::state(stage)->routes);
+}
 
 }  // namespace gatehouse

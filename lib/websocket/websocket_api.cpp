@@ -6,6 +6,7 @@
 #include "pipeline/pipeline.hpp"
 #include "pipeline/request_id.hpp"
 #include "routing/route_table.hpp"
+#include "util/access.hpp"
 #include "util/json_parse.hpp"
 #include "util/json_ref.hpp"
 #include "util/json_text.hpp"
@@ -256,7 +257,7 @@ asio::awaitable<integration_reply> run_routes(const detail::websocket_stage_stat
     co_return out;
   }
   detail::internal_run run;
-  run.stage = st.routes->state().get();
+  run.stage = detail::access::state(*st.routes).get();
   run.websocket = &call;
   run.auth = std::move(auth);
   out.res = co_await pipeline->run(req, nullptr, &run);
@@ -712,7 +713,7 @@ WebSocketStage::WebSocketStage(std::string name, const WebSocketApi& api,
     throttle::check_settings(*options.message_throttle,
                              fmt::format("WebSocket stage '{}': message_throttle", name));
   state_->name = std::move(name);
-  state_->api = std::make_shared<const detail::websocket_api_state>(*api.state());
+  state_->api = std::make_shared<const detail::websocket_api_state>(*detail::access::state(api));
   state_->options = std::move(options);
   state_->routes.emplace(routes_stage(state_->name, *state_->api, state_->options));
 }
@@ -787,12 +788,12 @@ proxy_result management_error(int status, std::string_view type, std::string_vie
 
 Stage management_stage(const WebSocketStage& stage) {
   api_options opts;
-  opts.name = stage.state()->api->options.name + " @connections";
-  opts.id = stage.state()->api->options.id;
+  opts.name = detail::access::state(stage)->api->options.name + " @connections";
+  opts.id = detail::access::state(stage)->api->options.id;
   opts.type = api_type::http;
   Router router(opts);
   method_options mo;
-  mo.authorizer = stage.state()->options.management_authorizer;
+  mo.authorizer = detail::access::state(stage)->options.management_authorizer;
   ConnectionManager manager = stage.connections();
   // '@' is no template character: the first segment is a parameter, "@connections" (or
   // "%40connections") by value.

@@ -7,6 +7,7 @@
 #include "usage/api_key_csv.hpp"
 #include "usage/key_registry.hpp"
 #include "usage/plan_state.hpp"
+#include "util/access.hpp"
 #include "util/csv.hpp"
 
 #include <gatehouse/gatehouse.hpp>
@@ -28,8 +29,8 @@ void check(bool condition) {
 std::shared_ptr<const gatehouse::detail::plan_state> find_plan(std::string_view id) {
   static const gatehouse::UsagePlan plan1({.name = "basic", .id = "plan1"});
   static const gatehouse::UsagePlan plan2({.name = "gold", .id = "plan2"});
-  if (id == "plan1") return plan1.state();
-  if (id == "plan2") return plan2.state();
+  if (id == "plan1") return gatehouse::detail::access::state(plan1);
+  if (id == "plan2") return gatehouse::detail::access::state(plan2);
   return nullptr;
 }
 

@@ -5,6 +5,7 @@
 
 #include "backend.hpp"
 #include "harness.hpp"
+#include "util/access.hpp"
 
 #include <gatehouse/gatehouse.hpp>
 
@@ -211,7 +212,7 @@ TEST_CASE("backend tls: mutual TLS with the stage's client certificate", "[backe
   SECTION("a certificate loaded from PEM files works as the generated one") {
     temp_dir dir;
     auto c = dir.write("client.pem", cert.pem_encoded_certificate());
-    auto k = dir.write("client.key", cert.data().private_key_pem);
+    auto k = dir.write("client.key", gatehouse::detail::access::data(cert).private_key_pem);
     auto stage = proxy_stage(b);
     stage.backend_certificate(gatehouse::client_certificate::from_files(c, k, "from files"));
     auto port = gw.serve_plain(stage);
@@ -231,7 +232,8 @@ TEST_CASE("backend tls: client_certificate is AWS's generated client certificate
   const auto& pem = cert.pem_encoded_certificate();
   CHECK(pem.rfind("-----BEGIN CERTIFICATE-----", 0) == 0);
   CHECK(pem.find("PRIVATE KEY") == std::string::npos);
-  CHECK(cert.data().private_key_pem.find("PRIVATE KEY") != std::string::npos);
+  CHECK(gatehouse::detail::access::data(cert).private_key_pem.find("PRIVATE KEY") !=
+        std::string::npos);
   CHECK(cert.created_date() >= before - 5min);
   CHECK(cert.created_date() <= clock::now() + 5min);
   auto days =
@@ -260,15 +262,16 @@ TEST_CASE("backend tls: client_certificate is AWS's generated client certificate
   }
   SECTION("from_pem refuses what does not parse or does not match") {
     auto other = gatehouse::client_certificate::generate();
-    CHECK_THROWS_AS(gatehouse::client_certificate::from_pem(pem, other.data().private_key_pem),
+    CHECK_THROWS_AS(gatehouse::client_certificate::from_pem(
+                        pem, gatehouse::detail::access::data(other).private_key_pem),
                     gatehouse::config_error);
-    CHECK_THROWS_AS(
-        gatehouse::client_certificate::from_pem("not a certificate", cert.data().private_key_pem),
-        gatehouse::config_error);
+    CHECK_THROWS_AS(gatehouse::client_certificate::from_pem(
+                        "not a certificate", gatehouse::detail::access::data(cert).private_key_pem),
+                    gatehouse::config_error);
     CHECK_THROWS_AS(gatehouse::client_certificate::from_pem(pem, "not a key"),
                     gatehouse::config_error);
-    auto loaded =
-        gatehouse::client_certificate::from_pem(pem, cert.data().private_key_pem, "loaded");
+    auto loaded = gatehouse::client_certificate::from_pem(
+        pem, gatehouse::detail::access::data(cert).private_key_pem, "loaded");
     CHECK(loaded.pem_encoded_certificate() == pem);
     CHECK(loaded.description() == "loaded");
   }

@@ -5,6 +5,7 @@
 #include "backend.hpp"
 #include "client_env.hpp"
 #include "harness.hpp"
+#include "util/access.hpp"
 
 #include <gatehouse/gatehouse.hpp>
 
@@ -203,8 +204,9 @@ TEST_CASE("http_client tls: the request's client certificate is presented (mutua
 TEST_CASE("http_client tls: a certificate loaded from PEM is presented as a generated one is",
           "[http_client][tls]") {
   auto generated = gatehouse::client_certificate::generate("original");
-  auto loaded = gatehouse::client_certificate::from_pem(generated.pem_encoded_certificate(),
-                                                        generated.data().private_key_pem, "loaded");
+  auto loaded = gatehouse::client_certificate::from_pem(
+      generated.pem_encoded_certificate(),
+      gatehouse::detail::access::data(generated).private_key_pem, "loaded");
   REQUIRE(loaded);
   CHECK(loaded.pem_encoded_certificate() == generated.pem_encoded_certificate());
   test::backend b(tls_backend(generated.pem_encoded_certificate()));

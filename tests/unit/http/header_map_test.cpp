@@ -1,3 +1,5 @@
+#include "util/access.hpp"
+
 #include <gatehouse/http.hpp>
 
 #include <catch2/catch.hpp>
@@ -48,12 +50,12 @@ TEST_CASE("header_map reuses the space of cleared fields without showing their c
   CHECK_FALSE(h.get("X-Other"));
 
   // Fields added after clear() start empty, whatever the reused slots held.
-  auto& f = h.add_empty();
+  auto& f = gatehouse::detail::access::add_empty(h);
   CHECK(f.name.empty());
   CHECK(f.value.empty());
   f.name = "Host";
   f.value.append("h");
-  h.add_empty().name = "X-Next";
+  gatehouse::detail::access::add_empty(h).name = "X-Next";
   CHECK(listed(h) == std::vector<std::string>{"Host=h", "X-Next="});
 
   // Copies and moves carry the fields only.
@@ -80,13 +82,14 @@ TEST_CASE("add_for_overwrite reuses a cleared field's place and grows past the o
   h.add("x-cache", "Hit");
   h.clear();
   // A reused place may show what it held; the caller sets both parts.
-  auto& first = h.add_for_overwrite();
+  auto& first = gatehouse::detail::access::add_for_overwrite(h);
   first.name = "Content-Type";
   first.value = "text/plain";
-  auto& second = h.add_for_overwrite();
+  auto& second = gatehouse::detail::access::add_for_overwrite(h);
   second.name = "Warning";
   second.value = "199 - \"ignored\"";
-  auto& third = h.add_for_overwrite();  // beyond the fields clear() kept: a new, empty one
+  auto& third = gatehouse::detail::access::add_for_overwrite(
+      h);  // beyond the fields clear() kept: a new, empty one
   CHECK(third.name.empty());
   CHECK(third.value.empty());
   third.name = "x-cache";

@@ -1,5 +1,6 @@
 #include <gatehouse/client_certificate.hpp>
 #include <gatehouse/config_error.hpp>
+#include "util/access.hpp"
 
 #include <openssl/asn1.h>
 #include <openssl/bio.h>
@@ -225,7 +226,7 @@ TEST_CASE("generate makes a self-signed ECDSA P-256 client certificate", "[clien
   }
 
   SECTION("the private key is unencrypted PKCS#8 and matches the certificate") {
-    const std::string& key_pem = c.data().private_key_pem;
+    const std::string& key_pem = gatehouse::detail::access::data(c).private_key_pem;
     CHECK(key_pem.rfind("-----BEGIN PRIVATE KEY-----", 0) == 0);
     pkey_ptr key = read_key(key_pem);
     REQUIRE(key);
@@ -241,7 +242,8 @@ TEST_CASE("generated client certificates differ", "[client_certificate]") {
   CHECK(a.id() != b.id());
   CHECK(a.description().empty());
   CHECK(a.pem_encoded_certificate() != b.pem_encoded_certificate());
-  CHECK(a.data().private_key_pem != b.data().private_key_pem);
+  CHECK(gatehouse::detail::access::data(a).private_key_pem !=
+        gatehouse::detail::access::data(b).private_key_pem);
 }
 
 TEST_CASE("generate takes 1 to 3650 days", "[client_certificate]") {
@@ -261,20 +263,21 @@ TEST_CASE("generate takes 1 to 3650 days", "[client_certificate]") {
 
 TEST_CASE("from_pem takes back a generated certificate", "[client_certificate]") {
   client_certificate g = client_certificate::generate("original", 30);
-  client_certificate c = client_certificate::from_pem(g.pem_encoded_certificate(),
-                                                      g.data().private_key_pem, "imported");
+  client_certificate c = client_certificate::from_pem(
+      g.pem_encoded_certificate(), gatehouse::detail::access::data(g).private_key_pem, "imported");
   REQUIRE(c);
   CHECK(is_id(c.id()));
   CHECK(c.description() == "imported");
   CHECK(c.pem_encoded_certificate() == g.pem_encoded_certificate());
-  CHECK(c.data().private_key_pem == g.data().private_key_pem);
+  CHECK(gatehouse::detail::access::data(c).private_key_pem ==
+        gatehouse::detail::access::data(g).private_key_pem);
   CHECK(c.created_date() == g.created_date());
   CHECK(c.expiration_date() == g.expiration_date());
 }
 
 TEST_CASE("from_pem keeps the chain and nothing else", "[client_certificate]") {
   client_certificate leaf = client_certificate::generate(), other = client_certificate::generate();
-  const std::string& key = leaf.data().private_key_pem;
+  const std::string& key = gatehouse::detail::access::data(leaf).private_key_pem;
 
   SECTION("a chain after the certificate is kept, in order") {
     std::string chain = leaf.pem_encoded_certificate() + other.pem_encoded_certificate();
@@ -290,7 +293,7 @@ TEST_CASE("from_pem keeps the chain and nothing else", "[client_certificate]") {
     CHECK(c.pem_encoded_certificate() ==
           leaf.pem_encoded_certificate() + other.pem_encoded_certificate());
     CHECK(c.pem_encoded_certificate().find("PRIVATE KEY") == std::string::npos);
-    CHECK(c.data().private_key_pem == key);
+    CHECK(gatehouse::detail::access::data(c).private_key_pem == key);
   }
   SECTION("a chain certificate that does not parse is named") {
     std::string broken = other.pem_encoded_certificate();
@@ -313,8 +316,9 @@ TEST_CASE("from_pem reads the validity of a certificate it did not make", "[clie
     CHECK(c.created_date() == unix_time(981173106));
     CHECK(c.expiration_date() == unix_time(4949093929));
     // Stored as PKCS#8 whatever the form it came in.
-    CHECK(c.data().private_key_pem.rfind("-----BEGIN PRIVATE KEY-----", 0) == 0);
-    pkey_ptr stored = read_key(c.data().private_key_pem);
+    CHECK(gatehouse::detail::access::data(c).private_key_pem.rfind("-----BEGIN PRIVATE KEY-----",
+                                                                   0) == 0);
+    pkey_ptr stored = read_key(gatehouse::detail::access::data(c).private_key_pem);
     REQUIRE(stored);
     CHECK(EVP_PKEY_id(stored.get()) == EVP_PKEY_RSA);
   }
@@ -329,7 +333,7 @@ TEST_CASE("from_pem reads the validity of a certificate it did not make", "[clie
 TEST_CASE("from_pem refuses what is not a usable certificate and key", "[client_certificate]") {
   client_certificate a = client_certificate::generate(), b = client_certificate::generate();
   const std::string& cert = a.pem_encoded_certificate();
-  const std::string& key = a.data().private_key_pem;
+  const std::string& key = gatehouse::detail::access::data(a).private_key_pem;
 
   auto refuses = [](const std::string& c, const std::string& k, const std::string& message) {
     CHECK_THROWS_MATCHES(client_certificate::from_pem(c, k), config_error,
@@ -339,7 +343,8 @@ TEST_CASE("from_pem refuses what is not a usable certificate and key", "[client_
   };
 
   SECTION("a key that does not match the certificate") {
-    refuses(cert, b.data().private_key_pem, "the private key does not match the certificate");
+    refuses(cert, gatehouse::detail::access::data(b).private_key_pem,
+            "the private key does not match the certificate");
   }
   SECTION("garbage") {
     refuses("not a certificate", key, "no PEM certificate found");
@@ -365,7 +370,7 @@ TEST_CASE("from_files reads the certificate and key files", "[client_certificate
   client_certificate g = client_certificate::generate();
   scratch_dir dir;
   auto cert_file = dir.write("client.crt", g.pem_encoded_certificate());
-  auto key_file = dir.write("client.key", g.data().private_key_pem);
+  auto key_file = dir.write("client.key", gatehouse::detail::access::data(g).private_key_pem);
   auto missing = dir.path / "missing.pem";
 
   client_certificate c = client_certificate::from_files(cert_file, key_file, "from files");
@@ -386,7 +391,8 @@ TEST_CASE("from_files reads the certificate and key files", "[client_certificate
   // Contents that do not parse are named by their file too.
   CHECK_THROWS_WITH(client_certificate::from_files(key_file, key_file),
                     Contains("no PEM certificate found in '" + key_file.string() + "'"));
-  auto other_key = dir.write("other.key", client_certificate::generate().data().private_key_pem);
+  auto other_key = dir.write(
+      "other.key", gatehouse::detail::access::data(client_certificate::generate()).private_key_pem);
   CHECK_THROWS_WITH(client_certificate::from_files(cert_file, other_key),
                     Contains("the private key in '" + other_key.string() +
                              "' does not match the certificate in '" + cert_file.string() + "'"));

@@ -1,6 +1,7 @@
 #include "cache/stage_cache.hpp"
 #include "pipeline/exchange.hpp"
 #include "routing/deployment.hpp"
+#include "util/access.hpp"
 
 #include <gatehouse/gatehouse.hpp>
 
@@ -52,7 +53,7 @@ Deployment pets_api() {
 
 // The settings the stage resolved for a route, from its current snapshot.
 gatehouse::detail::route_settings resolved(const Stage& stage, std::string_view route) {
-  auto snap = stage.state()->load();
+  auto snap = gatehouse::detail::access::state(stage)->load();
   auto i = snap->deployment->routes.find(route);
   REQUIRE(i.has_value());
   REQUIRE(*i < snap->routes.size());
@@ -61,7 +62,7 @@ gatehouse::detail::route_settings resolved(const Stage& stage, std::string_view 
 
 // Whether a request with `method` to `route` goes through the stage cache (the pipeline's test).
 bool caches(const Stage& stage, std::string_view route, std::string method) {
-  auto snap = stage.state()->load();
+  auto snap = gatehouse::detail::access::state(stage)->load();
   auto i = snap->deployment->routes.find(route);
   REQUIRE(i.has_value());
   gatehouse::request req;
@@ -84,21 +85,21 @@ TEST_CASE("Stage::cache accepts a TTL of 0 to 3600 s and some capacity", "[cache
       CHECK_THAT(what, Contains(std::to_string(ttl.count())));
     }
     // Nothing changed: the stage still has no cache.
-    CHECK_FALSE(stage.state()->load()->cache.has_value());
+    CHECK_FALSE(gatehouse::detail::access::state(stage)->load()->cache.has_value());
     CHECK_FALSE(caches(stage, "GET /pets", "GET"));
   }
   SECTION("a failed change keeps the cache the stage had") {
     stage.cache(cache_settings{.ttl = 60s});
     CHECK_THROWS_AS(stage.cache(cache_settings{.ttl = 3601s}), config_error);
-    REQUIRE(stage.state()->load()->cache.has_value());
-    CHECK(stage.state()->load()->cache->ttl == 60s);
+    REQUIRE(gatehouse::detail::access::state(stage)->load()->cache.has_value());
+    CHECK(gatehouse::detail::access::state(stage)->load()->cache->ttl == 60s);
     CHECK(resolved(stage, "GET /pets").cache_ttl == 60s);
   }
   SECTION("0 and 3600 s") {
     CHECK_NOTHROW(stage.cache(cache_settings{.ttl = 0s}));
-    CHECK(stage.state()->load()->cache->ttl == 0s);
+    CHECK(gatehouse::detail::access::state(stage)->load()->cache->ttl == 0s);
     CHECK_NOTHROW(stage.cache(cache_settings{.ttl = 3600s}));
-    CHECK(stage.state()->load()->cache->ttl == 3600s);
+    CHECK(gatehouse::detail::access::state(stage)->load()->cache->ttl == 3600s);
     CHECK(resolved(stage, "GET /pets").cache_ttl == 3600s);
   }
   SECTION("a capacity of 0 bytes") {
@@ -110,7 +111,7 @@ TEST_CASE("Stage::cache accepts a TTL of 0 to 3600 s and some capacity", "[cache
     stage.cache(cache_settings{});
     REQUIRE(caches(stage, "GET /pets", "GET"));
     stage.cache(std::nullopt);
-    CHECK_FALSE(stage.state()->load()->cache.has_value());
+    CHECK_FALSE(gatehouse::detail::access::state(stage)->load()->cache.has_value());
     CHECK_FALSE(caches(stage, "GET /pets", "GET"));
   }
 }
@@ -142,7 +143,7 @@ TEST_CASE("Router::route checks cache key parameters", "[cache]") {
                                 "method.request.querystring.page"})));
     CHECK_NOTHROW(r.route("GET", "/files/{path+}", answer(), with({"method.request.path.path"})));
     Stage stage("prod", r.deploy());
-    CHECK(stage.state()->load()->deployment->routes.size() == 3);
+    CHECK(gatehouse::detail::access::state(stage)->load()->deployment->routes.size() == 3);
   }
   SECTION("invalid ones name the route") {
     for (std::string bad :
@@ -167,7 +168,7 @@ TEST_CASE("Router::route checks cache key parameters", "[cache]") {
     CHECK_THROWS_AS(r.route("GET", "/pets", answer(), with({"querystring.type"})), config_error);
     CHECK_NOTHROW(r.route("GET", "/pets", answer(), with({"method.request.querystring.type"})));
     Stage stage("prod", r.deploy());
-    CHECK(stage.state()->load()->deployment->routes.size() == 1);
+    CHECK(gatehouse::detail::access::state(stage)->load()->deployment->routes.size() == 1);
   }
 }
 
@@ -264,11 +265,12 @@ TEST_CASE("resolved cache settings: GET methods are cached by default", "[cache]
     std::array<std::uint8_t, 32> key{};
     for (std::size_t i = 0; i < key.size(); ++i) key[i] = static_cast<std::uint8_t>(i + 1);
     stage.cache(cache_settings{.encrypted = true, .encryption_key = key});
-    CHECK(stage.state()->load()->cache_key == key);
+    CHECK(gatehouse::detail::access::state(stage)->load()->cache_key == key);
   }
   SECTION("a random key otherwise, not all zero") {
     stage.cache(cache_settings{.encrypted = true});
-    CHECK(stage.state()->load()->cache_key != std::array<std::uint8_t, 32>{});
+    CHECK(gatehouse::detail::access::state(stage)->load()->cache_key !=
+          std::array<std::uint8_t, 32>{});
   }
 }
 
@@ -279,8 +281,10 @@ TEST_CASE("resolved cache settings: stages have namespaces of their own", "[cach
   Stage prod("prod", d), beta("beta", d);
   prod.cache(cache_settings{});
   beta.cache(cache_settings{});
-  CHECK(prod.state()->load()->cache_namespace != beta.state()->load()->cache_namespace);
-  CHECK_THAT(prod.state()->load()->cache_namespace, Contains("abc123") && Contains("prod"));
+  CHECK(gatehouse::detail::access::state(prod)->load()->cache_namespace !=
+        gatehouse::detail::access::state(beta)->load()->cache_namespace);
+  CHECK_THAT(gatehouse::detail::access::state(prod)->load()->cache_namespace,
+             Contains("abc123") && Contains("prod"));
 }
 
 TEST_CASE("cache_statistics lists every route, with no hits or misses at first", "[cache]") {

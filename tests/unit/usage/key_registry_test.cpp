@@ -1,6 +1,7 @@
 #include "usage/key_registry.hpp"
 #include "usage/plan_state.hpp"
 #include "usage/quota_period.hpp"
+#include "util/access.hpp"
 
 #include <gatehouse/gatehouse.hpp>
 
@@ -56,7 +57,7 @@ std::string with_values(std::string text) {
 // The plans a registry can find by id, as the gateway's mounted plans.
 struct plans {
   std::map<std::string, std::shared_ptr<const plan_state>, std::less<>> by_id;
-  void add(const UsagePlan& p) { by_id[p.id()] = p.state(); }
+  void add(const UsagePlan& p) { by_id[p.id()] = gatehouse::detail::access::state(p); }
   key_registry::plan_finder finder() {
     return [this](std::string_view id) -> std::shared_ptr<const plan_state> {
       auto it = by_id.find(id);
@@ -318,28 +319,29 @@ TEST_CASE("keys join and leave plans; unknown plans are refused", "[usage]") {
   CHECK(reg.find(value_a)->in_plan("gold"));
   CHECK_FALSE(reg.find(value_a)->in_plan("silver"));
 
-  reg.add_to_plan(k.id, silver.state());
+  reg.add_to_plan(k.id, gatehouse::detail::access::state(silver));
   CHECK(reg.get(k.id)->usage_plan_ids == std::vector<std::string>{"gold", "silver"});
   CHECK(reg.find(value_a)->in_plan("silver"));
-  reg.add_to_plan(k.id, silver.state());  // again: no change
+  reg.add_to_plan(k.id, gatehouse::detail::access::state(silver));  // again: no change
   CHECK(reg.get(k.id)->usage_plan_ids == std::vector<std::string>{"gold", "silver"});
 
-  CHECK(reg.remove_from_plan(k.id, *gold.state()));
+  CHECK(reg.remove_from_plan(k.id, *gatehouse::detail::access::state(gold)));
   CHECK(reg.get(k.id)->usage_plan_ids == std::vector<std::string>{"silver"});
   CHECK_FALSE(reg.find(value_a)->in_plan("gold"));
-  CHECK_FALSE(reg.remove_from_plan(k.id, *gold.state()));
-  CHECK_FALSE(reg.remove_from_plan("nosuchid", *silver.state()));
+  CHECK_FALSE(reg.remove_from_plan(k.id, *gatehouse::detail::access::state(gold)));
+  CHECK_FALSE(reg.remove_from_plan("nosuchid", *gatehouse::detail::access::state(silver)));
   // The store's record follows.
   CHECK(store->get("apikey/" + k.id)->find("\"usagePlanIds\":[\"silver\"]") != std::string::npos);
 
   // A plan that is not mounted anywhere may be joined directly (add_to_plan gets the plan).
   UsagePlan loose({.name = "loose", .id = "loose"});
-  CHECK_NOTHROW(reg.add_to_plan(k.id, loose.state()));
+  CHECK_NOTHROW(reg.add_to_plan(k.id, gatehouse::detail::access::state(loose)));
   CHECK(reg.find(value_a)->in_plan("loose"));
 
   // Unknown key.
-  CHECK(error_of([&] { reg.add_to_plan("nosuchid", gold.state()); }).find("no such key") !=
-        std::string::npos);
+  CHECK(error_of([&] {
+          reg.add_to_plan("nosuchid", gatehouse::detail::access::state(gold));
+        }).find("no such key") != std::string::npos);
   // An unknown plan id at creation: refused, nothing created.
   const auto e = error_of([&] { reg.create(spec("x", value_b, {"gold", "bronze"})); });
   CHECK(e.find("'bronze'") != std::string::npos);
@@ -379,12 +381,13 @@ TEST_CASE("a key may be in only one plan per stage", "[usage]") {
   CHECK(k.usage_plan_ids == std::vector<std::string>{"gold", "other"});
 
   // Joining a second plan on the same stage later.
-  const auto e2 = error_of([&] { reg.add_to_plan(k.id, silver.state()); });
+  const auto e2 =
+      error_of([&] { reg.add_to_plan(k.id, gatehouse::detail::access::state(silver)); });
   CHECK(e2.find("stage 'prod'") != std::string::npos);
   CHECK(reg.get(k.id)->usage_plan_ids == std::vector<std::string>{"gold", "other"});
   // After leaving gold, silver may be joined.
-  REQUIRE(reg.remove_from_plan(k.id, *gold.state()));
-  CHECK_NOTHROW(reg.add_to_plan(k.id, silver.state()));
+  REQUIRE(reg.remove_from_plan(k.id, *gatehouse::detail::access::state(gold)));
+  CHECK_NOTHROW(reg.add_to_plan(k.id, gatehouse::detail::access::state(silver)));
   CHECK(reg.get(k.id)->usage_plan_ids == std::vector<std::string>{"other", "silver"});
 
   // The same rule in an import.
@@ -567,7 +570,8 @@ TEST_CASE("usage(): requests and remaining quota per key and day", "[usage]") {
   count_requests(*store, open, k1.id, d(16), 6);
   count_requests(*store, weekly, outside.id, d(16), 1);  // not in the plan: not reported
 
-  const auto report = reg.usage(*weekly.state(), d(16), d(22), std::nullopt);
+  const auto report =
+      reg.usage(*gatehouse::detail::access::state(weekly), d(16), d(22), std::nullopt);
   CHECK(report.usage_plan_id == "weekly");
   REQUIRE(report.items.size() == 2);
   REQUIRE(report.items.count(k1.id) == 1);
@@ -605,7 +609,8 @@ TEST_CASE("usage(): requests and remaining quota per key and day", "[usage]") {
     CHECK(report.to_json() == expected);
   }
   SECTION("a range starting mid-week counts the week from its Monday") {
-    const auto mid = reg.usage(*weekly.state(), d(18), d(19), std::string_view(k1.id));
+    const auto mid =
+        reg.usage(*gatehouse::detail::access::state(weekly), d(18), d(19), std::string_view(k1.id));
     REQUIRE(mid.items.size() == 1);
     const auto& u = mid.items.at(k1.id);
     REQUIRE(u.size() == 2);
@@ -618,7 +623,8 @@ TEST_CASE("usage(): requests and remaining quota per key and day", "[usage]") {
                                k1.id + R"(":[[4,3],[0,3]]}})");
   }
   SECTION("a range across a week boundary starts afresh on Monday") {
-    const auto across = reg.usage(*weekly.state(), d(15), d(16), std::string_view(k1.id));
+    const auto across =
+        reg.usage(*gatehouse::detail::access::state(weekly), d(15), d(16), std::string_view(k1.id));
     const auto& u = across.items.at(k1.id);
     REQUIRE(u.size() == 2);
     CHECK(u[0].used == 5);
@@ -627,7 +633,7 @@ TEST_CASE("usage(): requests and remaining quota per key and day", "[usage]") {
     CHECK(*u[1].remaining == 7);
   }
   SECTION("a plan without a quota: remaining is null") {
-    const auto r = reg.usage(*open.state(), d(16), d(17), std::nullopt);
+    const auto r = reg.usage(*gatehouse::detail::access::state(open), d(16), d(17), std::nullopt);
     REQUIRE(r.items.size() == 1);
     const auto& u = r.items.at(k1.id);
     REQUIRE(u.size() == 2);
@@ -638,22 +644,26 @@ TEST_CASE("usage(): requests and remaining quota per key and day", "[usage]") {
                              k1.id + R"(":[[6,null],[0,null]]}})");
   }
   SECTION("one key only") {
-    const auto r = reg.usage(*weekly.state(), d(16), d(16), std::string_view(k2.id));
+    const auto r =
+        reg.usage(*gatehouse::detail::access::state(weekly), d(16), d(16), std::string_view(k2.id));
     REQUIRE(r.items.size() == 1);
     CHECK(r.items.count(k2.id) == 1);
-    const auto none = reg.usage(*weekly.state(), d(16), d(16), std::string_view("nosuchkey"));
+    const auto none = reg.usage(*gatehouse::detail::access::state(weekly), d(16), d(16),
+                                std::string_view("nosuchkey"));
     CHECK(none.items.empty());
     CHECK(none.to_json() == R"({"usagePlanId":"weekly","startDate":"2026-11-16","endDate":)"
                             R"("2026-11-16","values":{}})");
   }
   SECTION("bad ranges") {
     CHECK(error_of([&] {
-            reg.usage(*weekly.state(), d(17), d(16), std::nullopt);
+            reg.usage(*gatehouse::detail::access::state(weekly), d(17), d(16), std::nullopt);
           }).find("start date") != std::string::npos);
     CHECK(error_of([&] {
-            reg.usage(*weekly.state(), year{2025} / 1 / 1, year{2026} / 1 / 3, std::nullopt);
+            reg.usage(*gatehouse::detail::access::state(weekly), year{2025} / 1 / 1,
+                      year{2026} / 1 / 3, std::nullopt);
           }).find("366") != std::string::npos);
-    CHECK_NOTHROW(reg.usage(*weekly.state(), year{2025} / 1 / 1, year{2026} / 1 / 1, std::nullopt));
+    CHECK_NOTHROW(reg.usage(*gatehouse::detail::access::state(weekly), year{2025} / 1 / 1,
+                            year{2026} / 1 / 1, std::nullopt));
   }
 }
 
@@ -675,7 +685,8 @@ TEST_CASE("usage(): the offset shortens the period the plan was made in", "[usag
   count_requests(*store, daily, k.id, year_month_day{today}, 2);
   count_requests(*store, daily, k.id, tomorrow, 3);
 
-  const auto r = reg.usage(*daily.state(), yesterday, tomorrow, std::nullopt);
+  const auto r =
+      reg.usage(*gatehouse::detail::access::state(daily), yesterday, tomorrow, std::nullopt);
   const auto& u = r.items.at(k.id);
   REQUIRE(u.size() == 3);
   CHECK(u[0].used == 1);
@@ -687,8 +698,8 @@ TEST_CASE("usage(): the offset shortens the period the plan was made in", "[usag
 
   // Used beyond the shortened limit: remaining stays at 0.
   count_requests(*store, daily, k.id, year_month_day{today}, 8);
-  const auto over =
-      reg.usage(*daily.state(), year_month_day{today}, year_month_day{today}, std::nullopt);
+  const auto over = reg.usage(*gatehouse::detail::access::state(daily), year_month_day{today},
+                              year_month_day{today}, std::nullopt);
   CHECK(over.items.at(k.id)[0].used == 10);
   CHECK(*over.items.at(k.id)[0].remaining == 0);
 }
