@@ -7,7 +7,8 @@
 //            [--export FILE [--export-format oas30|swagger] [--extensions LIST] [--yaml]]
 //            [--sdk javascript|typescript|cpp --out DIR [--invoke-url URL] [--sdk-name NAME]]
 //
-// ANY /prod/legacy/{proxy+} is proxied to http://BACKEND/{proxy} (default 127.0.0.1:8080).
+// ANY /prod/legacy/{proxy+} is proxied to http://BACKEND/{proxy} (default 127.0.0.1:9000; never
+// petstore's own address, which would proxy to itself).
 // POST /prod/pets needs an API key of the usage plan "basic" (50 requests a second, burst 100,
 // 1,000 a day): KEY, or one generated and printed at start. --limits:
 //   aws         (default) AWS's account throttle (10,000/s, burst 5,000) and the plan above
@@ -50,7 +51,7 @@
 namespace {
 struct args {
   examples::listener_flags server{.listen = "127.0.0.1:8443"};
-  std::string backend = "127.0.0.1:8080";
+  std::string backend = "127.0.0.1:9000";
   std::string api_key;
   std::string limits = "aws";
   bool cache = true;
@@ -140,6 +141,23 @@ args parse(int argc, char** argv) {
        })))
     usage("--api-id is ten lower-case letters and digits");
   return a;
+}
+
+// Whether --backend HOST:PORT is the address petstore listens on (`at`): a literal address of
+// it, or with `at` unspecified (0.0.0.0, ::) a loopback one. Names are not resolved.
+bool is_own_address(const std::string& backend, const asio::ip::tcp::endpoint& at) {
+  const auto colon = backend.rfind(':');
+  if (colon == std::string::npos || backend.substr(colon + 1) != std::to_string(at.port()))
+    return false;
+  std::string host = backend.substr(0, colon);
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']')
+    host = host.substr(1, host.size() - 2);
+  if (host == "localhost") return at.address().is_loopback() || at.address().is_unspecified();
+  std::error_code ec;
+  const auto address = asio::ip::make_address(host, ec);
+  if (ec) return false;
+  return address == at.address() ||
+         (at.address().is_unspecified() && (address.is_loopback() || address.is_unspecified()));
 }
 
 std::string read_file(const std::string& path) {
@@ -238,7 +256,11 @@ int main(int argc, char** argv) {
         {.name = "petstore-demo",
          .value = a.api_key.empty() ? std::nullopt : std::optional<std::string>(a.api_key),
          .usage_plan_ids = {basic.id()}});
-    const std::string url = examples::base_url(a.server, examples::listen(gw, a.server));
+    const auto at = examples::listen(gw, a.server);
+    if (is_own_address(a.backend, at))
+      usage(("--backend " + a.backend + " is petstore itself: /prod/legacy/… would proxy to itself")
+                .c_str());
+    const std::string url = examples::base_url(a.server, at);
     std::printf("petstore: serving %s/prod/pets\n", url.c_str());
     std::printf("petstore: %s/prod/legacy/… proxies to http://%s/…\n", url.c_str(),
                 a.backend.c_str());
