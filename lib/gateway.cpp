@@ -1,11 +1,14 @@
 // The Gateway facade: mounts stages into the pipeline and opens the ways in.
 
 #include "http/serializer.hpp"
+#include "net/cancellation.hpp"
 #include "net/client_core.hpp"
 #include "net/serial_executor.hpp"
 #include "net/server.hpp"
 #include "net/tls_context.hpp"
+#include "pipeline/gateway_responses.hpp"
 #include "pipeline/pipeline.hpp"
+#include "pipeline/request_id.hpp"
 #include "throttle/token_bucket.hpp"
 #include "util/access.hpp"
 
@@ -13,15 +16,20 @@
 #include <gatehouse/gateway.hpp>
 #include <gatehouse/websocket_api.hpp>
 
+#include <asio/bind_cancellation_slot.hpp>
+#include <asio/cancellation_signal.hpp>
 #include <asio/co_spawn.hpp>
 #include <asio/detached.hpp>
+#include <asio/post.hpp>
 #include <asio/redirect_error.hpp>
 #include <asio/strand.hpp>
+#include <asio/this_coro.hpp>
 #include <asio/use_awaitable.hpp>
 #include <asio/write.hpp>
 
 #include <fmt/format.h>
 
+#include <atomic>
 #include <charconv>
 
 namespace gatehouse {
@@ -36,7 +44,38 @@ class gateway_impl {
   asio::any_io_executor executor;
   std::shared_ptr<detail::pipeline> pipeline;
   std::shared_ptr<net::server> server;
+  /// async_stop() or stop() began: dispatches and upgrades are refused from then on.
+  std::atomic<bool> stopping{false};
 };
+
+namespace {
+// A dispatch whose host may cancel it: the signals its waits are bound to, as a listener's
+// connection has (the coroutine's own, and the one an HTTP integration's backend call takes).
+struct dispatch_state final : cancellable {
+  using cancellable::cancellable;
+  asio::cancellation_signal step, call;
+  void stop() override {
+    call.emit(asio::cancellation_type::terminal);
+    step.emit(asio::cancellation_type::terminal);
+  }
+};
+
+// An upgrade whose host may cancel it: the same, and the connection it closes.
+struct upgrade_state final : cancellable {
+  using cancellable::cancellable;
+  asio::cancellation_signal step, call;
+  asio::ip::tcp::socket* socket = nullptr;  // the host's connection, while the upgrade has it
+  void stop() override {
+    call.emit(asio::cancellation_type::terminal);
+    step.emit(asio::cancellation_type::terminal);
+    if (socket) {
+      asio::error_code ec;
+      socket->shutdown(asio::ip::tcp::socket::shutdown_both, ec);
+      socket->close(ec);
+    }
+  }
+};
+}  // namespace
 }  // namespace detail
 
 namespace {
@@ -135,6 +174,7 @@ asio::ip::tcp::endpoint Gateway::listen(std::string_view address, plain_http_t,
 }
 
 void Gateway::stop() {
+  impl_->stopping.store(true, std::memory_order_release);
   impl_->server->websockets().close_all();
   impl_->server->stop_now();
   detail::access::core(impl_->pipeline->client())->abort_all();
@@ -162,16 +202,72 @@ std::uint64_t Gateway::abandoned_requests() const noexcept {
 
 asio::any_io_executor Gateway::executor() const noexcept { return impl_->executor; }
 
-void Gateway::start_dispatch(request req, detail::callback<response> done) {
-  // The request lives in the coroutine frame; the pipeline keeps itself alive through it.
+namespace {
+// What a dispatch or an upgrade gets once the gateway is stopping: a draining server's 503.
+response service_unavailable() {
+  detail::gateway_error err{response_type::default_5xx, 503, "Service Unavailable"};
+  err.error_type = "ServiceUnavailableException";
+  response res = detail::render_gateway_error(err, nullptr);
+  char id[37] = {};
+  detail::make_request_id(id);
+  res.headers.add("x-amzn-RequestId", std::string(id, 36));
+  return res;
+}
+}  // namespace
+
+std::shared_ptr<detail::cancellable> Gateway::new_dispatch_state() const {
+  return std::make_shared<detail::dispatch_state>(net::serial_executor(impl_->executor));
+}
+
+void Gateway::start_dispatch(request req, detail::callback<asio::error_code, response> done,
+                             std::shared_ptr<detail::cancellable> op) {
+  auto state = std::static_pointer_cast<detail::dispatch_state>(std::move(op));
+  if (state) state->done = std::move(done);
+  if (impl_->stopping.load(std::memory_order_acquire)) {
+    // Never completed inside the initiating call: posted.
+    auto refuse = [state, done = std::move(done)]() mutable {
+      if (state)
+        state->complete(asio::error::shut_down, service_unavailable());
+      else
+        done(asio::error::shut_down, service_unavailable());
+    };
+    asio::post(state ? state->strand() : impl_->executor, std::move(refuse));
+    return;
+  }
+  if (!state) {
+    // Nobody can cancel it: the request lives in the coroutine frame; the pipeline keeps itself
+    // alive through it.
+    asio::co_spawn(
+        net::serial_executor(impl_->executor),
+        [p = impl_->pipeline, req = std::move(req),
+         done = std::move(done)]() mutable -> asio::awaitable<void> {
+          response res = co_await p->run(req);
+          done(asio::error_code{}, std::move(res));
+        },
+        asio::detached);
+    return;
+  }
+  // A cancellable one runs as a listener's request does: the pipeline answers into a reply
+  // target whose cancellation is the host's. The completion handler keeps the state (and so
+  // its signals) alive until the coroutine's last frame is gone.
+  auto strand = state->strand();
   asio::co_spawn(
-      net::serial_executor(impl_->executor),
-      [p = impl_->pipeline, req = std::move(req),
-       done = std::move(done)]() mutable -> asio::awaitable<void> {
-        response res = co_await p->run(req);
-        done(std::move(res));
+      std::move(strand),
+      [p = impl_->pipeline, req = std::move(req), state]() mutable -> asio::awaitable<void> {
+        // Once cancelled, a co_await must not throw: every step returns its error instead.
+        co_await asio::this_coro::throw_if_cancelled(false);
+        if (state->cancelled()) {  // before it began
+          p->count_abandoned();
+          co_return;
+        }
+        response res;
+        char id[37] = {};
+        detail::reply_target reply{res, id, state->handle(state->call)};
+        co_await p->run(req, nullptr, nullptr, &reply);
+        res.headers.add("x-amzn-RequestId", std::string(id, 36));
+        state->complete({}, std::move(res));  // nothing when a cancellation completed it
       },
-      asio::detached);
+      asio::bind_cancellation_slot(state->step.slot(), [state](std::exception_ptr) {}));
 }
 
 bool Gateway::is_websocket_upgrade(const request& req) const {
@@ -185,23 +281,44 @@ asio::ip::tcp::socket& lowest(asio::ssl::stream<asio::ip::tcp::socket>& s) {
 }
 
 // Runs an upgrade a host handed over with its connection, answers on it, and starts the
-// session or closes the connection.
+// session or closes the connection. A cancellation before the answer is written closes the
+// connection and completes the upgrade (upgrade_state::stop); what runs on here only winds down.
 template <class Stream>
 asio::awaitable<void> hand_over(std::shared_ptr<net::server> server, request req, Stream stream,
-                                std::string already_read, detail::callback<response> done) {
-  std::error_code ec;
+                                std::string already_read, bool stopping,
+                                std::shared_ptr<detail::upgrade_state> state) {
+  co_await asio::this_coro::throw_if_cancelled(false);
+  auto close = [&] {
+    asio::error_code ec;
+    lowest(stream).shutdown(asio::ip::tcp::socket::shutdown_both, ec);
+    lowest(stream).close(ec);
+  };
+  if (state->cancelled()) {  // before it began
+    close();
+    co_return;
+  }
+  state->socket = &lowest(stream);
+  struct let_go {
+    detail::upgrade_state& s;
+    ~let_go() { s.socket = nullptr; }
+  } let_go{*state};
+
+  asio::error_code ec;
   if (req.source_ip.empty()) {
     auto remote = lowest(stream).remote_endpoint(ec);
     if (!ec) req.source_ip = remote.address().to_string();
   }
   websocket::upgrade_attempt attempt;
-  if (auto stage = server->websockets().route(req)) {
-    attempt = co_await websocket::try_upgrade(std::move(stage), req);
+  if (stopping) {
+    attempt.res = service_unavailable();
+  } else if (auto stage = server->websockets().route(req)) {
+    attempt = co_await websocket::try_upgrade(std::move(stage), req, state->handle(state->call));
   } else {
     attempt.res.status = 400;
     attempt.res.headers.add("Content-Type", "application/json");
     attempt.res.body = "{\"message\":\"Not a WebSocket upgrade of a mounted stage\"}";
   }
+  if (state->cancelled()) co_return;  // the connection is closed, the upgrade completed
   std::string out;
   if (attempt.accepted) {
     out = websocket::switching_head(attempt.res);
@@ -211,35 +328,57 @@ asio::awaitable<void> hand_over(std::shared_ptr<net::server> server, request req
   }
   co_await asio::async_write(stream, asio::buffer(out),
                              asio::redirect_error(asio::use_awaitable, ec));
+  if (state->cancelled()) co_return;
   if (!ec && attempt.accepted) {
+    state->socket = nullptr;
     websocket::start_session(*attempt.accepted, std::move(stream), std::move(already_read));
   } else {
-    lowest(stream).shutdown(asio::ip::tcp::socket::shutdown_both, ec);
-    lowest(stream).close(ec);
+    close();
   }
-  done(std::move(attempt.res));
+  if (!ec && stopping) ec = asio::error::shut_down;
+  state->complete(ec, std::move(attempt.res));
+}
+
+template <class Stream>
+void spawn_upgrade(const std::shared_ptr<net::server>& server, request req, Stream stream,
+                   std::string already_read, bool stopping,
+                   detail::callback<asio::error_code, response> done,
+                   std::shared_ptr<detail::cancellable> op) {
+  // Upgrades are few: each has a state, whether or not its host can cancel it.
+  auto state =
+      op ? std::static_pointer_cast<detail::upgrade_state>(std::move(op))
+         : std::make_shared<detail::upgrade_state>(net::serial_executor(stream.get_executor()));
+  state->done = std::move(done);
+  auto strand = state->strand();
+  asio::co_spawn(std::move(strand),
+                 hand_over(server, std::move(req), std::move(stream), std::move(already_read),
+                           stopping, state),
+                 asio::bind_cancellation_slot(state->step.slot(), [state](std::exception_ptr) {}));
 }
 }  // namespace
 
+std::shared_ptr<detail::cancellable> Gateway::new_upgrade_state(
+    const asio::any_io_executor& socket_executor) const {
+  return std::make_shared<detail::upgrade_state>(net::serial_executor(socket_executor));
+}
+
 void Gateway::start_upgrade(request req, asio::ip::tcp::socket socket, std::string already_read,
-                            detail::callback<response> done) {
-  auto ex = socket.get_executor();
-  asio::co_spawn(net::serial_executor(ex),
-                 hand_over(impl_->server, std::move(req), std::move(socket),
-                           std::move(already_read), std::move(done)),
-                 asio::detached);
+                            detail::callback<asio::error_code, response> done,
+                            std::shared_ptr<detail::cancellable> op) {
+  spawn_upgrade(impl_->server, std::move(req), std::move(socket), std::move(already_read),
+                impl_->stopping.load(std::memory_order_acquire), std::move(done), std::move(op));
 }
 
 void Gateway::start_upgrade(request req, asio::ssl::stream<asio::ip::tcp::socket> stream,
-                            std::string already_read, detail::callback<response> done) {
-  auto ex = stream.get_executor();
-  asio::co_spawn(net::serial_executor(ex),
-                 hand_over(impl_->server, std::move(req), std::move(stream),
-                           std::move(already_read), std::move(done)),
-                 asio::detached);
+                            std::string already_read,
+                            detail::callback<asio::error_code, response> done,
+                            std::shared_ptr<detail::cancellable> op) {
+  spawn_upgrade(impl_->server, std::move(req), std::move(stream), std::move(already_read),
+                impl_->stopping.load(std::memory_order_acquire), std::move(done), std::move(op));
 }
 
 void Gateway::start_stop(std::chrono::milliseconds drain, detail::callback<detail::nothing> done) {
+  impl_->stopping.store(true, std::memory_order_release);
   impl_->server->websockets().close_all();
   // Once drained, the backend connections go too: nothing of the gateway keeps the host's
   // io_context busy afterwards.

@@ -72,7 +72,7 @@ void dispatch(benchmark::State& state, const char* target) {
   req.headers.add("Host", "bench");
   int status = 0;
   for (auto _ : state) {
-    s.gw.async_dispatch(req, [&](response r) { status = r.status; });
+    s.gw.async_dispatch(req, [&](asio::error_code, response r) { status = r.status; });
     s.io.run();
     s.io.restart();
   }

@@ -63,7 +63,9 @@ asio::awaitable<void> serve(tcp::socket socket, gatehouse::Gateway& gw) {
                               asio::use_awaitable);
   req.source_ip = socket.remote_endpoint().address().to_string();
 
-  // The one call into gatehouse: the whole pipeline, as for its own listener.
+  // The one call into gatehouse: the whole pipeline, as for its own listener. Any response is a
+  // success (4xx and 5xx included); with use_awaitable an error throws: shut_down once the
+  // gateway stops, operation_aborted when this coroutine is cancelled.
   gatehouse::response res = co_await gw.async_dispatch(std::move(req), asio::use_awaitable);
 
   std::string out = "HTTP/1.1 " + std::to_string(res.status) + " \r\n";

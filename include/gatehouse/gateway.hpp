@@ -71,27 +71,6 @@ class WebSocketStage;
 
 namespace detail {
 class gateway_impl;
-/// A move-only, type-erased completion callback.
-template <class Arg>
-class callback {
- public:
-  template <class F>
-  explicit callback(F f) : self_(std::make_unique<model<F>>(std::move(f))) {}
-  void operator()(Arg a) { self_->call(std::move(a)); }
-
- private:
-  struct concept_t {
-    virtual ~concept_t() = default;
-    virtual void call(Arg) = 0;
-  };
-  template <class F>
-  struct model final : concept_t {
-    explicit model(F fn) : f(std::move(fn)) {}
-    void call(Arg a) override { std::move(f)(std::move(a)); }
-    F f{};
-  };
-  std::unique_ptr<concept_t> self_{};
-};
 struct nothing {};
 }  // namespace detail
 
@@ -124,13 +103,35 @@ class Gateway {
   asio::ip::tcp::endpoint listen(std::string_view address, plain_http_t,
                                  listen_options options = {});
 
-  /// Runs a request a host has parsed itself through the pipeline. Completion: void(response).
+  /// Runs a request a host has parsed itself through the pipeline.
+  /// Completion: void(asio::error_code, response), like every Asio operation, so that a stopping
+  /// gateway or a cancellation can be told from the API's own answers (5xx included):
+  /// - no error: `response` is the pipeline's answer, whatever its status, with
+  ///   x-amzn-RequestId; the host writes Date, Content-Length and connection handling itself.
+  /// - asio::error::shut_down: the dispatch began after async_stop() or stop(); no step ran, and
+  ///   `response` holds a 503 {"message":"Service Unavailable"} (x-amzn-ErrorType
+  ///   ServiceUnavailableException) for the host to send, as a draining server answers. A
+  ///   dispatch that began before is not part of the drain: it runs on, and a backend call it
+  ///   still waits on when the stop completes is closed (its answer is then a 504).
+  /// - asio::error::operation_aborted: the dispatch was cancelled; `response` is empty.
+  ///
+  /// Cancellation, through the completion handler's associated cancellation slot
+  /// (bind_cancellation_slot, awaitable operators such as `||`, a coroutine's own cancellation):
+  /// terminal and partial cancellation give the request up at once, as when the client of a
+  /// listener's connection goes away. The step it waits on is cancelled (an HTTP integration's
+  /// backend connection closed, a coroutine authorizer or handler sees its awaited operation
+  /// fail with operation_aborted), no further step runs, the request counts in
+  /// abandoned_requests(), and the dispatch completes at once with operation_aborted, before
+  /// the cancelled step has wound down. A total cancellation alone is ignored (a request under
+  /// way may already have reached its integration). The slot may fire from any thread, at any
+  /// time: after completion it does nothing. The handler's associated allocator holds the
+  /// completion while the request runs.
   template <class Token>
   auto async_dispatch(request req, Token&& token) {
-    return asio::async_initiate<Token, void(response)>(
+    return asio::async_initiate<Token, void(asio::error_code, response)>(
         [this](auto handler, request r) {
-          auto ex = asio::get_associated_executor(handler, executor());
-          start_dispatch(std::move(r), completion(handler, ex));
+          auto op = detail::connect_cancellation(handler, [this] { return new_dispatch_state(); });
+          start_dispatch(std::move(r), detail::completion(handler, executor()), std::move(op));
         },
         token, std::move(req));
   }
@@ -144,15 +145,25 @@ class Gateway {
   /// ($connect with its authorizer, API key and throttle), writes the answer on it and, when
   /// accepted, serves the WebSocket session there; a refused or failed connection is closed.
   /// `already_read`: bytes the host read past the request (the first frames). The request's
-  /// source_ip is taken from the socket when empty. Completion: void(response) with what was
-  /// sent: 101 with its headers when accepted, otherwise the refusal.
+  /// source_ip is taken from the socket when empty.
+  /// Completion: void(asio::error_code, response) with what was sent: 101 with its headers when
+  /// accepted, otherwise the refusal; the error is the write's, if it failed, and
+  /// asio::error::shut_down after async_stop() or stop() (a 503 was sent and the connection
+  /// closed, no $connect ran).
+  /// Cancellation (terminal or partial, as for async_dispatch): before the answer is written
+  /// the connection is closed at once, the $connect is given up (its step cancelled; counted in
+  /// abandoned_requests() when it waited on one) and the upgrade completes with
+  /// operation_aborted. The upgrade completes once its answer is written: a session that began
+  /// lives on whatever its slot does later (close it through its stage's connections).
   template <class Token>
   auto async_upgrade(request req, asio::ip::tcp::socket socket, std::string already_read,
                      Token&& token) {
-    return asio::async_initiate<Token, void(response)>(
+    return asio::async_initiate<Token, void(asio::error_code, response)>(
         [this](auto handler, request r, asio::ip::tcp::socket s, std::string rest) {
-          auto ex = asio::get_associated_executor(handler, executor());
-          start_upgrade(std::move(r), std::move(s), std::move(rest), completion(handler, ex));
+          auto op = detail::connect_cancellation(
+              handler, [&] { return new_upgrade_state(s.get_executor()); });
+          start_upgrade(std::move(r), std::move(s), std::move(rest),
+                        detail::completion(handler, executor()), std::move(op));
         },
         token, std::move(req), std::move(socket), std::move(already_read));
   }
@@ -160,17 +171,22 @@ class Gateway {
   template <class Token>
   auto async_upgrade(request req, asio::ssl::stream<asio::ip::tcp::socket> stream,
                      std::string already_read, Token&& token) {
-    return asio::async_initiate<Token, void(response)>(
+    return asio::async_initiate<Token, void(asio::error_code, response)>(
         [this](auto handler, request r, asio::ssl::stream<asio::ip::tcp::socket> s,
                std::string rest) {
-          auto ex = asio::get_associated_executor(handler, executor());
-          start_upgrade(std::move(r), std::move(s), std::move(rest), completion(handler, ex));
+          auto op = detail::connect_cancellation(
+              handler, [&] { return new_upgrade_state(s.get_executor()); });
+          start_upgrade(std::move(r), std::move(s), std::move(rest),
+                        detail::completion(handler, executor()), std::move(op));
         },
         token, std::move(req), std::move(stream), std::move(already_read));
   }
 
-  /// Graceful stop: stops accepting, lets requests in flight finish for up to `drain`, then
-  /// closes every connection. Completion: void().
+  /// Graceful stop: stops accepting, lets requests in flight on the gateway's own listeners
+  /// finish for up to `drain`, then closes every connection (WebSocket sessions at once, with
+  /// 1001). Dispatches and upgrades begun from now on complete with asio::error::shut_down.
+  /// Completion: void(). Not cancellable (the completion handler's cancellation slot is left
+  /// alone): a stop once begun is not undone; stop() cuts the drain short.
   template <class Token>
   auto async_stop(std::chrono::milliseconds drain, Token&& token) {
     return asio::async_initiate<Token, void()>(
@@ -192,7 +208,8 @@ class Gateway {
   std::size_t connection_count() const noexcept;
 
   /// Requests given up because their client went away (closed or reset its connection) while
-  /// they waited on a step (an integration, an authorizer …): the step was cancelled (an HTTP
+  /// they waited on a step (an integration, an authorizer …), or because the host cancelled
+  /// their async_dispatch (or an upgrade's $connect): the step was cancelled (an HTTP
   /// integration's backend connection closed at once) and no further step ran. Since start.
   std::uint64_t abandoned_requests() const noexcept;
 
@@ -209,19 +226,17 @@ class Gateway {
   void flush_cache(const Stage& stage);
 
  private:
-  void start_dispatch(request req, detail::callback<response> done);
+  std::shared_ptr<detail::cancellable> new_dispatch_state() const;
+  std::shared_ptr<detail::cancellable> new_upgrade_state(
+      const asio::any_io_executor& socket_executor) const;
+  void start_dispatch(request req, detail::callback<asio::error_code, response> done,
+                      std::shared_ptr<detail::cancellable> op);
   void start_upgrade(request req, asio::ip::tcp::socket socket, std::string already_read,
-                     detail::callback<response> done);
+                     detail::callback<asio::error_code, response> done,
+                     std::shared_ptr<detail::cancellable> op);
   void start_upgrade(request req, asio::ssl::stream<asio::ip::tcp::socket> stream,
-                     std::string already_read, detail::callback<response> done);
-  /// A callback that completes `handler` with a response on `ex`.
-  template <class Handler, class Executor>
-  static detail::callback<response> completion(Handler& handler, Executor ex) {
-    return detail::callback<response>([h = std::move(handler), ex](response res) mutable {
-      asio::dispatch(
-          ex, [h = std::move(h), res = std::move(res)]() mutable { std::move(h)(std::move(res)); });
-    });
-  }
+                     std::string already_read, detail::callback<asio::error_code, response> done,
+                     std::shared_ptr<detail::cancellable> op);
   void start_stop(std::chrono::milliseconds drain, detail::callback<detail::nothing> done);
   std::shared_ptr<detail::gateway_impl> impl_{};
 };

@@ -5,18 +5,24 @@
 #include <gatehouse/http.hpp>
 
 #include <asio/any_io_executor.hpp>
+#include <asio/associated_allocator.hpp>
+#include <asio/associated_cancellation_slot.hpp>
 #include <asio/associated_executor.hpp>
 #include <asio/async_result.hpp>
+#include <asio/cancellation_type.hpp>
 #include <asio/dispatch.hpp>
+#include <asio/error_code.hpp>
 
 #include <chrono>
 #include <cstddef>
 #include <functional>
 #include <memory>
+#include <new>
 #include <optional>
 #include <string>
 #include <system_error>
 #include <type_traits>
+#include <utility>
 
 namespace gatehouse {
 
@@ -92,6 +98,99 @@ struct client_request {
 namespace detail {
 class client_core;
 struct access;  // the library's own way to what the public types keep private
+
+/// A move-only, type-erased completion callback, called at most once. Its memory comes from an
+/// allocator (a completion handler's associated one) and goes back to it before the call.
+template <class... Args>
+class callback {
+ public:
+  callback() = default;
+  template <class F>
+  explicit callback(F f) : callback(std::move(f), std::allocator<void>()) {}
+  template <class F, class Allocator>
+  callback(F f, const Allocator& allocator) {
+    using traits =
+        typename std::allocator_traits<Allocator>::template rebind_traits<model<F, Allocator>>;
+    typename traits::allocator_type a(allocator);
+    auto* p = traits::allocate(a, 1);
+    try {
+      ::new (static_cast<void*>(p)) model<F, Allocator>(std::move(f), allocator);
+    } catch (...) {
+      traits::deallocate(a, p, 1);
+      throw;
+    }
+    self_.reset(p);
+  }
+  explicit operator bool() const noexcept { return self_ != nullptr; }
+  void operator()(Args... args) { self_.release()->call(std::move(args)...); }
+
+ private:
+  struct concept_t {
+    virtual ~concept_t() = default;
+    virtual void call(Args...) = 0;       // frees the memory, then calls
+    virtual void destroy() noexcept = 0;  // frees the memory without a call
+  };
+  template <class F, class Allocator>
+  struct model final : concept_t {
+    model(F fn, const Allocator& a) : f(std::move(fn)), allocator(a) {}
+    void call(Args... args) override {
+      F fn = std::move(f);
+      destroy();
+      std::move(fn)(std::move(args)...);
+    }
+    void destroy() noexcept override {
+      using traits = typename std::allocator_traits<Allocator>::template rebind_traits<model>;
+      typename traits::allocator_type a(allocator);
+      this->~model();
+      traits::deallocate(a, this, 1);
+    }
+    F f;
+    Allocator allocator;
+  };
+  struct release {
+    void operator()(concept_t* c) const noexcept { c->destroy(); }
+  };
+  std::unique_ptr<concept_t, release> self_;
+};
+
+/// A callback that completes `handler` with (error, response) on its associated executor
+/// (`fallback` when it has none), its memory from the handler's associated allocator.
+template <class Handler, class Executor>
+callback<asio::error_code, response> completion(Handler& handler, const Executor& fallback) {
+  auto ex = asio::get_associated_executor(handler, fallback);
+  auto allocator = asio::get_associated_allocator(handler);
+  return callback<asio::error_code, response>(
+      [h = std::move(handler), ex](asio::error_code ec, response res) mutable {
+        asio::dispatch(ex, [h = std::move(h), ec, res = std::move(res)]() mutable {
+          std::move(h)(ec, std::move(res));
+        });
+      },
+      allocator);
+}
+
+/// The library's side of an operation that its completion handler's cancellation slot can stop.
+class cancellable;
+/// What gatehouse's operations put in their completion handler's cancellation slot: it hands a
+/// cancellation on to the operation, from any thread and at any time; once the operation has
+/// completed, it does nothing.
+class cancel_forward {
+ public:
+  explicit cancel_forward(std::weak_ptr<cancellable> op) noexcept : op_(std::move(op)) {}
+  void operator()(asio::cancellation_type type) const noexcept;
+
+ private:
+  std::weak_ptr<cancellable> op_;
+};
+/// When `handler` has a cancellation slot: the operation state `make()` gives, with a
+/// cancel_forward to it in the slot. Otherwise null (an operation nobody can cancel needs none).
+template <class Handler, class Make>
+std::shared_ptr<cancellable> connect_cancellation(const Handler& handler, Make&& make) {
+  auto slot = asio::get_associated_cancellation_slot(handler);
+  if (!slot.is_connected()) return nullptr;
+  std::shared_ptr<cancellable> op = std::forward<Make>(make)();
+  slot.template emplace<cancel_forward>(op);
+  return op;
+}
 }  // namespace detail
 
 /// An asynchronous HTTP/1.1 client with per-upstream keep-alive pools, HTTPS (verification
@@ -107,19 +206,23 @@ class http_client {
   http_client(const http_client&) = delete;
   http_client& operator=(const http_client&) = delete;
 
-  /// Sends a request and reads the whole response. Completion: void(std::error_code, response);
+  /// Sends a request and reads the whole response. Completion: void(asio::error_code, response);
   /// a response with any status (4xx, 5xx included) is a success.
+  ///
+  /// Cancellation (the completion handler's associated cancellation slot: bind_cancellation_slot,
+  /// awaitable operators such as `||`): terminal and partial cancellation end the call at once
+  /// with asio::error::operation_aborted, from any thread, at any time before it completed (a
+  /// cancellation after that does nothing). A call waiting for a free pooled connection gives
+  /// up its wait; one under way closes its connection, which does not go back to the pool (the
+  /// server may or may not have received the request). A total cancellation alone is ignored:
+  /// the call cannot promise to have had no effect. The handler's associated allocator holds
+  /// the completion while the call runs.
   template <class Token>
   auto async_request(client_request req, Token&& token) {
-    return asio::async_initiate<Token, void(std::error_code, response)>(
+    return asio::async_initiate<Token, void(asio::error_code, response)>(
         [this](auto handler, client_request r) {
-          auto ex = asio::get_associated_executor(handler, executor_);
-          auto shared = std::make_shared<decltype(handler)>(std::move(handler));
-          launch(std::move(r), [shared, ex](std::error_code ec, response res) {
-            asio::dispatch(ex, [shared, ec, res = std::move(res)]() mutable {
-              std::move (*shared)(ec, std::move(res));
-            });
-          });
+          auto op = detail::connect_cancellation(handler, [this] { return new_call_state(); });
+          launch(std::move(r), detail::completion(handler, executor_), std::move(op));
         },
         token, std::move(req));
   }
@@ -133,8 +236,10 @@ class http_client {
   friend struct detail::access;
   /// For the library: the implementation the integrations share.
   const std::shared_ptr<detail::client_core>& core() const noexcept { return core_; }
-  // std::function needs a copyable target, so the handler is held behind a shared_ptr.
-  void launch(client_request req, std::function<void(std::error_code, response)> done);
+
+  std::shared_ptr<detail::cancellable> new_call_state() const;
+  void launch(client_request req, detail::callback<asio::error_code, response> done,
+              std::shared_ptr<detail::cancellable> op);
 
   asio::any_io_executor executor_{};
   std::shared_ptr<detail::client_core> core_{};

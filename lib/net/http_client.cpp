@@ -2,12 +2,14 @@
 // strand of the client's executor.
 
 #include "net/aws_signing.hpp"
+#include "net/cancellation.hpp"
 #include "net/client_core.hpp"
 #include "net/serial_executor.hpp"
 #include "net/url.hpp"
 
 #include <gatehouse/http_client.hpp>
 
+#include <asio/cancellation_signal.hpp>
 #include <asio/co_spawn.hpp>
 #include <asio/detached.hpp>
 #include <asio/strand.hpp>
@@ -86,11 +88,36 @@ void http_client::close_idle() { core_->close_idle(); }
 
 std::size_t http_client::connection_count() const noexcept { return core_->connection_count(); }
 
-void http_client::launch(client_request req, std::function<void(std::error_code, response)> done) {
+namespace detail {
+namespace {
+// A host's call: cancelling it cancels what the call waits on (the wait for a pooled
+// connection, or the connection's I/O, which then closes).
+struct call_state final : cancellable {
+  using cancellable::cancellable;
+  asio::cancellation_signal signal;
+  void stop() override { signal.emit(asio::cancellation_type::terminal); }
+};
+}  // namespace
+}  // namespace detail
+
+std::shared_ptr<detail::cancellable> http_client::new_call_state() const {
+  return std::make_shared<detail::call_state>(net::serial_executor(executor_));
+}
+
+void http_client::launch(client_request req, detail::callback<asio::error_code, response> done,
+                         std::shared_ptr<detail::cancellable> op) {
+  // Without a cancellation slot the call needs no state of its own.
+  std::shared_ptr<detail::call_state> state;
+  if (op) {
+    state = std::static_pointer_cast<detail::call_state>(std::move(op));
+    state->done = std::move(done);
+  }
+  auto strand = state ? state->strand() : net::serial_executor(executor_);
   asio::co_spawn(
-      net::serial_executor(executor_),
-      [core = core_, req = std::move(req),
-       done = std::move(done)]() mutable -> asio::awaitable<void> {
+      std::move(strand),
+      [core = core_, req = std::move(req), done = std::move(done),
+       state = std::move(state)]() mutable -> asio::awaitable<void> {
+        if (state && state->cancelled()) co_return;  // before it began
         response res;
         std::error_code ec;
         auto url = net::parse_url(req.url);
@@ -110,6 +137,7 @@ void http_client::launch(client_request req, std::function<void(std::error_code,
           opts.timeout = req.timeout.count() > 0 ? req.timeout : core->options().timeout;
           opts.certificate = &req.certificate;
           opts.skip_verification = req.insecure_skip_verification;
+          if (state) opts.cancel = state->handle(state->signal);
           detail::head_writer fields{&req.headers, &write_fields};
           std::string signed_fields;
           if (req.sign) {
@@ -120,7 +148,10 @@ void http_client::launch(client_request req, std::function<void(std::error_code,
           ec = co_await core->call(to, req.method, url->target, fields, req.body, opts, res);
         }
         if (ec) res = {};
-        done(ec, std::move(res));
+        if (state)
+          state->complete(ec, std::move(res));  // nothing when a cancellation completed it
+        else
+          done(ec, std::move(res));
       },
       asio::detached);
 }

@@ -236,6 +236,8 @@ pending_run pipeline::begin(request& req, std::unique_ptr<wire::body_source>* st
   if (reply) {
     ex.reply = &reply->res;
     ex.cancel = reply->cancel;
+  } else if (internal) {
+    ex.cancel = internal->cancel;
   }
   ex.may_stream = stream != nullptr;
   state->stream = stream;
@@ -343,9 +345,9 @@ asio::awaitable<void> pipeline::complete(run_state& s, wait_for w) const {
       case wait_for::nothing:
         break;
     }
-    // The caller's client went away: what the step awaited was cancelled (through the
-    // cancellation of the caller's coroutine, or exchange::cancel) and it returned an error; no
-    // further step starts.
+    // The caller's client went away (or the host cancelled its dispatch): what the step awaited
+    // was cancelled (through the cancellation of the caller's coroutine, or exchange::cancel)
+    // and it returned an error; no further step starts.
     if (s.ex.cancel.requested()) {
       s.abandoned = true;
       break;
@@ -361,8 +363,10 @@ response pipeline::finish(run_state& s) const {
   outcome& out = s.out;
   if (s.abandoned) {
     abandoned_.fetch_add(1, std::memory_order_relaxed);
-    log(log_level::info, fmt::format("{} {} {}: cancelled while it waited (its client went away)",
-                                     ex.id(), ex.req.method, ex.path));
+    log(log_level::info,
+        fmt::format("{} {} {}: cancelled while it waited (its client went away, or its caller "
+                    "cancelled it)",
+                    ex.id(), ex.req.method, ex.path));
     if (!out.error)
       out.error = gateway_error{response_type::integration_failure, 0, {}, "cancelled"};
     out.error->log_reason.clear();  // logged above: the failure is the cancellation's

@@ -50,6 +50,8 @@ struct internal_run {
   /// In: what an earlier authorization found out (a WebSocket connection's $connect). Out:
   /// what step 4 found out.
   std::shared_ptr<const auth::authorization> auth;
+  /// The caller's cancellation, as reply_target::cancel (a host's cancelled async_upgrade).
+  net::cancel_handle cancel{};
   bool gateway_error = false;  // out: the gateway ended the request itself (a gateway response)
 };
 
@@ -105,6 +107,8 @@ class pipeline {
   std::uint64_t abandoned_requests() const noexcept {
     return abandoned_.load(std::memory_order_relaxed);
   }
+  /// Counts a request its caller gave up before it began (a cancelled async_dispatch).
+  void count_abandoned() const noexcept { abandoned_.fetch_add(1, std::memory_order_relaxed); }
   /// The client HTTP integrations call backends with.
   http_client& client() noexcept { return client_; }
   ApiKeys& api_keys() noexcept { return api_keys_; }

@@ -3,6 +3,7 @@
 // The WebSocket API behind gatehouse's listener: the mounted WebSocket stages, the upgrade with
 // its $connect route, the sessions' message routing, and the connections' registry.
 
+#include "net/cancellation.hpp"
 #include "throttle/token_bucket.hpp"
 #include "websocket/session.hpp"
 
@@ -139,8 +140,9 @@ struct upgrade_attempt {
 
 /// Checks the handshake, runs the stage's GET /connect through the pipeline (authorizer, API
 /// key, throttles; the integration of a $connect route with one), then a $connect handler.
+/// `cancel`: the caller's cancellation of the pipeline's steps (reply_target::cancel).
 asio::awaitable<upgrade_attempt> try_upgrade(std::shared_ptr<detail::websocket_stage_state> stage,
-                                             const request& req);
+                                             const request& req, net::cancel_handle cancel = {});
 
 /// The head of a 101 response, as bytes.
 std::string switching_head(const response& res);

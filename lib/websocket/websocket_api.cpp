@@ -248,7 +248,8 @@ struct integration_reply {
 // authorization (if any) already known.
 asio::awaitable<integration_reply> run_routes(const detail::websocket_stage_state& st, request& req,
                                               const detail::websocket_call& call,
-                                              std::shared_ptr<const auth::authorization> auth) {
+                                              std::shared_ptr<const auth::authorization> auth,
+                                              net::cancel_handle cancel = {}) {
   integration_reply out;
   auto pipeline = st.gateway.lock();
   if (!pipeline) {  // the gateway is gone
@@ -260,6 +261,7 @@ asio::awaitable<integration_reply> run_routes(const detail::websocket_stage_stat
   run.stage = detail::access::state(*st.routes).get();
   run.websocket = &call;
   run.auth = std::move(auth);
+  run.cancel = cancel;
   out.res = co_await pipeline->run(req, nullptr, &run);
   out.gateway_error = run.gateway_error;
   out.auth = std::move(run.auth);
@@ -910,7 +912,7 @@ std::size_t hub::open_sessions() const {
 }
 
 asio::awaitable<upgrade_attempt> try_upgrade(std::shared_ptr<detail::websocket_stage_state> st,
-                                             const request& req) {
+                                             const request& req, net::cancel_handle cancel) {
   upgrade_attempt out;
   auto hr = check_upgrade(req);
   const std::string rid = request_id();
@@ -934,7 +936,7 @@ asio::awaitable<upgrade_attempt> try_upgrade(std::shared_ptr<detail::websocket_s
   auto mark = gate.target.find('?');
   gate.target.replace(0, mark, "/connect");
   detail::websocket_call call{c->id, "$connect", "CONNECT", {}, epoch_ms(c->connected_at)};
-  auto verdict = co_await run_routes(*st, gate, call, nullptr);
+  auto verdict = co_await run_routes(*st, gate, call, nullptr, cancel);
   if (verdict.res.status < 200 || verdict.res.status > 299) {
     out.res = std::move(verdict.res);
     co_return out;

@@ -106,13 +106,16 @@ TEST_CASE("dispatch: a plain callback gets the response, without any listener", 
 
   int calls = 0;
   gatehouse::response res;
-  gw.async_dispatch(std::move(req), [&](gatehouse::response r) {
+  asio::error_code error = asio::error::eof;
+  gw.async_dispatch(std::move(req), [&](asio::error_code ec, gatehouse::response r) {
     ++calls;
+    error = ec;
     res = std::move(r);
   });
   CHECK(calls == 0);  // completes on the io_context, never inline
   io.run();
   REQUIRE(calls == 1);
+  CHECK_FALSE(error);
   CHECK(res.status == 201);
   CHECK(res.body == "payload");
   CHECK(res.headers.get("X-Item") == "a b");
@@ -192,7 +195,8 @@ TEST_CASE("dispatch: the completion runs on the handler's associated executor", 
   gw.mount(make_stage());
   auto strand = asio::make_strand(io);
   bool on_strand = false;
-  gw.async_dispatch(get("/prod/later"), asio::bind_executor(strand, [&](gatehouse::response r) {
+  gw.async_dispatch(get("/prod/later"),
+                    asio::bind_executor(strand, [&](asio::error_code, gatehouse::response r) {
                       on_strand = strand.running_in_this_thread() && r.body == "later";
                     }));
   io.run();
@@ -205,7 +209,9 @@ TEST_CASE("dispatch: an unknown stage is 403 Missing Authentication Token", "[di
   gw.mount(make_stage());
   std::vector<gatehouse::response> out;
   for (auto target : {"/staging/hello", "/", "/prodx/hello", "/PROD/hello"})
-    gw.async_dispatch(get(target), [&](gatehouse::response r) { out.push_back(std::move(r)); });
+    gw.async_dispatch(get(target), [&](asio::error_code ec, gatehouse::response r) {
+      if (!ec) out.push_back(std::move(r));
+    });
   io.run();
   REQUIRE(out.size() == 4);
   for (const auto& r : out) {
@@ -219,7 +225,8 @@ TEST_CASE("dispatch: an unknown stage is 403 Missing Authentication Token", "[di
   asio::io_context io2;
   gatehouse::Gateway empty(io2, quiet());
   std::optional<gatehouse::response> r;
-  empty.async_dispatch(get("/prod/hello"), [&](gatehouse::response x) { r = std::move(x); });
+  empty.async_dispatch(get("/prod/hello"),
+                       [&](asio::error_code, gatehouse::response x) { r = std::move(x); });
   io2.run();
   REQUIRE(r);
   CHECK(r->status == 403);
@@ -231,10 +238,11 @@ TEST_CASE("dispatch: x-amzn-RequestId is a fresh 36-character UUID per request",
   gw.mount(make_stage());
   std::vector<std::string> ids;
   for (int i = 0; i < 200; ++i) {
-    gw.async_dispatch(get(i % 2 ? "/prod/hello" : "/unknown/x"), [&](gatehouse::response r) {
-      auto values = r.headers.get_all("x-amzn-RequestId");
-      if (values.size() == 1) ids.emplace_back(values.front());
-    });
+    gw.async_dispatch(get(i % 2 ? "/prod/hello" : "/unknown/x"),
+                      [&](asio::error_code, gatehouse::response r) {
+                        auto values = r.headers.get_all("x-amzn-RequestId");
+                        if (values.size() == 1) ids.emplace_back(values.front());
+                      });
   }
   io.run();
   REQUIRE(ids.size() == 200);
