@@ -7,8 +7,8 @@
 #include "auth/jwt.hpp"
 #include "util/json_parse.hpp"
 
-#include "util/json_text.hpp"
 #include "util/json_ref.hpp"
+#include "util/json_text.hpp"
 
 #include <openssl/ec.h>
 #include <openssl/ecdsa.h>
@@ -195,8 +195,7 @@ bool parse_json_in_place(Document& doc, std::string_view text, char* buffer) {
 /// The member `name` of an object, or nullptr.
 const rapidjson::Value* member(const rapidjson::Value& object, std::string_view name) {
   if (!object.IsObject()) return nullptr;
-  rapidjson::Value key(
-      util::json_ref(name));
+  rapidjson::Value key(util::json_ref(name));
   auto it = object.FindMember(key);
   return it == object.MemberEnd() ? nullptr : &it->value;
 }

@@ -46,8 +46,7 @@ inline std::span<json::Member> mutable_members(json& v) noexcept {
 /// The member `name` of an object; null when `v` is no object or has none.
 inline const json* member(const json* v, std::string_view name) noexcept {
   if (!v || !v->IsObject()) return nullptr;
-  auto it = v->FindMember(rapidjson::Value(
-      util::json_ref(name)));
+  auto it = v->FindMember(rapidjson::Value(util::json_ref(name)));
   return it == v->MemberEnd() ? nullptr : &it->value;
 }
 inline const json* member(const json& v, std::string_view name) noexcept {

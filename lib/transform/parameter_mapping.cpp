@@ -56,8 +56,7 @@ constexpr std::array<std::string_view, 29> context_names = {
 std::optional<std::string> claim_of(std::string_view claims_json, std::string_view name) {
   rapidjson::Document doc;
   if (!util::parse_json(doc, claims_json) || !doc.IsObject()) return std::nullopt;
-  auto it = doc.FindMember(
-      util::json_ref(name));
+  auto it = doc.FindMember(util::json_ref(name));
   if (it == doc.MemberEnd()) return std::nullopt;
   if (it->value.IsString()) return std::string(it->value.GetString(), it->value.GetStringLength());
   rapidjson::StringBuffer buf;

@@ -1,8 +1,8 @@
 #include "validate/schema.hpp"
 
 #include "util/hash.hpp"
-#include "validate/model.hpp"
 #include "util/json_ref.hpp"
+#include "validate/model.hpp"
 
 #include <gatehouse/config_error.hpp>
 
@@ -588,9 +588,7 @@ class checker {
     if (s.min_properties && count < *s.min_properties) return fail(s, "minProperties", v, quiet);
     if (s.max_properties && count > *s.max_properties) return fail(s, "maxProperties", v, quiet);
     for (const auto& d : s.dependencies) {
-      if (!v.HasMember(
-              util::json_ref(d.name)))
-        continue;
+      if (!v.HasMember(util::json_ref(d.name))) continue;
       if (d.schema && !check(*d.schema, v, quiet)) return false;
       if (d.names)
         for (const auto& r : d.names->GetArray())

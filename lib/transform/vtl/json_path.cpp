@@ -38,8 +38,7 @@ void descendants(const rapidjson::Value& v, matches& out, int depth) {
 void member(const matches& in, std::string_view name, matches& out) {
   for (const rapidjson::Value* v : in) {
     if (!v->IsObject()) continue;
-    const auto it = v->FindMember(rapidjson::Value(
-        util::json_ref(name)));
+    const auto it = v->FindMember(rapidjson::Value(util::json_ref(name)));
     if (it != v->MemberEnd()) out.push_back(&it->value);
   }
 }

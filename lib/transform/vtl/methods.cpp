@@ -3,8 +3,8 @@
 // the same for ASCII).
 
 #include "transform/vtl/evaluator.hpp"
-#include "util/regex.hpp"
 #include "util/json_ref.hpp"
+#include "util/regex.hpp"
 
 #include <algorithm>
 #include <cctype>
@@ -277,8 +277,7 @@ value entry_of(eval_state& st, const value& target, std::string_view key, bool& 
       return *v;
     }
   } else if (target.is_json_object()) {
-    const auto it = target.json->FindMember(rapidjson::Value(
-        util::json_ref(key)));
+    const auto it = target.json->FindMember(rapidjson::Value(util::json_ref(key)));
     if (it != target.json->MemberEnd()) {
       found = true;
       return from_json(it->value);
