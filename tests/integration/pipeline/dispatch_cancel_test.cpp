@@ -37,15 +37,7 @@ using namespace std::chrono_literals;
 using clock_type = std::chrono::steady_clock;
 using gatehouse::response;
 
-template <class Pred>
-bool eventually(Pred pred, std::chrono::milliseconds within = 5s) {
-  auto deadline = clock_type::now() + within;
-  while (!pred()) {
-    if (clock_type::now() >= deadline) return false;
-    std::this_thread::sleep_for(2ms);
-  }
-  return true;
-}
+using test::eventually;
 
 long long ms(std::chrono::steady_clock::duration d) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(d).count();

@@ -42,15 +42,7 @@ using clock_type = std::chrono::steady_clock;
 using asio::ip::tcp;
 using gatehouse::response;
 
-template <class Pred>
-bool eventually(Pred pred, std::chrono::milliseconds within = 5s) {
-  auto deadline = clock_type::now() + within;
-  while (!pred()) {
-    if (clock_type::now() >= deadline) return false;
-    std::this_thread::sleep_for(2ms);
-  }
-  return true;
-}
+using test::eventually;
 
 // The upgrade request a host parsed (the RFC 6455 sample key, which ws_client checks).
 gatehouse::request upgrade_request(std::string target) {
