@@ -77,7 +77,7 @@ asio::ip::tcp::endpoint parse_address(std::string_view address) {
   if (ec != std::errc() || end != port.data() + port.size() || p > 65535)
     throw bad("the port is not a number from 0 to 65535");
   if (host == "localhost") host = "127.0.0.1";
-  std::error_code aec;
+  asio::error_code aec;
   auto addr = asio::ip::make_address(std::string(host), aec);
   if (aec) throw bad("the host is not an IP address (or localhost)");
   return {addr, static_cast<unsigned short>(p)};
@@ -186,7 +186,7 @@ asio::ip::tcp::socket& lowest(asio::ssl::stream<asio::ip::tcp::socket>& s) {
 template <class Stream>
 asio::awaitable<void> hand_over(std::shared_ptr<net::server> server, request req, Stream stream,
                                 std::string already_read, detail::callback<response> done) {
-  std::error_code ec;
+  asio::error_code ec;
   if (req.source_ip.empty()) {
     auto remote = lowest(stream).remote_endpoint(ec);
     if (!ec) req.source_ip = remote.address().to_string();

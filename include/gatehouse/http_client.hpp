@@ -8,6 +8,7 @@
 #include <asio/associated_executor.hpp>
 #include <asio/async_result.hpp>
 #include <asio/dispatch.hpp>
+#include <asio/error_code.hpp>
 
 #include <chrono>
 #include <cstddef>
@@ -106,11 +107,12 @@ class http_client {
   http_client(const http_client&) = delete;
   http_client& operator=(const http_client&) = delete;
 
-  /// Sends a request and reads the whole response. Completion: void(std::error_code, response);
-  /// a response with any status (4xx, 5xx included) is a success.
+  /// Sends a request and reads the whole response. Completion: void(asio::error_code, response)
+  /// (std::error_code; boost::system::error_code on Boost.Asio, so that its tokens see an
+  /// error); a response with any status (4xx, 5xx included) is a success.
   template <class Token>
   auto async_request(client_request req, Token&& token) {
-    return asio::async_initiate<Token, void(std::error_code, response)>(
+    return asio::async_initiate<Token, void(asio::error_code, response)>(
         [this](auto handler, client_request r) {
           auto ex = asio::get_associated_executor(handler, executor_);
           auto shared = std::make_shared<decltype(handler)>(std::move(handler));

@@ -1,12 +1,12 @@
 #include "net/client_core.hpp"
 
 #include "http/response_parser.hpp"
+#include "util/as_tuple.hpp"
 
 #include <gatehouse/config_error.hpp>
 
 #include <asio/bind_cancellation_slot.hpp>
 #include <asio/connect.hpp>
-#include <asio/experimental/as_tuple.hpp>
 #include <asio/ip/address.hpp>
 #include <asio/ip/tcp.hpp>
 #include <asio/post.hpp>
@@ -37,7 +37,7 @@ namespace gatehouse::detail {
 namespace {
 using asio::ip::tcp;
 using clock = std::chrono::steady_clock;
-constexpr auto use_tuple = asio::experimental::as_tuple(asio::use_awaitable);
+constexpr auto use_tuple = util::as_tuple(asio::use_awaitable);
 
 // A call's operations are bound to its cancellation slot (call_options::cancel), or to none:
 // never to the cancellation of the coroutine awaiting the call, whose slot would get a handler
@@ -61,7 +61,7 @@ bool idempotent(std::string_view method) noexcept {
 }
 
 bool ip_literal(std::string_view host, asio::ip::address& out) {
-  std::error_code ec;
+  asio::error_code ec;
   out = asio::ip::make_address(std::string(host), ec);
   return !ec;
 }
@@ -80,7 +80,7 @@ std::shared_ptr<asio::ssl::context> make_client_context(const http_client_option
   SSL_CTX_set_min_proto_version(ctx->native_handle(), TLS1_2_VERSION);
   static const unsigned char alpn[] = "\x08http/1.1";
   SSL_CTX_set_alpn_protos(ctx->native_handle(), alpn, sizeof alpn - 1);
-  std::error_code ec;
+  asio::error_code ec;
   if (verify) {
     ctx->set_verify_mode(asio::ssl::verify_peer);
     if (!o.ca_file.empty()) {
@@ -130,7 +130,7 @@ struct upstream_connection : std::enable_shared_from_this<upstream_connection> {
   }
 
   void close() noexcept {
-    std::error_code ec;
+    asio::error_code ec;
     socket.shutdown(tcp::socket::shutdown_both, ec);
     socket.close(ec);
     connected = false;
@@ -726,7 +726,7 @@ asio::awaitable<std::error_code> connect(upstream_connection& c, const upstream_
   }
   std::error_code last = asio::error::host_not_found;
   for (const auto& ep : endpoints) {
-    std::error_code ec;
+    asio::error_code ec;
     if (c.socket.is_open()) c.socket.close(ec);
     auto [cec] = co_await c.socket.async_connect(ep, bound(cancel));
     if (c.aborted) co_return make_error_code(client_errc::client_closed);
@@ -740,7 +740,7 @@ asio::awaitable<std::error_code> connect(upstream_connection& c, const upstream_
     co_return make_error_code(last == asio::error::connection_refused
                                   ? client_errc::connect_refused
                                   : client_errc::connect_failed);
-  std::error_code ec;
+  asio::error_code ec;
   c.socket.set_option(tcp::no_delay(true), ec);
   if (c.up->tls) {
     c.tls = std::make_unique<asio::ssl::stream<tcp::socket&>>(c.socket, *c.up->ssl);

@@ -1,8 +1,9 @@
 #include "net/tls_stream.hpp"
 
+#include "util/as_tuple.hpp"
+
 #include <asio/bind_cancellation_slot.hpp>
 #include <asio/cancellation_signal.hpp>
-#include <asio/experimental/as_tuple.hpp>
 #include <asio/ssl/error.hpp>
 #include <asio/use_awaitable.hpp>
 
@@ -26,7 +27,7 @@ using asio::ip::tcp;
 // Bound to no cancellation slot, as the connection's other I/O (see connection.cpp).
 auto use_tuple() {
   return asio::bind_cancellation_slot(asio::cancellation_slot(),
-                                      asio::experimental::as_tuple(asio::use_awaitable));
+                                      util::as_tuple(asio::use_awaitable));
 }
 constexpr std::size_t max_dropped_on_shutdown = 1024 * 1024;
 constexpr std::size_t max_record_bytes = 16 * 1024;  // a TLS record's plaintext at most
@@ -257,7 +258,7 @@ asio::awaitable<std::error_code> tls_stream::shutdown(asio::mutable_buffer scrat
     if (wec) co_return wec;
   }
   // Nothing more from us: the peer sees the end of the stream after our close_notify.
-  std::error_code ignored;
+  asio::error_code ignored;
   socket_.shutdown(tcp::socket::shutdown_send, ignored);
   if (SSL_get_shutdown(ssl_) & SSL_RECEIVED_SHUTDOWN) co_return std::error_code{};
   // Read and drop until the peer's close_notify or end, so that unread data does not make the

@@ -96,7 +96,7 @@ class stream_session final : public session,
         close_timeout_(options.close_timeout),
         max_queued_bytes_(options.max_queued_bytes) {
     if constexpr (is_plain) {  // reads and immediate writes must never block the thread
-      std::error_code ec;
+      asio::error_code ec;
       stream_.non_blocking(true, ec);
     }
   }
@@ -207,10 +207,14 @@ class stream_session final : public session,
 
   /// Reads what has arrived without waiting (would_block when nothing has).
   std::size_t read_now(std::span<char> into, std::error_code& ec) {
-    if constexpr (is_own_tls)
+    if constexpr (is_own_tls) {
       return stream_.read_now(asio::buffer(into.data(), into.size()), ec);
-    else
-      return stream_.read_some(asio::buffer(into.data(), into.size()), ec);  // non-blocking
+    } else {
+      asio::error_code aec;  // (Boost.Asio's is boost::system::error_code)
+      const std::size_t n = stream_.read_some(asio::buffer(into.data(), into.size()), aec);
+      ec = aec;  // the socket is non-blocking
+      return n;
+    }
   }
 
   /// Plain TCP and gatehouse's TLS: the socket is readable; read what is there into the stack.
@@ -360,7 +364,7 @@ class stream_session final : public session,
   /// connection before the peer has read our close frame.
   void linger() {
     state_ = state::draining;
-    std::error_code ec;
+    asio::error_code ec;
     lowest(stream_).shutdown(tcp::socket::shutdown_send, ec);
     report_close();
     decoder_.release_memory();
@@ -373,7 +377,7 @@ class stream_session final : public session,
     state_ = state::closed;
     ++timer_generation_;
     timer_.cancel();
-    std::error_code ec;
+    asio::error_code ec;
     lowest(stream_).shutdown(tcp::socket::shutdown_both, ec);
     lowest(stream_).close(ec);
     drop_queue();
@@ -442,7 +446,7 @@ class stream_session final : public session,
       // The socket is non-blocking: try to write at once, as most writes fit the socket buffer,
       // and wait only for what does not. Completion with a close frame or an error goes the
       // asynchronous way, so that closing never happens inside a message handler.
-      std::error_code ec;
+      asio::error_code ec;
       const std::size_t total = asio::buffer_size(buffers_);
       const std::size_t n = stream_.write_some(buffers_, ec);
       if (!ec && n == total && std::none_of(writing_.begin(), writing_.end(), [](const auto& f) {
