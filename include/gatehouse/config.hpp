@@ -12,13 +12,11 @@
 // target gatehouse::gatehouse gives it to its consumers; other build systems: define it).
 //
 // gatehouse built on Boost.Asio (-DGATEHOUSE_ASIO=boost) puts a directory first on the include
-// path whose <asio/...> headers are Boost.Asio's (cmake/boost_asio.cmake); they define
-// GATEHOUSE_ASIO_BOOST. Then the macro is BOOST_ASIO_DISABLE_STD_ALIGNED_ALLOC.
+// path whose <asio/...> headers are Boost.Asio's (cmake/boost_asio.cmake). Then the macro is
+// BOOST_ASIO_DISABLE_STD_ALIGNED_ALLOC. That directory is looked for, not included: its headers
+// read Boost.Asio's configuration, which must come after the definition.
 
-// Which Asio <asio/...> is (the version header reads no configuration, in either).
-#include <asio/version.hpp>
-
-#ifdef GATEHOUSE_ASIO_BOOST
+#if __has_include(<asio/gatehouse_boost.hpp>)
 
 #ifndef BOOST_ASIO_DISABLE_STD_ALIGNED_ALLOC
 #ifdef BOOST_ASIO_DETAIL_CONFIG_HPP
