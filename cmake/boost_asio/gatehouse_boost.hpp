@@ -35,12 +35,13 @@
 #define ASIO_CONCURRENCY_HINT_IS_LOCKING(facility, hint) \
   BOOST_ASIO_CONCURRENCY_HINT_IS_LOCKING(facility, hint)
 
-#include <boost/asio/error.hpp>
 #include <boost/system/error_code.hpp>
 
-#include <system_error>
-#include <type_traits>
-
+// What code that builds on both Asios writes: `asio::error_code ec` for an out-parameter of an
+// Asio call; `asio::error_code(asio::error::eof)` to compare or assign an Asio error enum to a
+// std::error_code (Boost.Asio's enums are error codes of Boost.System only); completion
+// signatures in asio::error_code, so that Boost.Asio's tokens see the error (use_awaitable
+// throws it), with detail::asio_error (gatehouse/http_client.hpp) from a std::error_code.
 namespace boost::asio {
 /// Standalone Asio's name for the error code its operations report (std::error_code there): an
 /// out-parameter `asio::error_code ec` of an Asio call compiles with either Asio.
@@ -48,19 +49,5 @@ using error_code = boost::system::error_code;
 }  // namespace boost::asio
 
 namespace asio = boost::asio;
-
-// gatehouse reports I/O errors as std::error_code, and compares and assigns Asio's error enums
-// to it, as standalone Asio allows. Boost.Asio declares its enums error codes for Boost.System
-// only; declared for the standard library too, `std_ec == asio::error::eof` compares the way a
-// boost::system::error_code converted to std::error_code reports the same error (its category
-// maps to one std::error_category; the system category to std::system_category).
-template <>
-struct std::is_error_code_enum<boost::asio::error::basic_errors> : std::true_type {};
-template <>
-struct std::is_error_code_enum<boost::asio::error::netdb_errors> : std::true_type {};
-template <>
-struct std::is_error_code_enum<boost::asio::error::addrinfo_errors> : std::true_type {};
-template <>
-struct std::is_error_code_enum<boost::asio::error::misc_errors> : std::true_type {};
 
 #endif

@@ -92,7 +92,20 @@ struct client_request {
 
 namespace detail {
 class client_core;
+
+/// gatehouse's std::error_code as the error code of an Asio completion. On Boost.Asio a
+/// std::system_category code would stay apart from Boost's system category (so that
+/// `ec == asio::error::operation_aborted` would not hold): those two categories map back.
+inline asio::error_code asio_error(const std::error_code& ec) noexcept {
+#ifdef GATEHOUSE_ASIO_BOOST
+  if (ec.category() == std::system_category())
+    return {ec.value(), boost::system::system_category()};
+  if (ec.category() == std::generic_category())
+    return {ec.value(), boost::system::generic_category()};
+#endif
+  return ec;
 }
+}  // namespace detail
 
 /// An asynchronous HTTP/1.1 client with per-upstream keep-alive pools, HTTPS (verification
 /// against the system or a given trust store, SNI, client certificates) and timeouts. Its calls
@@ -118,7 +131,7 @@ class http_client {
           auto shared = std::make_shared<decltype(handler)>(std::move(handler));
           launch(std::move(r), [shared, ex](std::error_code ec, response res) {
             asio::dispatch(ex, [shared, ec, res = std::move(res)]() mutable {
-              std::move (*shared)(ec, std::move(res));
+              std::move (*shared)(detail::asio_error(ec), std::move(res));
             });
           });
         },

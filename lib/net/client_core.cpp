@@ -724,7 +724,7 @@ asio::awaitable<std::error_code> connect(upstream_connection& c, const upstream_
     if (rec) co_return make_error_code(client_errc::resolve_failed);
     for (const auto& r : results) endpoints.push_back(r.endpoint());
   }
-  std::error_code last = asio::error::host_not_found;
+  std::error_code last = asio::error_code(asio::error::host_not_found);
   for (const auto& ep : endpoints) {
     asio::error_code ec;
     if (c.socket.is_open()) c.socket.close(ec);
@@ -737,7 +737,7 @@ asio::awaitable<std::error_code> connect(upstream_connection& c, const upstream_
     if (!cec) break;
   }
   if (last)
-    co_return make_error_code(last == asio::error::connection_refused
+    co_return make_error_code(last == asio::error_code(asio::error::connection_refused)
                                   ? client_errc::connect_refused
                                   : client_errc::connect_failed);
   asio::error_code ec;
@@ -849,7 +849,7 @@ asio::awaitable<std::error_code> client_core::call(const upstream_address& to,
         co_await c.on_stream([&](auto& s) { return asio::async_write(s, bufs, bound()); });
 
     std::error_code ec = wec;
-    if (!ec && options.cancel.requested()) ec = asio::error::operation_aborted;
+    if (!ec && options.cancel.requested()) ec = asio::error_code(asio::error::operation_aborted);
     bool complete = false, leftover = false;
     c.parser.start(out, head_request);
     if (stream) c.parser.stop_after_head();
@@ -858,7 +858,7 @@ asio::awaitable<std::error_code> client_core::call(const upstream_address& to,
         return s.async_read_some(asio::buffer(c.in.data(), c.in.size()), bound(options.cancel));
       });
       if (c.aborted || c.timed_out) {
-        ec = asio::error::operation_aborted;
+        ec = asio::error_code(asio::error::operation_aborted);
         break;
       }
       if (rec) {
@@ -909,7 +909,7 @@ asio::awaitable<std::error_code> client_core::call(const upstream_address& to,
       result = make_error_code(client_errc::client_closed);
     else if (c.timed_out)
       result = make_error_code(client_errc::timed_out);
-    else if (ec == asio::error::operation_aborted)
+    else if (ec == asio::error_code(asio::error::operation_aborted))
       result = make_error_code(client_errc::client_closed);
     else if (ec.category() == client_category())
       result = ec;

@@ -95,7 +95,8 @@ asio::awaitable<io_result> write_all(tls_stream& s, std::array<asio::const_buffe
   return s.write(buffers);
 }
 bool would_block(const std::error_code& ec) {
-  return ec == asio::error::would_block || ec == asio::error::try_again;
+  return ec == asio::error_code(asio::error::would_block) ||
+         ec == asio::error_code(asio::error::try_again);
 }
 
 // How long a closing connection waits for the client to take our last response.

@@ -30,7 +30,8 @@ tcp::socket& lowest(net::tls_stream& s) { return s.next_layer(); }
 tcp::socket& lowest(asio_tls_stream& s) { return s.next_layer(); }
 
 bool would_block(const std::error_code& ec) {
-  return ec == asio::error::would_block || ec == asio::error::try_again;
+  return ec == asio::error_code(asio::error::would_block) ||
+         ec == asio::error_code(asio::error::try_again);
 }
 
 /// Read buffer of a session on a host's Asio TLS stream (which holds its own record buffers
@@ -476,7 +477,8 @@ class stream_session final : public session,
             stream_.wait_type_after_write(),
             asio::bind_executor(strand_, [self = this->shared_from_this()](std::error_code ec) {
               // Closed meanwhile: the TLS library's descriptor may belong to another socket now.
-              if (!ec && self->state_ == state::closed) ec = asio::error::operation_aborted;
+              if (!ec && self->state_ == state::closed)
+                ec = asio::error_code(asio::error::operation_aborted);
               if (ec)
                 self->on_written(ec);
               else
