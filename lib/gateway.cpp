@@ -117,7 +117,7 @@ asio::ip::tcp::endpoint parse_address(std::string_view address) {
   if (ec != std::errc() || end != port.data() + port.size() || p > 65535)
     throw bad("the port is not a number from 0 to 65535");
   if (host == "localhost") host = "127.0.0.1";
-  std::error_code aec;
+  asio::error_code aec;
   auto addr = asio::ip::make_address(std::string(host), aec);
   if (aec) throw bad("the host is not an IP address (or localhost)");
   return {addr, static_cast<unsigned short>(p)};

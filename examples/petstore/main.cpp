@@ -153,7 +153,7 @@ bool is_own_address(const std::string& backend, const asio::ip::tcp::endpoint& a
   if (host.size() > 2 && host.front() == '[' && host.back() == ']')
     host = host.substr(1, host.size() - 2);
   if (host == "localhost") return at.address().is_loopback() || at.address().is_unspecified();
-  std::error_code ec;
+  asio::error_code ec;
   const auto address = asio::ip::make_address(host, ec);
   if (ec) return false;
   return address == at.address() ||

@@ -10,6 +10,25 @@
 // that exists only once a standard header is in, so units decide differently by include order.
 // gatehouse is built with it; every unit of a program that uses Asio must be too (the CMake
 // target gatehouse::gatehouse gives it to its consumers; other build systems: define it).
+//
+// gatehouse built on Boost.Asio (-DGATEHOUSE_ASIO=boost) puts a directory first on the include
+// path whose <asio/...> headers are Boost.Asio's (cmake/boost_asio.cmake). Then the macro is
+// BOOST_ASIO_DISABLE_STD_ALIGNED_ALLOC. That directory is looked for, not included: its headers
+// read Boost.Asio's configuration, which must come after the definition.
+
+#if __has_include(<asio/gatehouse_boost.hpp>)
+
+#ifndef BOOST_ASIO_DISABLE_STD_ALIGNED_ALLOC
+#ifdef BOOST_ASIO_DETAIL_CONFIG_HPP
+#error \
+    "Boost.Asio was included before gatehouse without BOOST_ASIO_DISABLE_STD_ALIGNED_ALLOC: \
+define it for every translation unit of the program (see gatehouse/config.hpp)"
+#endif
+#define BOOST_ASIO_DISABLE_STD_ALIGNED_ALLOC 1
+#endif
+// Boost.Asio 1.81 sees co_await with clang 14 and libstdc++ by itself.
+
+#else
 
 #ifndef ASIO_DISABLE_STD_ALIGNED_ALLOC
 #ifdef ASIO_DETAIL_CONFIG_HPP
@@ -27,4 +46,6 @@ every translation unit of the program (see gatehouse/config.hpp)"
 #error "Asio was included before gatehouse without ASIO_HAS_CO_AWAIT (needed with clang)"
 #endif
 #define ASIO_HAS_CO_AWAIT 1
+#endif
+
 #endif

@@ -168,6 +168,19 @@ callback<asio::error_code, response> completion(Handler& handler, const Executor
       allocator);
 }
 
+/// gatehouse's std::error_code as the error code of an Asio completion. On Boost.Asio a
+/// std::system_category code would stay apart from Boost's system category (so that
+/// `ec == asio::error::operation_aborted` would not hold): those two categories map back.
+inline asio::error_code asio_error(const std::error_code& ec) noexcept {
+#ifdef GATEHOUSE_ASIO_BOOST
+  if (ec.category() == std::system_category())
+    return {ec.value(), boost::system::system_category()};
+  if (ec.category() == std::generic_category())
+    return {ec.value(), boost::system::generic_category()};
+#endif
+  return ec;
+}
+
 /// The library's side of an operation that its completion handler's cancellation slot can stop.
 class cancellable;
 /// What gatehouse's operations put in their completion handler's cancellation slot: it hands a
@@ -206,8 +219,9 @@ class http_client {
   http_client(const http_client&) = delete;
   http_client& operator=(const http_client&) = delete;
 
-  /// Sends a request and reads the whole response. Completion: void(asio::error_code, response);
-  /// a response with any status (4xx, 5xx included) is a success.
+  /// Sends a request and reads the whole response. Completion: void(asio::error_code, response)
+  /// (std::error_code; boost::system::error_code on Boost.Asio, so that its tokens see an
+  /// error); a response with any status (4xx, 5xx included) is a success.
   ///
   /// Cancellation (the completion handler's associated cancellation slot: bind_cancellation_slot,
   /// awaitable operators such as `||`): terminal and partial cancellation end the call at once

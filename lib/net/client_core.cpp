@@ -2,12 +2,12 @@
 
 #include "http/response_parser.hpp"
 #include "util/access.hpp"
+#include "util/as_tuple.hpp"
 
 #include <gatehouse/config_error.hpp>
 
 #include <asio/bind_cancellation_slot.hpp>
 #include <asio/connect.hpp>
-#include <asio/experimental/as_tuple.hpp>
 #include <asio/ip/address.hpp>
 #include <asio/ip/tcp.hpp>
 #include <asio/post.hpp>
@@ -38,7 +38,7 @@ namespace gatehouse::detail {
 namespace {
 using asio::ip::tcp;
 using clock = std::chrono::steady_clock;
-constexpr auto use_tuple = asio::experimental::as_tuple(asio::use_awaitable);
+constexpr auto use_tuple = util::as_tuple(asio::use_awaitable);
 
 // A call's operations are bound to its cancellation slot (call_options::cancel), or to none:
 // never to the cancellation of the coroutine awaiting the call, whose slot would get a handler
@@ -62,7 +62,7 @@ bool idempotent(std::string_view method) noexcept {
 }
 
 bool ip_literal(std::string_view host, asio::ip::address& out) {
-  std::error_code ec;
+  asio::error_code ec;
   out = asio::ip::make_address(std::string(host), ec);
   return !ec;
 }
@@ -81,7 +81,7 @@ std::shared_ptr<asio::ssl::context> make_client_context(const http_client_option
   SSL_CTX_set_min_proto_version(ctx->native_handle(), TLS1_2_VERSION);
   static const unsigned char alpn[] = "\x08http/1.1";
   SSL_CTX_set_alpn_protos(ctx->native_handle(), alpn, sizeof alpn - 1);
-  std::error_code ec;
+  asio::error_code ec;
   if (verify) {
     ctx->set_verify_mode(asio::ssl::verify_peer);
     if (!o.ca_file.empty()) {
@@ -131,7 +131,7 @@ struct upstream_connection : std::enable_shared_from_this<upstream_connection> {
   }
 
   void close() noexcept {
-    std::error_code ec;
+    asio::error_code ec;
     socket.shutdown(tcp::socket::shutdown_both, ec);
     socket.close(ec);
     connected = false;
@@ -727,9 +727,9 @@ asio::awaitable<std::error_code> connect(upstream_connection& c, const upstream_
     if (rec) co_return make_error_code(client_errc::resolve_failed);
     for (const auto& r : results) endpoints.push_back(r.endpoint());
   }
-  std::error_code last = asio::error::host_not_found;
+  std::error_code last = asio::error_code(asio::error::host_not_found);
   for (const auto& ep : endpoints) {
-    std::error_code ec;
+    asio::error_code ec;
     if (c.socket.is_open()) c.socket.close(ec);
     auto [cec] = co_await c.socket.async_connect(ep, bound(cancel));
     if (c.aborted) co_return make_error_code(client_errc::client_closed);
@@ -740,10 +740,10 @@ asio::awaitable<std::error_code> connect(upstream_connection& c, const upstream_
     if (!cec) break;
   }
   if (last)
-    co_return make_error_code(last == asio::error::connection_refused
+    co_return make_error_code(last == asio::error_code(asio::error::connection_refused)
                                   ? client_errc::connect_refused
                                   : client_errc::connect_failed);
-  std::error_code ec;
+  asio::error_code ec;
   c.socket.set_option(tcp::no_delay(true), ec);
   if (c.up->tls) {
     c.tls = std::make_unique<asio::ssl::stream<tcp::socket&>>(c.socket, *c.up->ssl);
@@ -852,7 +852,7 @@ asio::awaitable<std::error_code> client_core::call(const upstream_address& to,
         co_await c.on_stream([&](auto& s) { return asio::async_write(s, bufs, bound()); });
 
     std::error_code ec = wec;
-    if (!ec && options.cancel.requested()) ec = asio::error::operation_aborted;
+    if (!ec && options.cancel.requested()) ec = asio::error_code(asio::error::operation_aborted);
     bool complete = false, leftover = false;
     c.parser.start(out, head_request);
     if (stream) c.parser.stop_after_head();
@@ -861,7 +861,7 @@ asio::awaitable<std::error_code> client_core::call(const upstream_address& to,
         return s.async_read_some(asio::buffer(c.in.data(), c.in.size()), bound(options.cancel));
       });
       if (c.aborted || c.timed_out) {
-        ec = asio::error::operation_aborted;
+        ec = asio::error_code(asio::error::operation_aborted);
         break;
       }
       if (rec) {
@@ -912,7 +912,7 @@ asio::awaitable<std::error_code> client_core::call(const upstream_address& to,
       result = make_error_code(client_errc::client_closed);
     else if (c.timed_out)
       result = make_error_code(client_errc::timed_out);
-    else if (ec == asio::error::operation_aborted)
+    else if (ec == asio::error_code(asio::error::operation_aborted))
       result = make_error_code(client_errc::client_closed);
     else if (ec.category() == client_category())
       result = ec;

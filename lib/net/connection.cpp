@@ -5,13 +5,13 @@
 #include "net/tls_stream.hpp"
 #include "pipeline/gateway_responses.hpp"
 #include "pipeline/request_id.hpp"
+#include "util/as_tuple.hpp"
 #include "util/coarse_clock.hpp"
 
 #include <asio/bind_cancellation_slot.hpp>
 #include <asio/cancellation_signal.hpp>
 #include <asio/co_spawn.hpp>
 #include <asio/detached.hpp>
-#include <asio/experimental/as_tuple.hpp>
 #include <asio/post.hpp>
 #include <asio/steady_timer.hpp>
 #include <asio/this_coro.hpp>
@@ -35,7 +35,7 @@ using clock = util::coarse_steady_clock;
 // cancellation handler (an allocation, now and then).
 auto use_tuple() {
   return asio::bind_cancellation_slot(asio::cancellation_slot(),
-                                      asio::experimental::as_tuple(asio::use_awaitable));
+                                      util::as_tuple(asio::use_awaitable));
 }
 constexpr std::size_t read_buffer_size = 16 * 1024;
 constexpr std::size_t large_body = 64 * 1024;  // bodies larger than this are written in place
@@ -77,7 +77,10 @@ asio::awaitable<io_result> read_some(tls_stream& s, asio::mutable_buffer into) {
 }
 // Reads what has arrived without waiting (would_block when nothing has).
 std::size_t read_now(tcp::socket& s, asio::mutable_buffer into, std::error_code& ec) {
-  return s.read_some(into, ec);  // the socket is in non-blocking mode
+  asio::error_code aec;                          // (Boost.Asio's is boost::system::error_code)
+  const std::size_t n = s.read_some(into, aec);  // the socket is in non-blocking mode
+  ec = aec;
+  return n;
 }
 std::size_t read_now(tls_stream& s, asio::mutable_buffer into, std::error_code& ec) {
   return s.read_now(into, ec);
@@ -92,7 +95,8 @@ asio::awaitable<io_result> write_all(tls_stream& s, std::array<asio::const_buffe
   return s.write(buffers);
 }
 bool would_block(const std::error_code& ec) {
-  return ec == asio::error::would_block || ec == asio::error::try_again;
+  return ec == asio::error_code(asio::error::would_block) ||
+         ec == asio::error_code(asio::error::try_again);
 }
 
 // How long a closing connection waits for the client to take our last response.
@@ -114,7 +118,7 @@ class connection final : public connection_base,
         watchdog_(stream_.get_executor()),
         parser_({srv_->limits().max_header_bytes, srv_->limits().max_uri_bytes,
                  srv_->limits().max_body_bytes}) {
-    std::error_code ec;
+    asio::error_code ec;
     auto ep = lowest(stream_).remote_endpoint(ec);
     if (!ec) {
       auto addr = ep.address();
@@ -131,7 +135,7 @@ class connection final : public connection_base,
   void start() {
     auto self = this->shared_from_this();
     if (!srv_->add(self)) {
-      std::error_code ec;
+      asio::error_code ec;
       lowest(stream_).close(ec);
       return;
     }
@@ -162,7 +166,7 @@ class connection final : public connection_base,
  private:
   static Stream make_stream(tcp::socket socket, asio::ssl::context* tls) {
     if constexpr (std::is_same_v<Stream, tcp::socket>) {
-      std::error_code ec;
+      asio::error_code ec;
       socket.non_blocking(true, ec);  // for read_now()
       return socket;
     } else {
@@ -183,7 +187,7 @@ class connection final : public connection_base,
   void shut() {
     if (closed_) return;
     closed_ = true;
-    std::error_code ec;
+    asio::error_code ec;
     lowest(stream_).shutdown(tcp::socket::shutdown_both, ec);
     lowest(stream_).close(ec);
     watchdog_.cancel();
@@ -237,7 +241,7 @@ class connection final : public connection_base,
           !timed_out_) {
         // Too slow with its request: the reader answers 408 once its read is cancelled.
         timed_out_ = true;
-        std::error_code ec;
+        asio::error_code ec;
         lowest(stream_).cancel(ec);
         enter(phase::closing);
         continue;
@@ -533,7 +537,7 @@ class connection final : public connection_base,
     hold_buffer();
     enter(phase::closing);
     if constexpr (std::is_same_v<Stream, tcp::socket>) {
-      std::error_code ec;
+      asio::error_code ec;
       stream_.shutdown(tcp::socket::shutdown_send, ec);
       std::size_t dropped = 0;
       while (!closed_ && dropped < 1024 * 1024) {
@@ -566,7 +570,7 @@ class connection final : public connection_base,
     if (!watching_) return;
     watching_ = false;
     ++watch_gen_;  // the cancelled wait's handler finds itself stale
-    std::error_code ec;
+    asio::error_code ec;
     lowest(stream_).cancel(ec);
   }
   void on_readable_while_waiting(std::error_code ec, unsigned gen) {
@@ -624,7 +628,7 @@ class connection final : public connection_base,
 void start_connection(const std::shared_ptr<server>& srv, tcp::socket socket,
                       const std::shared_ptr<asio::ssl::context>& tls,
                       std::string_view private_endpoint) {
-  std::error_code ec;
+  asio::error_code ec;
   socket.set_option(tcp::no_delay(true), ec);
   if (tls)
     std::make_shared<connection<tls_stream>>(srv, tls, std::move(socket), private_endpoint)

@@ -149,9 +149,9 @@ void http_client::launch(client_request req, detail::callback<asio::error_code, 
         }
         if (ec) res = {};
         if (state)
-          state->complete(ec, std::move(res));  // nothing when a cancellation completed it
+          state->complete(detail::asio_error(ec), std::move(res));  // nothing when cancelled first
         else
-          done(ec, std::move(res));
+          done(detail::asio_error(ec), std::move(res));
       },
       asio::detached);
 }

@@ -3,12 +3,12 @@
 #include "net/serial_executor.hpp"
 
 #include "net/connection.hpp"
+#include "util/as_tuple.hpp"
 
 #include <gatehouse/config_error.hpp>
 
 #include <asio/co_spawn.hpp>
 #include <asio/detached.hpp>
-#include <asio/experimental/as_tuple.hpp>
 #include <asio/ip/v6_only.hpp>
 #include <asio/post.hpp>
 #include <asio/steady_timer.hpp>
@@ -52,7 +52,7 @@ tcp::endpoint server::listen(const tcp::endpoint& at, std::shared_ptr<asio::ssl:
   auto l = std::make_shared<listener>(executor_);
   l->tls = std::move(tls);
   l->private_endpoint = std::move(private_endpoint);
-  std::error_code ec;
+  asio::error_code ec;
   auto where = [&] { return fmt::format("listen on {}:{}", at.address().to_string(), at.port()); };
   l->acceptor.open(at.protocol(), ec);
   if (!ec) l->acceptor.set_option(tcp::acceptor::reuse_address(true), ec);
@@ -75,8 +75,8 @@ tcp::endpoint server::listen(const tcp::endpoint& at, std::shared_ptr<asio::ssl:
         std::vector<tcp::socket> batch;
         batch.reserve(accept_batch);
         for (;;) {
-          auto [ec] = co_await l->acceptor.async_wait(
-              tcp::acceptor::wait_read, asio::experimental::as_tuple(asio::use_awaitable));
+          auto [ec] = co_await l->acceptor.async_wait(tcp::acceptor::wait_read,
+                                                      util::as_tuple(asio::use_awaitable));
           if (ec == asio::error::operation_aborted || !l->acceptor.is_open()) co_return;
           self->reserve_socket_states(self->connection_count() + accept_batch);
           // Every connection waiting is accepted at once, then they all start. Besides fewer
@@ -95,7 +95,7 @@ tcp::endpoint server::listen(const tcp::endpoint& at, std::shared_ptr<asio::ssl:
             if (self->connection_count() >= self->limits_.max_connections) {
               self->pipeline().log(log_level::warning,
                                    "connection limit reached: closing a new connection");
-              std::error_code ignored;
+              asio::error_code ignored;
               socket.close(ignored);
               continue;
             }
@@ -107,7 +107,7 @@ tcp::endpoint server::listen(const tcp::endpoint& at, std::shared_ptr<asio::ssl:
             // Out of descriptors and the like: log, breathe, and keep accepting.
             self->pipeline().log(log_level::error, fmt::format("accept: {}", ec.message()));
             asio::steady_timer pause(l->acceptor.get_executor(), std::chrono::milliseconds(50));
-            co_await pause.async_wait(asio::experimental::as_tuple(asio::use_awaitable));
+            co_await pause.async_wait(util::as_tuple(asio::use_awaitable));
           }
         }
       },
@@ -126,7 +126,7 @@ void server::reserve_socket_states(std::size_t needed) {
   const std::size_t run = std::max(socket_state_run, needed - have);
   std::vector<tcp::socket> spare;
   spare.reserve(run);
-  std::error_code ec;
+  asio::error_code ec;
   for (std::size_t i = 0; i < run; ++i) {
     tcp::socket socket(executor_);
     socket.open(tcp::v4(), ec);
@@ -193,7 +193,7 @@ void server::release_memory() {
 void server::close_listeners() {
   for (auto& l : listeners_)
     asio::post(l->acceptor.get_executor(), [l] {
-      std::error_code ec;
+      asio::error_code ec;
       l->acceptor.close(ec);
     });
   listeners_.clear();

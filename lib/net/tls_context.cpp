@@ -50,7 +50,7 @@ std::shared_ptr<asio::ssl::context> make_server_context(const tls::config& confi
   SSL_CTX_set_options(native, SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE);
   SSL_CTX_set_alpn_select_cb(native, &select_alpn, nullptr);
   SSL_CTX_set_default_passwd_cb(native, &no_passphrase);
-  std::error_code ec;
+  asio::error_code ec;
   // The key first: BoringSSL refuses a key that does not match a certificate already set
   // (KEY_VALUES_MISMATCH), OpenSSL drops it silently; a certificate set after the key is
   // accepted by both, so that the check below reports a mismatch the same way for both.

@@ -1,8 +1,9 @@
 #include "net/tls_stream.hpp"
 
+#include "util/as_tuple.hpp"
+
 #include <asio/bind_cancellation_slot.hpp>
 #include <asio/cancellation_signal.hpp>
-#include <asio/experimental/as_tuple.hpp>
 #include <asio/ssl/error.hpp>
 #include <asio/use_awaitable.hpp>
 
@@ -26,7 +27,7 @@ using asio::ip::tcp;
 // Bound to no cancellation slot, as the connection's other I/O (see connection.cpp).
 auto use_tuple() {
   return asio::bind_cancellation_slot(asio::cancellation_slot(),
-                                      asio::experimental::as_tuple(asio::use_awaitable));
+                                      util::as_tuple(asio::use_awaitable));
 }
 constexpr std::size_t max_dropped_on_shutdown = 1024 * 1024;
 constexpr std::size_t max_record_bytes = 16 * 1024;  // a TLS record's plaintext at most
@@ -110,23 +111,23 @@ tls_stream::want tls_stream::classify(int r, std::error_code& ec) noexcept {
   if (e == SSL_ERROR_WANT_READ) return want::read;
   if (e == SSL_ERROR_WANT_WRITE) return want::write;
   if (e == SSL_ERROR_ZERO_RETURN) {
-    ec = asio::error::eof;  // the peer's close_notify
+    ec = asio::error_code(asio::error::eof);  // the peer's close_notify
   } else if (e == SSL_ERROR_SYSCALL && ERR_peek_error() == 0) {
     // The socket failed, or ended without close_notify.
     if (r < 0 && saved_errno != 0)
       ec = std::error_code(saved_errno, asio::error::get_system_category());
     else
-      ec = asio::ssl::error::stream_truncated;
+      ec = asio::error_code(asio::ssl::error::stream_truncated);
   } else {
     const auto err = ERR_get_error();
 #if defined(SSL_R_UNEXPECTED_EOF_WHILE_READING)
     if (ERR_GET_LIB(err) == ERR_LIB_SSL &&
         ERR_GET_REASON(err) == SSL_R_UNEXPECTED_EOF_WHILE_READING)
-      ec = asio::ssl::error::stream_truncated;
+      ec = asio::error_code(asio::ssl::error::stream_truncated);
     else
 #endif
       ec = std::error_code(static_cast<int>(err), asio::error::get_ssl_category());
-    if (!ec) ec = asio::ssl::error::unspecified_system_error;
+    if (!ec) ec = asio::error_code(asio::ssl::error::unspecified_system_error);
   }
   ERR_clear_error();
   return want::nothing;
@@ -155,7 +156,7 @@ std::size_t tls_stream::read_now(asio::mutable_buffer into, std::error_code& ec)
   const want w = classify(r, ec);
   if (w != want::nothing) {
     read_waits_for_write_ = w == want::write;
-    ec = asio::error::would_block;
+    ec = asio::error_code(asio::error::would_block);
   }
   return 0;
 }
@@ -164,7 +165,7 @@ asio::awaitable<tls_stream::io_result> tls_stream::read_some(asio::mutable_buffe
   for (;;) {
     std::error_code ec;
     const std::size_t n = read_now(into, ec);
-    if (ec != asio::error::would_block) co_return io_result{ec, n};
+    if (ec != asio::error_code(asio::error::would_block)) co_return io_result{ec, n};
     auto [wec] = co_await socket_.async_wait(wait_type_after_read(), use_tuple());
     if (wec) co_return io_result{wec, 0};
   }
@@ -228,7 +229,7 @@ std::size_t tls_stream::write_now(std::span<const asio::const_buffer> buffers,
       const want w = classify(r, ec);
       if (w != want::nothing) {
         write_waits_for_read_ = w == want::read;
-        ec = asio::error::would_block;
+        ec = asio::error_code(asio::error::would_block);
       }
       return total;
     }
@@ -257,14 +258,14 @@ asio::awaitable<std::error_code> tls_stream::shutdown(asio::mutable_buffer scrat
     if (wec) co_return wec;
   }
   // Nothing more from us: the peer sees the end of the stream after our close_notify.
-  std::error_code ignored;
+  asio::error_code ignored;
   socket_.shutdown(tcp::socket::shutdown_send, ignored);
   if (SSL_get_shutdown(ssl_) & SSL_RECEIVED_SHUTDOWN) co_return std::error_code{};
   // Read and drop until the peer's close_notify or end, so that unread data does not make the
   // kernel reset the connection before the peer has read our last response.
   for (std::size_t dropped = 0; dropped < max_dropped_on_shutdown;) {
     auto [ec, n] = co_await read_some(scratch);
-    if (ec == asio::error::eof) co_return std::error_code{};
+    if (ec == asio::error_code(asio::error::eof)) co_return std::error_code{};
     if (ec) co_return ec;
     dropped += n;
   }

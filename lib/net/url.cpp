@@ -24,7 +24,7 @@ bool host_name_char(char c) noexcept {
 }  // namespace
 
 bool is_ip_literal(std::string_view host) noexcept {
-  std::error_code ec;
+  asio::error_code ec;
   (void)asio::ip::make_address(std::string(host), ec);
   return !ec;
 }
@@ -65,7 +65,7 @@ std::optional<url_parts> parse_url(std::string_view url, std::string* why) {
       port = after.substr(1);
       if (port.empty()) return bad("empty port");
     }
-    std::error_code ec;
+    asio::error_code ec;
     auto addr = asio::ip::make_address(std::string(u.host), ec);
     if (ec || !addr.is_v6()) return bad("the bracketed host is not an IPv6 address");
   } else {

@@ -30,7 +30,8 @@ tcp::socket& lowest(net::tls_stream& s) { return s.next_layer(); }
 tcp::socket& lowest(asio_tls_stream& s) { return s.next_layer(); }
 
 bool would_block(const std::error_code& ec) {
-  return ec == asio::error::would_block || ec == asio::error::try_again;
+  return ec == asio::error_code(asio::error::would_block) ||
+         ec == asio::error_code(asio::error::try_again);
 }
 
 /// Read buffer of a session on a host's Asio TLS stream (which holds its own record buffers
@@ -96,7 +97,7 @@ class stream_session final : public session,
         close_timeout_(options.close_timeout),
         max_queued_bytes_(options.max_queued_bytes) {
     if constexpr (is_plain) {  // reads and immediate writes must never block the thread
-      std::error_code ec;
+      asio::error_code ec;
       stream_.non_blocking(true, ec);
     }
   }
@@ -207,10 +208,14 @@ class stream_session final : public session,
 
   /// Reads what has arrived without waiting (would_block when nothing has).
   std::size_t read_now(std::span<char> into, std::error_code& ec) {
-    if constexpr (is_own_tls)
+    if constexpr (is_own_tls) {
       return stream_.read_now(asio::buffer(into.data(), into.size()), ec);
-    else
-      return stream_.read_some(asio::buffer(into.data(), into.size()), ec);  // non-blocking
+    } else {
+      asio::error_code aec;  // (Boost.Asio's is boost::system::error_code)
+      const std::size_t n = stream_.read_some(asio::buffer(into.data(), into.size()), aec);
+      ec = aec;  // the socket is non-blocking
+      return n;
+    }
   }
 
   /// Plain TCP and gatehouse's TLS: the socket is readable; read what is there into the stack.
@@ -360,7 +365,7 @@ class stream_session final : public session,
   /// connection before the peer has read our close frame.
   void linger() {
     state_ = state::draining;
-    std::error_code ec;
+    asio::error_code ec;
     lowest(stream_).shutdown(tcp::socket::shutdown_send, ec);
     report_close();
     decoder_.release_memory();
@@ -373,7 +378,7 @@ class stream_session final : public session,
     state_ = state::closed;
     ++timer_generation_;
     timer_.cancel();
-    std::error_code ec;
+    asio::error_code ec;
     lowest(stream_).shutdown(tcp::socket::shutdown_both, ec);
     lowest(stream_).close(ec);
     drop_queue();
@@ -442,7 +447,7 @@ class stream_session final : public session,
       // The socket is non-blocking: try to write at once, as most writes fit the socket buffer,
       // and wait only for what does not. Completion with a close frame or an error goes the
       // asynchronous way, so that closing never happens inside a message handler.
-      std::error_code ec;
+      asio::error_code ec;
       const std::size_t total = asio::buffer_size(buffers_);
       const std::size_t n = stream_.write_some(buffers_, ec);
       if (!ec && n == total && std::none_of(writing_.begin(), writing_.end(), [](const auto& f) {
@@ -472,7 +477,8 @@ class stream_session final : public session,
             stream_.wait_type_after_write(),
             asio::bind_executor(strand_, [self = this->shared_from_this()](std::error_code ec) {
               // Closed meanwhile: the TLS library's descriptor may belong to another socket now.
-              if (!ec && self->state_ == state::closed) ec = asio::error::operation_aborted;
+              if (!ec && self->state_ == state::closed)
+                ec = asio::error_code(asio::error::operation_aborted);
               if (ec)
                 self->on_written(ec);
               else

@@ -1,7 +1,7 @@
 # What the package tests' drivers (consumer.cmake, sdk_cpp.cmake; cmake -P) share: their common
 # inputs, a step runner, the configure arguments of a consumer project and the installed package.
 # Inputs (-D): MODE (names the test in the log), CONSUMER_DIR, WORK_DIR, GATEHOUSE_SOURCE_DIR,
-# GATEHOUSE_BINARY_DIR, GATEHOUSE_VERSION, GATEHOUSE_TLS, GENERATOR, MAKE_PROGRAM, C_COMPILER,
+# GATEHOUSE_BINARY_DIR, GATEHOUSE_VERSION, GATEHOUSE_TLS, GATEHOUSE_ASIO, GENERATOR, MAKE_PROGRAM, C_COMPILER,
 # CXX_COMPILER, CONFIG.
 cmake_minimum_required(VERSION 3.25)
 
@@ -13,6 +13,9 @@ foreach(var MODE CONSUMER_DIR WORK_DIR GATEHOUSE_SOURCE_DIR GATEHOUSE_BINARY_DIR
 endforeach()
 if(NOT CONFIG)
   set(CONFIG Release)
+endif()
+if(NOT GATEHOUSE_ASIO)
+  set(GATEHOUSE_ASIO standalone)
 endif()
 
 # Runs a command, echoing it; any failure ends the test.
@@ -32,6 +35,7 @@ set(configure_args
   "-DCMAKE_BUILD_TYPE=${CONFIG}"
   "-DCMAKE_CXX_COMPILER=${CXX_COMPILER}"
   "-DGATEHOUSE_TLS=${GATEHOUSE_TLS}"
+  "-DGATEHOUSE_ASIO=${GATEHOUSE_ASIO}"
   "-DEXPECTED_VERSION=${GATEHOUSE_VERSION}")
 if(C_COMPILER)
   list(APPEND configure_args "-DCMAKE_C_COMPILER=${C_COMPILER}")

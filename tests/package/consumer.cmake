@@ -1,6 +1,6 @@
 # Builds and runs one consumer project of gatehouse; run by ctest with cmake -P.
 # Inputs (-D): MODE (find-package | add-subdirectory), CONSUMER_DIR, WORK_DIR,
-# GATEHOUSE_SOURCE_DIR, GATEHOUSE_BINARY_DIR, GATEHOUSE_VERSION, GATEHOUSE_TLS,
+# GATEHOUSE_SOURCE_DIR, GATEHOUSE_BINARY_DIR, GATEHOUSE_VERSION, GATEHOUSE_TLS, GATEHOUSE_ASIO,
 # GENERATOR, MAKE_PROGRAM, C_COMPILER, CXX_COMPILER, CONFIG.
 cmake_minimum_required(VERSION 3.25)
 include("${CMAKE_CURRENT_LIST_DIR}/common.cmake")

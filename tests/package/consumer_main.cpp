@@ -1,6 +1,11 @@
 // A minimal host of gatehouse (both package tests build it): the umbrella header, Asio and the
-// TLS library all come through gatehouse::gatehouse. EXPECTED_VERSION / EXPECTED_TLS are set by
-// tests/package.
+// TLS library all come through gatehouse::gatehouse. EXPECTED_VERSION / EXPECTED_TLS /
+// EXPECTED_ASIO_BOOST are set by tests/package.
+#ifdef EXPECTED_ASIO_BOOST
+// As a Beast host does: Boost.Asio before any gatehouse header.
+#include <boost/asio.hpp>
+#endif
+
 #include <gatehouse/gatehouse.hpp>
 
 #include <openssl/crypto.h>
@@ -8,13 +13,30 @@
 
 #include <iostream>
 #include <string_view>
+#include <type_traits>
 
 // gatehouse forces only what its ABI needs: a host may use Asio's deprecated names.
+#ifdef EXPECTED_ASIO_BOOST
+#if !defined(GATEHOUSE_ASIO_BOOST)
+#error "a gatehouse on Boost.Asio must give its consumers <asio/...> as Boost.Asio"
+#endif
+static_assert(std::is_same_v<asio::io_context, boost::asio::io_context>);
+#if defined(BOOST_ASIO_NO_DEPRECATED)
+#error "gatehouse::gatehouse must not force BOOST_ASIO_NO_DEPRECATED on its consumers"
+#endif
+#if !defined(BOOST_ASIO_DISABLE_STD_ALIGNED_ALLOC)
+#error "gatehouse::gatehouse must give its consumers BOOST_ASIO_DISABLE_STD_ALIGNED_ALLOC (its ABI)"
+#endif
+#else
+#if defined(GATEHOUSE_ASIO_BOOST)
+#error "a gatehouse on standalone Asio gave its consumers Boost.Asio"
+#endif
 #if defined(ASIO_NO_DEPRECATED)
 #error "gatehouse::gatehouse must not force ASIO_NO_DEPRECATED on its consumers"
 #endif
 #if !defined(ASIO_DISABLE_STD_ALIGNED_ALLOC)
 #error "gatehouse::gatehouse must give its consumers ASIO_DISABLE_STD_ALIGNED_ALLOC (its ABI)"
+#endif
 #endif
 #if defined(GATEHOUSE_TLS_BORINGSSL) == defined(GATEHOUSE_TLS_OPENSSL)
 #error "exactly one of GATEHOUSE_TLS_BORINGSSL / GATEHOUSE_TLS_OPENSSL must be defined"

@@ -410,7 +410,7 @@ tcp::socket& lowest(asio::ssl::stream<tcp::socket>& s) { return s.next_layer(); 
 template <class Stream>
 asio::awaitable<bool> read_more(Stream& stream, std::string& buf) {
   std::array<char, 65536> chunk;
-  std::error_code ec;
+  asio::error_code ec;
   std::size_t n = co_await stream.async_read_some(asio::buffer(chunk),
                                                   asio::redirect_error(asio::use_awaitable, ec));
   if (ec || n == 0) co_return false;
@@ -420,7 +420,7 @@ asio::awaitable<bool> read_more(Stream& stream, std::string& buf) {
 
 template <class Stream>
 asio::awaitable<bool> write_all(Stream& stream, std::string_view bytes) {
-  std::error_code ec;
+  asio::error_code ec;
   co_await asio::async_write(stream, asio::buffer(bytes),
                              asio::redirect_error(asio::use_awaitable, ec));
   co_return !ec;
@@ -428,7 +428,7 @@ asio::awaitable<bool> write_all(Stream& stream, std::string_view bytes) {
 
 asio::awaitable<void> pause(std::chrono::milliseconds d) {
   asio::steady_timer t(co_await asio::this_coro::executor, d);
-  std::error_code ec;
+  asio::error_code ec;
   co_await t.async_wait(asio::redirect_error(asio::use_awaitable, ec));
 }
 
@@ -534,7 +534,7 @@ asio::awaitable<void> backend::state::serve(Stream& stream) {
       case action::close:
         co_return;
       case action::reset: {
-        std::error_code ec;
+        asio::error_code ec;
         lowest(stream).set_option(asio::socket_base::linger(true, 0), ec);
         lowest(stream).close(ec);
         co_return;
@@ -554,7 +554,7 @@ asio::awaitable<void> backend::state::session_plain(tcp::socket socket) {
     co_await serve(socket);
   } catch (const std::exception&) {
   }
-  std::error_code ec;
+  asio::error_code ec;
   socket.shutdown(tcp::socket::shutdown_both, ec);
   socket.close(ec);
 }
@@ -562,7 +562,7 @@ asio::awaitable<void> backend::state::session_plain(tcp::socket socket) {
 asio::awaitable<void> backend::state::session_tls(tcp::socket socket) {
   open_guard g(open);
   asio::ssl::stream<tcp::socket> stream(std::move(socket), *ssl);
-  std::error_code ec;
+  asio::error_code ec;
   co_await stream.async_handshake(asio::ssl::stream_base::server,
                                   asio::redirect_error(asio::use_awaitable, ec));
   if (ec) {
@@ -584,7 +584,7 @@ asio::awaitable<void> backend::state::session_tls(tcp::socket socket) {
 
 asio::awaitable<void> backend::state::accept_loop() {
   for (;;) {
-    std::error_code ec;
+    asio::error_code ec;
     tcp::socket socket =
         co_await acceptor.async_accept(asio::redirect_error(asio::use_awaitable, ec));
     if (ec) {
@@ -629,7 +629,7 @@ backend::backend(backend_options options) : state_(std::make_shared<state>()) {
 backend::~backend() {
   auto& s = *state_;
   asio::post(s.io, [&s] {
-    std::error_code ec;
+    asio::error_code ec;
     s.acceptor.close(ec);
   });
   s.io.stop();

@@ -74,14 +74,14 @@ bool raw_client::readable() {
 }
 
 void raw_client::send(std::string_view bytes) {
-  std::error_code ec;
+  asio::error_code ec;
   asio::write(socket_, asio::buffer(bytes), ec);
 }
 
 bool raw_client::fill() {
   if (!readable()) return false;
   std::array<char, 16384> chunk;
-  std::error_code ec;
+  asio::error_code ec;
   std::size_t n = socket_.read_some(asio::buffer(chunk), ec);
   if (ec || n == 0) return false;
   buf_.append(chunk.data(), n);
@@ -126,7 +126,7 @@ bool raw_client::wait_closed() {
   for (;;) {
     if (!readable()) return false;  // timeout
     std::array<char, 4096> chunk;
-    std::error_code ec;
+    asio::error_code ec;
     socket_.read_some(asio::buffer(chunk), ec);
     if (ec == asio::error::eof || ec == asio::error::connection_reset) return true;
     if (ec) return false;  // timeout
@@ -134,7 +134,7 @@ bool raw_client::wait_closed() {
 }
 
 void raw_client::close() {
-  std::error_code ec;
+  asio::error_code ec;
   socket_.close(ec);
 }
 

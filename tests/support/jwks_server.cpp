@@ -28,7 +28,7 @@ jwks_server::jwks_server(std::string body, unsigned short port, gatehouse::tls::
 
 jwks_server::~jwks_server() {
   asio::post(io_, [this] {
-    std::error_code ec;
+    asio::error_code ec;
     acceptor_.close(ec);
   });
   io_.stop();
@@ -43,7 +43,7 @@ void jwks_server::set(std::string body, int status) {
 
 asio::awaitable<void> jwks_server::accept_loop() {
   for (;;) {
-    std::error_code ec;
+    asio::error_code ec;
     auto socket = co_await acceptor_.async_accept(asio::redirect_error(asio::use_awaitable, ec));
     if (ec) {
       if (!acceptor_.is_open()) co_return;
@@ -56,7 +56,7 @@ asio::awaitable<void> jwks_server::accept_loop() {
 
 asio::awaitable<void> jwks_server::session(tcp::socket socket) {
   asio::ssl::stream<tcp::socket> stream(std::move(socket), ssl_);
-  std::error_code ec;
+  asio::error_code ec;
   co_await stream.async_handshake(asio::ssl::stream_base::server,
                                   asio::redirect_error(asio::use_awaitable, ec));
   if (ec) co_return;
@@ -104,7 +104,7 @@ counting_listener::counting_listener() {
 
 counting_listener::~counting_listener() {
   asio::post(io_, [this] {
-    std::error_code ec;
+    asio::error_code ec;
     acceptor_.close(ec);
   });
   io_.stop();
@@ -113,7 +113,7 @@ counting_listener::~counting_listener() {
 
 asio::awaitable<void> counting_listener::accept_loop() {
   for (;;) {
-    std::error_code ec;
+    asio::error_code ec;
     auto socket = co_await acceptor_.async_accept(asio::redirect_error(asio::use_awaitable, ec));
     if (ec) {
       if (!acceptor_.is_open()) co_return;

@@ -1013,7 +1013,7 @@ TEST_CASE(
   Authorizer auth({.name = "slow", .result_ttl = 0s, .timeout = 100ms},
                   [&](const authorizer_request&) -> asio::awaitable<authorizer_result> {
                     asio::steady_timer timer(co_await asio::this_coro::executor, 30s);
-                    std::error_code ec;
+                    asio::error_code ec;
                     co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
                     if (ec == asio::error::operation_aborted) ++cancelled;
                     co_return authorizer_result::allow("late");

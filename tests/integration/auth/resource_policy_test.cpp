@@ -75,7 +75,7 @@ std::string call(unsigned short port, std::string_view target, const header_list
 std::string call_v6(unsigned short port, std::string_view target) {
   asio::io_context io;
   asio::ip::tcp::socket s(io);
-  std::error_code ec;
+  asio::error_code ec;
   s.connect({asio::ip::make_address("::1"), port}, ec);
   if (ec) return "<connect: " + ec.message() + ">";
   std::string req =
@@ -217,7 +217,7 @@ TEST_CASE("resource policy: IPv6 clients are matched against IPv6 blocks", "[res
   {
     asio::io_context io;
     asio::ip::tcp::acceptor probe(io);
-    std::error_code ec;
+    asio::error_code ec;
     probe.open(asio::ip::tcp::v6(), ec);
     if (!ec) probe.bind({asio::ip::make_address("::1"), 0}, ec);
     if (ec) {

@@ -139,7 +139,7 @@ class fake_service {
   }
   ~fake_service() {
     stop_ = true;
-    std::error_code ec;
+    asio::error_code ec;
     asio::ip::tcp::socket wake(io_);
     wake.connect(acceptor_.local_endpoint(), ec);
     thread_.join();
@@ -156,7 +156,7 @@ class fake_service {
   void run() {
     for (;;) {
       asio::ip::tcp::socket s(io_);
-      std::error_code ec;
+      asio::error_code ec;
       acceptor_.accept(s, ec);
       if (ec || stop_) return;
       std::string in;

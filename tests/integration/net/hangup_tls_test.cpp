@@ -79,7 +79,7 @@ TEST_CASE("hang-up over TLS: a client gone while its request waits cancels the b
   asio::write(*s, asio::buffer(test::get("/prod/wait/hang")));
   REQUIRE(eventually([&] { return backend.requests() == 1; }));
   SECTION("with close_notify") {
-    std::error_code ec;
+    asio::error_code ec;
     s->shutdown(ec);  // sends close_notify and waits for the server's, which does not come
   }
   SECTION("without close_notify") {}

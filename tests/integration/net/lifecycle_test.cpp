@@ -79,7 +79,7 @@ bool refuses_connections(unsigned short port, std::chrono::milliseconds within) 
   for (;;) {
     asio::io_context io;
     asio::ip::tcp::socket s(io);
-    std::error_code ec;
+    asio::error_code ec;
     s.connect({asio::ip::make_address("127.0.0.1"), port}, ec);
     if (ec == asio::error::connection_refused) return true;
     if (!ec) {

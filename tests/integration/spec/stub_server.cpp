@@ -18,7 +18,7 @@ stub_server::stub_server(handler h)
   accept_thread_ = std::thread([this] {
     for (;;) {
       auto socket = std::make_shared<asio::ip::tcp::socket>(io_);
-      std::error_code ec;
+      asio::error_code ec;
       acceptor_.accept(*socket, ec);
       if (ec) return;
       std::lock_guard lock(mutex_);
@@ -49,7 +49,7 @@ std::vector<stub_request> stub_server::requests() const {
 void stub_server::serve(std::shared_ptr<asio::ip::tcp::socket> socket) {
   std::string buffer;
   for (;;) {
-    std::error_code ec;
+    asio::error_code ec;
     auto head_end = asio::read_until(*socket, asio::dynamic_buffer(buffer), "\r\n\r\n", ec);
     if (ec) return;
     stub_request req;

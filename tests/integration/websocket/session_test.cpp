@@ -6,6 +6,7 @@
 #include "websocket/session.hpp"
 #include "net/tls_context.hpp"
 #include "net/tls_stream.hpp"
+#include "util/as_tuple.hpp"
 #include "websocket/handshake.hpp"
 #include "ws_client.hpp"
 
@@ -15,7 +16,6 @@
 #include <asio/co_spawn.hpp>
 #include <asio/connect.hpp>
 #include <asio/detached.hpp>
-#include <asio/experimental/as_tuple.hpp>
 #include <asio/io_context.hpp>
 #include <asio/ip/tcp.hpp>
 #include <asio/read_until.hpp>
@@ -64,7 +64,7 @@ test::ws_upgrade over(transport t, test::ws_upgrade upgrade = chat) {
   return upgrade;
 }
 
-auto as_tuple() { return asio::experimental::as_tuple(asio::use_awaitable); }
+auto as_tuple() { return gatehouse::util::as_tuple(asio::use_awaitable); }
 
 tcp::socket& lowest(tcp::socket& s) { return s; }
 template <class Stream>
@@ -178,7 +178,7 @@ class echo_server {
 
   void upgrade(std::shared_ptr<pending_upgrade> conn) {
     asio::async_read_until(conn->socket, asio::dynamic_buffer(conn->head), "\r\n\r\n",
-                           [this, conn](std::error_code ec, std::size_t head_size) {
+                           [this, conn](asio::error_code ec, std::size_t head_size) {
                              if (ec) return;
                              std::string out;
                              const bool ok = answer(conn->head.substr(0, head_size), out);
@@ -236,7 +236,7 @@ class echo_server {
       closes_.emplace_back(code, std::string(reason));
       changed_.notify_all();
     };
-    std::error_code ec;
+    asio::error_code ec;
     const std::uint16_t client_port = lowest(stream).remote_endpoint(ec).port();
     auto s = make_session(std::move(stream), std::move(handlers), options_);
     *self = s;

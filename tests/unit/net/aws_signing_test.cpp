@@ -102,7 +102,7 @@ class capture_server {
   ~capture_server() {
     // A connection of our own wakes the blocked accept; the loop then sees stop_.
     stop_ = true;
-    std::error_code ec;
+    asio::error_code ec;
     asio::ip::tcp::socket wake(io_);
     wake.connect(acceptor_.local_endpoint(), ec);
     thread_.join();
@@ -117,7 +117,7 @@ class capture_server {
   void run() {
     for (;;) {
       asio::ip::tcp::socket s(io_);
-      std::error_code ec;
+      asio::error_code ec;
       acceptor_.accept(s, ec);
       if (ec || stop_) return;
       std::string in;
@@ -160,7 +160,7 @@ int send(client_request req) {
   http_client client(io.get_executor());
   auto result = client.async_request(std::move(req), asio::use_future);
   io.run();
-  auto res = result.get();  // throws std::system_error on failure
+  auto res = result.get();  // throws Asio's system_error on failure
   return res.status;
 }
 
