@@ -263,8 +263,10 @@ void Gateway::start_dispatch(request req, detail::callback<asio::error_code, res
         response res;
         char id[37] = {};
         detail::reply_target reply{res, id, state->handle(state->call)};
+        reply.records_itself = true;
         co_await p->run(req, nullptr, nullptr, &reply);
         res.headers.add("x-amzn-RequestId", std::string(id, 36));
+        p->answered(reply, observe::wire_size(res), res.body.size());
         state->complete({}, std::move(res));  // nothing when a cancellation completed it
       },
       asio::bind_cancellation_slot(state->step.slot(), [state](std::exception_ptr) {}));

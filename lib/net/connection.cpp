@@ -315,13 +315,15 @@ class connection final : public connection_base,
           response& res = res_;
           std::shared_ptr<websocket::pending_connection> upgrade;
           std::string_view request_id;  // sent by write_head, when the pipeline made one
+          // The request is recorded (pipeline::answered) once its answer is out.
+          detail::reply_target reply{res, request_id_, {call_cancel_.slot(), &client_gone_}};
+          reply.records_itself = true;
           if (auto ws = srv_->websockets().route(req_)) {
             auto attempt = co_await websocket::try_upgrade(std::move(ws), req_);
             res = std::move(attempt.res);
             upgrade = std::move(attempt.accepted);
           } else {
             // Most requests need no waiting step, and then no coroutine of their own.
-            detail::reply_target reply{res, request_id_, {call_cancel_.slot(), &client_gone_}};
             if (auto rest = pipeline.run_now(req_, &stream, reply)) {
               in_step_ = true;  // the watchdog watches for a hang-up once it lasts
               co_await pipeline.run_rest(std::move(rest));
@@ -332,7 +334,10 @@ class connection final : public connection_base,
             if (client_gone_) {
               // Cancelled: there is nobody to answer. Otherwise the step had finished when the
               // client's end came: answer (a half-closed client still reads), then close.
-              if (reply.abandoned) co_return;
+              if (reply.abandoned) {
+                pipeline.answered(reply, 0, 0);
+                co_return;
+              }
               keep = false;
             }
           }
@@ -352,12 +357,19 @@ class connection final : public connection_base,
           std::string_view body = res.body;
           const bool no_body = wire::body_forbidden(req_.method, res.status);
           bool announced_close = !keep || draining_;
+          const std::uint64_t out_before = written_ + out_.size();
+          std::uint64_t body_bytes = 0;
           if (stream && !no_body) {
             // A body still arriving from the integration: sent piece by piece as it comes.
-            if (!co_await send_streamed(res, *stream, announced_close, request_id)) co_return;
+            const bool sent =
+                co_await send_streamed(res, *stream, announced_close, request_id, body_bytes);
+            pipeline.answered(reply, written_ + out_.size() - out_before, body_bytes);
+            if (!sent) co_return;
           } else {
             wire::write_head(res, !announced_close, out_, parser_.http10(), {}, request_id);
             if (no_body) body = {};
+            body_bytes = body.size();
+            pipeline.answered(reply, written_ + out_.size() - out_before + body.size(), body_bytes);
             if (body.size() < large_body) {
               out_.append(body);
               body = {};
@@ -439,6 +451,7 @@ class connection final : public connection_base,
     return m;
   }
   auto write_out(std::string_view body) {
+    written_ += out_.size() + body.size();
     return write_all(stream_, {asio::buffer(out_), asio::buffer(body)});
   }
   bool end_write(std::error_code ec, write_mark m) {
@@ -459,7 +472,8 @@ class connection final : public connection_base,
   // fails half-way cannot be answered any more: the connection closes, so the client sees it
   // truncated. False when the connection is done.
   asio::awaitable<bool> send_streamed(response& res, wire::body_source& source,
-                                      bool& announced_close, std::string_view request_id) {
+                                      bool& announced_close, std::string_view request_id,
+                                      std::uint64_t& sent) {
     wire::body_framing framing;
     if (auto n = source.length()) {
       framing = {wire::body_framing::sized, *n};
@@ -474,7 +488,7 @@ class connection final : public connection_base,
                      request_id);
     std::string piece = std::move(res.body);
     bool done = false, open_chunk = false;
-    std::size_t sent = 0;
+    sent = 0;
     for (;;) {
       if (!piece.empty()) {
         sent += piece.size();
@@ -619,7 +633,8 @@ class connection final : public connection_base,
   // outlives each call: no allocation per call).
   asio::cancellation_signal step_cancel_, call_cancel_;
   unsigned watch_gen_ = 0;
-  bool in_step_ = false;  // the request waits on a step (pipeline::run_rest)
+  bool in_step_ = false;       // the request waits on a step (pipeline::run_rest)
+  std::uint64_t written_ = 0;  // bytes handed to the stream's writes, for the request records
   bool watching_ = false;
   bool client_gone_ = false;
 };

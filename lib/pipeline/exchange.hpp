@@ -73,6 +73,11 @@ struct exchange {
   request& req;
   gateway_identity gateway;
   std::chrono::system_clock::time_point start = std::chrono::system_clock::now();
+  // For the record after the response (observe/): when the request arrived, and how long its
+  // integration took (negative: none was called).
+  std::chrono::steady_clock::time_point received = std::chrono::steady_clock::now();
+  std::chrono::steady_clock::time_point integration_start{};
+  std::chrono::nanoseconds integration_latency{-1};
   char request_id[37] = {};         // UUID text, $context.requestId
   char request_time_text[32] = {};  // CLF, $context.requestTime
   std::string_view request_time;

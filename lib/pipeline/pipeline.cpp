@@ -209,7 +209,8 @@ pipeline::pipeline(asio::any_io_executor executor, gateway_options options)
       keys_(std::make_shared<key_registry>(store_,
                                            [this](std::string_view id) { return find_plan(id); })),
       api_keys_(keys_),
-      flights_(std::make_unique<cache::flight_table>()) {}
+      flights_(std::make_unique<cache::flight_table>()),
+      observer_(options_) {}
 
 pipeline::~pipeline() = default;
 
@@ -305,10 +306,13 @@ wait_for pipeline::advance(run_state& s) const {
       // 10 integration: a function, mock or HTTP backend. A large HTTP response body may be
       // left in ex.stream, to be sent as it arrives; steps that need the whole body will
       // drain() it.
-      if (!out.error && !s.from_cache &&
-          !detail::access::impl(*ex.match.target).invoke_now(ex, out)) {
-        s.next = run_step::after_integration;
-        return wait_for::integration;
+      if (!out.error && !s.from_cache) {
+        ex.integration_start = std::chrono::steady_clock::now();
+        if (!detail::access::impl(*ex.match.target).invoke_now(ex, out)) {
+          s.next = run_step::after_integration;
+          return wait_for::integration;
+        }
+        ex.integration_latency = std::chrono::steady_clock::now() - ex.integration_start;
       }
       [[fallthrough]];
     case run_step::after_integration:
@@ -341,6 +345,7 @@ asio::awaitable<void> pipeline::complete(run_state& s, wait_for w) const {
         break;
       case wait_for::integration:
         s.out = co_await detail::access::impl(*s.ex.match.target).invoke(s.ex);
+        s.ex.integration_latency = std::chrono::steady_clock::now() - s.ex.integration_start;
         break;
       case wait_for::nothing:
         break;
@@ -384,17 +389,39 @@ response pipeline::finish(run_state& s) const {
   if (s.reply) {  // the connection sends the id itself: no strings to allocate
     std::memcpy(s.reply->request_id, ex.request_id, sizeof ex.request_id);
     if (!ex.cache.hit_in_reply) s.reply->res = std::move(out.res);
-    return response{};
+    return response{};  // recorded by the caller (answered), which knows what it sent
   }
   out.res.headers.add("x-amzn-RequestId", std::string(ex.id()));
+  // WebSocket events run internally are recorded by their session, not as HTTP requests.
+  if (!s.internal) record(s, out.res, observe::wire_size(out.res), out.res.body.size());
   return std::move(out.res);
+}
+
+void pipeline::record(const run_state& s, const response& res, std::uint64_t bytes_out,
+                      std::uint64_t body_bytes) const noexcept {
+  observe::request_facts facts{s.ex, res, s.out.error ? &*s.out.error : nullptr};
+  facts.cache_hit = s.from_cache;
+  facts.abandoned = s.abandoned;
+  facts.body_bytes = body_bytes;
+  facts.bytes_out = bytes_out;
+  facts.latency = std::chrono::steady_clock::now() - s.ex.received;
+  observer_.record(facts);
+}
+
+void pipeline::answered(reply_target& reply, std::uint64_t bytes_out,
+                        std::uint64_t body_bytes) const {
+  if (!reply.finished) return;
+  record(*reply.finished, reply.res, bytes_out, body_bytes);
+  reply.finished.reset();
 }
 
 asio::awaitable<response> pipeline::run(request& req, std::unique_ptr<wire::body_source>* stream,
                                         internal_run* internal, reply_target* reply) const {
   pending_run state = begin(req, stream, internal, reply);
   if (auto w = advance(*state); w != wait_for::nothing) co_await complete(*state, w);
-  co_return finish(*state);
+  response res = finish(*state);
+  if (reply && reply->records_itself) reply->finished = std::move(state);
+  co_return res;
 }
 
 pending_run pipeline::run_now(request& req, std::unique_ptr<wire::body_source>* stream,
@@ -403,12 +430,14 @@ pending_run pipeline::run_now(request& req, std::unique_ptr<wire::body_source>* 
   state->waiting = advance(*state);
   if (state->waiting != wait_for::nothing) return state;
   finish(*state);
+  if (reply.records_itself) reply.finished = std::move(state);
   return nullptr;
 }
 
 asio::awaitable<void> pipeline::run_rest(pending_run state) const {
   co_await complete(*state, state->waiting);
   finish(*state);
+  if (state->reply && state->reply->records_itself) state->reply->finished = std::move(state);
 }
 
 void pipeline::mount(const std::shared_ptr<stage_state>& stage, bool hidden) {

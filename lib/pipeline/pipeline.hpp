@@ -6,6 +6,7 @@
 
 #include "http/body_source.hpp"
 #include "net/cancellation.hpp"
+#include "observe/observer.hpp"
 #include "routing/deployment.hpp"
 #include "usage/key_registry.hpp"
 
@@ -55,6 +56,16 @@ struct internal_run {
   bool gateway_error = false;  // out: the gateway ended the request itself (a gateway response)
 };
 
+/// A request's state while it runs (exchange, outcome, what it waits for), from a per-thread
+/// pool. A pending_run owns one.
+struct run_state;
+struct run_state_release {
+  void operator()(run_state* s) const noexcept;
+};
+/// A request stopped at a step that has to wait (an authorizer call, the store, a cache miss
+/// led by another request, an integration): run_rest() takes it to the end.
+using pending_run = std::unique_ptr<run_state, run_state_release>;
+
 /// Where a connection takes its answers: its own response object, whose buffers a cache hit
 /// reuses (no allocation), and its buffer for the request id, which it sends as x-amzn-RequestId.
 struct reply_target {
@@ -65,17 +76,12 @@ struct reply_target {
   /// cancellation the caller emits too); once it is requested, no further step starts.
   net::cancel_handle cancel{};
   bool abandoned = false;  ///< out: cancelled while it waited
+  /// In: the caller records the request itself once it has sent the answer (pipeline::answered),
+  /// knowing what it wrote. Out: then the finished request's state, kept for that.
+  bool records_itself = false;
+  pending_run finished;
 };
 
-/// A request's state while it runs (exchange, outcome, what it waits for), from a per-thread
-/// pool. A pending_run owns one.
-struct run_state;
-struct run_state_release {
-  void operator()(run_state* s) const noexcept;
-};
-/// A request stopped at a step that has to wait (an authorizer call, the store, a cache miss
-/// led by another request, an integration): run_rest() takes it to the end.
-using pending_run = std::unique_ptr<run_state, run_state_release>;
 enum class wait_for : std::uint8_t;
 
 class pipeline {
@@ -98,6 +104,10 @@ class pipeline {
   pending_run run_now(request& req, std::unique_ptr<wire::body_source>* stream,
                       reply_target& reply) const;
   asio::awaitable<void> run_rest(pending_run state) const;
+  /// For a reply_target that records itself: its answer went out (`bytes_out` written for it,
+  /// `body_bytes` of them the payload). Records the request (observe::observer) and lets its
+  /// state go.
+  void answered(reply_target& reply, std::uint64_t bytes_out, std::uint64_t body_bytes) const;
 
   /// Serves a stage at /{name}/…, or, `hidden`, only to internal runs (its name need not be
   /// unique then).
@@ -123,6 +133,8 @@ class pipeline {
   wait_for advance(run_state& s) const;
   asio::awaitable<void> complete(run_state& s, wait_for w) const;
   response finish(run_state& s) const;
+  void record(const run_state& s, const response& res, std::uint64_t bytes_out,
+              std::uint64_t body_bytes) const noexcept;
 
   gateway_options options_;
   http_client client_;
@@ -130,6 +142,7 @@ class pipeline {
   std::shared_ptr<key_registry> keys_;
   ApiKeys api_keys_;
   std::unique_ptr<cache::flight_table> flights_;  // misses under way, for coalescing
+  observe::observer observer_;
   std::atomic<std::shared_ptr<const mount_table>> mounts_{std::make_shared<mount_table>()};
   mutable std::atomic<std::uint64_t> abandoned_{0};
   std::mutex mount_mutex_;
