@@ -180,6 +180,15 @@ void Gateway::stop() {
   detail::access::core(impl_->pipeline->client())->abort_all();
 }
 
+Gateway& Gateway::export_traces(tracing_options options) {
+  impl_->pipeline->export_traces(std::move(options));
+  return *this;
+}
+
+tracing_statistics Gateway::trace_export_statistics() const noexcept {
+  return impl_->pipeline->trace_export_statistics();
+}
+
 http_client& Gateway::client() noexcept { return impl_->pipeline->client(); }
 
 ApiKeys& Gateway::api_keys() noexcept { return impl_->pipeline->api_keys(); }

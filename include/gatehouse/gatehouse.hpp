@@ -22,6 +22,7 @@
 #include <gatehouse/text.hpp>
 #include <gatehouse/throttle.hpp>
 #include <gatehouse/tls.hpp>
+#include <gatehouse/tracing.hpp>
 #include <gatehouse/usage_plan.hpp>
 #include <gatehouse/version.hpp>
 #include <gatehouse/websocket_api.hpp>

@@ -8,6 +8,7 @@
 #include <gatehouse/store.hpp>
 #include <gatehouse/throttle.hpp>
 #include <gatehouse/tls.hpp>
+#include <gatehouse/tracing.hpp>
 
 #include <asio/any_io_executor.hpp>
 #include <asio/associated_executor.hpp>
@@ -220,6 +221,13 @@ class Gateway {
 
   /// The gateway's API keys: create, import, enable, delete, join to usage plans, report usage.
   ApiKeys& api_keys() noexcept;
+
+  /// Sets how stages with tracing on (Stage::tracing) sample requests and where the spans of
+  /// sampled ones go (an OTLP/HTTP collector), replacing earlier settings; by default AWS's
+  /// sampling rule and no export. Throws config_error for a bad setting.
+  Gateway& export_traces(tracing_options options);
+  /// What the span exporter did since export_traces.
+  tracing_statistics trace_export_statistics() const noexcept;
 
   /// Empties a stage's cache (AWS's FlushStageCache); requests go to the integration until
   /// it fills again.

@@ -53,6 +53,11 @@ class Stage {
   /// Turns the stage cache on with these settings, or off (nullopt). Throws config_error for a
   /// TTL outside 0–3,600 s or no capacity. Gateway::flush_cache empties it.
   Stage& cache(std::optional<cache_settings> settings);
+  /// Turns X-Ray-style tracing on or off (AWS's tracingEnabled; off by default): requests are
+  /// sampled by gateway_options::tracing's rule, and the spans of sampled ones exported. Trace
+  /// headers are passed on to integrations either way.
+  Stage& tracing(bool enabled);
+
   /// Cache hits and misses per method since the stage was made.
   std::vector<cache_metrics> cache_statistics() const;
 

@@ -170,6 +170,7 @@ class aws_service_integration final : public detail::integration_impl {
                          ct->find('\0') == std::string_view::npos;
       field("Content-Type", clean ? *ct : std::string_view("application/json"));
     }
+    out.append("X-Amzn-Trace-Id: ").append(observe::amzn_trace_header(ex.trace)).append("\r\n");
     detail::write_mapped_headers(*hc.mapped, out);
     detail::write_override_headers(*hc.ex, out);
   }

@@ -181,6 +181,7 @@ class http_integration final : public detail::integration_impl {
           continue;
         }
         if (connection_lists && named_by_connection(headers, n)) continue;
+        if (observe::is_trace_field(n)) continue;  // the request's trace replaces them
         if (mapped_header(n) || !clean(n) || !clean(f.value)) continue;
         field(n, f.value);
       }
@@ -200,6 +201,8 @@ class http_integration final : public detail::integration_impl {
         field("Content-Type", ct && clean(*ct) ? *ct : std::string_view("application/json"));
       }
     }
+    // One trace id behind both headers, the integration's span as the backend's parent.
+    observe::append_trace_fields(ex.trace, out);
     detail::write_mapped_headers(*hc.mapped, out);
     detail::write_override_headers(ex, out);
   }

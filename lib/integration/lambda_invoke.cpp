@@ -45,10 +45,14 @@ outcome invocation_failed(std::string reason) {
       gateway_error{response_type::default_5xx, 500, "Internal server error", std::move(reason)}};
 }
 
-void write_fields(const void*, std::string& out) {
+// The request's trace goes along as X-Amzn-Trace-Id, as API Gateway sends it to Lambda.
+void write_fields(const void* trace, std::string& out) {
   out.append(
       "Content-Type: application/json\r\n"
       "X-Amz-Invocation-Type: RequestResponse\r\n");
+  out.append("X-Amzn-Trace-Id: ")
+      .append(observe::amzn_trace_header(*static_cast<const observe::trace_context*>(trace)))
+      .append("\r\n");
 }
 
 class lambda_integration final : public detail::integration_impl {
@@ -83,7 +87,7 @@ class lambda_integration final : public detail::integration_impl {
     copts.cancel = ex.cancel;
     response res;
     auto ec = co_await detail::signed_call(*ex.client, signing_, to, "POST", parts_.target,
-                                           {nullptr, &write_fields}, event, copts, res);
+                                           {&ex.trace, &write_fields}, event, copts, res);
     if (ec)
       co_return outcome{{}, detail::call_failure(ec, "POST", parts_.authority, parts_.target)};
 

@@ -144,6 +144,8 @@ std::string_view proxy_event::raw_query_string() const noexcept { return ex_->qu
 std::string_view proxy_event::body() const noexcept { return ex_->req.body; }
 
 std::optional<std::string_view> proxy_event::header(std::string_view name) const noexcept {
+  // The request's trace, as the gateway passes it on, replaces the client's trace fields.
+  if (observe::is_trace_field(name)) return observe::trace_field(ex_->trace, name);
   return ex_->req.headers.get(name);
 }
 
@@ -270,7 +272,10 @@ void write_proxy_event_members(json_writer& w, const exchange& ex, payload_forma
       }
     };
     multi_map headers, qs;
-    for (const auto& f : ex.req.headers) headers[f.name].push_back(f.value);
+    for (const auto& f : ex.req.headers)
+      if (!observe::is_trace_field(f.name)) headers[f.name].push_back(f.value);
+    for (std::string_view n : {"X-Amzn-Trace-Id", "traceparent", "tracestate"})
+      if (auto v = observe::trace_field(ex.trace, n)) headers[n].push_back(*v);
     for (const auto& [k, v] : query) qs[k].push_back(v);
     write_both("headers", "multiValueHeaders", headers);
     write_both("queryStringParameters", "multiValueQueryStringParameters", qs);
@@ -327,7 +332,10 @@ void write_proxy_event_members(json_writer& w, const exchange& ex, payload_forma
     // Cookies move out of the headers into their own list; other repeats are comma-joined.
     std::vector<std::string_view> cookies;
     std::map<std::string, std::string> headers;
+    for (std::string_view n : {"x-amzn-trace-id", "traceparent", "tracestate"})
+      if (auto v = observe::trace_field(ex.trace, n)) headers.emplace(std::string(n), *v);
     for (const auto& f : ex.req.headers) {
+      if (observe::is_trace_field(f.name)) continue;
       std::string name = f.name;
       for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
       if (name == "cookie") {

@@ -44,7 +44,9 @@ std::string signed_head_fields(const aws_signing& signing, std::string_view meth
   std::vector<sigv4::header_field> headers;
   headers.reserve(lines.size() + 1);
   headers.push_back({"Host", authority});
-  for (const auto& l : lines) headers.push_back(l.field);
+  // X-Amzn-Trace-Id is sent but not signed, as AWS's SDKs leave it: tracers may rewrite it.
+  for (const auto& l : lines)
+    if (!iequals(l.field.name, "x-amzn-trace-id")) headers.push_back(l.field);
 
   auto [path, query] = sigv4::split_target(target);
   if (path.empty()) path = "/";  // what client_core sends for an empty path

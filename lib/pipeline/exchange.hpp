@@ -4,6 +4,7 @@
 
 #include "http/body_source.hpp"
 #include "net/cancellation.hpp"
+#include "observe/trace_context.hpp"
 #include "routing/deployment.hpp"
 #include "routing/route_table.hpp"
 
@@ -78,6 +79,9 @@ struct exchange {
   std::chrono::steady_clock::time_point received = std::chrono::steady_clock::now();
   std::chrono::steady_clock::time_point integration_start{};
   std::chrono::nanoseconds integration_latency{-1};
+  std::chrono::steady_clock::time_point authorizer_start{};
+  std::chrono::nanoseconds authorizer_latency{-1};  // negative: no authorizer ran
+  observe::trace_context trace;     // X-Amzn-Trace-Id / traceparent, taken or started
   char request_id[37] = {};         // UUID text, $context.requestId
   char request_time_text[32] = {};  // CLF, $context.requestTime
   std::string_view request_time;

@@ -193,6 +193,7 @@ void start(exchange& ex) {
   ex.request_time = {ex.request_time_text, std::min(t.size(), sizeof ex.request_time_text - 1)};
   ex.request_time_epoch =
       std::chrono::duration_cast<std::chrono::milliseconds>(ex.start.time_since_epoch()).count();
+  observe::begin_trace(ex.trace, ex.req.headers, ex.request_time_epoch / 1000);
 }
 }  // namespace
 
@@ -262,13 +263,18 @@ wait_for pipeline::advance(run_state& s) const {
         s.mounts = mounts_.load(std::memory_order_acquire);
         keep_error(out, find_stage(ex, *s.mounts));
       }
+      if (ex.stage) observer_.sample(ex);  // tracing: once the stage is known
       if (!out.error) keep_error(out, match_route(ex));
       // 3 resource policy: the API's endpoint type and resource policy, before any authorizer.
       if (!out.error) keep_error(out, auth::check_resource_policy(ex));
       // 4 authorize: the method's custom or JWT authorizer (a cached result needs no I/O).
-      if (!out.error && auth::has_authorizer(ex) && !authorize_now(ex, out)) {
-        s.next = run_step::after_authorizer;
-        return wait_for::authorizer;
+      if (!out.error && auth::has_authorizer(ex)) {
+        ex.authorizer_start = std::chrono::steady_clock::now();
+        if (!authorize_now(ex, out)) {
+          s.next = run_step::after_authorizer;
+          return wait_for::authorizer;
+        }
+        ex.authorizer_latency = std::chrono::steady_clock::now() - ex.authorizer_start;
       }
       [[fallthrough]];
     case run_step::after_authorizer:
@@ -336,6 +342,7 @@ asio::awaitable<void> pipeline::complete(run_state& s, wait_for w) const {
     switch (w) {
       case wait_for::authorizer:
         s.out.error = co_await auth::authorize(s.ex);
+        s.ex.authorizer_latency = std::chrono::steady_clock::now() - s.ex.authorizer_start;
         break;
       case wait_for::admission:
         s.verdict = co_await store_->admit(s.adm, s.ex.start);

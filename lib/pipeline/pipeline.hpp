@@ -119,6 +119,10 @@ class pipeline {
   }
   /// Counts a request its caller gave up before it began (a cancelled async_dispatch).
   void count_abandoned() const noexcept { abandoned_.fetch_add(1, std::memory_order_relaxed); }
+  void export_traces(tracing_options options) { observer_.export_traces(std::move(options)); }
+  tracing_statistics trace_export_statistics() const noexcept {
+    return observer_.trace_export_statistics();
+  }
   /// The client HTTP integrations call backends with.
   http_client& client() noexcept { return client_; }
   ApiKeys& api_keys() noexcept { return api_keys_; }

@@ -44,13 +44,30 @@ std::uint64_t hex8(std::uint32_t v) noexcept {
   return __builtin_bswap64(x);  // the most significant digit first in memory
 }
 #endif
-}  // namespace
 
-void make_request_id(char (&out)[37]) noexcept {
+std::uint64_t& generator_state() noexcept {
   thread_local std::uint64_t state = [] {
     std::random_device rd;
     return (std::uint64_t(rd()) << 32) ^ rd();
   }();
+  return state;
+}
+}  // namespace
+
+std::uint64_t random_bits() noexcept { return splitmix64(generator_state()); }
+
+void write_hex16(std::uint64_t v, char* out) noexcept {
+#if defined(__SSE2__)
+  _mm_storeu_si128(reinterpret_cast<__m128i*>(out), hex16(v));
+#else
+  const std::uint64_t words[2] = {hex8(static_cast<std::uint32_t>(v >> 32)),
+                                  hex8(static_cast<std::uint32_t>(v))};
+  std::memcpy(out, words, 16);
+#endif
+}
+
+void make_request_id(char (&out)[37]) noexcept {
+  std::uint64_t& state = generator_state();
   std::uint64_t a = splitmix64(state), b = splitmix64(state);
   a = (a & ~0xf000ull) | 0x4000ull;                         // version 4
   b = (b & 0x3fffffffffffffffull) | 0x8000000000000000ull;  // RFC 4122 variant

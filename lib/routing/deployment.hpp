@@ -126,6 +126,7 @@ struct stage_snapshot {
   std::array<std::uint8_t, 32> cache_key{};  // for encrypted entries
   std::vector<route_settings> routes;        // derived from the above by resolve_settings()
   std::vector<cache_counters*> counters;     // by route index, owned by the stage_state
+  bool tracing = false;                      // AWS's tracingEnabled: sample, export spans
 };
 
 struct stage_state {

@@ -134,6 +134,11 @@ Stage& Stage::throttle(std::optional<throttle_settings> limits) {
   return *this;
 }
 
+Stage& Stage::tracing(bool enabled) {
+  update(*state_, [&](detail::stage_snapshot& s) { s.tracing = enabled; });
+  return *this;
+}
+
 Stage& Stage::method(std::string_view route, method_setting setting) {
   if (setting.cache_ttl && (setting.cache_ttl->count() < 0 || setting.cache_ttl->count() > 3600))
     throw config_error(fmt::format("stage '{}': method '{}': cache TTL {} s — use 0 to 3600 s",
