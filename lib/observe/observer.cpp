@@ -6,10 +6,18 @@
 
 namespace gatehouse::observe {
 
-observer::observer(const gateway_options&) {}
+observer::observer(const gateway_options& options)
+    : metrics_(options.metrics ? std::make_shared<observe::metrics>() : nullptr) {}
 observer::~observer() = default;
 
-void observer::record(const request_facts&) const noexcept {}
+void observer::record(const request_facts& facts) const noexcept {
+  if (metrics_) metrics_->record(facts);
+}
+
+void observer::mounted(
+    const std::shared_ptr<const detail::stage_snapshot>& snapshot) const noexcept {
+  if (metrics_) metrics_->prepare(snapshot);
+}
 
 std::uint64_t wire_size(const response& res) noexcept {
   constexpr std::uint64_t status_line = sizeof("HTTP/1.1 200 OK\r\n") - 1;  // reason phrases vary
