@@ -32,7 +32,7 @@ struct shard_slot {
   std::uint64_t owner = 0;
   metrics::shard* shard = nullptr;
 };
-thread_local std::array<shard_slot, 4> recent_shards{};
+thread_local std::array<shard_slot, 8> recent_shards{};
 thread_local unsigned next_slot = 0;
 }  // namespace
 
@@ -50,13 +50,16 @@ struct metrics::shard {
   };
   std::array<std::atomic<chunk*>, max_chunks> chunks{};
   counter unmatched, tls_ok, tls_failed;
-  // The series of the snapshots this thread saw last, by serial: most requests find theirs at
-  // their serial's place. Only the owning thread reads or writes them.
+  // The series of the snapshots this thread saw last, by serial: a request finds its own within
+  // `memo_ways` places of its serial's (so that a few stages whose serials share a place do not
+  // push each other out). Only the owning thread reads or writes them.
   struct memo {
     std::uint64_t serial = 0;
     const resolution* series = nullptr;
   };
-  std::array<memo, 16> memos{};
+  static constexpr std::size_t memo_ways = 4;
+  std::array<memo, 64> memos{};
+  std::uint8_t next_victim = 0;
 
   shard() = default;
   shard(const shard&) = delete;
@@ -167,11 +170,14 @@ const metrics::resolution* metrics::resolve_locked(
 
 const metrics::resolution* metrics::resolve(
     shard& sh, const std::shared_ptr<const detail::stage_snapshot>& s) {
-  auto& memo = sh.memos[s->serial.value % sh.memos.size()];
-  if (memo.serial == s->serial.value) return memo.series;
+  const std::uint64_t serial = s->serial.value;
+  const std::size_t first = (serial * shard::memo_ways) % sh.memos.size();
+  for (std::size_t i = 0; i < shard::memo_ways; ++i)
+    if (sh.memos[first + i].serial == serial) return sh.memos[first + i].series;
   try {
     std::lock_guard lock(mutex_);
-    memo = {s->serial.value, resolve_locked(s)};
+    auto& memo = sh.memos[first + sh.next_victim++ % shard::memo_ways];
+    memo = {serial, resolve_locked(s)};
     return memo.series;
   } catch (...) {
     return nullptr;
