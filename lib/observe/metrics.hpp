@@ -3,9 +3,11 @@
 // AWS's metrics and the gateway's own, kept per thread. Each thread that records has a shard
 // of its own (found through a thread_local slot, registered once under a mutex), which only it
 // writes: no lock, no shared write and, once its series exist, no allocation per request. A
-// read merges the shards. A series (a mounted stage; a method or route of a stage with detailed
-// metrics) gets a small number when it first appears; requests address it by that number,
-// found per thread from the stage snapshot's serial, never by a name.
+// read merges the shards. A request that waited and went on on another thread (a connection's
+// strand may run anywhere) records into the shard of the thread it ends on. A series (a mounted
+// stage; a method or route of a stage with detailed metrics) gets a small number when it first
+// appears; requests address it by that number, found per thread from the stage snapshot's serial,
+// never by a name.
 
 #include "observe/request_facts.hpp"
 

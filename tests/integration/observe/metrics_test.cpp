@@ -23,6 +23,7 @@
 #include <stdexcept>
 #include <string>
 #include <thread>
+#include <vector>
 
 using namespace gatehouse;
 using namespace std::chrono_literals;
@@ -379,4 +380,49 @@ TEST_CASE("a store's own statistics reach the metrics") {
   const auto text = to_exposition(s, exposition_format::prometheus);
   CHECK(text.find("\ngatehouse_store_round_trips_total 42\n") != std::string::npos);
   CHECK(text.find("\ngatehouse_store_failures_total 3\n") != std::string::npos);
+}
+
+TEST_CASE("many stages and a redeploy keep their own series [threads]", "[threads]") {
+  // More stages than a thread's memo has places per group: their requests alternate.
+  test::running_gateway rg({}, 2);
+  auto& gw = rg.gateway();
+  constexpr int count = 40;
+  std::vector<Stage> stages;
+  for (int i = 0; i < count; ++i) {
+    Router api({.name = fmt::format("api{}", i), .id = fmt::format("api{:07}", i)});
+    api.route("GET", "/x", function([](const proxy_event&) { return answer(200, "x"); }));
+    stages.emplace_back(fmt::format("s{}", i), api.deploy());
+    gw.mount(stages.back());
+  }
+  const auto port = gw.listen("127.0.0.1:0", plain_http).port();
+  test::raw_client a(port), b(port);
+  for (int round = 0; round < 3; ++round)
+    for (int i = 0; i < count; ++i) {
+      auto& c = i % 2 ? a : b;
+      c.send(get(fmt::format("/s{}/x", i)));
+      auto r = c.read_reply();
+      REQUIRE(r);
+      CHECK(r->status == 200);
+    }
+  // A redeploy with another route, and detailed metrics turned on: the stage's series goes on,
+  // the new route gets one.
+  Router next({.name = "api0", .id = "api0000000"});
+  next.route("GET", "/y", function([](const proxy_event&) { return answer(200, "y"); }));
+  stages[0].deploy(next.deploy());
+  stages[0].metrics_enabled(true);
+  CHECK(status_of(port, get("/s0/y")) == 200);
+  CHECK(status_of(port, get("/s0/x")) == 403);
+  const auto s = gw.metrics();
+  for (int i = 1; i < count; ++i) {
+    const auto* m = s.find(fmt::format("s{}", i));
+    REQUIRE(m);
+    CHECK(m->api_name == fmt::format("api{}", i));
+    CHECK(m->count == 3);
+  }
+  REQUIRE(s.find("s0"));
+  CHECK(s.find("s0")->count == 5);
+  CHECK(s.find("s0")->errors_4xx == 1);
+  REQUIRE(s.find("s0", "GET /y"));
+  CHECK(s.find("s0", "GET /y")->count == 1);
+  CHECK(s.apis.size() == count + 1);
 }
