@@ -106,7 +106,8 @@ std::string line_of(std::string_view name, std::string_view labels, std::uint64_
 
 }  // namespace
 
-TEST_CASE("after a known mix of requests every metric equals what was sent") {
+TEST_CASE("after a known mix of requests every metric equals what was sent [threads]",
+          "[threads]") {
   test::backend backend;
   test::running_gateway rg({}, 2);
   auto& gw = rg.gateway();
