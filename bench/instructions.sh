@@ -5,6 +5,8 @@
 #   gatehouse GET /prod/pets?type=dog, cache hits   against nginx return 200 of the same list
 #   gatehouse GET /prod/pets/1, cached authorizer   against the same route without authorization
 #   (petstore --authorize-reads, Authorization: Bearer allow)
+#   gatehouse with its metrics (the default)        against petstore --no-metrics, for cache hits
+#   and GET /prod/pets/1; and with --detailed-metrics (a second series per request)
 #   an imported API's GET /prod/legacy/pets/1       against the same API composed in C++
 #   (gatehouse-serve over bench/serve/api.json against bench_composed; both proxy to an nginx
 #   backend, which runs outside callgrind and is not counted)
@@ -149,6 +151,12 @@ row "nginx return 200, the list" nginx_list "$list" "/prod/pets?type=dog" "" \
 row "gatehouse GET /prod/pets/1" plain "$pet" /prod/pets/1 "" "${gatehouse[@]}"
 row "gatehouse GET /prod/pets/1, cached authorizer" auth "$pet" /prod/pets/1 \
   "Authorization: Bearer allow" "${gatehouse[@]}" --authorize-reads
+row "gatehouse cache hits, metrics off" hit_off "$list" "/prod/pets?type=dog" "" \
+  "${gatehouse[@]}" --no-metrics
+row "gatehouse GET /prod/pets/1, metrics off" plain_off "$pet" /prod/pets/1 "" \
+  "${gatehouse[@]}" --no-metrics
+row "gatehouse GET /prod/pets/1, detailed metrics" plain_detailed "$pet" /prod/pets/1 "" \
+  "${gatehouse[@]}" --detailed-metrics
 
 taskset -c "$SERVER_CPU" nginx -p "$tmp/backend" -c "$tmp/backend/nginx.conf" >"$tmp/backend.log" 2>&1 &
 backend_pid=$!
@@ -162,6 +170,12 @@ stop_backend
 printf '\n%-46s %13s\n' "ratios" "instructions"
 printf '%-46s %13s\n' "gatehouse cache hits / nginx" "$(ratio "${ir[hit]}" "${ir[nginx_list]}")"
 printf '%-46s %13s\n' "gatehouse cached authorizer / none" "$(ratio "${ir[auth]}" "${ir[plain]}")"
+# What the metrics add, in per cent of the instructions without them (issue 24: under 5 %).
+more() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%+.2f %%", (a / b - 1) * 100; else print "n/a" }'; }
+printf '%-46s %13s\n' "metrics on / off, cache hits" "$(more "${ir[hit]}" "${ir[hit_off]}")"
+printf '%-46s %13s\n' "metrics on / off, GET /prod/pets/1" "$(more "${ir[plain]}" "${ir[plain_off]}")"
+printf '%-46s %13s\n' "detailed metrics / stage's only, /pets/1" \
+  "$(more "${ir[plain_detailed]}" "${ir[plain]}")"
 printf '%-46s %13s\n' "imported API / composed in C++" "$(ratio "${ir[imported]}" "${ir[composed]}")"
 
 # Where the authorizer row's extra instructions go: the functions whose inclusive counts per

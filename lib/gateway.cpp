@@ -6,6 +6,7 @@
 #include "net/serial_executor.hpp"
 #include "net/server.hpp"
 #include "net/tls_context.hpp"
+#include "observe/operator_endpoint.hpp"
 #include "pipeline/gateway_responses.hpp"
 #include "pipeline/pipeline.hpp"
 #include "pipeline/request_id.hpp"
@@ -31,6 +32,7 @@
 
 #include <atomic>
 #include <charconv>
+#include <mutex>
 
 namespace gatehouse {
 
@@ -44,6 +46,25 @@ class gateway_impl {
   asio::any_io_executor executor;
   std::shared_ptr<detail::pipeline> pipeline;
   std::shared_ptr<net::server> server;
+  /// What the operator listeners answer (made by the first listen_metrics).
+  std::shared_ptr<observe::operator_endpoint> operator_paths;
+  std::mutex operator_mutex;  // guards operator_paths
+
+  metrics_snapshot metrics() const {
+    const auto& observer = pipeline->observer();
+    metrics_snapshot out = observer.metrics() ? observer.metrics()->snapshot() : metrics_snapshot{};
+    auto& g = out.gateway;
+    g.connections_open = server->connection_count();
+    const auto core = detail::access::core(pipeline->client());
+    g.upstream_connections_open = core->connection_count();
+    g.upstream_connections_idle = core->idle_count();
+    const auto st = pipeline->shared_store().statistics();
+    g.store_round_trips = st.round_trips;
+    g.store_failures = st.failures;
+    g.requests_abandoned = pipeline->abandoned_requests();
+    g.access_log_lines_dropped = observer.counters().access_log_lines_dropped();
+    return out;
+  }
   /// async_stop() or stop() began: dispatches and upgrades are refused from then on.
   std::atomic<bool> stopping{false};
 };
@@ -155,6 +176,13 @@ Gateway& Gateway::mount(const WebSocketStage& stage) {
   {
     std::lock_guard lock(st.mutex);
     st.gateway = impl_->pipeline;
+    if (const auto& m = impl_->pipeline->observer().metrics()) {
+      std::vector<std::string> keys(st.api->routes.size());
+      for (const auto& [key, route] : st.api->routes) keys[route.ordinal] = key;
+      st.series = m->websocket_stage(st.api->options.name, st.api->options.id, st.name, keys,
+                                     st.options.metrics_enabled);
+      st.metrics = m;
+    }
   }
   impl_->server->websockets().mount(detail::access::state(stage));
   return *this;
@@ -210,6 +238,34 @@ std::uint64_t Gateway::abandoned_requests() const noexcept {
 }
 
 asio::any_io_executor Gateway::executor() const noexcept { return impl_->executor; }
+
+metrics_snapshot Gateway::metrics() const { return impl_->metrics(); }
+
+response Gateway::metrics_response(const request& req) const {
+  if (auto refused = observe::refuse_method(req)) return std::move(*refused);
+  return observe::exposition_response(impl_->metrics(), req);
+}
+
+asio::ip::tcp::endpoint Gateway::listen_metrics(std::string_view address) {
+  auto at = parse_address(address);
+  std::shared_ptr<observe::operator_endpoint> paths;
+  {
+    std::lock_guard lock(impl_->operator_mutex);
+    if (!impl_->operator_paths) {
+      // Weak: the listener's connections must not keep the gateway alive.
+      auto paths_made = std::make_shared<observe::operator_endpoint>();
+      paths_made->add("/metrics",
+                      [w = std::weak_ptr<detail::gateway_impl>(impl_)](const request& req) {
+                        auto impl = w.lock();
+                        if (!impl) return response{503, {}, {}};
+                        return observe::exposition_response(impl->metrics(), req);
+                      });
+      impl_->operator_paths = std::move(paths_made);
+    }
+    paths = impl_->operator_paths;
+  }
+  return impl_->server->listen(at, nullptr, {}, std::move(paths));
+}
 
 namespace {
 // What a dispatch or an upgrade gets once the gateway is stopping: a draining server's 503.

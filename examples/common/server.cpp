@@ -23,6 +23,12 @@ bool listener_flags::take(std::string_view flag, const std::function<std::string
     http = true;
   else if (flag == "--threads")
     threads = std::atoi(value().c_str());
+  else if (flag == "--metrics-listen")
+    metrics_listen = value();
+  else if (flag == "--detailed-metrics")
+    detailed_metrics = true;
+  else if (flag == "--no-metrics")
+    no_metrics = true;
   else
     return false;
   return true;
@@ -31,6 +37,8 @@ bool listener_flags::take(std::string_view flag, const std::function<std::string
 std::string listener_flags::check() const {
   if (cert.empty() != key.empty()) return "--cert and --key go together";
   if (threads < 1) return "--threads must be at least 1";
+  if (no_metrics && (!metrics_listen.empty() || detailed_metrics))
+    return "--no-metrics keeps no metrics to serve (--metrics-listen, --detailed-metrics)";
   return "";
 }
 
@@ -45,13 +53,24 @@ asio::ip::tcp::endpoint listen(gatehouse::Gateway& gw, const listener_flags& fla
   return gw.listen(flags.listen, gatehouse::tls::self_signed());
 }
 
-std::string base_url(const listener_flags& flags, const asio::ip::tcp::endpoint& at) {
-  std::string url = flags.http ? "http://" : "https://";
+namespace {
+std::string url_of(std::string scheme, const asio::ip::tcp::endpoint& at) {
   if (at.address().is_v6())
-    url.append("[").append(at.address().to_string()).append("]");
+    scheme.append("[").append(at.address().to_string()).append("]");
   else
-    url.append(at.address().to_string());
-  return url.append(":").append(std::to_string(at.port()));
+    scheme.append(at.address().to_string());
+  return scheme.append(":").append(std::to_string(at.port()));
+}
+}  // namespace
+
+std::string base_url(const listener_flags& flags, const asio::ip::tcp::endpoint& at) {
+  return url_of(flags.http ? "http://" : "https://", at);
+}
+
+void listen_metrics(gatehouse::Gateway& gw, const listener_flags& flags, const char* program) {
+  if (flags.metrics_listen.empty()) return;
+  const auto at = gw.listen_metrics(flags.metrics_listen);
+  std::printf("%s: metrics on %s/metrics\n", program, url_of("http://", at).c_str());
 }
 
 void run_until_signalled(asio::io_context& io, gatehouse::Gateway& gw, int threads,

@@ -22,9 +22,13 @@ struct listener_flags {
   std::string cert, key;
   bool http = false;
   int threads = 1;
+  std::string metrics_listen;     ///< ADDR:PORT of the metrics listener (GET /metrics); "" for none
+  bool detailed_metrics = false;  ///< the stage's metrics per method too (Stage::metrics_enabled)
+  bool no_metrics = false;        ///< keeps no metrics (gateway_options::metrics), to measure them
 
-  /// Takes `flag` if it is one of --listen, --cert, --key, --http, --threads (`value` reads
-  /// the flag's value); false for any other flag.
+  /// Takes `flag` if it is one of --listen, --cert, --key, --http, --threads,
+  /// --metrics-listen, --detailed-metrics, --no-metrics (`value` reads the flag's value);
+  /// false for any other flag.
   bool take(std::string_view flag, const std::function<std::string()>& value);
   /// What is wrong with the flags together, or "".
   std::string check() const;
@@ -33,11 +37,16 @@ struct listener_flags {
   int concurrency_hint() const;
   /// The usage text of these flags.
   static constexpr const char* usage =
-      "[--listen ADDR:PORT] [--cert FILE --key FILE] [--http] [--threads N]";
+      "[--listen ADDR:PORT] [--cert FILE --key FILE] [--http] [--threads N] "
+      "[--metrics-listen ADDR:PORT] [--detailed-metrics] [--no-metrics]";
 };
 
 /// Listens as the flags say: plain HTTP, the certificate files, or a self-signed certificate.
 asio::ip::tcp::endpoint listen(gatehouse::Gateway& gw, const listener_flags& flags);
+
+/// Opens the metrics listener of --metrics-listen, if given, and says where to scrape:
+/// "<program>: metrics on http://127.0.0.1:9100/metrics".
+void listen_metrics(gatehouse::Gateway& gw, const listener_flags& flags, const char* program);
 
 /// "http://127.0.0.1:8080" (https:// unless --http; IPv6 addresses in brackets).
 std::string base_url(const listener_flags& flags, const asio::ip::tcp::endpoint& at);

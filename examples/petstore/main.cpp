@@ -1,6 +1,7 @@
 // petstore: AWS's PetStore sample API served by gatehouse under the stage "prod".
 //
 //   petstore [--listen ADDR:PORT] [--cert FILE --key FILE] [--http] [--threads N]
+//            [--metrics-listen ADDR:PORT] [--detailed-metrics] [--no-metrics]
 //            [--backend HOST:PORT] [--api-key KEY] [--limits aws|off|unrefusing] [--no-cache]
 //            [--demo-token TOKEN] [--authorize-reads] [--jwt-issuer ISS] [--jwt-audience AUD]
 //            [--jwks URL-or-FILE] [--iam-credentials FILE] [--api-id ID]
@@ -32,6 +33,9 @@
 // that exports are the same every time.
 // --sdk writes a client SDK of the prod stage into DIR and exits; the client calls --invoke-url,
 // by default this server's https://LISTEN/prod (http:// with --http).
+// --metrics-listen serves GET /metrics (Prometheus text or OpenMetrics) on a plain-HTTP listener
+// of its own; --detailed-metrics adds series per method; --no-metrics keeps none (to measure
+// what they cost).
 
 #include "demo_jwt.hpp"
 #include "pets.hpp"
@@ -231,6 +235,7 @@ int main(int argc, char** argv) {
         .throttle = gatehouse::throttle_settings{50, 100},
         .quota = gatehouse::quota_settings{1000, gatehouse::quota_period::day}};
     gatehouse::gateway_options options;
+    options.metrics = !a.server.no_metrics;
     if (a.limits == "off") options.throttle.reset();
     if (unrefusing) {
       options.throttle = huge;
@@ -251,6 +256,7 @@ int main(int argc, char** argv) {
       basic.attach(prod);
 
     gatehouse::Gateway gw{io, options};
+    if (a.server.detailed_metrics) prod.metrics_enabled(true);
     gw.mount(prod);
     auto key = gw.api_keys().create(
         {.name = "petstore-demo",
@@ -262,6 +268,7 @@ int main(int argc, char** argv) {
                 .c_str());
     const std::string url = examples::base_url(a.server, at);
     std::printf("petstore: serving %s/prod/pets\n", url.c_str());
+    examples::listen_metrics(gw, a.server, "petstore");
     std::printf("petstore: %s/prod/legacy/… proxies to http://%s/…\n", url.c_str(),
                 a.backend.c_str());
     std::printf("petstore: API key for POST /prod/pets (usage plan basic): %s\n",

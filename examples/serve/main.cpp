@@ -7,6 +7,7 @@
 //                   [--iam-credentials FILE] [--jwks URL-or-FILE] [--limits aws|off]
 //                   [--petstore-functions]
 //                   [--listen ADDR:PORT] [--cert FILE --key FILE] [--http] [--threads N]
+//                   [--metrics-listen ADDR:PORT] [--detailed-metrics] [--no-metrics]
 //   gatehouse-serve --openapi FILE [--api-type rest|http] [--stage NAME] [--basepath …]
 //                   --export FILE --export-format oas30|swagger [--extensions LIST] [--yaml]
 //   gatehouse-serve --openapi FILE [--api-type rest|http] [--stage NAME] [--basepath …]
@@ -34,7 +35,8 @@
 // AWS's account throttle (10,000 requests a second, burst 5,000) off. A document AWS refuses exits
 // 1 with AWS's message. --petstore-functions binds petstore's C++ functions and its demo-token
 // authorizer (token "allow") by the names petstore's export gives them (petstore --export):
-// the export, served here, answers as petstore does.
+// the export, served here, answers as petstore does. --metrics-listen serves GET /metrics on a
+// plain-HTTP listener of its own (--detailed-metrics: series per method or route too).
 
 #include "pets.hpp"
 #include "sdk_flags.hpp"
@@ -350,6 +352,7 @@ int main(int argc, char** argv) {
 
     asio::io_context io{a.server.concurrency_hint()};
     gatehouse::gateway_options options;
+    options.metrics = !a.server.no_metrics;
     options.region = o.region;
     if (a.limits == "off") options.throttle.reset();
     gatehouse::Stage stage{stage_id, api.router.deploy()};
@@ -361,6 +364,7 @@ int main(int argc, char** argv) {
     if (keys_needed) plan.emplace(gatehouse::usage_plan_options{.name = program}).attach(stage);
 
     gatehouse::Gateway gw{io, options};
+    if (a.server.detailed_metrics) stage.metrics_enabled(true);
     gw.mount(stage);
     std::vector<std::string> keys;
     if (plan) {
@@ -387,6 +391,7 @@ int main(int argc, char** argv) {
     if (iam && demo_user)
       std::printf("%s: IAM user (SigV4, %s): %s %s\n", program, o.region.c_str(),
                   demo_user->access_key_id.c_str(), demo_user->secret_access_key.c_str());
+    examples::listen_metrics(gw, a.server, program);
     std::printf("%s: serving %s/%s\n", program, url.c_str(), stage_id.c_str());
     std::fflush(stdout);
     examples::run_until_signalled(io, gw, a.server.threads, program);

@@ -4,6 +4,7 @@
 #include <gatehouse/config.hpp>
 #include <gatehouse/http.hpp>
 #include <gatehouse/http_client.hpp>
+#include <gatehouse/metrics.hpp>
 #include <gatehouse/stage.hpp>
 #include <gatehouse/store.hpp>
 #include <gatehouse/throttle.hpp>
@@ -66,6 +67,9 @@ struct gateway_options {
   std::shared_ptr<gatehouse::store> store{};
   /// Where the gateway logs; by default warnings and errors go to stderr.
   std::function<void(log_level, std::string_view)> log{};
+  /// Keeps AWS's metrics of every mounted stage and the gateway's own (Gateway::metrics,
+  /// listen_metrics), per thread; false records none of them (for measuring what they cost).
+  bool metrics = true;
 };
 
 class WebSocketStage;
@@ -232,6 +236,20 @@ class Gateway {
   /// Empties a stage's cache (AWS's FlushStageCache); requests go to the integration until
   /// it fills again.
   void flush_cache(const Stage& stage);
+
+  /// AWS's metrics of every mounted stage (and of the methods or routes of stages with
+  /// metrics_enabled) and the gateway's own, since it started; see <gatehouse/metrics.hpp>.
+  /// The stages' series are empty when gateway_options::metrics is off. Thread-safe.
+  metrics_snapshot metrics() const;
+  /// The metrics as a response to a scrape `req` that reached the host's own server, at a
+  /// path of its choosing: 200 with Prometheus text or OpenMetrics (as its Accept header asks),
+  /// 405 for a method other than GET and HEAD. The host writes framing and connection handling.
+  response metrics_response(const request& req) const;
+  /// Opens a plain-HTTP operator listener on "host:port" (port 0: an ephemeral one) that serves
+  /// GET /metrics as metrics_response does, and nothing of the APIs (404 elsewhere). Keep it on
+  /// an address clients cannot reach (127.0.0.1, an internal network). Returns the bound
+  /// endpoint; throws config_error. It stops with the gateway's other listeners.
+  asio::ip::tcp::endpoint listen_metrics(std::string_view address);
 
  private:
   std::shared_ptr<detail::cancellable> new_dispatch_state() const;

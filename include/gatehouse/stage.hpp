@@ -25,6 +25,9 @@ struct method_setting {
   std::optional<bool> caching{};                ///< cache this method (default: GET only)
   std::optional<std::chrono::seconds> cache_ttl{};  ///< replaces the stage cache's TTL (0–3,600 s)
   std::optional<bool> cache_encrypted{};            ///< replaces the stage cache's setting
+  /// Detailed metrics for this method (AWS's metricsEnabled): its own series, labelled with
+  /// its method and resource (REST) or route (HTTP API); replaces the stage's setting.
+  std::optional<bool> metrics_enabled{};
 };
 
 /// A named deployment: what a Router looked like when deployed, plus stage variables.
@@ -60,6 +63,12 @@ class Stage {
 
   /// Cache hits and misses per method since the stage was made.
   std::vector<cache_metrics> cache_statistics() const;
+
+  /// Detailed metrics for every method of the stage (AWS's metricsEnabled method setting for
+  /// "*/*"; an HTTP API's detailedMetricsEnabled): besides the stage's series, one per method
+  /// or route (Gateway::metrics). Off by default, as at AWS: series per method multiply what a
+  /// scrape carries. method_setting::metrics_enabled overrides it per method.
+  Stage& metrics_enabled(bool on);
 
   /// Replaces the deployment this stage serves (redeploy), without dropping any request.
   /// Throws config_error if a method setting or usage plan names a method it lacks.

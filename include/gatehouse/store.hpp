@@ -61,6 +61,12 @@ struct cache_lookup {
   std::shared_ptr<const std::string> data{};  ///< the entry, on a hit
 };
 
+/// What a store that talks to a server reports of it (Gateway::metrics).
+struct store_statistics {
+  std::uint64_t round_trips = 0;  ///< requests sent to the server, answered or failed
+  std::uint64_t failures = 0;     ///< of those, failed (connection lost, timeout, error reply)
+};
+
 /// The store interface. Request-path calls (try_admit / admit) must be cheap and thread-safe;
 /// the record calls serve key management and reports.
 class store {
@@ -93,6 +99,10 @@ class store {
   virtual bool erase(std::string_view key) = 0;
   /// Every record whose key starts with `prefix`, sorted by key.
   virtual std::vector<std::pair<std::string, std::string>> scan(std::string_view prefix) = 0;
+
+  /// Round trips to a server and their failures since the store was made, read when metrics
+  /// are (any thread; keep it cheap). The in-memory store makes none.
+  virtual store_statistics statistics() const noexcept { return {}; }
 };
 
 /// The in-memory store: sharded maps, one lock per shard, nothing shared by all requests but

@@ -187,6 +187,9 @@ struct websocket_stage_options {
   /// Throttles each connection's messages: one over it is not routed, and the client gets
   /// {"message":"Too Many Requests","connectionId":…,"requestId":…}. nullopt: no limit.
   std::optional<throttle_settings> message_throttle{};
+  /// Detailed metrics (AWS's detailedMetricsEnabled): besides the stage's series, one per
+  /// route (Gateway::metrics). Off by default, as at AWS.
+  bool metrics_enabled = false;
 };
 
 /// A deployed WebSocket API, served by Gateway::mount at wss://host/{name} with its

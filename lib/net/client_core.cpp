@@ -575,6 +575,13 @@ void client_core::sweep() {
   });
 }
 
+std::size_t client_core::idle_count() {
+  std::lock_guard lock(mutex_);
+  std::size_t n = 0;
+  for (const auto& up : upstreams_) n += up->idle_count.load(std::memory_order_relaxed);
+  return n;
+}
+
 void client_core::close_idle() {
   std::vector<std::shared_ptr<upstream>> ups;
   {

@@ -85,6 +85,8 @@ class client_core : public std::enable_shared_from_this<client_core> {
   /// Ends every call in flight with client_closed and closes idle connections.
   void abort_all();
   std::size_t connection_count() const noexcept { return open_.load(std::memory_order_relaxed); }
+  /// Of those, the connections idle in the pools (for metrics: takes the upstreams' lock).
+  std::size_t idle_count();
   const http_client_options& options() const noexcept { return options_; }
   const asio::any_io_executor& executor() const noexcept { return executor_; }
 

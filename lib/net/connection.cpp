@@ -110,9 +110,11 @@ class connection final : public connection_base,
                          public std::enable_shared_from_this<connection<Stream>> {
  public:
   connection(std::shared_ptr<server> srv, std::shared_ptr<asio::ssl::context> tls,
-             tcp::socket socket, std::string_view private_endpoint)
+             tcp::socket socket, std::string_view private_endpoint,
+             std::shared_ptr<const observe::operator_endpoint> operator_paths)
       : srv_(std::move(srv)),
         private_endpoint_(private_endpoint),
+        operator_paths_(std::move(operator_paths)),
         tls_(std::move(tls)),
         stream_(make_stream(std::move(socket), tls_.get())),
         watchdog_(stream_.get_executor()),
@@ -276,6 +278,7 @@ class connection final : public connection_base,
     if constexpr (!std::is_same_v<Stream, tcp::socket>) {
       enter(phase::handshake);
       auto ec = co_await stream_.handshake();
+      srv_->pipeline().observer().tls_handshake(!ec && !closed_);
       if (ec || closed_) co_return;
     }
     const detail::pipeline& pipeline = srv_->pipeline();
@@ -318,7 +321,9 @@ class connection final : public connection_base,
           // The request is recorded (pipeline::answered) once its answer is out.
           detail::reply_target reply{res, request_id_, {call_cancel_.slot(), &client_gone_}};
           reply.records_itself = true;
-          if (auto ws = srv_->websockets().route(req_)) {
+          if (operator_paths_) {  // an operator listener: no API here
+            res = operator_paths_->answer(req_);
+          } else if (auto ws = srv_->websockets().route(req_)) {
             auto attempt = co_await websocket::try_upgrade(std::move(ws), req_);
             res = std::move(attempt.res);
             upgrade = std::move(attempt.accepted);
@@ -610,7 +615,8 @@ class connection final : public connection_base,
   }
 
   std::shared_ptr<server> srv_;
-  std::string private_endpoint_;             // the listener's, for every request
+  std::string private_endpoint_;  // the listener's, for every request
+  std::shared_ptr<const observe::operator_endpoint> operator_paths_;  // an operator listener's
   std::shared_ptr<asio::ssl::context> tls_;  // outlives the stream that uses it
   Stream stream_;
   asio::steady_timer watchdog_;
@@ -642,14 +648,17 @@ class connection final : public connection_base,
 
 void start_connection(const std::shared_ptr<server>& srv, tcp::socket socket,
                       const std::shared_ptr<asio::ssl::context>& tls,
-                      std::string_view private_endpoint) {
+                      std::string_view private_endpoint,
+                      std::shared_ptr<const observe::operator_endpoint> operator_paths) {
   asio::error_code ec;
   socket.set_option(tcp::no_delay(true), ec);
   if (tls)
-    std::make_shared<connection<tls_stream>>(srv, tls, std::move(socket), private_endpoint)
+    std::make_shared<connection<tls_stream>>(srv, tls, std::move(socket), private_endpoint,
+                                             std::move(operator_paths))
         ->start();
   else
-    std::make_shared<connection<tcp::socket>>(srv, nullptr, std::move(socket), private_endpoint)
+    std::make_shared<connection<tcp::socket>>(srv, nullptr, std::move(socket), private_endpoint,
+                                              std::move(operator_paths))
         ->start();
 }
 

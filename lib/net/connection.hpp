@@ -14,9 +14,12 @@
 namespace gatehouse::net {
 
 /// Starts serving an accepted socket (on its own strand); plain HTTP when `tls` is null.
-/// `private_endpoint` is the listener's private endpoint id ("" for a public listener).
+/// `private_endpoint` is the listener's private endpoint id ("" for a public listener);
+/// `operator_paths`, when set, answers every request instead of the APIs (an operator
+/// listener: GET /metrics).
 void start_connection(const std::shared_ptr<server>& srv, asio::ip::tcp::socket socket,
                       const std::shared_ptr<asio::ssl::context>& tls,
-                      std::string_view private_endpoint);
+                      std::string_view private_endpoint,
+                      std::shared_ptr<const observe::operator_endpoint> operator_paths = {});
 
 }  // namespace gatehouse::net

@@ -41,6 +41,7 @@ struct server::listener {
   tcp::acceptor acceptor;
   std::shared_ptr<asio::ssl::context> tls;
   std::string private_endpoint;
+  std::shared_ptr<const observe::operator_endpoint> operator_paths;
 };
 
 server::server(asio::any_io_executor executor, std::shared_ptr<const detail::pipeline> pipeline,
@@ -48,10 +49,12 @@ server::server(asio::any_io_executor executor, std::shared_ptr<const detail::pip
     : executor_(std::move(executor)), pipeline_(std::move(pipeline)), limits_(limits) {}
 
 tcp::endpoint server::listen(const tcp::endpoint& at, std::shared_ptr<asio::ssl::context> tls,
-                             std::string private_endpoint) {
+                             std::string private_endpoint,
+                             std::shared_ptr<const observe::operator_endpoint> operator_paths) {
   auto l = std::make_shared<listener>(executor_);
   l->tls = std::move(tls);
   l->private_endpoint = std::move(private_endpoint);
+  l->operator_paths = std::move(operator_paths);
   asio::error_code ec;
   auto where = [&] { return fmt::format("listen on {}:{}", at.address().to_string(), at.port()); };
   l->acceptor.open(at.protocol(), ec);
@@ -99,7 +102,8 @@ tcp::endpoint server::listen(const tcp::endpoint& at, std::shared_ptr<asio::ssl:
               socket.close(ignored);
               continue;
             }
-            start_connection(self, std::move(socket), l->tls, l->private_endpoint);
+            start_connection(self, std::move(socket), l->tls, l->private_endpoint,
+                             l->operator_paths);
           }
           batch.clear();
           if (ec && ec != asio::error::would_block && ec != asio::error::try_again) {

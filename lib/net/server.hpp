@@ -2,6 +2,7 @@
 
 // gatehouse's own HTTP/1.1 server: listeners, the connections they accept, and how they stop.
 
+#include "observe/operator_endpoint.hpp"
 #include "pipeline/pipeline.hpp"
 #include "websocket/api_host.hpp"
 
@@ -37,10 +38,12 @@ class server : public std::enable_shared_from_this<server> {
   server(asio::any_io_executor executor, std::shared_ptr<const detail::pipeline> pipeline,
          server_limits limits);
 
-  /// Binds and starts accepting; `tls` null means plain HTTP. Throws config_error.
-  asio::ip::tcp::endpoint listen(const asio::ip::tcp::endpoint& at,
-                                 std::shared_ptr<asio::ssl::context> tls,
-                                 std::string private_endpoint = {});
+  /// Binds and starts accepting; `tls` null means plain HTTP. With `operator_paths`, an
+  /// operator listener: its requests are answered by it, not by the APIs. Throws config_error.
+  asio::ip::tcp::endpoint listen(
+      const asio::ip::tcp::endpoint& at, std::shared_ptr<asio::ssl::context> tls,
+      std::string private_endpoint = {},
+      std::shared_ptr<const observe::operator_endpoint> operator_paths = {});
 
   /// Stops accepting and closes every connection now.
   void stop_now();

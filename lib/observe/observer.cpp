@@ -8,9 +8,15 @@
 
 namespace gatehouse::observe {
 
-observer::observer(const gateway_options&)
-    : spans_(std::make_shared<span_exporter>(tracing_options{})) {}
+observer::observer(const gateway_options& options)
+    : metrics_(options.metrics ? std::make_shared<observe::metrics>() : nullptr),
+      spans_(std::make_shared<span_exporter>(tracing_options{})) {}
 observer::~observer() = default;
+
+void observer::mounted(
+    const std::shared_ptr<const detail::stage_snapshot>& snapshot) const noexcept {
+  if (metrics_) metrics_->prepare(snapshot);
+}
 
 void observer::export_traces(tracing_options options) {
   spans_.store(std::make_shared<span_exporter>(std::move(options)));
@@ -21,6 +27,7 @@ tracing_statistics observer::trace_export_statistics() const noexcept {
 }
 
 void observer::record(const request_facts& facts) const noexcept {
+  if (metrics_) metrics_->record(facts);
   if (facts.ex.trace.is_sampled() && facts.ex.stage && facts.ex.stage->tracing) {
     auto exporter = spans_.load(std::memory_order_acquire);
     if (exporter->enabled()) export_spans(facts, *exporter);

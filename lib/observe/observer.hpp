@@ -3,6 +3,7 @@
 // The step after the response: every request a gateway answers is recorded here once, on the
 // thread that answered it, without blocking (metrics, access logs, traces, metering).
 
+#include "observe/metrics.hpp"
 #include "observe/request_facts.hpp"
 #include "observe/span_exporter.hpp"
 
@@ -11,6 +12,10 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+
+namespace gatehouse::detail {
+struct stage_snapshot;
+}
 
 namespace gatehouse::observe {
 
@@ -23,6 +28,17 @@ class observer {
 
   /// Records one answered request. Never throws, never waits.
   void record(const request_facts& facts) const noexcept;
+  /// A TLS handshake on a listener ended (completed, or failed). Never throws, never waits.
+  void tls_handshake(bool ok) const noexcept {
+    if (metrics_) metrics_->tls_handshake(ok);
+  }
+  /// A stage was mounted: its series exist from now on, before its first request.
+  void mounted(const std::shared_ptr<const detail::stage_snapshot>& snapshot) const noexcept;
+
+  /// AWS's metrics and the gateway's own; null when gateway_options::metrics is off.
+  const std::shared_ptr<observe::metrics>& metrics() const noexcept { return metrics_; }
+  /// The counters other modules bump (access-log lines dropped …), kept even with metrics off.
+  gateway_counters& counters() const noexcept { return counters_; }
 
   /// Decides whether a request whose trace header left it open is sampled: on stages with
   /// tracing on, by tracing_options' rule; elsewhere not. Once its stage is known.
@@ -35,6 +51,8 @@ class observer {
  private:
   void export_spans(const request_facts& facts, span_exporter& exporter) const noexcept;
 
+  std::shared_ptr<observe::metrics> metrics_;
+  mutable gateway_counters counters_;
   // The sampling rule and exporter; only requests of stages with tracing on read it.
   std::atomic<std::shared_ptr<span_exporter>> spans_;
 };

@@ -392,7 +392,11 @@ response pipeline::finish(run_state& s) const {
     if (s.internal) s.internal->gateway_error = true;
   }
   if (s.stream && !out.error && ex.stream) *s.stream = std::move(ex.stream);
-  if (s.internal) s.internal->auth = std::move(ex.auth);
+  if (s.internal) {
+    s.internal->auth = std::move(ex.auth);
+    s.internal->integration_latency =
+        s.abandoned ? std::chrono::nanoseconds{-1} : ex.integration_latency;
+  }
   if (s.reply) {  // the connection sends the id itself: no strings to allocate
     std::memcpy(s.reply->request_id, ex.request_id, sizeof ex.request_id);
     if (!ex.cache.hit_in_reply) s.reply->res = std::move(out.res);
@@ -464,6 +468,7 @@ void pipeline::mount(const std::shared_ptr<stage_state>& stage, bool hidden) {
     return;
   }
   next->stages.emplace(stage->name, stage);
+  observer_.mounted(stage->load());
   next->all_http_apis = true;
   for (const auto& [name, s] : next->stages)
     if (s->load()->deployment->api.type != api_type::http) next->all_http_apis = false;

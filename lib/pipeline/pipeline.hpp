@@ -17,6 +17,7 @@
 #include <asio/awaitable.hpp>
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -54,6 +55,8 @@ struct internal_run {
   /// The caller's cancellation, as reply_target::cancel (a host's cancelled async_upgrade).
   net::cancel_handle cancel{};
   bool gateway_error = false;  // out: the gateway ended the request itself (a gateway response)
+  /// Out: how long its integration took (negative: none was called), for WebSocket metrics.
+  std::chrono::nanoseconds integration_latency{-1};
 };
 
 /// A request's state while it runs (exchange, outcome, what it waits for), from a per-thread
@@ -126,6 +129,10 @@ class pipeline {
   /// The client HTTP integrations call backends with.
   http_client& client() noexcept { return client_; }
   ApiKeys& api_keys() noexcept { return api_keys_; }
+  /// The step after the response (metrics, and what else records answered requests).
+  const observe::observer& observer() const noexcept { return observer_; }
+  /// Where buckets, quotas, keys and cache entries live.
+  gatehouse::store& shared_store() const noexcept { return *store_; }
   /// Empties the stage's cache.
   void flush_cache(const stage_state& stage);
   /// A usage plan attached to a mounted stage, by id.

@@ -81,6 +81,7 @@ struct route_settings {
   std::string cache_key_method;
   std::string cache_key_prefix;
   std::vector<cache_key_parameter> cache_key_parameters;
+  bool metrics_enabled = false;  // detailed metrics: a series of its own (observe/metrics)
 };
 
 /// Cache hits and misses of one method; kept by the stage across redeploys.
@@ -122,6 +123,9 @@ struct stage_snapshot {
   std::map<std::string, method_setting, std::less<>> methods;  // "GET /pets" → settings
   std::vector<stage_plan> plans;
   std::optional<cache_settings> cache;
+  bool metrics_enabled = false;              // detailed metrics for every method
+  // Not an API of AWS's metrics (a WebSocket stage's @connections endpoint): no series.
+  bool no_metrics = false;
   std::string cache_namespace;               // "{apiId}/{stage}": entries of stages never mix
   std::array<std::uint8_t, 32> cache_key{};  // for encrypted entries
   std::vector<route_settings> routes;        // derived from the above by resolve_settings()

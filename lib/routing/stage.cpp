@@ -43,6 +43,7 @@ void resolve_settings(stage_state& st, stage_snapshot& s) {
     auto m = s.methods.find(key);
     const method_setting* ms = m != s.methods.end() ? &m->second : nullptr;
     r.throttle = ms && ms->throttle ? ms->throttle : s.throttle;
+    r.metrics_enabled = ms && ms->metrics_enabled ? *ms->metrics_enabled : s.metrics_enabled;
     if (s.cache) {
       r.cache_ttl = ms && ms->cache_ttl ? *ms->cache_ttl : s.cache->ttl;
       r.cache_all_methods = ms && ms->caching.value_or(false);
@@ -180,6 +181,11 @@ std::vector<cache_metrics> Stage::cache_statistics() const {
     out.push_back(
         {key, c->hits.load(std::memory_order_relaxed), c->misses.load(std::memory_order_relaxed)});
   return out;
+}
+
+Stage& Stage::metrics_enabled(bool on) {
+  update(*state_, [&](detail::stage_snapshot& s) { s.metrics_enabled = on; });
+  return *this;
 }
 
 Stage& Stage::deploy(Deployment deployment) {

@@ -4,6 +4,7 @@
 // its $connect route, the sessions' message routing, and the connections' registry.
 
 #include "net/cancellation.hpp"
+#include "observe/metrics.hpp"
 #include "throttle/token_bucket.hpp"
 #include "websocket/session.hpp"
 
@@ -43,6 +44,7 @@ struct websocket_route {
   integration target;
   std::string path;  // "/route/N" on the routes stage, for routes with an integration
   websocket_route_options options;
+  std::size_t ordinal = 0;  // the N: the order it was added in (its metrics series)
 };
 
 struct websocket_api_state {
@@ -88,6 +90,9 @@ struct websocket_stage_state : std::enable_shared_from_this<websocket_stage_stat
   mutable std::mutex mutex;  // guards connections
   std::unordered_map<std::string, std::shared_ptr<websocket_connection>> connections;
   std::atomic<std::size_t> open_sessions{0};  // sessions started and not yet closed
+  /// The gateway's metrics and this stage's series in them, set once when mounted (null: none).
+  std::shared_ptr<observe::metrics> metrics;
+  observe::websocket_series series;
 
   std::shared_ptr<websocket_connection> find(std::string_view id) const;
 };

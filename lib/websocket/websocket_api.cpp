@@ -13,6 +13,7 @@
 #include "util/time_text.hpp"
 #include "websocket/api_host.hpp"
 #include "websocket/handshake.hpp"
+#include "websocket/websocket_metrics.hpp"
 
 #include <gatehouse/config_error.hpp>
 #include <gatehouse/router.hpp>
@@ -242,6 +243,7 @@ struct integration_reply {
   response res;
   bool gateway_error = false;  // the gateway ended it (timeout, failure, throttle …)
   std::shared_ptr<const auth::authorization> auth;
+  std::chrono::nanoseconds integration_latency{-1};  // negative: no integration ran
 };
 
 // Runs `req` on the stage's routes stage as the event `call`, with the connection's
@@ -265,6 +267,7 @@ asio::awaitable<integration_reply> run_routes(const detail::websocket_stage_stat
   out.res = co_await pipeline->run(req, nullptr, &run);
   out.gateway_error = run.gateway_error;
   out.auth = std::move(run.auth);
+  out.integration_latency = run.integration_latency;
   co_return out;
 }
 
@@ -311,17 +314,18 @@ request route_request(const detail::websocket_connection& c, const detail::webso
 }
 
 // Sends a route's answer back on a two-way route: text when it is UTF-8, else binary.
-void send_reply(websocket::session& s, std::string body, bool base64) {
+void send_reply(const detail::websocket_stage_state& st, const detail::websocket_route& route,
+                websocket::session& s, std::string body, bool base64) {
   if (body.empty()) return;
+  using websocket::message_kind;
   if (base64) {
     std::string raw;
-    if (util::base64_decode(body, raw)) s.send_binary(std::move(raw));
+    if (util::base64_decode(body, raw))
+      websocket::send_counted(st, &route, s, message_kind::binary, std::move(raw));
     return;
   }
-  if (util::valid_utf8(body))
-    s.send_text(std::move(body));
-  else
-    s.send_binary(std::move(body));
+  const auto kind = util::valid_utf8(body) ? message_kind::text : message_kind::binary;
+  websocket::send_counted(st, &route, s, kind, std::move(body));
 }
 
 websocket_event base_event(const detail::websocket_stage_state& st,
@@ -364,17 +368,23 @@ void handle_sync_message(const detail::websocket_stage_state& st, detail::websoc
   ev.body = body;
   ev.is_binary = kind == websocket::message_kind::binary;
   std::optional<proxy_result> result;
+  const websocket::integration_timer timer(st);
   try {
     result = route.sync(ev);
   } catch (...) {
   }
+  timer.done(st, &route);
   if (!result) {
+    websocket::count(st, &route, observe::websocket_count::execution_error);
     if (auto s = c.session.lock())
-      s->send_text(error_message("Internal server error", c.id, {rid, 36}));
+      websocket::send_counted(st, &route, *s,
+                              error_message("Internal server error", c.id, {rid, 36}));
     return;
   }
+  websocket::count_outcome(st, &route, result->status_code, false);
   if (!route.options.two_way || result->body.empty()) return;
-  if (auto s = c.session.lock()) send_reply(*s, std::move(result->body), result->is_base64_encoded);
+  if (auto s = c.session.lock())
+    send_reply(st, route, *s, std::move(result->body), result->is_base64_encoded);
 }
 
 // A message for a coroutine handler or an integration: run as a coroutine.
@@ -393,28 +403,39 @@ asio::awaitable<void> handle_message(std::shared_ptr<detail::websocket_stage_sta
         route_request(*c, *route, std::move(body), kind == websocket::message_kind::binary);
     detail::websocket_call call{c->id, key, "MESSAGE", message_id, epoch_ms(c->connected_at)};
     auto reply = co_await run_routes(*st, req, call, c->auth);
+    websocket::integration_latency(*st, route, reply.integration_latency);
+    websocket::count_outcome(*st, route, reply.res.status, reply.gateway_error);
     auto s = c->session.lock();
     if (!s) co_return;
     if (reply.gateway_error)
-      s->send_text(error_message(gateway_message(reply.res), c->id, rid));
+      websocket::send_counted(*st, route, *s,
+                              error_message(gateway_message(reply.res), c->id, rid));
     else if (route->options.two_way)
-      send_reply(*s, std::move(reply.res.body), false);
+      send_reply(*st, *route, *s, std::move(reply.res.body), false);
     co_return;
   }
   websocket_event ev = base_event(*st, *c, key, websocket_event_type::message, rid);
   ev.message_id = message_id;
   ev.body = body;
   ev.is_binary = kind == websocket::message_kind::binary;
+  const websocket::integration_timer timer(*st);
   auto outcome = co_await invoke(*route, ev);
+  timer.done(*st, route);
+  if (outcome.result)
+    websocket::count_outcome(*st, route, outcome.result->status_code, false);
+  else
+    websocket::count(*st, route, observe::websocket_count::execution_error);
   auto s = c->session.lock();
   if (!s) co_return;
   if (!outcome.result) {
-    s->send_text(error_message(
-        outcome.timed_out ? "Endpoint request timed out" : "Internal server error", c->id, rid));
+    websocket::send_counted(
+        *st, route, *s,
+        error_message(outcome.timed_out ? "Endpoint request timed out" : "Internal server error",
+                      c->id, rid));
     co_return;
   }
   if (route->options.two_way)
-    send_reply(*s, std::move(outcome.result->body), outcome.result->is_base64_encoded);
+    send_reply(*st, *route, *s, std::move(outcome.result->body), outcome.result->is_base64_encoded);
 }
 
 asio::awaitable<void> handle_disconnect(std::shared_ptr<detail::websocket_stage_state> st,
@@ -426,13 +447,21 @@ asio::awaitable<void> handle_disconnect(std::shared_ptr<detail::websocket_stage_
   if (route->target) {
     request req = route_request(*c, *route, {}, false);
     detail::websocket_call call{c->id, "$disconnect", "DISCONNECT", {}, epoch_ms(c->connected_at)};
-    co_await run_routes(*st, req, call, c->auth);
+    auto reply = co_await run_routes(*st, req, call, c->auth);
+    websocket::integration_latency(*st, route, reply.integration_latency);
+    websocket::count_outcome(*st, route, reply.res.status, reply.gateway_error);
     co_return;
   }
   websocket_event ev = base_event(*st, *c, "$disconnect", websocket_event_type::disconnect, rid);
   ev.disconnect_status_code = code;
   ev.disconnect_reason = reason;
-  co_await invoke(*route, ev);
+  const websocket::integration_timer timer(*st);
+  auto outcome = co_await invoke(*route, ev);
+  timer.done(*st, route);
+  if (outcome.result)
+    websocket::count_outcome(*st, route, outcome.result->status_code, false);
+  else
+    websocket::count(*st, route, observe::websocket_count::execution_error);
 }
 
 template <class Stream>
@@ -452,16 +481,22 @@ void start(const websocket::pending_connection& p, Stream stream, std::string al
     if (const auto& limit = st->options.message_throttle) {
       const auto now_ns =
           std::chrono::duration_cast<std::chrono::nanoseconds>(now.time_since_epoch()).count();
-      if (throttle::take(c->message_bucket, *limit, now_ns) != 0) {
+      if (throttle::take(c->message_bucket, *limit, now_ns) != 0) {  // not routed
+        websocket::count(*st, nullptr, observe::websocket_count::message);
+        websocket::count(*st, nullptr, observe::websocket_count::client_error);
         if (auto s = c->session.lock())
-          s->send_text(error_message("Too Many Requests", c->id, request_id()));
+          websocket::send_counted(*st, nullptr, *s,
+                                  error_message("Too Many Requests", c->id, request_id()));
         return;
       }
     }
     std::string key;
     const auto* route = route_for(*st->api, kind, payload, key);
+    websocket::count(*st, route, observe::websocket_count::message);
     if (!route) {
-      if (auto s = c->session.lock()) s->send_text(error_message("Forbidden", c->id, request_id()));
+      websocket::count(*st, nullptr, observe::websocket_count::client_error);
+      if (auto s = c->session.lock())
+        websocket::send_counted(*st, nullptr, *s, error_message("Forbidden", c->id, request_id()));
       return;
     }
     if (route->sync) {
@@ -471,8 +506,10 @@ void start(const websocket::pending_connection& p, Stream stream, std::string al
     // A client cannot pile up integrations without bound: past the cap, messages are refused.
     if (c->in_flight.fetch_add(1, std::memory_order_relaxed) >= max_in_flight) {
       c->in_flight.fetch_sub(1, std::memory_order_relaxed);
+      websocket::count(*st, route, observe::websocket_count::client_error);
       if (auto s = c->session.lock())
-        s->send_text(error_message("Too Many Requests", c->id, request_id()));
+        websocket::send_counted(*st, route, *s,
+                                error_message("Too Many Requests", c->id, request_id()));
       return;
     }
     asio::co_spawn(c->executor,
@@ -641,10 +678,11 @@ detail::websocket_route& add_route(detail::websocket_api_state& api, std::string
         key));
   if (api.routes.contains(key))
     throw config_error(fmt::format("WebSocket route '{}' is defined twice", key));
-  auto path = fmt::format("/route/{}", api.routes.size());
+  const std::size_t ordinal = api.routes.size();
   auto& r = api.routes[std::move(key)];
   r.options = options;
-  r.path = std::move(path);
+  r.path = fmt::format("/route/{}", ordinal);
+  r.ordinal = ordinal;
   return r;
 }
 }  // namespace
@@ -741,7 +779,8 @@ post_status ConnectionManager::post(std::string_view connection_id, std::string 
     return post_status::limit_exceeded;
   auto kind =
       util::valid_utf8(data) ? websocket::message_kind::text : websocket::message_kind::binary;
-  return s->send(kind, std::move(data)) ? post_status::ok : post_status::gone;
+  return websocket::send_counted(*state_, nullptr, *s, kind, std::move(data)) ? post_status::ok
+                                                                              : post_status::gone;
 }
 
 std::optional<connection_info> ConnectionManager::info(std::string_view connection_id) const {
@@ -852,7 +891,12 @@ Stage management_stage(const WebSocketStage& stage) {
   router.route("GET", "/", function([](const proxy_event&) {
                  return management_error(426, "UpgradeRequired", "Upgrade Required");
                }));
-  return Stage(stage.name(), router.deploy());
+  Stage out(stage.name(), router.deploy());
+  // AWS's @connections API is not one of the account's APIs: no series in the metrics (its
+  // posts count in the WebSocket stage's MessageCount).
+  detail::update_stage(*detail::access::state(out),
+                       [](detail::stage_snapshot& s) { s.no_metrics = true; });
+  return out;
 }
 
 }  // namespace gatehouse
@@ -917,10 +961,13 @@ asio::awaitable<upgrade_attempt> try_upgrade(std::shared_ptr<detail::websocket_s
   auto hr = check_upgrade(req);
   const std::string rid = request_id();
   if (!hr.ok()) {
+    websocket::count(*st, nullptr, observe::websocket_count::client_error);
     out.res = refusal(hr);
     out.res.headers.add("x-amzn-RequestId", rid);
     co_return out;
   }
+  const auto* route = st->api->find("$connect");
+  websocket::count(*st, route, observe::websocket_count::connect);
   auto c = std::make_shared<detail::websocket_connection>();
   do {
     c->id = random_id();
@@ -937,7 +984,10 @@ asio::awaitable<upgrade_attempt> try_upgrade(std::shared_ptr<detail::websocket_s
   gate.target.replace(0, mark, "/connect");
   detail::websocket_call call{c->id, "$connect", "CONNECT", {}, epoch_ms(c->connected_at)};
   auto verdict = co_await run_routes(*st, gate, call, nullptr, cancel);
+  if (route && route->target)
+    websocket::integration_latency(*st, route, verdict.integration_latency);
   if (verdict.res.status < 200 || verdict.res.status > 299) {
+    websocket::count_outcome(*st, route, verdict.res.status, verdict.gateway_error);
     out.res = std::move(verdict.res);
     co_return out;
   }
@@ -952,13 +1002,18 @@ asio::awaitable<upgrade_attempt> try_upgrade(std::shared_ptr<detail::websocket_s
       for (const auto& offered : hr.subprotocols)
         if (offered == *p) subprotocol = offered;
   };
-  const auto* route = st->api->find("$connect");
   if (route && route->target) {
     accept_subprotocol(verdict.res.headers);
   } else if (route) {
     websocket_event ev = base_event(*st, *c, "$connect", websocket_event_type::connect, rid);
     ev.upgrade = &req;
+    const websocket::integration_timer timer(*st);
     auto outcome = co_await invoke(*route, ev);
+    timer.done(*st, route);
+    if (outcome.result)
+      websocket::count_outcome(*st, route, outcome.result->status_code, false);
+    else
+      websocket::count(*st, route, observe::websocket_count::execution_error);
     if (!outcome.result) {
       out.res.status = outcome.timed_out ? 504 : 500;
       out.res.headers.add("Content-Type", "application/json");

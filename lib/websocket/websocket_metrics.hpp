@@ -1,0 +1,76 @@
+#pragma once
+
+// AWS's WebSocket metrics (ConnectCount, MessageCount, IntegrationError, ClientError,
+// ExecutionError, IntegrationLatency) of a stage, and of a route where the stage keeps detailed
+// metrics: what websocket_api.cpp counts where connects and messages happen. Nothing when the
+// gateway keeps no metrics.
+
+#include "websocket/api_host.hpp"
+
+#include <chrono>
+#include <string>
+
+namespace gatehouse::websocket {
+
+inline observe::series_id route_series(const detail::websocket_stage_state& st,
+                                       const detail::websocket_route* route) noexcept {
+  return route ? st.series.route(route->ordinal) : observe::no_series;
+}
+
+/// Counts an event of the stage (and of `route`, when not null).
+inline void count(const detail::websocket_stage_state& st, const detail::websocket_route* route,
+                  observe::websocket_count what) noexcept {
+  if (st.metrics) st.metrics->count(st.series.stage, route_series(st, route), what);
+}
+
+/// Queues a message to the client; counted in MessageCount when queued.
+inline bool send_counted(const detail::websocket_stage_state& st,
+                         const detail::websocket_route* route, session& s, message_kind kind,
+                         std::string payload) {
+  const bool sent = s.send(kind, std::move(payload));
+  if (sent) count(st, route, observe::websocket_count::message);
+  return sent;
+}
+inline bool send_counted(const detail::websocket_stage_state& st,
+                         const detail::websocket_route* route, session& s, std::string text) {
+  return send_counted(st, route, s, message_kind::text, std::move(text));
+}
+
+/// An integration's latency (negative: none ran).
+inline void integration_latency(const detail::websocket_stage_state& st,
+                                const detail::websocket_route* route,
+                                std::chrono::nanoseconds d) noexcept {
+  if (st.metrics && d.count() >= 0)
+    st.metrics->integration_latency(st.series.stage, route_series(st, route), d);
+}
+
+/// Times a C++ handler's call, when metrics are kept.
+class integration_timer {
+ public:
+  explicit integration_timer(const detail::websocket_stage_state& st) noexcept
+      : start_(st.metrics ? std::chrono::steady_clock::now()
+                          : std::chrono::steady_clock::time_point{}) {}
+  void done(const detail::websocket_stage_state& st,
+            const detail::websocket_route* route) const noexcept {
+    if (st.metrics) integration_latency(st, route, std::chrono::steady_clock::now() - start_);
+  }
+
+ private:
+  std::chrono::steady_clock::time_point start_;
+};
+
+/// What an answer counts: a gateway error is a ClientError (4xx: refused before the
+/// integration) or an ExecutionError (calling the integration failed); the integration's own
+/// 4xx or 5xx is an IntegrationError.
+inline void count_outcome(const detail::websocket_stage_state& st,
+                          const detail::websocket_route* route, int status,
+                          bool gateway_error) noexcept {
+  if (gateway_error)
+    count(st, route,
+          status >= 400 && status <= 499 ? observe::websocket_count::client_error
+                                         : observe::websocket_count::execution_error);
+  else if (status >= 400)
+    count(st, route, observe::websocket_count::integration_error);
+}
+
+}  // namespace gatehouse::websocket
