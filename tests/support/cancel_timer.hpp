@@ -4,6 +4,8 @@
 // host without asio::cancel_after (Asio before 1.30) cancels an operation after a delay, and a
 // record of when the signal fired and when the operation completed.
 
+#include "eventually.hpp"
+
 #include <asio/any_io_executor.hpp>
 #include <asio/cancellation_signal.hpp>
 #include <asio/cancellation_type.hpp>
@@ -68,16 +70,5 @@ class cancel_timer {
   clock::time_point started_, fired_at_, completed_at_;
   std::atomic<bool> fired_{false}, completed_flag_{false};
 };
-
-/// Polls `pred` every 2 ms until it holds (true) or `within` has passed (false).
-template <class Pred>
-bool eventually(Pred pred, std::chrono::milliseconds within = std::chrono::seconds(5)) {
-  const auto deadline = std::chrono::steady_clock::now() + within;
-  while (!pred()) {
-    if (std::chrono::steady_clock::now() >= deadline) return false;
-    std::this_thread::sleep_for(std::chrono::milliseconds(2));
-  }
-  return true;
-}
 
 }  // namespace test

@@ -4,6 +4,7 @@
 // client sends meanwhile (a pipelined request) are kept and answered in order.
 
 #include "backend.hpp"
+#include "eventually.hpp"
 #include "hangup_backend.hpp"
 #include "harness.hpp"
 
@@ -38,15 +39,7 @@ gatehouse::gateway_options quiet() {
   return o;
 }
 
-template <class Pred>
-bool eventually(Pred pred, std::chrono::milliseconds within = 5s) {
-  auto deadline = clock_type::now() + within;
-  while (!pred()) {
-    if (clock_type::now() >= deadline) return false;
-    std::this_thread::sleep_for(2ms);
-  }
-  return true;
-}
+using test::eventually;
 
 // A client socket connected to 127.0.0.1:port (blocking), or -1.
 int connect_to(unsigned short port) {

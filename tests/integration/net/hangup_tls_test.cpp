@@ -1,6 +1,7 @@
 // Clients over TLS that go away while their request waits on a backend (issue 20): with
 // close_notify or without, the backend call is cancelled at once and counted.
 
+#include "eventually.hpp"
 #include "hangup_backend.hpp"
 #include "harness.hpp"
 
@@ -24,15 +25,7 @@ namespace {
 using namespace std::chrono_literals;
 using clock_type = std::chrono::steady_clock;
 
-template <class Pred>
-bool eventually(Pred pred, std::chrono::milliseconds within = 5s) {
-  auto deadline = clock_type::now() + within;
-  while (!pred()) {
-    if (clock_type::now() >= deadline) return false;
-    std::this_thread::sleep_for(2ms);
-  }
-  return true;
-}
+using test::eventually;
 
 }  // namespace
 

@@ -2,6 +2,7 @@
 // connections, refuse new ones), immediate stop, destroying a Gateway that still has
 // connections, and serving on several io_context threads at once.
 
+#include "eventually.hpp"
 #include "harness.hpp"
 
 #include <gatehouse/gatehouse.hpp>
@@ -62,15 +63,7 @@ gatehouse::gateway_options quiet() {
   return o;
 }
 
-template <class Pred>
-bool eventually(Pred pred, std::chrono::milliseconds within) {
-  auto deadline = clock_type::now() + within;
-  while (!pred()) {
-    if (clock_type::now() >= deadline) return false;
-    std::this_thread::sleep_for(2ms);
-  }
-  return true;
-}
+using test::eventually;
 
 // True once a TCP connect to the port is refused (the listener is closed). A connect that still
 // lands in the old backlog must be closed without an answer.

@@ -5,7 +5,7 @@
 // request counts in abandoned_requests(). A dispatch after the gateway began to stop completes
 // with shut_down and a 503.
 
-#include "../net/hangup_backend.hpp"
+#include "hangup_backend.hpp"
 #include "cancel_timer.hpp"
 #include "harness.hpp"
 
