@@ -29,6 +29,10 @@ bool listener_flags::take(std::string_view flag, const std::function<std::string
     detailed_metrics = true;
   else if (flag == "--no-metrics")
     no_metrics = true;
+  else if (flag == "--tracing")
+    tracing = true;
+  else if (flag == "--otlp-endpoint")
+    otlp_endpoint = value();
   else
     return false;
   return true;
@@ -39,6 +43,8 @@ std::string listener_flags::check() const {
   if (threads < 1) return "--threads must be at least 1";
   if (no_metrics && (!metrics_listen.empty() || detailed_metrics))
     return "--no-metrics keeps no metrics to serve (--metrics-listen, --detailed-metrics)";
+  if (!otlp_endpoint.empty() && !tracing)
+    return "--otlp-endpoint exports the spans of --tracing: give both";
   return "";
 }
 
@@ -65,6 +71,12 @@ std::string url_of(std::string scheme, const asio::ip::tcp::endpoint& at) {
 
 std::string base_url(const listener_flags& flags, const asio::ip::tcp::endpoint& at) {
   return url_of(flags.http ? "http://" : "https://", at);
+}
+
+void observe(gatehouse::Gateway& gw, gatehouse::Stage& stage, const listener_flags& flags) {
+  if (flags.detailed_metrics) stage.metrics_enabled(true);
+  if (flags.tracing) stage.tracing(true);
+  if (!flags.otlp_endpoint.empty()) gw.export_traces({.otlp_endpoint = flags.otlp_endpoint});
 }
 
 void listen_metrics(gatehouse::Gateway& gw, const listener_flags& flags, const char* program) {

@@ -25,9 +25,12 @@ struct listener_flags {
   std::string metrics_listen;     ///< ADDR:PORT of the metrics listener (GET /metrics); "" for none
   bool detailed_metrics = false;  ///< the stage's metrics per method too (Stage::metrics_enabled)
   bool no_metrics = false;        ///< keeps no metrics (gateway_options::metrics), to measure them
+  bool tracing = false;           ///< the stage samples requests for tracing (Stage::tracing)
+  std::string otlp_endpoint;      ///< where sampled requests' spans go (Gateway::export_traces)
 
   /// Takes `flag` if it is one of --listen, --cert, --key, --http, --threads,
-  /// --metrics-listen, --detailed-metrics, --no-metrics (`value` reads the flag's value);
+  /// --metrics-listen, --detailed-metrics, --no-metrics, --tracing, --otlp-endpoint (`value`
+  /// reads the flag's value);
   /// false for any other flag.
   bool take(std::string_view flag, const std::function<std::string()>& value);
   /// What is wrong with the flags together, or "".
@@ -38,7 +41,8 @@ struct listener_flags {
   /// The usage text of these flags.
   static constexpr const char* usage =
       "[--listen ADDR:PORT] [--cert FILE --key FILE] [--http] [--threads N] "
-      "[--metrics-listen ADDR:PORT] [--detailed-metrics] [--no-metrics]";
+      "[--metrics-listen ADDR:PORT] [--detailed-metrics] [--no-metrics] [--tracing] "
+      "[--otlp-endpoint URL]";
 };
 
 /// Listens as the flags say: plain HTTP, the certificate files, or a self-signed certificate.
@@ -47,6 +51,10 @@ asio::ip::tcp::endpoint listen(gatehouse::Gateway& gw, const listener_flags& fla
 /// Opens the metrics listener of --metrics-listen, if given, and says where to scrape:
 /// "<program>: metrics on http://127.0.0.1:9100/metrics".
 void listen_metrics(gatehouse::Gateway& gw, const listener_flags& flags, const char* program);
+
+/// Applies --detailed-metrics and --tracing to `stage` and --otlp-endpoint to `gw` (before the
+/// stage is mounted).
+void observe(gatehouse::Gateway& gw, gatehouse::Stage& stage, const listener_flags& flags);
 
 /// "http://127.0.0.1:8080" (https:// unless --http; IPv6 addresses in brackets).
 std::string base_url(const listener_flags& flags, const asio::ip::tcp::endpoint& at);

@@ -2,6 +2,7 @@
 //
 //   petstore [--listen ADDR:PORT] [--cert FILE --key FILE] [--http] [--threads N]
 //            [--metrics-listen ADDR:PORT] [--detailed-metrics] [--no-metrics]
+//            [--tracing] [--otlp-endpoint URL]
 //            [--backend HOST:PORT] [--api-key KEY] [--limits aws|off|unrefusing] [--no-cache]
 //            [--demo-token TOKEN] [--authorize-reads] [--jwt-issuer ISS] [--jwt-audience AUD]
 //            [--jwks URL-or-FILE] [--iam-credentials FILE] [--api-id ID]
@@ -33,6 +34,8 @@
 // that exports are the same every time.
 // --sdk writes a client SDK of the prod stage into DIR and exits; the client calls --invoke-url,
 // by default this server's https://LISTEN/prod (http:// with --http).
+// --tracing samples requests as AWS's default rule does (1 a second, then 5 %) and
+// --otlp-endpoint sends their spans to an OTLP/HTTP collector;
 // --metrics-listen serves GET /metrics (Prometheus text or OpenMetrics) on a plain-HTTP listener
 // of its own; --detailed-metrics adds series per method; --no-metrics keeps none (to measure
 // what they cost).
@@ -256,7 +259,7 @@ int main(int argc, char** argv) {
       basic.attach(prod);
 
     gatehouse::Gateway gw{io, options};
-    if (a.server.detailed_metrics) prod.metrics_enabled(true);
+    examples::observe(gw, prod, a.server);
     gw.mount(prod);
     auto key = gw.api_keys().create(
         {.name = "petstore-demo",

@@ -8,6 +8,7 @@
 //                   [--petstore-functions]
 //                   [--listen ADDR:PORT] [--cert FILE --key FILE] [--http] [--threads N]
 //                   [--metrics-listen ADDR:PORT] [--detailed-metrics] [--no-metrics]
+//                   [--tracing] [--otlp-endpoint URL]
 //   gatehouse-serve --openapi FILE [--api-type rest|http] [--stage NAME] [--basepath …]
 //                   --export FILE --export-format oas30|swagger [--extensions LIST] [--yaml]
 //   gatehouse-serve --openapi FILE [--api-type rest|http] [--stage NAME] [--basepath …]
@@ -364,7 +365,7 @@ int main(int argc, char** argv) {
     if (keys_needed) plan.emplace(gatehouse::usage_plan_options{.name = program}).attach(stage);
 
     gatehouse::Gateway gw{io, options};
-    if (a.server.detailed_metrics) stage.metrics_enabled(true);
+    examples::observe(gw, stage, a.server);
     gw.mount(stage);
     std::vector<std::string> keys;
     if (plan) {

@@ -6,6 +6,7 @@
 // never holds a request.
 
 #include "backend.hpp"
+#include "child_process.hpp"
 #include "harness.hpp"
 
 #include <gatehouse/gatehouse.hpp>
@@ -14,8 +15,10 @@
 #include <catch2/catch.hpp>
 
 #include <chrono>
+#include <csignal>
 #include <ctime>
 #include <map>
+#include <regex>
 #include <string>
 #include <thread>
 #include <utility>
@@ -354,3 +357,41 @@ TEST_CASE(
     CHECK_THROWS_AS(gw.gateway().export_traces({.fixed_rate = 2}), gatehouse::config_error);
   }
 }
+
+#ifdef PETSTORE_BINARY
+TEST_CASE(
+    "petstore --tracing --otlp-endpoint exports the spans of a request curl sends with a "
+    "sampled trace header",
+    "[tracing]") {
+  test::backend collector;
+  test::child_process p({PETSTORE_BINARY, "--http", "--listen", "127.0.0.1:0", "--tracing",
+                         "--otlp-endpoint", collector.url("/echo/v1/traces")});
+  std::string api;
+  const std::regex serving(R"(serving (http://127\.0\.0\.1:\d+)/)");
+  for (std::string line; api.empty() && !(line = p.line()).empty();) {
+    std::smatch m;
+    if (std::regex_search(line, m, serving)) api = m[1];
+  }
+  REQUIRE(!api.empty());
+  const std::string status = test::shell(
+      "curl -s -o /dev/null -w '%{http_code}' -H 'X-Amzn-Trace-Id: " + std::string(kAmzn) + "' " +
+      api + "/prod/pets/1");
+  CHECK(status == "200");
+  REQUIRE(test::backend::wait_for([&] { return !exports(collector).empty(); }));
+  auto spans = spans_of(exports(collector));
+  REQUIRE(!spans.empty());
+  CHECK(spans[0].trace == kTraceHex);
+  CHECK(spans[0].name == "GET /pets/{petId}");
+  CHECK(spans[0].parent == "53995c3f42cd8ad8");
+  CHECK(p.stop(SIGTERM) == 0);
+}
+
+TEST_CASE("petstore refuses --otlp-endpoint without --tracing", "[tracing]") {
+  int status = -1;
+  const auto out = test::shell(
+      std::string(PETSTORE_BINARY) + " --http --otlp-endpoint http://127.0.0.1:1/v1/traces 2>&1",
+      &status);
+  CHECK(status != 0);
+  CHECK(out.find("--tracing") != std::string::npos);
+}
+#endif
