@@ -1,5 +1,7 @@
 #include "observe/observer.hpp"
 
+#include "observe/stage_access_log.hpp"
+#include "pipeline/exchange.hpp"
 #include "util/text.hpp"
 
 #include <charconv>
@@ -9,7 +11,16 @@ namespace gatehouse::observe {
 observer::observer(const gateway_options&) {}
 observer::~observer() = default;
 
-void observer::record(const request_facts&) const noexcept {}
+void observer::record(const request_facts& facts) const noexcept {
+  // The stage's access log; requests that found no stage have none.
+  if (const auto& stage = facts.ex.stage)
+    if (const auto& log = stage->access_log) log->write(facts);
+}
+
+void observer::record_event(const request_facts& facts) const noexcept {
+  if (const auto& stage = facts.ex.stage)
+    if (const auto& log = stage->access_log) log->write(facts);
+}
 
 std::uint64_t wire_size(const response& res) noexcept {
   constexpr std::uint64_t status_line = sizeof("HTTP/1.1 200 OK\r\n") - 1;  // reason phrases vary

@@ -18,6 +18,9 @@ class observer {
 
   /// Records one answered request. Never throws, never waits.
   void record(const request_facts& facts) const noexcept;
+  /// Records one WebSocket event (a connect, a message, a disconnect) once it has ended:
+  /// `facts.ex.websocket` says which, `facts.ex.stage` is its WebSocket stage's routes stage.
+  void record_event(const request_facts& facts) const noexcept;
 };
 
 /// The size of `res` as HTTP/1.1 sends it with Content-Length (status line, fields, blank line,

@@ -27,6 +27,9 @@
 namespace gatehouse::transform {
 struct method_transform;
 }
+namespace gatehouse::observe {
+struct stage_access_log;
+}
 
 namespace gatehouse::validate {
 struct method_rules;
@@ -126,6 +129,7 @@ struct stage_snapshot {
   std::array<std::uint8_t, 32> cache_key{};  // for encrypted entries
   std::vector<route_settings> routes;        // derived from the above by resolve_settings()
   std::vector<cache_counters*> counters;     // by route index, owned by the stage_state
+  std::shared_ptr<const observe::stage_access_log> access_log;  // null: none
 };
 
 struct stage_state {
