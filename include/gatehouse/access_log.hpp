@@ -55,8 +55,9 @@ class AccessLog {
                             access_log_options options = {});
 
   /// For log rotation (the host owns the signals; call it on SIGHUP): opens the file's path
-  /// again, so that lines from now on go to the file there (a new one, after a rename). False,
-  /// and the old file kept, when it cannot be opened; false for a callback.
+  /// again, so that lines from now on go to the file there (a new one, after a rename); lines
+  /// of requests answered before the call still go to the old file. Does not wait. False, and
+  /// the old file kept, when it cannot be opened; false for a callback.
   bool reopen();
   /// Waits until the lines queued before the call have been written, for up to
   /// access_log_options::flush_timeout; false when the time ran out.

@@ -20,7 +20,7 @@ enum class log_api : std::uint8_t { rest, http, websocket };
 /// - json (the format starts with `{`): inside a string literal a value is escaped as JSON
 ///   string content; outside one it is written as a JSON value (a number as it is, other text
 ///   quoted, an absent value as null), so that any format whose own text is JSON stays JSON.
-/// - xml (starts with `<`): `& < > " '` as entities, line breaks as character references,
+/// - xml (starts with `<`): `& < > " '` as entities, tabs and line breaks as character references,
 ///   other control characters (not allowed in XML 1.0) as U+FFFD.
 /// - csv (variables separated by single commas): a value with a comma or a quote is quoted as
 ///   RFC 4180 says; control characters as \xHH.

@@ -211,8 +211,8 @@ void append_escaped(std::string& out, std::string_view v, log_escaping mode) {
           case '\r':
             out.append("&#13;");
             break;
-          case '\t':
-            out.push_back('\t');
+          case '\t':  // a reference: attribute values would turn a raw tab into a space
+            out.append("&#9;");
             break;
           default:
             if (c < 0x20)

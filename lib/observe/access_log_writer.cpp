@@ -34,6 +34,7 @@ struct ring {
   alignas(64) std::atomic<std::uint64_t> tail{0};  // bytes ever taken, by the writer
   std::atomic<bool> thread_gone{false};
   std::atomic<bool> writer_gone{false};
+  std::uint64_t cut = 0;  // under the writer's mutex: where the last reopen() found the head
 
   void put(std::uint64_t at, const char* p, std::size_t n) noexcept {
     const std::size_t from = at % capacity, first = std::min(n, capacity - from);
@@ -141,12 +142,18 @@ struct log_writer::core {
   }
 
   // The writer's thread: takes the buffers' lines in batches until stopped, then the rest.
+  // The writer's thread: takes the buffers' lines in batches until stopped, then the rest. Each
+  // batch ends at the buffers' heads as they were under the mutex, so that a reopen() (under the
+  // mutex too) splits the lines exactly: those queued before it go to the old file, the later
+  // ones to the new.
   void run() {
-    std::string batch;
+    std::string batch, rotated;
     std::vector<std::shared_ptr<ring>> mine;
+    std::vector<std::uint64_t> limits, cuts;
     for (;;) {
       std::uint64_t asked;
       bool stop;
+      int new_fd = -1;
       {
         std::unique_lock lock(mutex);
         wake.wait_for(lock, writer_period, [&] {
@@ -157,20 +164,31 @@ struct log_writer::core {
         asked = flushes_asked;
         stop = stopping;
         mine = rings;
-        if (next_fd >= 0) {  // rotated: lines from here on go to the file at the path now
-          if (fd >= 0) ::close(fd);
-          fd = std::exchange(next_fd, -1);
+        limits.clear();
+        cuts.clear();
+        for (const auto& r : mine) {
+          limits.push_back(r->head.load(std::memory_order_acquire));
+          cuts.push_back(r->cut);
         }
+        new_fd = std::exchange(next_fd, -1);
       }
       batch.clear();
-      for (const auto& r : mine) {
-        const auto head = r->head.load(std::memory_order_acquire);
-        const auto tail = r->tail.load(std::memory_order_relaxed);
-        if (head == tail) continue;
-        r->take(tail, static_cast<std::size_t>(head - tail), batch);
-        r->tail.store(head, std::memory_order_release);
+      rotated.clear();
+      for (std::size_t i = 0; i < mine.size(); ++i) {
+        ring& r = *mine[i];
+        const auto tail = r.tail.load(std::memory_order_relaxed), limit = limits[i];
+        if (tail == limit) continue;
+        const auto cut = new_fd < 0 ? limit : std::clamp(cuts[i], tail, limit);
+        r.take(tail, static_cast<std::size_t>(cut - tail), batch);
+        r.take(cut, static_cast<std::size_t>(limit - cut), rotated);
+        r.tail.store(limit, std::memory_order_release);
       }
       if (!batch.empty()) deliver(batch);
+      if (new_fd >= 0) {  // rotated: from here on, the file at the path now
+        if (fd >= 0) ::close(fd);
+        fd = new_fd;
+        if (!rotated.empty()) deliver(rotated);
+      }
       std::lock_guard lock(mutex);
       // The rings of threads that ended, once empty, go.
       std::erase_if(rings, [](const auto& r) {
@@ -266,6 +284,8 @@ bool log_writer::reopen() {
   std::lock_guard lock(c.mutex);
   if (c.next_fd >= 0) ::close(c.next_fd);
   c.next_fd = fd;
+  // The lines queued so far still go to the old file (rings made later start at 0: all new).
+  for (const auto& r : c.rings) r->cut = r->head.load(std::memory_order_acquire);
   c.wake.notify_one();
   return true;
 }

@@ -34,8 +34,8 @@ class log_writer {
   bool push(std::string_view line) noexcept;
   /// Counts a line that could not be made.
   void drop() noexcept;
-  /// Opens the path again and writes to it from the next batch on; false (the old file kept)
-  /// when it cannot be opened, or for a callback.
+  /// Opens the path again: lines queued before the call still go to the old file, later ones to
+  /// the new. False (the old file kept) when it cannot be opened, or for a callback.
   bool reopen();
   /// Waits until the lines queued before the call are written, up to options.flush_timeout.
   bool flush();
