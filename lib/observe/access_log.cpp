@@ -19,15 +19,22 @@ namespace gatehouse {
 namespace observe {
 
 void stage_access_log::write(const request_facts& facts) const noexcept {
-  thread_local std::string line;
-  line.clear();
+  // Most lines are rendered straight into the thread's buffer of the writer; a longer one, or
+  // one where the buffer wraps, is copied into it.
+  constexpr std::size_t usual = 2048;
   try {
-    render_access_log_line(format, facts, line);
+    if (char* room = writer->reserve(usual)) {
+      auto line = render_access_log_line(format, facts, {room, usual});
+      if (line.data() == room)
+        writer->commit(line.size());
+      else
+        writer->push(line);
+      return;
+    }
+    writer->push(render_access_log_line(format, facts));
   } catch (...) {  // no memory for the line: it is dropped, as one that does not fit
     writer->drop();
-    return;
   }
-  writer->push(line);
 }
 
 namespace {

@@ -92,6 +92,79 @@ std::size_t name_length(std::string_view text) noexcept {
   return n;
 }
 
+// Variables whose values the gateway makes itself of letters, digits and "-_/:+. " only: no
+// shape of line needs them escaped, so they are copied as they are.
+bool safe_variable(transform::context_var v) noexcept {
+  using cv = transform::context_var;
+  switch (v) {
+    case cv::request_id:
+    case cv::extended_request_id:
+    case cv::request_time:
+    case cv::request_time_epoch:
+    case cv::protocol:
+    case cv::stage:
+    case cv::connected_at:
+    case cv::connection_id:
+    case cv::message_id:
+    case cv::event_type:
+    case cv::is_canary_request:
+    case cv::status:
+    case cv::response_length:
+    case cv::response_latency:
+    case cv::data_processed:
+    case cv::integration_latency:
+    case cv::integration_latency_of_integration:
+    case cv::integration_status:
+    case cv::integration_status_of_integration:
+    case cv::integration_integration_status:
+    case cv::error_response_type:
+    case cv::authorizer_latency:
+    case cv::authorizer_integration_latency:
+    case cv::authenticate_latency:
+    case cv::authorize_latency:
+    case cv::authorizer_status:
+    case cv::authorizer_integration_status:
+    case cv::authenticate_status:
+    case cv::authorize_status:
+      return true;
+    default:
+      return false;
+  }
+}
+
+// The shortcut for a piece (see piece_op): only where the value needs no quotes of its own.
+piece_op op_of(const format_piece& p, log_escaping escaping) noexcept {
+  using cv = transform::context_var;
+  const bool as_text = escaping != log_escaping::json || p.in_json_string;
+  switch (*p.var) {
+    case cv::request_id:
+    case cv::extended_request_id:
+      return as_text ? piece_op::request_id : piece_op::general;
+    case cv::request_time:
+      return as_text ? piece_op::request_time : piece_op::general;
+    case cv::protocol:
+      return as_text ? piece_op::protocol : piece_op::general;
+    case cv::status:
+      return piece_op::status;  // digits: a JSON number outside a string
+    case cv::response_length:
+      return piece_op::response_length;
+    default:
+      return piece_op::general;
+  }
+}
+
+// Lays the literals out for copying in blocks and picks each piece's shortcut.
+void finish_pieces(access_log_format& f) {
+  for (auto& p : f.pieces) {
+    p.literal_at = static_cast<std::uint32_t>(f.literals.size());
+    f.literals += p.literal;
+    if (!p.var) continue;
+    p.op = op_of(p, f.escaping);
+    p.from_response = *p.var >= transform::first_response_variable;
+  }
+  f.literals.append(32, '\0');
+}
+
 // Whether the pieces' literals separate the variables by single commas, and nothing else.
 bool comma_separated(const std::vector<format_piece>& pieces) {
   if (pieces.size() < 3 || !pieces.front().literal.empty() || !pieces.back().literal.empty())
@@ -174,7 +247,8 @@ access_log_format compile_access_log_format(std::string_view format, log_api api
     }
     has_request_id = has_request_id || ref->var == transform::context_var::request_id ||
                      ref->var == transform::context_var::extended_request_id;
-    out.pieces.push_back({std::move(literal), ref->var, std::string(ref->arg)});
+    out.pieces.push_back(
+        {std::move(literal), ref->var, std::string(ref->arg), false, safe_variable(ref->var)});
     literal.clear();
     i += 1 + 8 + name.size();
   }
@@ -191,6 +265,7 @@ access_log_format compile_access_log_format(std::string_view format, log_api api
   } else if (comma_separated(out.pieces)) {
     out.escaping = log_escaping::csv;
   }
+  finish_pieces(out);
   return out;
 }
 

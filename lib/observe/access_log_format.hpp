@@ -30,11 +30,26 @@ enum class log_api : std::uint8_t { rest, http, websocket };
 /// prints it, `-` (null outside a JSON string).
 enum class log_escaping : std::uint8_t { text, json, xml, csv };
 
+/// How a piece's variable is written: most in general (resolved, escaped as the format's shape
+/// says), the usual ones of the presets by a shortcut that copies them as they are.
+enum class piece_op : std::uint8_t {
+  general,
+  request_id,       ///< the 36 characters of the request's id
+  request_time,     ///< its CLF time
+  status,           ///< the response's status
+  response_length,  ///< its body bytes
+  protocol,         ///< HTTP/1.1
+};
+
 struct format_piece {
   std::string literal;                        ///< the text before the variable
   std::optional<transform::context_var> var;  ///< none: the format's end
   std::string arg;                            ///< authorizer.<arg> …
   bool in_json_string = false;                ///< json: the variable is inside "…"
+  bool safe = false;  ///< its values never need escaping (ids, numbers, times the gateway made)
+  piece_op op = piece_op::general;
+  bool from_response = false;    ///< only the response tells its value (observe/ resolves it)
+  std::uint32_t literal_at = 0;  ///< where `literal` is in access_log_format::literals
 };
 
 struct access_log_format {
@@ -42,6 +57,9 @@ struct access_log_format {
   log_api api = log_api::rest;
   log_escaping escaping = log_escaping::text;
   std::vector<format_piece> pieces;  ///< …, the last one without a variable
+  /// The pieces' literals one after another, and 32 bytes more, so that they can be copied in
+  /// blocks of 32 bytes.
+  std::string literals;
 };
 
 /// AWS's preset named `name` ("clf", "json", "xml", "csv", in any case) for `api`, verbatim;

@@ -5,12 +5,15 @@
 #include <fmt/format.h>
 
 #include <fcntl.h>
+#include <limits.h>
+#include <sys/uio.h>
 #include <unistd.h>
 #include <algorithm>
 #include <cerrno>
 #include <condition_variable>
 #include <cstring>
 #include <mutex>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -25,26 +28,40 @@ std::atomic<std::uint64_t> next_serial{1};
 constexpr auto writer_period = std::chrono::milliseconds(50);
 
 // One answering thread's lines for one writer: a single-producer, single-consumer byte ring of
-// lines, each ending in '\n'. Shared by the thread (which drops it when it ends) and the writer.
+// lines, each ending in '\n'. Shared by the thread (which drops it when it ends) and the writer,
+// which writes straight from it.
 struct ring {
   explicit ring(std::size_t bytes) : capacity(bytes), data(new char[bytes]) {}
   const std::size_t capacity;
   std::unique_ptr<char[]> data;
-  alignas(64) std::atomic<std::uint64_t> head{0};  // bytes ever put, by the thread
+  // By the thread: bytes ever put, then lines ever put (so that a writer reading `lines` first
+  // and `head` next has the bytes of at least those lines).
+  alignas(64) std::atomic<std::uint64_t> head{0};
+  std::atomic<std::uint64_t> lines{0};
   alignas(64) std::atomic<std::uint64_t> tail{0};  // bytes ever taken, by the writer
+  std::uint64_t counted = 0;                       // lines ever counted as written, by the writer
   std::atomic<bool> thread_gone{false};
   std::atomic<bool> writer_gone{false};
   std::uint64_t cut = 0;  // under the writer's mutex: where the last reopen() found the head
 
-  void put(std::uint64_t at, const char* p, std::size_t n) noexcept {
-    const std::size_t from = at % capacity, first = std::min(n, capacity - from);
-    std::memcpy(data.get() + from, p, first);
-    std::memcpy(data.get(), p + first, n - first);
+  void put(std::uint64_t at, std::string_view line) noexcept {
+    const std::size_t from = at % capacity;
+    if (capacity - from > line.size()) {  // the usual case: in one piece
+      std::memcpy(data.get() + from, line.data(), line.size());
+      data[from + line.size()] = '\n';
+      return;
+    }
+    const std::size_t first = std::min(line.size(), capacity - from);
+    std::memcpy(data.get() + from, line.data(), first);
+    std::memcpy(data.get(), line.data() + first, line.size() - first);
+    data[(at + line.size()) % capacity] = '\n';
   }
-  void take(std::uint64_t at, std::size_t n, std::string& out) const {
-    const std::size_t from = at % capacity, first = std::min(n, capacity - from);
-    out.append(data.get() + from, first);
-    out.append(data.get(), n - first);
+  // The bytes [from, to) as one or two spans (where the ring wraps).
+  void spans(std::uint64_t from, std::uint64_t to, std::vector<std::string_view>& out) const {
+    if (from == to) return;
+    const std::size_t at = from % capacity, n = to - from, first = std::min(n, capacity - at);
+    out.emplace_back(data.get() + at, first);
+    if (n > first) out.emplace_back(data.get(), n - first);
   }
 };
 
@@ -61,13 +78,27 @@ struct thread_rings {
 };
 thread_local thread_rings local_rings;
 
-bool write_all(int fd, const char* p, std::size_t n) {
-  while (n > 0) {
-    const ssize_t k = ::write(fd, p, n);
+// Writes the spans in order (writev, as many as it takes); false on an error.
+bool write_spans(int fd, const std::vector<std::string_view>& spans, std::vector<iovec>& iov) {
+  iov.clear();
+  for (auto s : spans) iov.push_back({const_cast<char*>(s.data()), s.size()});
+  std::size_t i = 0;
+  while (i < iov.size()) {
+    const int n = static_cast<int>(std::min<std::size_t>(iov.size() - i, IOV_MAX));
+    ssize_t k = ::writev(fd, iov.data() + i, n);
     if (k < 0 && errno == EINTR) continue;
     if (k <= 0) return false;
-    p += k;
-    n -= static_cast<std::size_t>(k);
+    while (k > 0 && i < iov.size()) {
+      auto& v = iov[i];
+      if (static_cast<std::size_t>(k) >= v.iov_len) {
+        k -= static_cast<ssize_t>(v.iov_len);
+        ++i;
+      } else {
+        v.iov_base = static_cast<char*>(v.iov_base) + k;
+        v.iov_len -= static_cast<std::size_t>(k);
+        k = 0;
+      }
+    }
   }
   return true;
 }
@@ -120,36 +151,45 @@ struct log_writer::core {
     return r.get();
   }
 
-  void deliver(const std::string& batch) {
-    const auto lines = static_cast<std::uint64_t>(std::count(batch.begin(), batch.end(), '\n'));
-    if (!sink) {
-      if (write_all(fd, batch.data(), batch.size()))
-        written.fetch_add(lines, std::memory_order_relaxed);
-      else
-        count_dropped(lines);  // a full disk, a file gone bad: counted, as an overflow is
-      return;
-    }
-    std::string_view rest = batch;
-    while (!rest.empty()) {
-      const auto end = rest.find('\n');
+  // Hands the lines of `spans` to the sink, one call each; a line cut where a ring wraps is
+  // put together first.
+  void hand_over(const std::vector<std::string_view>& spans, std::string& carry) {
+    auto call = [&](std::string_view line) {
       try {
-        sink(rest.substr(0, end));
+        sink(line);
       } catch (...) {  // the host's exception stays in the host's callback
       }
       written.fetch_add(1, std::memory_order_relaxed);
-      rest.remove_prefix(end + 1);
+    };
+    for (auto s : spans) {
+      while (!s.empty()) {
+        const auto end = s.find('\n');
+        if (end == std::string_view::npos) {
+          carry.append(s);
+          break;
+        }
+        if (carry.empty()) {
+          call(s.substr(0, end));
+        } else {
+          carry.append(s.substr(0, end));
+          call(carry);
+          carry.clear();
+        }
+        s.remove_prefix(end + 1);
+      }
     }
   }
 
-  // The writer's thread: takes the buffers' lines in batches until stopped, then the rest.
   // The writer's thread: takes the buffers' lines in batches until stopped, then the rest. Each
   // batch ends at the buffers' heads as they were under the mutex, so that a reopen() (under the
   // mutex too) splits the lines exactly: those queued before it go to the old file, the later
-  // ones to the new.
+  // ones to the new. Files are written straight from the buffers (writev).
   void run() {
-    std::string batch, rotated;
     std::vector<std::shared_ptr<ring>> mine;
-    std::vector<std::uint64_t> limits, cuts;
+    std::vector<std::uint64_t> limits, cuts, line_marks;
+    std::vector<std::string_view> before, after;  // for the file, and the reopened one
+    std::vector<iovec> iov;
+    std::string carry;
     for (;;) {
       std::uint64_t asked;
       bool stop;
@@ -166,29 +206,44 @@ struct log_writer::core {
         mine = rings;
         limits.clear();
         cuts.clear();
+        line_marks.clear();
         for (const auto& r : mine) {
+          line_marks.push_back(r->lines.load(std::memory_order_acquire));
           limits.push_back(r->head.load(std::memory_order_acquire));
           cuts.push_back(r->cut);
         }
         new_fd = std::exchange(next_fd, -1);
       }
-      batch.clear();
-      rotated.clear();
+      before.clear();
+      after.clear();
+      std::uint64_t lines = 0;
       for (std::size_t i = 0; i < mine.size(); ++i) {
         ring& r = *mine[i];
         const auto tail = r.tail.load(std::memory_order_relaxed), limit = limits[i];
-        if (tail == limit) continue;
         const auto cut = new_fd < 0 ? limit : std::clamp(cuts[i], tail, limit);
-        r.take(tail, static_cast<std::size_t>(cut - tail), batch);
-        r.take(cut, static_cast<std::size_t>(limit - cut), rotated);
-        r.tail.store(limit, std::memory_order_release);
+        r.spans(tail, cut, before);
+        r.spans(cut, limit, after);
+        lines += line_marks[i] - r.counted;
+        r.counted = line_marks[i];
       }
-      if (!batch.empty()) deliver(batch);
-      if (new_fd >= 0) {  // rotated: from here on, the file at the path now
-        if (fd >= 0) ::close(fd);
-        fd = new_fd;
-        if (!rotated.empty()) deliver(rotated);
+      if (sink) {
+        hand_over(before, carry);
+        hand_over(after, carry);
+      } else {
+        bool ok = write_spans(fd, before, iov);
+        if (new_fd >= 0) {  // rotated: from here on, the file at the path now
+          if (fd >= 0) ::close(fd);
+          fd = new_fd;
+          ok = write_spans(fd, after, iov) && ok;
+        }
+        // A full disk, a file gone bad: counted as dropped, as an overflow is.
+        if (ok)
+          written.fetch_add(lines, std::memory_order_relaxed);
+        else
+          count_dropped(lines);
       }
+      for (std::size_t i = 0; i < mine.size(); ++i)
+        mine[i]->tail.store(limits[i], std::memory_order_release);
       std::lock_guard lock(mutex);
       // The rings of threads that ended, once empty, go.
       std::erase_if(rings, [](const auto& r) {
@@ -245,6 +300,23 @@ log_writer::~log_writer() {
     thread_.detach();
 }
 
+namespace {
+thread_local ring* reserved = nullptr;  // the ring of the thread's last reserve()
+
+// Past a quarter of the buffer the writer is woken rather than left to its period. A wake lost
+// to the race with its wait costs at most the period.
+void queued(log_writer::core& c, ring& r, std::uint64_t head, std::uint64_t used,
+            std::size_t n) noexcept {
+  r.head.store(head + n, std::memory_order_release);
+  r.lines.store(r.lines.load(std::memory_order_relaxed) + 1, std::memory_order_release);
+  const std::size_t quarter = r.capacity / 4;
+  if (used < quarter && used + n >= quarter) {
+    c.kicked.store(true, std::memory_order_relaxed);
+    c.wake.notify_one();
+  }
+}
+}  // namespace
+
 bool log_writer::push(std::string_view line) noexcept {
   core& c = *core_;
   ring* r;
@@ -261,17 +333,33 @@ bool log_writer::push(std::string_view line) noexcept {
     c.count_dropped(1);
     return false;
   }
-  r->put(head, line.data(), line.size());
-  r->put(head + line.size(), "\n", 1);
-  r->head.store(head + n, std::memory_order_release);
-  // Past a quarter of the buffer the writer is woken rather than left to its period. A wake
-  // lost to the race with its wait costs at most the period.
-  const std::size_t quarter = r->capacity / 4;
-  if (used < quarter && used + n >= quarter) {
-    c.kicked.store(true, std::memory_order_relaxed);
-    c.wake.notify_one();
-  }
+  r->put(head, line);
+  queued(c, *r, head, used, n);
   return true;
+}
+
+char* log_writer::reserve(std::size_t n) noexcept {
+  core& c = *core_;
+  ring* r;
+  try {
+    r = c.ring_of_this_thread();
+  } catch (...) {  // no memory for the thread's buffer: push() counts the line
+    return nullptr;
+  }
+  const auto head = r->head.load(std::memory_order_relaxed);
+  const auto used = head - r->tail.load(std::memory_order_acquire);
+  const std::size_t at = head % r->capacity;
+  if (r->capacity - used <= n || r->capacity - at <= n) return nullptr;
+  reserved = r;
+  return r->data.get() + at;
+}
+
+void log_writer::commit(std::size_t length) noexcept {
+  ring& r = *reserved;
+  const auto head = r.head.load(std::memory_order_relaxed);
+  const auto used = head - r.tail.load(std::memory_order_acquire);
+  r.data[head % r.capacity + length] = '\n';
+  queued(*core_, r, head, used, length + 1);
 }
 
 void log_writer::drop() noexcept { core_->count_dropped(1); }

@@ -32,6 +32,12 @@ class log_writer {
   /// Queues a line (without its line break) from the calling thread. Never waits; false when
   /// the thread's buffer has no room for it (then it counts as dropped).
   bool push(std::string_view line) noexcept;
+  /// Room for a line of up to `n` bytes in one piece in the calling thread's buffer, to render
+  /// it there rather than copy it (null when there is not that much in one piece: then push()).
+  /// commit() queues it; a reservation not committed is forgotten.
+  char* reserve(std::size_t n) noexcept;
+  /// Queues the `length` bytes written at the calling thread's last reserve() as a line.
+  void commit(std::size_t length) noexcept;
   /// Counts a line that could not be made.
   void drop() noexcept;
   /// Opens the path again: lines queued before the call still go to the old file, later ones to

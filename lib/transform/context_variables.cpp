@@ -138,26 +138,25 @@ std::optional<context_ref> find_context_variable(std::string_view name, context_
 
 namespace {
 // A JWT claim (the claims are a JSON object's text): strings as they are, others as JSON.
-bool append_claim(std::string& out, std::string_view claims_json, std::string_view name) {
+bool claim_of(std::string& out, std::string_view claims_json, std::string_view name) {
   rapidjson::Document doc;
   if (!util::parse_json(doc, claims_json) || !doc.IsObject()) return false;
   auto it = doc.FindMember(util::json_ref(name));
   if (it == doc.MemberEnd()) return false;
   if (it->value.IsString()) {
-    out.append(it->value.GetString(), it->value.GetStringLength());
+    out.assign(it->value.GetString(), it->value.GetStringLength());
     return true;
   }
   rapidjson::StringBuffer buf;
   rapidjson::Writer<rapidjson::StringBuffer> w(buf);
   it->value.Accept(w);
-  out.append(buf.GetString(), buf.GetSize());
+  out.assign(buf.GetString(), buf.GetSize());
   return true;
 }
 
-void append_number(std::string& out, std::int64_t n) {
-  char digits[24];
-  auto [end, ec] = std::to_chars(digits, digits + sizeof digits, n);
-  out.append(digits, end);
+std::string_view number(context_scratch& s, std::int64_t n) {
+  auto [end, ec] = std::to_chars(s.digits, s.digits + sizeof s.digits, n);
+  return {s.digits, static_cast<std::size_t>(end - s.digits)};
 }
 
 std::string_view header(const detail::exchange& ex, std::string_view name) {
@@ -180,100 +179,79 @@ std::string_view trace_root(const detail::exchange& ex) {
 }
 }  // namespace
 
-bool append_context_value(const detail::exchange& ex, const context_ref& ref, std::string& out) {
+std::optional<std::string_view> context_text(const detail::exchange& ex, const context_ref& ref,
+                                             context_scratch& scratch) {
   using v = context_var;
+  using text = std::optional<std::string_view>;
+  if (std::string_view field; context_field(ex, ref.var, field)) return field;
   const auto* ws = ex.websocket;
   const auth::authorization* a = ex.auth.get();
-  auto text = [&](std::string_view s) {
-    out.append(s);
-    return true;
-  };
   switch (ref.var) {
     case v::account_id:
-      return text(ex.gateway.account_id);
+      return ex.gateway.account_id;
     case v::api_id:
-      return text(ex.stage ? std::string_view(ex.stage->deployment->api.id) : std::string_view{});
+      return ex.stage ? std::string_view(ex.stage->deployment->api.id) : std::string_view{};
     case v::domain_name:
-      return text(host(ex));
+      return host(ex);
     case v::domain_prefix: {
       auto h = host(ex);
-      return text(h.substr(0, h.find('.')));
+      return h.substr(0, h.find('.'));
     }
-    case v::http_method:
-      return text(ex.req.method);
-    case v::path:
-      return text(ex.path);
     case v::protocol:
-      return text("HTTP/1.1");
+      return "HTTP/1.1";
     case v::request_id:
     case v::extended_request_id:
-      return text(ex.id());
+      return ex.id();
     case v::request_time:
-      return text(ex.request_time);
+      return ex.request_time;
     case v::request_time_epoch:
-      append_number(out, ex.request_time_epoch);
-      return true;
-    case v::resource_path:
-      return text(ex.match.resource);
-    case v::stage:
-      return text(ex.stage ? std::string_view(ex.stage->name) : std::string_view{});
-    case v::identity_source_ip:
-      return text(ws && !ws->source_ip.empty() ? ws->source_ip
-                                               : std::string_view(ex.req.source_ip));
+      return number(scratch, ex.request_time_epoch);
     case v::identity_user_agent:
-      return text(ws && !ws->user_agent.empty() ? ws->user_agent : header(ex, "User-Agent"));
+      return ws && !ws->user_agent.empty() ? ws->user_agent : header(ex, "User-Agent");
     case v::identity_api_key:
-      return text(ex.api_key_value);
+      return ex.api_key_value;
     case v::identity_api_key_id:
-      return text(ex.api_key ? std::string_view(ex.api_key->id) : std::string_view{});
+      return ex.api_key ? std::string_view(ex.api_key->id) : std::string_view{};
     case v::identity_vpce_id:
-      return text(ex.req.private_endpoint);
+      return ex.req.private_endpoint;
     case v::route_key:
-      if (ws) return text(ws->route_key);
+      if (ws) return ws->route_key;
       // HTTP APIs' route key: "GET /pets/{id}", or "$default".
-      if (!ex.match.target) return false;
-      if (ex.match.resource == "$default") return text("$default");
-      out.append(ex.match.method).append(" ").append(ex.match.resource);
-      return true;
+      if (!ex.match.target) return std::nullopt;
+      if (ex.match.resource == "$default") return "$default";
+      scratch.text.assign(ex.match.method).append(" ").append(ex.match.resource);
+      return scratch.text;
     case v::connection_id:
-      return ws && text(ws->connection_id);
+      return ws ? text(ws->connection_id) : std::nullopt;
     case v::connected_at:
-      if (!ws) return false;
-      append_number(out, ws->connected_at);
-      return true;
+      return ws ? text(number(scratch, ws->connected_at)) : std::nullopt;
     case v::event_type:
-      return ws && text(ws->event_type);
+      return ws ? text(ws->event_type) : std::nullopt;
     case v::message_id:
-      return ws && text(ws->message_id);
+      return ws ? text(ws->message_id) : std::nullopt;
     case v::message_direction:
-      return ws && text("IN");
-    case v::identity_access_key:
-      return text(a ? std::string_view(a->access_key) : std::string_view{});
-    case v::identity_caller:
-    case v::identity_user:
-      return text(a ? std::string_view(a->caller) : std::string_view{});
-    case v::identity_user_arn:
-      return text(a ? std::string_view(a->user_arn) : std::string_view{});
-    case v::identity_account_id:
-      return text(a ? std::string_view(a->account_id) : std::string_view{});
-    case v::authorizer_principal_id:
-      return text(a ? std::string_view(a->principal_id) : std::string_view{});
+      return ws ? text("IN") : std::nullopt;
     case v::authorizer_claim:
-      return !a || append_claim(out, a->claims_json, ref.arg);
+      if (!a) return std::string_view{};
+      if (!claim_of(scratch.text, a->claims_json, ref.arg)) return std::nullopt;
+      return scratch.text;
     case v::authorizer_property:
-      if (!a) return true;
-      if (const auto* value = a->view().get(ref.arg)) return text(to_string(*value));
-      return false;
+      if (!a) return std::string_view{};
+      if (const auto* value = a->view().get(ref.arg)) {
+        scratch.text = to_string(*value);
+        return scratch.text;
+      }
+      return std::nullopt;
     case v::request_override_header:
       // What a request template set with $context.requestOverride.header.NAME.
       for (const auto& [name, value] : ex.override_headers)
-        if (iequals(name, ref.arg)) return text(value);
-      return false;
+        if (iequals(name, ref.arg)) return std::string_view(value);
+      return std::nullopt;
     case v::is_canary_request:
-      return text("false");  // no canary deployments
+      return "false";  // no canary deployments
     case v::xray_trace_id: {
       auto root = trace_root(ex);
-      return !root.empty() && text(root);
+      return root.empty() ? std::nullopt : text(root);
     }
     // Facts gatehouse does not have (no Cognito identities, client certificates on the API's
     // own listener, WAF, custom domains, deployment ids, TLS details per request): empty.
@@ -297,19 +275,20 @@ bool append_context_value(const detail::exchange& ex, const context_ref& ref, st
     case v::tls_version:
     case v::waf_response_code:
     case v::webacl_arn:
-      return true;
+      return std::string_view{};
     // Template results not kept past step 9, and what the response tells (observe/).
     default:
-      return false;
+      return std::nullopt;
   }
 }
 
 std::optional<std::string> context_value(const detail::exchange& ex, std::string_view name) {
   auto ref = find_context_variable(name, context_use::request);
   if (!ref) return std::nullopt;
-  std::string out;
-  if (!append_context_value(ex, *ref, out)) return std::nullopt;
-  return out;
+  context_scratch scratch;
+  auto text = context_text(ex, *ref, scratch);
+  if (!text) return std::nullopt;
+  return std::string(*text);
 }
 
 bool known_context_variable(std::string_view name) noexcept {

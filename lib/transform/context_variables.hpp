@@ -4,6 +4,7 @@
 // and access logs, per API type) and their values for a request. What only the response tells
 // (status, latencies, errors) is resolved by observe/ for access logs, from the same ids.
 
+#include "auth/authorization.hpp"
 #include "pipeline/exchange.hpp"
 
 #include <cstdint>
@@ -134,10 +135,61 @@ std::optional<context_ref> find_context_variable(std::string_view name, context_
 template <class F>
 void for_each_context_name(unsigned apis, F&& f);
 
-/// Appends the value of a variable the request determines; false when it has none (a WebSocket
-/// variable outside a WebSocket event, a key the authorizer did not return) and for the
-/// variables only the response tells.
-bool append_context_value(const detail::exchange& ex, const context_ref& ref, std::string& out);
+/// Room for values that are not text of the request's own (numbers, a route key, a claim).
+struct context_scratch {
+  char digits[24];
+  std::string text;
+};
+
+/// The value of a variable the request determines: a view of the request's own text, or of
+/// `scratch` (valid until its next use). nullopt when it has none (a WebSocket variable outside
+/// a WebSocket event, a key the authorizer did not return) and for the variables only the
+/// response tells.
+std::optional<std::string_view> context_text(const detail::exchange& ex, const context_ref& ref,
+                                             context_scratch& scratch);
+
+/// context_text's first part, inline for access logs: the variables that are a field of the
+/// request or of its caller. False for the others.
+inline bool context_field(const detail::exchange& ex, context_var var, std::string_view& out) {
+  using v = context_var;
+  const auto* ws = ex.websocket;
+  const auth::authorization* a = ex.auth.get();
+  switch (var) {
+    case v::http_method:
+      out = ex.req.method;
+      return true;
+    case v::path:
+      out = ex.path;
+      return true;
+    case v::resource_path:
+      out = ex.match.resource;
+      return true;
+    case v::stage:
+      out = ex.stage ? std::string_view(ex.stage->name) : std::string_view{};
+      return true;
+    case v::identity_source_ip:
+      out = ws && !ws->source_ip.empty() ? ws->source_ip : std::string_view(ex.req.source_ip);
+      return true;
+    case v::identity_caller:
+    case v::identity_user:
+      out = a ? std::string_view(a->caller) : std::string_view{};
+      return true;
+    case v::identity_user_arn:
+      out = a ? std::string_view(a->user_arn) : std::string_view{};
+      return true;
+    case v::identity_account_id:
+      out = a ? std::string_view(a->account_id) : std::string_view{};
+      return true;
+    case v::identity_access_key:
+      out = a ? std::string_view(a->access_key) : std::string_view{};
+      return true;
+    case v::authorizer_principal_id:
+      out = a ? std::string_view(a->principal_id) : std::string_view{};
+      return true;
+    default:
+      return false;
+  }
+}
 
 /// The value of $context.NAME for a request, as mapping templates and parameter mappings read
 /// it (requestId, stage, httpMethod, resourcePath, identity.sourceIp, …); nullopt for a name

@@ -8,6 +8,7 @@
 
 #include <gatehouse/gatehouse.hpp>
 
+#include <asio/use_future.hpp>
 #include <catch2/catch.hpp>
 
 #include <algorithm>
@@ -684,4 +685,52 @@ TEST_CASE("access log settings that cannot work are config_errors naming the sta
   CHECK_THROWS_WITH(AccessLog::file("/nonexistent-dir/access.log"),
                     Catch::StartsWith("access log file '/nonexistent-dir/access.log': cannot be "
                                       "opened for appending"));
+}
+
+TEST_CASE("requests a host dispatches itself are logged too", "[access_log]") {
+  collected out;
+  Stage prod{"prod", pets_api().deploy()};
+  prod.access_log(access_log_settings{
+      .format = "$context.requestId $context.status $context.responseLength $context.path",
+      .destination = out.log});
+  test::running_gateway g;
+  g.gateway().mount(prod);
+  request req;
+  req.method = "GET";
+  req.target = "/prod/pets/5";
+  req.source_ip = "127.0.0.1";
+  auto res = g.gateway().async_dispatch(std::move(req), asio::use_future).get();
+  const auto lines = out.take();
+  REQUIRE(lines.size() == 1);
+  CHECK(lines[0] ==
+        std::string(res.headers.get("x-amzn-RequestId").value_or("?")) + " 200 10 /prod/pets/5");
+}
+
+TEST_CASE("a refused WebSocket upgrade is logged as a CONNECT with its refusal", "[access_log]") {
+  WebSocketApi api;
+  api.route("$default", [](const websocket_event&) { return proxy_result{}; });
+  websocket_stage_options options;
+  options.api_key_required = true;  // and no key is sent
+  WebSocketStage stage("ws", api, options);
+  collected out;
+  stage.access_log(access_log_settings{.format =
+                                           "$context.requestId $context.eventType "
+                                           "$context.routeKey $context.status "
+                                           "$context.error.responseType $context.connectionId",
+                                       .destination = out.log});
+  test::running_gateway g;
+  g.gateway().mount(stage);
+  const auto port = g.gateway().listen("127.0.0.1:0", plain_http).port();
+  auto reply = test::roundtrip(
+      port,
+      "GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+      "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n");
+  REQUIRE(reply);
+  CHECK(reply->status == 403);
+  const auto lines = out.take();
+  REQUIRE(lines.size() == 1);
+  // The connection id it would have had; the refusal's request id is the line's.
+  CHECK(std::regex_match(
+      lines[0], std::regex(std::string(reply->headers.get("x-amzn-RequestId").value_or("?")) +
+                           R"( CONNECT \$connect 403 INVALID_API_KEY \S{16})")));
 }

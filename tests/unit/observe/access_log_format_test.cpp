@@ -271,9 +271,8 @@ std::string render(std::string_view format, std::string_view user_agent,
   gatehouse::response res;
   res.status = error ? 403 : 200;
   request_facts facts{ex, res, error};
-  std::string line;
-  render_access_log_line(compile_access_log_format(format, log_api::rest, "x"), facts, line);
-  return line;
+  return std::string(
+      render_access_log_line(compile_access_log_format(format, log_api::rest, "x"), facts));
 }
 }  // namespace
 
