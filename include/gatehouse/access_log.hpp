@@ -32,8 +32,9 @@ struct access_log_options {
   /// counted in AccessLog::lines_dropped(); the request is never held up.
   std::size_t buffer_bytes = 1024 * 1024;
   /// How long flush() waits for the writer, and with it Gateway::stop(), the end of
-  /// Gateway::async_stop() and the destruction of the last copy of the AccessLog: lines a
-  /// stalled callback has not taken by then are left behind.
+  /// Gateway::async_stop() and the destruction of the last copy of the AccessLog. Past it, at
+  /// that destruction, the lines a stalled callback has not taken are left behind: the callback
+  /// is not called again once its stalled call returns.
   std::chrono::milliseconds flush_timeout{5000};
 };
 

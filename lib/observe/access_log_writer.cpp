@@ -115,7 +115,8 @@ struct log_writer::core {
   int fd = -1;  // the writer's
   std::function<void(std::string_view)> sink;
   std::atomic<std::uint64_t> written{0}, dropped{0};
-  std::atomic<bool> kicked{false};  // a buffer passed a quarter full
+  std::atomic<bool> kicked{false};     // a buffer passed a quarter full
+  std::atomic<bool> abandoned{false};  // its last owner gave up waiting: call the sink no more
 
   std::mutex mutex;
   std::condition_variable wake, done;
@@ -163,6 +164,7 @@ struct log_writer::core {
     };
     for (auto s : spans) {
       while (!s.empty()) {
+        if (abandoned.load(std::memory_order_relaxed)) return;
         const auto end = s.find('\n');
         if (end == std::string_view::npos) {
           carry.append(s);
@@ -293,11 +295,14 @@ log_writer::~log_writer() {
   const bool finished = c.done.wait_for(lock, c.options.flush_timeout, [&] { return c.stopped; });
   for (const auto& r : c.rings) r->writer_gone.store(true, std::memory_order_release);
   lock.unlock();
-  // A callback that stalls past the timeout keeps its thread (which owns what it uses).
-  if (finished)
+  // A callback that stalls past the timeout keeps its thread (which owns what it uses) until it
+  // returns, and is called no more.
+  if (finished) {
     thread_.join();
-  else
+  } else {
+    c.abandoned.store(true, std::memory_order_relaxed);
     thread_.detach();
+  }
 }
 
 namespace {
