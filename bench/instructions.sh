@@ -11,6 +11,11 @@
 #   (gatehouse-serve over bench/serve/api.json against bench_composed; both proxy to an nginx
 #   backend, which runs outside callgrind and is not counted)
 #
+# --with FLAGS adds a row: GET /prod/pets/1 from petstore run with FLAGS as well (what an
+# observability feature costs per request, e.g. --with '--access-log /tmp/a.log
+# --access-log-format json'), with its ratio to the plain row and its largest additions. Every
+# thread of the server is counted, so a feature's own threads (an access log's writer) are too.
+#
 # Each server runs alone under valgrind --tool=callgrind (nginx with master_process off, so that
 # one process does the work); wrk warms it up, callgrind's counters are zeroed, wrk runs again,
 # and the instructions of that window (user space: the kernel's share is the same for all, as
@@ -18,7 +23,7 @@
 # what else runs on the machine. Prints the counts, the ratios, and the functions that differ
 # most between the two authorizer rows and between the imported and composed rows.
 #
-#   bench/instructions.sh [--duration SECONDS] [--connections N] [--build-dir DIR]
+#   bench/instructions.sh [--duration SECONDS] [--connections N] [--build-dir DIR] [--with FLAGS]
 #
 # Environment: DURATION (5), CONNECTIONS (50), WARMUP (2), BUILD_DIR (build/release), JOBS (2),
 # SERVER_CPU (0), CLIENT_CPU (1). Everything listens on 127.0.0.1 only.
@@ -28,13 +33,14 @@ say() { echo "instructions.sh: $*" >&2; }
 usage() { sed -n '2,/^set -euo/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
 
 DURATION=${DURATION:-5} CONNECTIONS=${CONNECTIONS:-50} WARMUP=${WARMUP:-2}
-BUILD_DIR=${BUILD_DIR:-$root/build/release} JOBS=${JOBS:-2}
+BUILD_DIR=${BUILD_DIR:-$root/build/release} JOBS=${JOBS:-2} WITH=${WITH:-}
 SERVER_CPU=${SERVER_CPU:-0} CLIENT_CPU=${CLIENT_CPU:-1}
 while (($#)); do
   case $1 in
     --duration) DURATION=$2; shift 2 ;;
     --connections) CONNECTIONS=$2; shift 2 ;;
     --build-dir) BUILD_DIR=$2; shift 2 ;;
+    --with) WITH=$2; shift 2 ;;
     -h|--help) usage 0 ;;
     *) say "unknown option $1"; usage 2 >&2 ;;
   esac
@@ -157,6 +163,11 @@ row "gatehouse GET /prod/pets/1, metrics off" plain_off "$pet" /prod/pets/1 "" \
   "${gatehouse[@]}" --no-metrics
 row "gatehouse GET /prod/pets/1, detailed metrics" plain_detailed "$pet" /prod/pets/1 "" \
   "${gatehouse[@]}" --detailed-metrics
+if [[ -n $WITH ]]; then
+  read -r -a with_flags <<<"$WITH"
+  row "gatehouse GET /prod/pets/1, --with" with "$pet" /prod/pets/1 "" "${gatehouse[@]}" \
+    "${with_flags[@]}"
+fi
 
 taskset -c "$SERVER_CPU" nginx -p "$tmp/backend" -c "$tmp/backend/nginx.conf" >"$tmp/backend.log" 2>&1 &
 backend_pid=$!
@@ -177,6 +188,12 @@ printf '%-46s %13s\n' "metrics on / off, GET /prod/pets/1" "$(more "${ir[plain]}
 printf '%-46s %13s\n' "detailed metrics / stage's only, /pets/1" \
   "$(more "${ir[plain_detailed]}" "${ir[plain]}")"
 printf '%-46s %13s\n' "imported API / composed in C++" "$(ratio "${ir[imported]}" "${ir[composed]}")"
+if [[ -n $WITH ]]; then
+  printf '%-46s %13s\n' "--with / plain GET /prod/pets/1" "$(ratio "${ir[with]}" "${ir[plain]}")"
+  awk -v a="${ir[with]}" -v b="${ir[plain]}" \
+    'BEGIN { printf "%-46s %12.1f%%\n", "--with adds", (a - b) * 100 / b }'
+  echo "(--with: $WITH)"
+fi
 
 # Where the authorizer row's extra instructions go: the functions whose inclusive counts per
 # request grew most (callers include their callees, so the list nests).
@@ -196,3 +213,6 @@ additions() {
 }
 additions auth plain "largest additions of the cached authorizer (instructions per request, inclusive)"
 additions imported composed "largest additions of the imported API over the composed one"
+if [[ -n $WITH ]]; then
+  additions with plain "largest additions of --with (instructions per request, inclusive)"
+fi

@@ -206,6 +206,8 @@ void Gateway::stop() {
   impl_->server->websockets().close_all();
   impl_->server->stop_now();
   detail::access::core(impl_->pipeline->client())->abort_all();
+  // The lines of the requests answered so far reach their files (or callbacks).
+  impl_->pipeline->flush_access_logs();
 }
 
 Gateway& Gateway::export_traces(tracing_options options) {
@@ -453,6 +455,7 @@ void Gateway::start_stop(std::chrono::milliseconds drain, detail::callback<detai
       drain, detail::callback<detail::nothing>(
                  [p = impl_->pipeline, done = std::move(done)](detail::nothing n) mutable {
                    detail::access::core(p->client())->abort_all();
+                   p->flush_access_logs();  // no line of a drained request is left behind
                    done(n);
                  }));
 }

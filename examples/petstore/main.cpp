@@ -6,6 +6,7 @@
 //            [--backend HOST:PORT] [--api-key KEY] [--limits aws|off|unrefusing] [--no-cache]
 //            [--demo-token TOKEN] [--authorize-reads] [--jwt-issuer ISS] [--jwt-audience AUD]
 //            [--jwks URL-or-FILE] [--iam-credentials FILE] [--api-id ID]
+//            [--access-log FILE [--access-log-format clf|json|xml|csv|FORMAT]]
 //            [--export FILE [--export-format oas30|swagger] [--extensions LIST] [--yaml]]
 //            [--sdk javascript|typescript|cpp --out DIR [--invoke-url URL] [--sdk-name NAME]]
 //
@@ -32,6 +33,8 @@
 // prints its keys.
 // --api-id gives the API its id ($context.apiId, the export's host) instead of a random one, so
 // that exports are the same every time.
+// --access-log appends a line per request of the prod stage to FILE in AWS's preset (clf, json,
+// xml, csv; default json) or a format of $context variables; SIGHUP reopens FILE (logrotate).
 // --sdk writes a client SDK of the prod stage into DIR and exits; the client calls --invoke-url,
 // by default this server's https://LISTEN/prod (http:// with --http).
 // --tracing samples requests as AWS's default rule does (1 a second, then 5 %) and
@@ -40,6 +43,7 @@
 // of its own; --detailed-metrics adds series per method; --no-metrics keeps none (to measure
 // what they cost).
 
+#include "access_log_flags.hpp"
 #include "demo_jwt.hpp"
 #include "pets.hpp"
 #include "sdk_flags.hpp"
@@ -73,6 +77,7 @@ struct args {
   std::string export_file;
   gatehouse::export_options export_options;
   examples::sdk_flags sdk;
+  examples::access_log_flags access_log;
 };
 
 [[noreturn]] void usage(const char* why) {
@@ -82,8 +87,9 @@ struct args {
       "[--limits aws|off|unrefusing] [--no-cache] [--demo-token TOKEN] [--authorize-reads] "
       "[--jwt-issuer ISS] [--jwt-audience AUD] [--jwks URL-or-FILE] [--iam-credentials FILE] "
       "[--api-id ID] [--export FILE [--export-format oas30|swagger] [--extensions LIST] "
-      "[--yaml]] %s\n",
-      why, examples::listener_flags::usage, examples::sdk_flags::usage);
+      "[--yaml]] %s %s\n",
+      why, examples::listener_flags::usage, examples::access_log_flags::usage,
+      examples::sdk_flags::usage);
   std::exit(2);
 }
 
@@ -95,7 +101,8 @@ args parse(int argc, char** argv) {
       if (i + 1 >= argc) usage("a flag is missing its value");
       return argv[++i];
     };
-    if (a.server.take(arg, value) || a.sdk.take(arg, value)) continue;
+    if (a.server.take(arg, value) || a.sdk.take(arg, value) || a.access_log.take(arg, value))
+      continue;
     if (arg == "--backend")
       a.backend = value();
     else if (arg == "--api-key")
@@ -136,6 +143,7 @@ args parse(int argc, char** argv) {
   }
   if (auto bad = a.server.check(); !bad.empty()) usage(bad.c_str());
   if (auto bad = a.sdk.check(); !bad.empty()) usage(bad.c_str());
+  if (auto bad = a.access_log.check(); !bad.empty()) usage(bad.c_str());
   if (a.sdk.wanted() && a.sdk.options.invoke_url.empty())
     a.sdk.options.invoke_url = (a.server.http ? "http://" : "https://") + a.server.listen + "/prod";
   if (a.limits != "aws" && a.limits != "off" && a.limits != "unrefusing")
@@ -258,6 +266,9 @@ int main(int argc, char** argv) {
     else
       basic.attach(prod);
 
+    auto access_log = a.access_log.apply(prod);
+    std::unique_ptr<asio::signal_set> hangup;
+    if (access_log) hangup = examples::reopen_on_sighup(io, *access_log);
     gatehouse::Gateway gw{io, options};
     examples::observe(gw, prod, a.server);
     gw.mount(prod);
@@ -287,6 +298,9 @@ int main(int argc, char** argv) {
       std::printf("petstore: a JWT for GET /prod/pets/{petId}/owner (an hour): %s\n",
                   token.c_str());
     }
+    if (access_log)
+      std::printf("petstore: access log (%s): %s\n", a.access_log.format.c_str(),
+                  a.access_log.file.c_str());
     if (demo_user) {
       std::printf("petstore: IAM user for GET /prod/admin/stats (SigV4, us-east-1): %s %s\n",
                   demo_user->access_key_id.c_str(), demo_user->secret_access_key.c_str());

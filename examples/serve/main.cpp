@@ -6,6 +6,7 @@
 //                   [--stage-variable NAME=VALUE]... [--lambda-endpoint URL] [--api-key VALUE]...
 //                   [--iam-credentials FILE] [--jwks URL-or-FILE] [--limits aws|off]
 //                   [--petstore-functions]
+//                   [--access-log FILE [--access-log-format clf|json|xml|csv|FORMAT]]
 //                   [--listen ADDR:PORT] [--cert FILE --key FILE] [--http] [--threads N]
 //                   [--metrics-listen ADDR:PORT] [--detailed-metrics] [--no-metrics]
 //                   [--tracing] [--otlp-endpoint URL]
@@ -38,7 +39,11 @@
 // authorizer (token "allow") by the names petstore's export gives them (petstore --export):
 // the export, served here, answers as petstore does. --metrics-listen serves GET /metrics on a
 // plain-HTTP listener of its own (--detailed-metrics: series per method or route too).
+// the export, served here, answers as petstore does. --access-log appends a line per request to
+// FILE in AWS's preset for the API type (clf, json, xml, csv; default json) or a format of
+// $context variables; SIGHUP reopens FILE (logrotate).
 
+#include "access_log_flags.hpp"
 #include "pets.hpp"
 #include "sdk_flags.hpp"
 #include "server.hpp"
@@ -72,6 +77,7 @@ struct args {
   std::string limits = "aws";
   bool petstore_functions = false;
   examples::listener_flags server{.listen = "127.0.0.1:8443"};
+  examples::access_log_flags access_log;
   // Export instead of serving.
   std::string export_file;
   std::string export_format;
@@ -87,12 +93,12 @@ struct args {
                "[--basepath ignore|prepend|split] [--fail-on-warnings] "
                "[--stage-variable NAME=VALUE]... [--lambda-endpoint URL] [--api-key VALUE]... "
                "[--iam-credentials FILE] [--jwks URL-or-FILE] [--limits aws|off] "
-               "[--petstore-functions] %s\n"
+               "[--petstore-functions] %s %s\n"
                "       %s --openapi FILE [--api-type rest|http] [--stage NAME] "
                "--export FILE --export-format oas30|swagger [--extensions LIST] [--yaml]\n"
                "       %s --openapi FILE [--api-type rest|http] [--stage NAME] %s\n",
-               program, why.c_str(), program, examples::listener_flags::usage, program, program,
-               examples::sdk_flags::usage);
+               program, why.c_str(), program, examples::access_log_flags::usage,
+               examples::listener_flags::usage, program, program, examples::sdk_flags::usage);
   std::exit(2);
 }
 
@@ -104,7 +110,8 @@ args parse(int argc, char** argv) {
       if (i + 1 >= argc) usage("a flag is missing its value");
       return argv[++i];
     };
-    if (a.server.take(arg, value) || a.sdk.take(arg, value)) continue;
+    if (a.server.take(arg, value) || a.sdk.take(arg, value) || a.access_log.take(arg, value))
+      continue;
     if (arg == "--openapi") {
       a.openapi = value();
     } else if (arg == "--api-type") {
@@ -149,6 +156,7 @@ args parse(int argc, char** argv) {
   if (a.openapi.empty()) usage("--openapi FILE is required");
   if (auto bad = a.server.check(); !bad.empty()) usage(bad);
   if (auto bad = a.sdk.check(); !bad.empty()) usage(bad);
+  if (auto bad = a.access_log.check(); !bad.empty()) usage(bad);
   if (a.api_type != "rest" && a.api_type != "http") usage("--api-type is rest or http");
   if (a.base_path != "ignore" && a.base_path != "prepend" && a.base_path != "split")
     usage("--basepath is ignore, prepend or split");
@@ -363,6 +371,9 @@ int main(int argc, char** argv) {
     for (const auto& r : api.routes) keys_needed = keys_needed || r.api_key_required;
     std::optional<gatehouse::UsagePlan> plan;
     if (keys_needed) plan.emplace(gatehouse::usage_plan_options{.name = program}).attach(stage);
+    auto access_log = a.access_log.apply(stage);
+    std::unique_ptr<asio::signal_set> hangup;
+    if (access_log) hangup = examples::reopen_on_sighup(io, *access_log);
 
     gatehouse::Gateway gw{io, options};
     examples::observe(gw, stage, a.server);
@@ -393,6 +404,9 @@ int main(int argc, char** argv) {
       std::printf("%s: IAM user (SigV4, %s): %s %s\n", program, o.region.c_str(),
                   demo_user->access_key_id.c_str(), demo_user->secret_access_key.c_str());
     examples::listen_metrics(gw, a.server, program);
+    if (access_log)
+      std::printf("%s: access log (%s): %s\n", program, a.access_log.format.c_str(),
+                  a.access_log.file.c_str());
     std::printf("%s: serving %s/%s\n", program, url.c_str(), stage_id.c_str());
     std::fflush(stdout);
     examples::run_until_signalled(io, gw, a.server.threads, program);

@@ -1,6 +1,7 @@
 #pragma once
 
 // The whole public API of gatehouse.
+#include <gatehouse/access_log.hpp>
 #include <gatehouse/api_keys.hpp>
 #include <gatehouse/authorizer.hpp>
 #include <gatehouse/aws_integration.hpp>

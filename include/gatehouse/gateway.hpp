@@ -189,9 +189,10 @@ class Gateway {
 
   /// Graceful stop: stops accepting, lets requests in flight on the gateway's own listeners
   /// finish for up to `drain`, then closes every connection (WebSocket sessions at once, with
-  /// 1001). Dispatches and upgrades begun from now on complete with asio::error::shut_down.
-  /// Completion: void(). Not cancellable (the completion handler's cancellation slot is left
-  /// alone): a stop once begun is not undone; stop() cuts the drain short.
+  /// 1001) and flushes the stages' access logs before it completes. Dispatches and upgrades begun
+  /// from now on complete with asio::error::shut_down. Completion: void(). Not cancellable (the
+  /// completion handler's cancellation slot is left alone): a stop once begun is not undone; stop()
+  /// cuts the drain short.
   template <class Token>
   auto async_stop(std::chrono::milliseconds drain, Token&& token) {
     return asio::async_initiate<Token, void()>(
@@ -205,7 +206,8 @@ class Gateway {
         token, drain);
   }
 
-  /// Closes listeners and connections at once.
+  /// Closes listeners and connections at once, then waits for the mounted stages' access logs
+  /// to write the lines of the requests answered (up to their flush_timeout).
   void stop();
 
   /// How many client connections are open now, WebSocket sessions included (both count

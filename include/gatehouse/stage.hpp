@@ -1,5 +1,6 @@
 #pragma once
 
+#include <gatehouse/access_log.hpp>
 #include <gatehouse/cache.hpp>
 #include <gatehouse/client_certificate.hpp>
 #include <gatehouse/router.hpp>
@@ -69,6 +70,11 @@ class Stage {
   /// or route (Gateway::metrics). Off by default, as at AWS: series per method multiply what a
   /// scrape carries. method_setting::metrics_enabled overrides it per method.
   Stage& metrics_enabled(bool on);
+  /// Logs every request of this stage, one line each, as `settings` say (AWS's
+  /// accessLogSettings), or stops logging (nullopt). The format is checked and compiled now, for
+  /// the deployment's API type (and again on a redeploy that changes the type): throws
+  /// config_error naming the stage for a bad format or an AccessLog without a destination.
+  Stage& access_log(std::optional<access_log_settings> settings);
 
   /// Replaces the deployment this stage serves (redeploy), without dropping any request.
   /// Throws config_error if a method setting or usage plan names a method it lacks.

@@ -3,6 +3,7 @@
 // WebSocket APIs as AWS's: routes chosen per message by a route selection expression, the
 // $connect / $disconnect / $default routes, and the connection manager (AWS's @connections).
 
+#include <gatehouse/access_log.hpp>
 #include <gatehouse/authorizer.hpp>
 #include <gatehouse/config.hpp>
 #include <gatehouse/http.hpp>
@@ -201,6 +202,11 @@ class WebSocketStage {
   const std::string& name() const noexcept;
   /// The stage's connections.
   ConnectionManager connections() const noexcept { return ConnectionManager(state_); }
+  /// Logs every connect, message and disconnect of the stage, one line each, as `settings` say
+  /// (with the variables of WebSocket APIs: eventType, routeKey, connectionId …), or stops
+  /// logging (nullopt). Throws config_error naming the stage for a bad format or an AccessLog
+  /// without a destination.
+  WebSocketStage& access_log(std::optional<access_log_settings> settings);
 
  private:
   friend struct detail::access;

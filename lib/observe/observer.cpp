@@ -1,5 +1,6 @@
 #include "observe/observer.hpp"
 
+#include "observe/stage_access_log.hpp"
 #include "pipeline/exchange.hpp"
 #include "pipeline/request_id.hpp"
 #include "util/text.hpp"
@@ -28,6 +29,9 @@ tracing_statistics observer::trace_export_statistics() const noexcept {
 
 void observer::record(const request_facts& facts) const noexcept {
   if (metrics_) metrics_->record(facts);
+  // The stage's access log; requests that found no stage have none.
+  if (const auto& stage = facts.ex.stage)
+    if (const auto& log = stage->access_log) log->write(facts);
   if (facts.ex.trace.is_sampled() && facts.ex.stage && facts.ex.stage->tracing) {
     auto exporter = spans_.load(std::memory_order_acquire);
     if (exporter->enabled()) export_spans(facts, *exporter);
@@ -113,6 +117,11 @@ void observer::export_spans(const request_facts& facts, span_exporter& exporter)
   } catch (...) {
     // Out of memory while building the record: the spans are lost, the request is not.
   }
+}
+
+void observer::record_event(const request_facts& facts) const noexcept {
+  if (const auto& stage = facts.ex.stage)
+    if (const auto& log = stage->access_log) log->write(facts);
 }
 
 std::uint64_t wire_size(const response& res) noexcept {

@@ -28,6 +28,10 @@ class observer {
 
   /// Records one answered request. Never throws, never waits.
   void record(const request_facts& facts) const noexcept;
+  /// Records one WebSocket event (a connect, a message, a disconnect) once it has ended:
+  /// `facts.ex.websocket` says which, `facts.ex.stage` is its WebSocket stage's routes stage.
+  void record_event(const request_facts& facts) const noexcept;
+
   /// A TLS handshake on a listener ended (completed, or failed). Never throws, never waits.
   void tls_handshake(bool ok) const noexcept {
     if (metrics_) metrics_->tls_handshake(ok);

@@ -68,6 +68,10 @@ struct websocket_call {
   std::string_view event_type;  // CONNECT, MESSAGE or DISCONNECT
   std::string_view message_id;  // MESSAGE only
   std::int64_t connected_at = 0;
+  // The connection's, for events that have no request of their own (a message for a C++ route).
+  std::string_view source_ip;
+  std::string_view user_agent;
+  std::string_view domain_name;
 };
 
 struct exchange {
@@ -79,8 +83,11 @@ struct exchange {
   std::chrono::steady_clock::time_point received = std::chrono::steady_clock::now();
   std::chrono::steady_clock::time_point integration_start{};
   std::chrono::nanoseconds integration_latency{-1};
+  int integration_status = 0;  // the integration's status, before step 11 mapped it
+  // Step 4, for methods with an authorizer: how long it took, and whether it ended the request.
   std::chrono::steady_clock::time_point authorizer_start{};
-  std::chrono::nanoseconds authorizer_latency{-1};  // negative: no authorizer ran
+  std::chrono::nanoseconds authorizer_latency{-1};
+  bool authorizer_refused = false;
   observe::trace_context trace;     // X-Amzn-Trace-Id / traceparent, taken or started
   char request_id[37] = {};         // UUID text, $context.requestId
   char request_time_text[32] = {};  // CLF, $context.requestTime

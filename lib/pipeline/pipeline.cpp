@@ -4,6 +4,7 @@
 #include "auth/authorize.hpp"
 #include "cache/stage_cache.hpp"
 #include "integration/integration_impl.hpp"
+#include "observe/stage_access_log.hpp"
 #include "pipeline/gateway_responses.hpp"
 #include "pipeline/request_id.hpp"
 #include "throttle/admission.hpp"
@@ -19,6 +20,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <array>
 #include <cstdio>
 #include <cstring>
@@ -186,8 +188,23 @@ bool authorize_now(exchange& ex, outcome& out) {
   return false;
 }
 
-void start(exchange& ex) {
-  make_request_id(ex.request_id);
+// Step 4's end, for the access log's authorizer variables.
+void end_authorizer(exchange& ex, const outcome& out) {
+  ex.authorizer_latency = std::chrono::steady_clock::now() - ex.authorizer_start;
+  ex.authorizer_refused = out.error.has_value();
+}
+
+// The integration's own status, before step 11 maps it (none when it failed).
+void end_integration(exchange& ex, const outcome& out) {
+  ex.integration_latency = std::chrono::steady_clock::now() - ex.integration_start;
+  ex.integration_status = out.error ? 0 : out.res.status;
+}
+
+void start(exchange& ex, std::string_view id = {}) {
+  if (id.size() == 36)
+    std::memcpy(ex.request_id, id.data(), 36);
+  else
+    make_request_id(ex.request_id);
   auto t = util::clf_time(ex.start);
   std::memcpy(ex.request_time_text, t.data(), std::min(t.size(), sizeof ex.request_time_text - 1));
   ex.request_time = {ex.request_time_text, std::min(t.size(), sizeof ex.request_time_text - 1)};
@@ -245,7 +262,7 @@ pending_run pipeline::begin(request& req, std::unique_ptr<wire::body_source>* st
   state->stream = stream;
   state->internal = internal;
   state->reply = reply;
-  start(ex);
+  start(ex, internal ? internal->request_id : std::string_view{});
   return state;
 }
 
@@ -274,7 +291,7 @@ wait_for pipeline::advance(run_state& s) const {
           s.next = run_step::after_authorizer;
           return wait_for::authorizer;
         }
-        ex.authorizer_latency = std::chrono::steady_clock::now() - ex.authorizer_start;
+        end_authorizer(ex, out);
       }
       [[fallthrough]];
     case run_step::after_authorizer:
@@ -318,7 +335,7 @@ wait_for pipeline::advance(run_state& s) const {
           s.next = run_step::after_integration;
           return wait_for::integration;
         }
-        ex.integration_latency = std::chrono::steady_clock::now() - ex.integration_start;
+        end_integration(ex, out);
       }
       [[fallthrough]];
     case run_step::after_integration:
@@ -342,7 +359,7 @@ asio::awaitable<void> pipeline::complete(run_state& s, wait_for w) const {
     switch (w) {
       case wait_for::authorizer:
         s.out.error = co_await auth::authorize(s.ex);
-        s.ex.authorizer_latency = std::chrono::steady_clock::now() - s.ex.authorizer_start;
+        end_authorizer(s.ex, s.out);
         break;
       case wait_for::admission:
         s.verdict = co_await store_->admit(s.adm, s.ex.start);
@@ -352,7 +369,7 @@ asio::awaitable<void> pipeline::complete(run_state& s, wait_for w) const {
         break;
       case wait_for::integration:
         s.out = co_await detail::access::impl(*s.ex.match.target).invoke(s.ex);
-        s.ex.integration_latency = std::chrono::steady_clock::now() - s.ex.integration_start;
+        end_integration(s.ex, s.out);
         break;
       case wait_for::nothing:
         break;
@@ -393,7 +410,8 @@ response pipeline::finish(run_state& s) const {
   }
   if (s.stream && !out.error && ex.stream) *s.stream = std::move(ex.stream);
   if (s.internal) {
-    s.internal->auth = std::move(ex.auth);
+    // A run kept for its record keeps its authorization for it too.
+    s.internal->auth = s.internal->records_itself ? ex.auth : std::move(ex.auth);
     s.internal->integration_latency =
         s.abandoned ? std::chrono::nanoseconds{-1} : ex.integration_latency;
   }
@@ -426,12 +444,59 @@ void pipeline::answered(reply_target& reply, std::uint64_t bytes_out,
   reply.finished.reset();
 }
 
+void pipeline::record_event(internal_run& run, const event_outcome& o) const noexcept {
+  request blank;  // what an event without an internal run stands on
+  pending_run state = std::move(run.finished);
+  // Only access logs record WebSocket events so far: a stage without one costs nothing more.
+  if (!run.stage || !run.stage->load()->access_log) return;
+  const auto now = std::chrono::steady_clock::now();
+  if (!state) {
+    try {
+      state = make_run_state(blank, {options_.account_id, options_.region});
+    } catch (...) {  // no memory for the record
+      return;
+    }
+    exchange& ex = state->ex;
+    if (o.received != std::chrono::steady_clock::time_point{}) {
+      ex.received = o.received;
+      ex.start -= std::chrono::duration_cast<std::chrono::system_clock::duration>(now - o.received);
+    }
+    start(ex, run.request_id);
+    use_stage(ex, run);
+  }
+  exchange& ex = state->ex;
+  if (o.integration_latency) ex.integration_latency = *o.integration_latency;
+  response res;
+  res.status = o.status;
+  const gateway_error* error =
+      o.error ? o.error : (state->out.error ? &*state->out.error : nullptr);
+  observe::request_facts facts{ex, res, error};
+  facts.latency = now - ex.received;
+  observer_.record_event(facts);
+}
+
+void pipeline::flush_access_logs() const {
+  auto mounts = mounts_.load(std::memory_order_acquire);
+  std::vector<const observe::log_writer*> flushed;  // stages may share one
+  auto flush = [&](const stage_state& stage) {
+    auto snapshot = stage.load();
+    if (!snapshot->access_log) return;
+    auto* writer = snapshot->access_log->writer.get();
+    if (std::find(flushed.begin(), flushed.end(), writer) != flushed.end()) return;
+    flushed.push_back(writer);
+    writer->flush();
+  };
+  for (const auto& [name, stage] : mounts->stages) flush(*stage);
+  for (const auto& stage : mounts->hidden) flush(*stage);
+}
+
 asio::awaitable<response> pipeline::run(request& req, std::unique_ptr<wire::body_source>* stream,
                                         internal_run* internal, reply_target* reply) const {
   pending_run state = begin(req, stream, internal, reply);
   if (auto w = advance(*state); w != wait_for::nothing) co_await complete(*state, w);
   response res = finish(*state);
   if (reply && reply->records_itself) reply->finished = std::move(state);
+  if (internal && internal->records_itself) internal->finished = std::move(state);
   co_return res;
 }
 

@@ -22,6 +22,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -44,6 +45,16 @@ struct mount_table {
   bool all_http_apis = false;  // then an unknown stage answers 404 rather than 403
 };
 
+/// A request's state while it runs (exchange, outcome, what it waits for), from a per-thread
+/// pool. A pending_run owns one.
+struct run_state;
+struct run_state_release {
+  void operator()(run_state* s) const noexcept;
+};
+/// A request stopped at a step that has to wait (an authorizer call, the store, a cache miss
+/// led by another request, an integration): run_rest() takes it to the end.
+using pending_run = std::unique_ptr<run_state, run_state_release>;
+
 /// A request the gateway makes up itself and runs on a given stage, not one found by its path
 /// (a WebSocket API's $connect or message with an integration).
 struct internal_run {
@@ -57,17 +68,24 @@ struct internal_run {
   bool gateway_error = false;  // out: the gateway ended the request itself (a gateway response)
   /// Out: how long its integration took (negative: none was called), for WebSocket metrics.
   std::chrono::nanoseconds integration_latency{-1};
+  /// In: the event's request id (36 characters), which its record and the error messages its
+  /// client gets share; empty: a new one.
+  std::string_view request_id{};
+  /// In: the caller records the event itself once it has ended (record_event). Out: then the
+  /// finished run's state, kept for that.
+  bool records_itself = false;
+  pending_run finished;
 };
 
-/// A request's state while it runs (exchange, outcome, what it waits for), from a per-thread
-/// pool. A pending_run owns one.
-struct run_state;
-struct run_state_release {
-  void operator()(run_state* s) const noexcept;
+/// What a WebSocket event came to, for its record (pipeline::record_event).
+struct event_outcome {
+  int status = 200;
+  const gateway_error* error = nullptr;  // how the event ended, if not as its run did
+  /// A C++ route handler's run (negative: none ran); nullopt: the internal run's, if any.
+  std::optional<std::chrono::nanoseconds> integration_latency;
+  /// When the event began, for an event without an internal run; default: now.
+  std::chrono::steady_clock::time_point received{};
 };
-/// A request stopped at a step that has to wait (an authorizer call, the store, a cache miss
-/// led by another request, an integration): run_rest() takes it to the end.
-using pending_run = std::unique_ptr<run_state, run_state_release>;
 
 /// Where a connection takes its answers: its own response object, whose buffers a cache hit
 /// reuses (no allocation), and its buffer for the request id, which it sends as x-amzn-RequestId.
@@ -111,6 +129,13 @@ class pipeline {
   /// `body_bytes` of them the payload). Records the request (observe::observer) and lets its
   /// state go.
   void answered(reply_target& reply, std::uint64_t bytes_out, std::uint64_t body_bytes) const;
+  /// Records a WebSocket event once it has ended (observe::observer::record_event): with the
+  /// state of its internal run when `run.records_itself` kept one, else as an event of
+  /// `run.stage` without a request of its own (its websocket call and authorization).
+  void record_event(internal_run& run, const event_outcome& outcome) const noexcept;
+  /// Waits for the access logs of the mounted stages to write what they hold (each for up to
+  /// its flush_timeout).
+  void flush_access_logs() const;
 
   /// Serves a stage at /{name}/…, or, `hidden`, only to internal runs (its name need not be
   /// unique then).

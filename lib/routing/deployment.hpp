@@ -27,6 +27,9 @@
 namespace gatehouse::transform {
 struct method_transform;
 }
+namespace gatehouse::observe {
+struct stage_access_log;
+}
 
 namespace gatehouse::validate {
 struct method_rules;
@@ -123,7 +126,7 @@ struct stage_snapshot {
   std::map<std::string, method_setting, std::less<>> methods;  // "GET /pets" → settings
   std::vector<stage_plan> plans;
   std::optional<cache_settings> cache;
-  bool metrics_enabled = false;              // detailed metrics for every method
+  bool metrics_enabled = false;  // detailed metrics for every method
   // Not an API of AWS's metrics (a WebSocket stage's @connections endpoint): no series.
   bool no_metrics = false;
   std::string cache_namespace;               // "{apiId}/{stage}": entries of stages never mix
@@ -131,6 +134,7 @@ struct stage_snapshot {
   std::vector<route_settings> routes;        // derived from the above by resolve_settings()
   std::vector<cache_counters*> counters;     // by route index, owned by the stage_state
   bool tracing = false;                      // AWS's tracingEnabled: sample, export spans
+  std::shared_ptr<const observe::stage_access_log> access_log;  // null: none
 };
 
 struct stage_state {

@@ -1,4 +1,5 @@
 #include "cache/stage_cache.hpp"
+#include "observe/stage_access_log.hpp"
 #include "routing/deployment.hpp"
 #include "routing/stage_variables.hpp"
 #include "throttle/token_bucket.hpp"
@@ -190,8 +191,10 @@ Stage& Stage::metrics_enabled(bool on) {
 
 Stage& Stage::deploy(Deployment deployment) {
   if (!deployment) throw config_error(fmt::format("stage '{}': no deployment", state_->name));
-  update(*state_,
-         [&](detail::stage_snapshot& s) { s.deployment = detail::access::share(deployment); });
+  update(*state_, [&](detail::stage_snapshot& s) {
+    s.deployment = detail::access::share(deployment);
+    s.access_log = observe::access_log_for(s.access_log, s.deployment->api.type, s.name);
+  });
   return *this;
 }
 

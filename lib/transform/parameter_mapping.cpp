@@ -1,23 +1,13 @@
 #include "transform/parameter_mapping.hpp"
-#include "util/json_parse.hpp"
 
 #include "routing/route_table.hpp"
 #include "routing/stage_variables.hpp"
 
-#include "auth/authorization.hpp"
-#include "usage/key_registry.hpp"
-#include "util/json_ref.hpp"
-
 #include <gatehouse/config_error.hpp>
-
-#include <rapidjson/document.h>
-#include <rapidjson/stringbuffer.h>
-#include <rapidjson/writer.h>
 
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <array>
 
 namespace gatehouse::transform {
 
@@ -43,79 +33,7 @@ bool reserved_header(std::string_view n) noexcept {
   return false;
 }
 
-constexpr std::array<std::string_view, 29> context_names = {
-    "accountId", "apiId", "domainName", "domainPrefix", "httpMethod", "path", "protocol",
-    "requestId", "requestTime", "requestTimeEpoch", "resourcePath", "stage", "identity.sourceIp",
-    "identity.userAgent", "extendedRequestId", "identity.apiKey", "identity.apiKeyId",
-    "identity.accessKey", "identity.caller", "identity.user", "identity.userArn",
-    "identity.accountId", "authorizer.principalId",
-    // WebSocket APIs'
-    "connectionId", "connectedAt", "eventType", "messageId", "messageDirection", "routeKey"};
-
-// A JWT claim (the claims are a JSON object's text): strings as they are, others as JSON.
-std::optional<std::string> claim_of(std::string_view claims_json, std::string_view name) {
-  rapidjson::Document doc;
-  if (!util::parse_json(doc, claims_json) || !doc.IsObject()) return std::nullopt;
-  auto it = doc.FindMember(util::json_ref(name));
-  if (it == doc.MemberEnd()) return std::nullopt;
-  if (it->value.IsString()) return std::string(it->value.GetString(), it->value.GetStringLength());
-  rapidjson::StringBuffer buf;
-  rapidjson::Writer<rapidjson::StringBuffer> w(buf);
-  it->value.Accept(w);
-  return std::string(buf.GetString(), buf.GetSize());
-}
-
 }  // namespace
-
-bool known_context_variable(std::string_view name) noexcept {
-  // authorizer.<key> and authorizer.claims.<name> are whatever the authorizer returns.
-  if (name.starts_with("authorizer.") && name.size() > 11) return true;
-  return std::find(context_names.begin(), context_names.end(), name) != context_names.end();
-}
-
-std::optional<std::string> context_value(const detail::exchange& ex, std::string_view name) {
-  auto host = [&] { return ex.req.headers.get("Host").value_or(std::string_view{}); };
-  if (name == "accountId") return std::string(ex.gateway.account_id);
-  if (name == "apiId") return ex.stage ? ex.stage->deployment->api.id : std::string();
-  if (name == "domainName") return std::string(host());
-  if (name == "domainPrefix") return std::string(host().substr(0, host().find('.')));
-  if (name == "httpMethod") return ex.req.method;
-  if (name == "path") return std::string(ex.path);
-  if (name == "protocol") return std::string("HTTP/1.1");
-  if (name == "requestId" || name == "extendedRequestId") return std::string(ex.id());
-  if (name == "requestTime") return std::string(ex.request_time);
-  if (name == "requestTimeEpoch") return std::to_string(ex.request_time_epoch);
-  if (name == "resourcePath") return std::string(ex.match.resource);
-  if (name == "stage") return ex.stage ? ex.stage->name : std::string();
-  if (name == "identity.sourceIp") return ex.req.source_ip;
-  if (name == "identity.userAgent")
-    return std::string(ex.req.headers.get("User-Agent").value_or(std::string_view{}));
-  if (name == "identity.apiKey") return std::string(ex.api_key_value);
-  if (name == "identity.apiKeyId") return ex.api_key ? ex.api_key->id : std::string();
-  if (const auto* ws = ex.websocket) {
-    if (name == "connectionId") return std::string(ws->connection_id);
-    if (name == "connectedAt") return std::to_string(ws->connected_at);
-    if (name == "eventType") return std::string(ws->event_type);
-    if (name == "messageId") return std::string(ws->message_id);
-    if (name == "messageDirection") return std::string("IN");
-    if (name == "routeKey") return std::string(ws->route_key);
-  }
-  if (name.starts_with("identity.") || name.starts_with("authorizer.")) {
-    if (!ex.auth) return std::string();
-    const auto& a = *ex.auth;
-    if (name == "identity.accessKey") return a.access_key;
-    if (name == "identity.caller" || name == "identity.user") return a.caller;
-    if (name == "identity.userArn") return a.user_arn;
-    if (name == "identity.accountId") return a.account_id;
-    if (name == "authorizer.principalId") return a.principal_id;
-    if (name.starts_with("authorizer.claims.")) return claim_of(a.claims_json, name.substr(18));
-    if (name.starts_with("authorizer.")) {
-      if (const auto* v = a.view().get(name.substr(11))) return to_string(*v);
-      return std::nullopt;
-    }
-  }
-  return std::nullopt;
-}
 
 parameter_mapping::parameter_mapping(const std::vector<std::pair<std::string, std::string>>& pairs,
                                      std::string_view what) {

@@ -5,6 +5,7 @@
 // integration is made; evaluated per request. Mapping templates join here later.
 
 #include "pipeline/exchange.hpp"
+#include "transform/context_variables.hpp"
 
 #include <optional>
 #include <string>
@@ -58,11 +59,5 @@ class parameter_mapping {
  private:
   std::vector<mapping_rule> rules_;
 };
-
-/// The value of $context.NAME for a request, as AWS names them (requestId, stage, httpMethod,
-/// resourcePath, path, identity.sourceIp, …); nullopt for a name not known.
-std::optional<std::string> context_value(const detail::exchange& ex, std::string_view name);
-/// True when `name` is a $context variable context_value() knows.
-bool known_context_variable(std::string_view name) noexcept;
 
 }  // namespace gatehouse::transform

@@ -4,6 +4,7 @@
 // the parser's in-place header fields, the event a handler views): friends of those types, so
 // that hosts cannot reach them and the library needs no public back doors.
 
+#include <gatehouse/access_log.hpp>
 #include <gatehouse/authorizer.hpp>
 #include <gatehouse/client_certificate.hpp>
 #include <gatehouse/http.hpp>
@@ -42,6 +43,9 @@ struct access {
   }
   static const std::shared_ptr<websocket_stage_state>& state(const WebSocketStage& s) noexcept {
     return s.state();
+  }
+  static const std::shared_ptr<observe::log_writer>& writer(const AccessLog& l) noexcept {
+    return l.writer();
   }
   /// header_map's fields filled in place by the parsers (see header_map::add_empty).
   static header_map::field& add_empty(header_map& h) { return h.add_empty(); }

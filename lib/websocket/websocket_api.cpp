@@ -12,6 +12,7 @@
 #include "util/json_text.hpp"
 #include "util/time_text.hpp"
 #include "websocket/api_host.hpp"
+#include "websocket/event_record.hpp"
 #include "websocket/handshake.hpp"
 #include "websocket/websocket_metrics.hpp"
 
@@ -246,12 +247,10 @@ struct integration_reply {
   std::chrono::nanoseconds integration_latency{-1};  // negative: no integration ran
 };
 
-// Runs `req` on the stage's routes stage as the event `call`, with the connection's
-// authorization (if any) already known.
+// Runs `req` on the stage's routes stage as the event `run` stands for (websocket/event_record),
+// with the connection's authorization (if any) already known; `run` keeps it for its record.
 asio::awaitable<integration_reply> run_routes(const detail::websocket_stage_state& st, request& req,
-                                              const detail::websocket_call& call,
-                                              std::shared_ptr<const auth::authorization> auth,
-                                              net::cancel_handle cancel = {}) {
+                                              detail::internal_run& run) {
   integration_reply out;
   auto pipeline = st.gateway.lock();
   if (!pipeline) {  // the gateway is gone
@@ -259,11 +258,6 @@ asio::awaitable<integration_reply> run_routes(const detail::websocket_stage_stat
     out.gateway_error = true;
     co_return out;
   }
-  detail::internal_run run;
-  run.stage = detail::access::state(*st.routes).get();
-  run.websocket = &call;
-  run.auth = std::move(auth);
-  run.cancel = cancel;
   out.res = co_await pipeline->run(req, nullptr, &run);
   out.gateway_error = run.gateway_error;
   out.auth = std::move(run.auth);
@@ -359,6 +353,7 @@ void handle_sync_message(const detail::websocket_stage_state& st, detail::websoc
                          const detail::websocket_route& route, std::string_view key,
                          websocket::message_kind kind, std::string_view body,
                          clock::time_point now) {
+  const auto received = std::chrono::steady_clock::now();
   char rid[37];
   detail::make_request_id(rid);
   char message_id[17];
@@ -374,14 +369,21 @@ void handle_sync_message(const detail::websocket_stage_state& st, detail::websoc
   } catch (...) {
   }
   timer.done(st, &route);
+  const auto call = websocket::event_call(c, key, "MESSAGE", ev.message_id);
   if (!result) {
     websocket::count(st, &route, observe::websocket_count::execution_error);
     if (auto s = c.session.lock())
       websocket::send_counted(st, &route, *s,
                               error_message("Internal server error", c.id, {rid, 36}));
+    const auto err =
+        websocket::event_error(response_type::integration_failure, 500, "Internal server error");
+    websocket::record_event(st, call, c.auth, {rid, 36},
+                            {500, &err, websocket::since(received), received});
     return;
   }
   websocket::count_outcome(st, &route, result->status_code, false);
+  websocket::record_event(st, call, c.auth, {rid, 36},
+                          {200, nullptr, websocket::since(received), received});
   if (!route.options.two_way || result->body.empty()) return;
   if (auto s = c.session.lock())
     send_reply(st, route, *s, std::move(result->body), result->is_base64_encoded);
@@ -391,20 +393,23 @@ void handle_sync_message(const detail::websocket_stage_state& st, detail::websoc
 asio::awaitable<void> handle_message(std::shared_ptr<detail::websocket_stage_state> st,
                                      std::shared_ptr<detail::websocket_connection> c,
                                      const detail::websocket_route* route, std::string key,
-                                     websocket::message_kind kind, std::string body) {
+                                     websocket::message_kind kind, std::string body,
+                                     std::chrono::steady_clock::time_point received) {
   struct done_guard {
     detail::websocket_connection* c;
     ~done_guard() { c->in_flight.fetch_sub(1, std::memory_order_relaxed); }
   } done{c.get()};
   const std::string rid = request_id();
   const std::string message_id = random_id();
+  const auto call = websocket::event_call(*c, key, "MESSAGE", message_id);
   if (route->target) {
     request req =
         route_request(*c, *route, std::move(body), kind == websocket::message_kind::binary);
-    detail::websocket_call call{c->id, key, "MESSAGE", message_id, epoch_ms(c->connected_at)};
-    auto reply = co_await run_routes(*st, req, call, c->auth);
+    auto run = websocket::event_run(*st, call, c->auth, rid);
+    auto reply = co_await run_routes(*st, req, run);
     websocket::integration_latency(*st, route, reply.integration_latency);
     websocket::count_outcome(*st, route, reply.res.status, reply.gateway_error);
+    websocket::record_event(*st, run, {reply.res.status});
     auto s = c->session.lock();
     if (!s) co_return;
     if (reply.gateway_error)
@@ -419,12 +424,23 @@ asio::awaitable<void> handle_message(std::shared_ptr<detail::websocket_stage_sta
   ev.body = body;
   ev.is_binary = kind == websocket::message_kind::binary;
   const websocket::integration_timer timer(*st);
+  const auto started = std::chrono::steady_clock::now();
   auto outcome = co_await invoke(*route, ev);
   timer.done(*st, route);
   if (outcome.result)
     websocket::count_outcome(*st, route, outcome.result->status_code, false);
   else
     websocket::count(*st, route, observe::websocket_count::execution_error);
+  {
+    const auto err = outcome.timed_out ? websocket::event_error(response_type::integration_timeout,
+                                                                504, "Endpoint request timed out")
+                                       : websocket::event_error(response_type::integration_failure,
+                                                                500, "Internal server error");
+    const int status = outcome.result ? 200 : err.status;
+    websocket::record_event(
+        *st, call, c->auth, rid,
+        {status, outcome.result ? nullptr : &err, websocket::since(started), received});
+  }
   auto s = c->session.lock();
   if (!s) co_return;
   if (!outcome.result) {
@@ -442,26 +458,52 @@ asio::awaitable<void> handle_disconnect(std::shared_ptr<detail::websocket_stage_
                                         std::shared_ptr<detail::websocket_connection> c, int code,
                                         std::string reason) {
   const auto* route = st->api->find("$disconnect");
-  if (!route) co_return;
   const std::string rid = request_id();
+  const auto call = websocket::event_call(*c, "$disconnect", "DISCONNECT");
+  if (!route) {  // recorded all the same, as AWS logs every disconnect
+    websocket::record_event(*st, call, c->auth, rid, {200, nullptr, std::chrono::nanoseconds(-1)});
+    co_return;
+  }
   if (route->target) {
     request req = route_request(*c, *route, {}, false);
-    detail::websocket_call call{c->id, "$disconnect", "DISCONNECT", {}, epoch_ms(c->connected_at)};
-    auto reply = co_await run_routes(*st, req, call, c->auth);
+    auto run = websocket::event_run(*st, call, c->auth, rid);
+    auto reply = co_await run_routes(*st, req, run);
     websocket::integration_latency(*st, route, reply.integration_latency);
     websocket::count_outcome(*st, route, reply.res.status, reply.gateway_error);
+    websocket::record_event(*st, run, {reply.res.status});
     co_return;
   }
   websocket_event ev = base_event(*st, *c, "$disconnect", websocket_event_type::disconnect, rid);
   ev.disconnect_status_code = code;
   ev.disconnect_reason = reason;
   const websocket::integration_timer timer(*st);
+  const auto started = std::chrono::steady_clock::now();
   auto outcome = co_await invoke(*route, ev);
   timer.done(*st, route);
   if (outcome.result)
     websocket::count_outcome(*st, route, outcome.result->status_code, false);
   else
     websocket::count(*st, route, observe::websocket_count::execution_error);
+  const auto err =
+      websocket::event_error(response_type::integration_failure, 500, "Internal server error");
+  websocket::record_event(*st, call, c->auth, rid,
+                          {outcome.result ? 200 : 500, outcome.result ? nullptr : &err,
+                           websocket::since(started), started});
+}
+
+// A message the gateway refuses before any route runs: the client gets AWS's error message, and
+// the stage's log a MESSAGE with the refusal.
+// Counted as a ClientError of `route` (null: not routed).
+void refuse_message(const detail::websocket_stage_state& st, const detail::websocket_connection& c,
+                    const detail::websocket_route* route, std::string_view key, response_type type,
+                    int status, std::string_view message) {
+  const std::string rid = request_id();
+  websocket::count(st, route, observe::websocket_count::client_error);
+  if (auto s = c.session.lock())
+    websocket::send_counted(st, route, *s, error_message(message, c.id, rid));
+  const auto err = websocket::event_error(type, status, message);
+  websocket::record_event(st, websocket::event_call(c, key, "MESSAGE"), c.auth, rid,
+                          {status, &err, std::chrono::nanoseconds(-1)});
 }
 
 template <class Stream>
@@ -483,10 +525,7 @@ void start(const websocket::pending_connection& p, Stream stream, std::string al
           std::chrono::duration_cast<std::chrono::nanoseconds>(now.time_since_epoch()).count();
       if (throttle::take(c->message_bucket, *limit, now_ns) != 0) {  // not routed
         websocket::count(*st, nullptr, observe::websocket_count::message);
-        websocket::count(*st, nullptr, observe::websocket_count::client_error);
-        if (auto s = c->session.lock())
-          websocket::send_counted(*st, nullptr, *s,
-                                  error_message("Too Many Requests", c->id, request_id()));
+        refuse_message(*st, *c, nullptr, {}, response_type::throttled, 429, "Too Many Requests");
         return;
       }
     }
@@ -494,9 +533,7 @@ void start(const websocket::pending_connection& p, Stream stream, std::string al
     const auto* route = route_for(*st->api, kind, payload, key);
     websocket::count(*st, route, observe::websocket_count::message);
     if (!route) {
-      websocket::count(*st, nullptr, observe::websocket_count::client_error);
-      if (auto s = c->session.lock())
-        websocket::send_counted(*st, nullptr, *s, error_message("Forbidden", c->id, request_id()));
+      refuse_message(*st, *c, nullptr, {}, response_type::default_4xx, 403, "Forbidden");
       return;
     }
     if (route->sync) {
@@ -506,14 +543,12 @@ void start(const websocket::pending_connection& p, Stream stream, std::string al
     // A client cannot pile up integrations without bound: past the cap, messages are refused.
     if (c->in_flight.fetch_add(1, std::memory_order_relaxed) >= max_in_flight) {
       c->in_flight.fetch_sub(1, std::memory_order_relaxed);
-      websocket::count(*st, route, observe::websocket_count::client_error);
-      if (auto s = c->session.lock())
-        websocket::send_counted(*st, route, *s,
-                                error_message("Too Many Requests", c->id, request_id()));
+      refuse_message(*st, *c, route, key, response_type::throttled, 429, "Too Many Requests");
       return;
     }
     asio::co_spawn(c->executor,
-                   handle_message(st, c, route, std::move(key), kind, std::string(payload)),
+                   handle_message(st, c, route, std::move(key), kind, std::string(payload),
+                                  std::chrono::steady_clock::now()),
                    asio::detached);
   };
   h.on_close = [st, c](std::uint16_t code, std::string_view reason) {
@@ -960,10 +995,22 @@ asio::awaitable<upgrade_attempt> try_upgrade(std::shared_ptr<detail::websocket_s
   upgrade_attempt out;
   auto hr = check_upgrade(req);
   const std::string rid = request_id();
+  const auto received = std::chrono::steady_clock::now();
   if (!hr.ok()) {
     websocket::count(*st, nullptr, observe::websocket_count::client_error);
     out.res = refusal(hr);
     out.res.headers.add("x-amzn-RequestId", rid);
+    // A CONNECT that never had a connection, recorded with the upgrade request's identity.
+    const detail::websocket_call call{{},
+                                      "$connect",
+                                      "CONNECT",
+                                      {},
+                                      0,
+                                      req.source_ip,
+                                      req.headers.get("User-Agent").value_or(""),
+                                      req.headers.get("Host").value_or("")};
+    websocket::record_event(*st, call, nullptr, rid,
+                            {out.res.status, nullptr, std::chrono::nanoseconds(-1), received});
     co_return out;
   }
   const auto* route = st->api->find("$connect");
@@ -982,13 +1029,16 @@ asio::awaitable<upgrade_attempt> try_upgrade(std::shared_ptr<detail::websocket_s
   request gate = req;
   auto mark = gate.target.find('?');
   gate.target.replace(0, mark, "/connect");
-  detail::websocket_call call{c->id, "$connect", "CONNECT", {}, epoch_ms(c->connected_at)};
-  auto verdict = co_await run_routes(*st, gate, call, nullptr, cancel);
+  const auto call = websocket::event_call(*c, "$connect", "CONNECT");
+  auto run = websocket::event_run(*st, call, nullptr, rid);
+  run.cancel = cancel;
+  auto verdict = co_await run_routes(*st, gate, run);
   if (route && route->target)
     websocket::integration_latency(*st, route, verdict.integration_latency);
   if (verdict.res.status < 200 || verdict.res.status > 299) {
     websocket::count_outcome(*st, route, verdict.res.status, verdict.gateway_error);
     out.res = std::move(verdict.res);
+    websocket::record_event(*st, run, {out.res.status});
     co_return out;
   }
   if (verdict.auth) {
@@ -1002,14 +1052,20 @@ asio::awaitable<upgrade_attempt> try_upgrade(std::shared_ptr<detail::websocket_s
       for (const auto& offered : hr.subprotocols)
         if (offered == *p) subprotocol = offered;
   };
+  // The record's integration latency: the $connect integration's (the run's), a C++ handler's,
+  // or none (the run's integration is then only the gate's stand-in).
+  std::optional<std::chrono::nanoseconds> integration_latency = std::chrono::nanoseconds(-1);
   if (route && route->target) {
+    integration_latency.reset();
     accept_subprotocol(verdict.res.headers);
   } else if (route) {
     websocket_event ev = base_event(*st, *c, "$connect", websocket_event_type::connect, rid);
     ev.upgrade = &req;
     const websocket::integration_timer timer(*st);
+    const auto started = std::chrono::steady_clock::now();
     auto outcome = co_await invoke(*route, ev);
     timer.done(*st, route);
+    integration_latency = websocket::since(started);
     if (outcome.result)
       websocket::count_outcome(*st, route, outcome.result->status_code, false);
     else
@@ -1020,6 +1076,12 @@ asio::awaitable<upgrade_attempt> try_upgrade(std::shared_ptr<detail::websocket_s
       out.res.body = outcome.timed_out ? "{\"message\":\"Endpoint request timed out\"}"
                                        : "{\"message\":\"Internal server error\"}";
       out.res.headers.add("x-amzn-RequestId", rid);
+      const auto err = websocket::event_error(
+          outcome.timed_out ? response_type::integration_timeout
+                            : response_type::integration_failure,
+          out.res.status,
+          outcome.timed_out ? "Endpoint request timed out" : "Internal server error");
+      websocket::record_event(*st, run, {out.res.status, &err, integration_latency});
       co_return out;
     }
     auto& result = *outcome.result;
@@ -1029,10 +1091,13 @@ asio::awaitable<upgrade_attempt> try_upgrade(std::shared_ptr<detail::websocket_s
       out.res.headers = std::move(result.headers);
       out.res.body = std::move(result.body);
       out.res.headers.add("x-amzn-RequestId", rid);
+      websocket::record_event(*st, run, {out.res.status, nullptr, integration_latency});
       co_return out;
     }
     accept_subprotocol(result.headers);
   }
+  // Accepted: AWS logs the $connect route's 200 rather than the 101 on the wire.
+  websocket::record_event(*st, run, {200, nullptr, integration_latency});
   out.res = switching_protocols(hr, subprotocol);
   out.accepted = std::make_shared<pending_connection>(pending_connection{st, std::move(c)});
   co_return out;

@@ -34,9 +34,12 @@ namespace {
   gatehouse::websocket_route_options route{.two_way = true};
   gatehouse::websocket_api_options websocket_api{.name = "chat"};
   gatehouse::websocket_stage_options websocket_stage{.api_key_required = true};
+  gatehouse::access_log_options access_log{.buffer_bytes = 4096};
+  gatehouse::access_log_settings access_log_settings{.format = "clf"};
   (void)authorizer, (void)jwt, (void)service, (void)lambda, (void)cache, (void)limits;
   (void)listen, (void)gateway, (void)client, (void)request, (void)http, (void)iam;
   (void)function, (void)mock, (void)openapi, (void)exported, (void)api, (void)method;
   (void)sdk, (void)setting, (void)plan, (void)route, (void)websocket_api, (void)websocket_stage;
+  (void)access_log, (void)access_log_settings;
 }
 }  // namespace

@@ -29,6 +29,10 @@ concept exposes_core = requires(const T& t) {
   t.core();
 };
 template <class T>
+concept exposes_writer = requires(const T& t) {
+  t.writer();
+};
+template <class T>
 concept fills_in_place = requires(T& t) {
   t.add_empty();
 }
@@ -53,6 +57,7 @@ static_assert(!exposes_data<gatehouse::Deployment>);
 static_assert(!exposes_data<gatehouse::client_certificate>);
 static_assert(!exposes_share<gatehouse::Deployment>);
 static_assert(!exposes_core<gatehouse::http_client>);
+static_assert(!exposes_writer<gatehouse::AccessLog>);
 static_assert(!fills_in_place<gatehouse::header_map>);
 // A host makes no proxy_event: the gateway hands one to its handlers.
 static_assert(!std::is_constructible_v<gatehouse::proxy_event, const gatehouse::detail::exchange&,

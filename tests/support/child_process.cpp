@@ -36,6 +36,10 @@ child_process::~child_process() {
   if (out_) std::fclose(out_);
 }
 
+void child_process::signal(int sig) {
+  if (pid_ > 0) ::kill(pid_, sig);
+}
+
 std::string child_process::line() {
   char buf[512];
   if (!std::fgets(buf, sizeof buf, out_)) return "";

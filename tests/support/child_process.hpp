@@ -26,6 +26,8 @@ class child_process {
   /// Sends `sig` and waits for the process; returns its exit status, or -1 when it did not exit
   /// normally.
   int stop(int sig);
+  /// Sends `sig` and goes on (SIGHUP: reopen the logs).
+  void signal(int sig);
 
  private:
   pid_t pid_ = -1;
