@@ -5,8 +5,8 @@
 // request counts in abandoned_requests(). A dispatch after the gateway began to stop completes
 // with shut_down and a 503.
 
-#include "hangup_backend.hpp"
 #include "cancel_timer.hpp"
+#include "hangup_backend.hpp"
 #include "harness.hpp"
 
 #include <gatehouse/gatehouse.hpp>

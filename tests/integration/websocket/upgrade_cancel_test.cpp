@@ -5,8 +5,8 @@
 // upgrade has completed and the session lives on. After the gateway began to stop, an upgrade
 // is refused with 503 and completes with shut_down.
 
-#include "hangup_backend.hpp"
 #include "cancel_timer.hpp"
+#include "hangup_backend.hpp"
 #include "harness.hpp"
 #include "ws_client.hpp"
 
