@@ -135,6 +135,8 @@ class pipeline {
   gatehouse::store& shared_store() const noexcept { return *store_; }
   /// Empties the stage's cache.
   void flush_cache(const stage_state& stage);
+  /// The mounted stages whose cache is on.
+  std::vector<observe::cache_in_use> caches_in_use() const;
   /// A usage plan attached to a mounted stage, by id.
   std::shared_ptr<const plan_state> find_plan(std::string_view id) const;
 
