@@ -198,6 +198,10 @@ Gateway& Gateway::mount(const WebSocketStage& stage) {
                                      st.options.metrics_enabled);
       st.metrics = m;
     }
+    if (const auto& m = impl_->pipeline->observer().meter()) {
+      st.meter_series = m->websocket_series(st.api->options.name, st.api->options.id, st.name);
+      st.meter = m;
+    }
   }
   impl_->server->websockets().mount(detail::access::state(stage));
   return *this;

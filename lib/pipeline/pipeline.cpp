@@ -413,6 +413,7 @@ response pipeline::finish(run_state& s) const {
   if (s.stream && !out.error && ex.stream) *s.stream = std::move(ex.stream);
   if (s.internal) {
     s.internal->auth = std::move(ex.auth);
+    if (ex.api_key) s.internal->api_key_id = ex.api_key->id;
     s.internal->integration_latency =
         s.abandoned ? std::chrono::nanoseconds{-1} : ex.integration_latency;
   }

@@ -55,6 +55,8 @@ struct internal_run {
   /// The caller's cancellation, as reply_target::cancel (a host's cancelled async_upgrade).
   net::cancel_handle cancel{};
   bool gateway_error = false;  // out: the gateway ended the request itself (a gateway response)
+  /// Out: the API key step 5 accepted ("" for none), for WebSocket metering.
+  std::string api_key_id;
   /// Out: how long its integration took (negative: none was called), for WebSocket metrics.
   std::chrono::nanoseconds integration_latency{-1};
 };

@@ -7,6 +7,7 @@
 
 #include "child_process.hpp"
 #include "harness.hpp"
+#include "ws_client.hpp"
 
 #include <gatehouse/gatehouse.hpp>
 
@@ -364,6 +365,70 @@ TEST_CASE("a gateway that stops flushes what it counted into a shared store") {
     CHECK(row.calls_billed == 3);
     CHECK(row.request_bytes == 6);
   }
+}
+
+TEST_CASE("WebSocket messages in 32 KB units each way, connects and connection minutes, per key") {
+  test::running_gateway rg({}, 2);
+  auto& gw = rg.gateway();
+  WebSocketApi chat({.name = "chat", .id = "chat000001"});
+  chat.route("echo", websocket_handler([](const websocket_event& ev) {
+               return answer(200, std::string(ev.body));
+             }),
+             {.two_way = true});
+  WebSocketStage ws("ws", chat,
+                    {.api_key_required = true, .message_throttle = throttle_settings{1e-9, 4}});
+  UsagePlan plan({.name = "chat"});
+  plan.attach(ws);
+  gw.mount(ws);
+  const auto key = gw.api_keys().create({.name = "ws", .usage_plan_ids = {plan.id()}});
+  const auto port = gw.listen("127.0.0.1:0", plain_http).port();
+  const auto since = std::chrono::system_clock::now();
+  {
+    const std::string headers = fmt::format("x-api-key: {}\r\n", *key.value);
+    test::ws_client c(port, {.path = "/ws", .headers = headers});
+    REQUIRE(c.upgraded());
+    // 40,000 bytes: 2 units each way; a short one: 1 each way.
+    const std::string big = R"({"action":"echo","pad":")" + std::string(40'000 - 26, 'x') + "\"}";
+    REQUIRE(big.size() == 40'000);
+    c.text(big);
+    CHECK(c.next().payload.size() == 40'000);
+    c.text(R"({"action":"echo"})");
+    CHECK(c.next().payload == R"({"action":"echo"})");
+    c.text(R"({"action":"echo"})");
+    CHECK(c.next().payload == R"({"action":"echo"})");
+    c.text(R"({"action":"echo"})");
+    CHECK(c.next().payload == R"({"action":"echo"})");
+    c.text(R"({"action":"echo"})");  // the fifth: over the message throttle
+    CHECK(c.next().payload.find("Too Many Requests") != std::string::npos);
+    c.close_socket();
+  }
+  {
+    test::ws_client refused(port, {.path = "/ws"});  // no key
+    CHECK(refused.status() == 403);
+  }
+  // The session's end is counted once its close is noticed.
+  const auto deadline = std::chrono::steady_clock::now() + 5s;
+  metering_report r;
+  do {
+    r = gw.metering().report(since - 1h, since + 1h);
+  } while ((r.rows.empty() || r.rows[0].connection_minutes == 0) &&
+           std::chrono::steady_clock::now() < deadline &&
+           (std::this_thread::sleep_for(10ms), true));
+  REQUIRE(r.rows.size() == 1);
+  const auto& row = r.rows[0];
+  CHECK(row.type == metrics_api_type::websocket);
+  CHECK(row.api_id == "chat000001");
+  CHECK(row.stage == "ws");
+  CHECK(row.key_id == key.id);
+  CHECK(row.connects == 1);
+  CHECK(row.messages_in == 4);
+  CHECK(row.messages_out == 5);  // 4 echoes and the throttle's message
+  CHECK(row.throttled == 1);
+  CHECK(row.request_bytes == 40'000 + 3 * 17);
+  CHECK(row.units == 2 + 3 + 2 + 3 + 1);
+  CHECK(row.connection_minutes == 1);
+  CHECK(row.cost == Approx(11 * 1.00 / 1e6 + 1 * 0.25 / 1e6 +
+                           static_cast<double>(row.bytes_out) / (1 << 30) * 0.09));
 }
 
 #ifdef PETSTORE_BINARY
