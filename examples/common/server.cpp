@@ -29,6 +29,8 @@ bool listener_flags::take(std::string_view flag, const std::function<std::string
     detailed_metrics = true;
   else if (flag == "--no-metrics")
     no_metrics = true;
+  else if (flag == "--no-metering")
+    no_metering = true;
   else
     return false;
   return true;

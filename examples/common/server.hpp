@@ -25,9 +25,11 @@ struct listener_flags {
   std::string metrics_listen;     ///< ADDR:PORT of the metrics listener (GET /metrics); "" for none
   bool detailed_metrics = false;  ///< the stage's metrics per method too (Stage::metrics_enabled)
   bool no_metrics = false;        ///< keeps no metrics (gateway_options::metrics), to measure them
+  bool no_metering = false;       ///< meters nothing (gateway_options::metering), to measure it
 
   /// Takes `flag` if it is one of --listen, --cert, --key, --http, --threads,
-  /// --metrics-listen, --detailed-metrics, --no-metrics (`value` reads the flag's value);
+  /// --metrics-listen, --detailed-metrics, --no-metrics, --no-metering (`value` reads the
+  /// flag's value);
   /// false for any other flag.
   bool take(std::string_view flag, const std::function<std::string()>& value);
   /// What is wrong with the flags together, or "".
@@ -38,7 +40,7 @@ struct listener_flags {
   /// The usage text of these flags.
   static constexpr const char* usage =
       "[--listen ADDR:PORT] [--cert FILE --key FILE] [--http] [--threads N] "
-      "[--metrics-listen ADDR:PORT] [--detailed-metrics] [--no-metrics]";
+      "[--metrics-listen ADDR:PORT] [--detailed-metrics] [--no-metrics] [--no-metering]";
 };
 
 /// Listens as the flags say: plain HTTP, the certificate files, or a self-signed certificate.

@@ -1,7 +1,7 @@
 // petstore: AWS's PetStore sample API served by gatehouse under the stage "prod".
 //
 //   petstore [--listen ADDR:PORT] [--cert FILE --key FILE] [--http] [--threads N]
-//            [--metrics-listen ADDR:PORT] [--detailed-metrics] [--no-metrics]
+//            [--metrics-listen ADDR:PORT] [--detailed-metrics] [--no-metrics] [--no-metering]
 //            [--backend HOST:PORT] [--api-key KEY] [--limits aws|off|unrefusing] [--no-cache]
 //            [--demo-token TOKEN] [--authorize-reads] [--jwt-issuer ISS] [--jwt-audience AUD]
 //            [--jwks URL-or-FILE] [--iam-credentials FILE] [--api-id ID]
@@ -33,9 +33,10 @@
 // that exports are the same every time.
 // --sdk writes a client SDK of the prod stage into DIR and exits; the client calls --invoke-url,
 // by default this server's https://LISTEN/prod (http:// with --http).
-// --metrics-listen serves GET /metrics (Prometheus text or OpenMetrics) on a plain-HTTP listener
-// of its own; --detailed-metrics adds series per method; --no-metrics keeps none (to measure
-// what they cost).
+// --metrics-listen serves GET /metrics (Prometheus text or OpenMetrics) and GET /metering (the
+// metering report, ?from=&to=&format=json|csv) on a plain-HTTP listener of its own;
+// --detailed-metrics adds series per method; --no-metrics keeps none, --no-metering meters
+// nothing (to measure what they cost).
 
 #include "demo_jwt.hpp"
 #include "pets.hpp"
@@ -236,6 +237,7 @@ int main(int argc, char** argv) {
         .quota = gatehouse::quota_settings{1000, gatehouse::quota_period::day}};
     gatehouse::gateway_options options;
     options.metrics = !a.server.no_metrics;
+    options.metering = !a.server.no_metering;
     if (a.limits == "off") options.throttle.reset();
     if (unrefusing) {
       options.throttle = huge;

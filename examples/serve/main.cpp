@@ -8,6 +8,7 @@
 //                   [--petstore-functions]
 //                   [--listen ADDR:PORT] [--cert FILE --key FILE] [--http] [--threads N]
 //                   [--metrics-listen ADDR:PORT] [--detailed-metrics] [--no-metrics]
+//                   [--no-metering]
 //   gatehouse-serve --openapi FILE [--api-type rest|http] [--stage NAME] [--basepath …]
 //                   --export FILE --export-format oas30|swagger [--extensions LIST] [--yaml]
 //   gatehouse-serve --openapi FILE [--api-type rest|http] [--stage NAME] [--basepath …]
@@ -35,8 +36,9 @@
 // AWS's account throttle (10,000 requests a second, burst 5,000) off. A document AWS refuses exits
 // 1 with AWS's message. --petstore-functions binds petstore's C++ functions and its demo-token
 // authorizer (token "allow") by the names petstore's export gives them (petstore --export):
-// the export, served here, answers as petstore does. --metrics-listen serves GET /metrics on a
-// plain-HTTP listener of its own (--detailed-metrics: series per method or route too).
+// the export, served here, answers as petstore does. --metrics-listen serves GET /metrics and
+// GET /metering on a plain-HTTP listener of its own (--detailed-metrics: series per method or
+// route too).
 
 #include "pets.hpp"
 #include "sdk_flags.hpp"
@@ -353,6 +355,7 @@ int main(int argc, char** argv) {
     asio::io_context io{a.server.concurrency_hint()};
     gatehouse::gateway_options options;
     options.metrics = !a.server.no_metrics;
+    options.metering = !a.server.no_metering;
     options.region = o.region;
     if (a.limits == "off") options.throttle.reset();
     gatehouse::Stage stage{stage_id, api.router.deploy()};

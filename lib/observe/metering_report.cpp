@@ -309,9 +309,8 @@ response metering_response(meter* m, const request& req) {
     if (name == "from" || name == "to") {
       const auto t = parse_time(value);
       if (!t)
-        return message(400, fmt::format("Invalid '{}': '{}' is neither ISO 8601 (2025-01-31, "
-                                        "2025-01-31T12:00:00Z) nor epoch seconds",
-                                        name, value));
+        return message(
+            400, fmt::format("Invalid '{}': '{}' is not ISO 8601 or epoch seconds", name, value));
       (name == "from" ? from : to) = *t;
     } else if (name == "format") {
       if (value != "json" && value != "csv")
