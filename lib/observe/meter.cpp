@@ -62,6 +62,7 @@ void append_part(std::string& out, std::string_view part) {
 struct meter::entry {
   // Set before the entry is published; never changed.
   meter_series series = 0;
+  bool http = false;  // an HTTP API's: units of 512 KB
   std::string key_id;
   std::size_t hash = 0;
   // The owner writes, the flusher reads: the hour counted now, the one before and where the
@@ -94,6 +95,14 @@ struct meter::shard {
   // The owner's: open addressing over its entries (index + 1; 0 is empty), a power of two.
   std::vector<std::uint32_t> table;
   snapshot_memo<meter_series> memos;
+  // The owner's: the entries of the (stage snapshot, API key record) pairs it counted last, so
+  // that most requests find theirs without hashing a key id (serial 0: none).
+  struct recent_entry {
+    std::uint64_t serial = 0;
+    const void* key = nullptr;
+    entry* e = nullptr;
+  };
+  std::array<recent_entry, 16> recent{};
 
   shard() = default;
   shard(const shard&) = delete;
@@ -109,8 +118,11 @@ struct meter::shard {
 meter_field classify(const request_facts& f) noexcept {
   const auto& ex = f.ex;
   if (!ex.stage || !ex.match.target) return mf_unmatched;
-  if (!f.error) return mf_billed;
-  switch (f.error->type) {
+  return f.error ? classify(f.error->type) : mf_billed;
+}
+
+meter_field classify(response_type type) noexcept {
+  switch (type) {
     // "Requests are not charged for authorization and authentication failures": an authorizer
     // that failed to decide (AUTHORIZER_FAILURE, _CONFIGURATION_ERROR) authorized nobody.
     case response_type::unauthorized:
@@ -205,6 +217,10 @@ meter::entry* meter::find_entry(shard& sh, meter_series series, std::string_view
       slot.store(new shard::chunk(), std::memory_order_release);
     entry& e = sh.at(count);
     e.series = series;
+    {
+      std::lock_guard lock(shards_.mutex());
+      e.http = series_[series].type == metrics_api_type::http;
+    }
     e.key_id.assign(key_id);
     e.hash = h;
     e.hour.store(hour, std::memory_order_relaxed);
@@ -219,40 +235,54 @@ meter::entry* meter::find_entry(shard& sh, meter_series series, std::string_view
   }
 }
 
+// A request's entry found by its stage's series and its key's id.
+meter::entry* meter::slow_entry(shard& sh, const detail::exchange& ex, std::int64_t hour) noexcept {
+  meter_series series = 0;
+  if (ex.stage) {
+    if (const meter_series* found = sh.memos.find(ex.stage->serial.value)) {
+      series = *found;
+    } else {
+      const auto& api = ex.stage->deployment->api;
+      try {
+        std::lock_guard lock(shards_.mutex());
+        series = add_series(
+            {api.type == api_type::http ? metrics_api_type::http : metrics_api_type::rest, api.id,
+             api.name, ex.stage->name});
+      } catch (...) {
+        return nullptr;
+      }
+      sh.memos.remember(ex.stage->serial.value, series);
+    }
+  }
+  return find_entry(sh, series, ex.api_key ? std::string_view(ex.api_key->id) : "", hour);
+}
+
 void meter::record(const request_facts& f) noexcept {
   shard* sh = shards_.local();
   if (!sh) return;
   const auto& ex = f.ex;
-  meter_series series = 0;
-  metrics_api_type type = metrics_api_type::rest;
-  if (ex.stage) {
-    if (ex.stage->no_metrics) return;  // a WebSocket stage's @connections: counted as messages
-    const auto& api = ex.stage->deployment->api;
-    type = api.type == api_type::http ? metrics_api_type::http : metrics_api_type::rest;
-    if (const meter_series* found = sh->memos.find(ex.stage->serial.value)) {
-      series = *found;
-    } else {
-      try {
-        std::lock_guard lock(shards_.mutex());
-        series = add_series({type, api.id, api.name, ex.stage->name});
-      } catch (...) {
-        return;
-      }
-      sh->memos.remember(ex.stage->serial.value, series);
-    }
-  }
-  const std::string_view key_id = ex.api_key ? std::string_view(ex.api_key->id) : "";
+  if (ex.stage && ex.stage->no_metrics) return;  // WebSocket @connections: metered as messages
   const std::int64_t seconds =
       std::chrono::duration_cast<std::chrono::seconds>(ex.start.time_since_epoch()).count();
-  entry* e = find_entry(*sh, series, key_id, seconds / 3600);
-  if (!e) return;
+  const std::int64_t hour = seconds / 3600;
+  // A key record's address may be reused by another key once it is gone: the id tells.
+  const detail::key_record* key = ex.api_key.get();
+  const std::uint64_t serial = ex.stage ? ex.stage->serial.value : 0;
+  auto& recent = sh->recent[(serial ^ (reinterpret_cast<std::uintptr_t>(key) >> 4)) & 15];
+  entry* e = recent.e;
+  if (e && recent.serial == serial && recent.key == key && (!key || e->key_id == key->id)) {
+    if (hour > e->hour.load(std::memory_order_relaxed)) e->begin_hour(hour);
+  } else {
+    e = slow_entry(*sh, ex, hour);
+    if (!e) return;
+    recent = {serial, key, e};
+  }
   const meter_field what = classify(f);
   const std::uint64_t body = ex.req.body.size();
   e->values[what].add();
   e->values[mf_bytes_in].add(body);
   e->values[mf_bytes_out].add(f.bytes_out);
-  if (what == mf_billed)
-    e->values[mf_units].add(type == metrics_api_type::http ? units_of(body, http_unit) : 1);
+  if (what == mf_billed) e->values[mf_units].add(e->http ? units_of(body, http_unit) : 1);
   if (seconds >= next_flush_s_.load(std::memory_order_relaxed)) due(seconds);
 }
 

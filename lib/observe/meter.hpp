@@ -14,6 +14,7 @@
 #include "observe/request_facts.hpp"
 #include "observe/shards.hpp"
 
+#include <gatehouse/gateway_response.hpp>
 #include <gatehouse/metering.hpp>
 #include <gatehouse/metrics.hpp>
 #include <gatehouse/store.hpp>
@@ -32,6 +33,10 @@
 #include <string>
 #include <string_view>
 #include <vector>
+
+namespace gatehouse::detail {
+struct exchange;
+}
 
 namespace gatehouse::observe {
 
@@ -67,6 +72,8 @@ using meter_series = std::uint32_t;
 
 /// Where an answered request counts: not billed (by reason) or billed. Exposed for tests.
 meter_field classify(const request_facts& facts) noexcept;
+/// Where a request the gateway ended with a gateway response of `type` counts.
+meter_field classify(response_type type) noexcept;
 
 class meter : public std::enable_shared_from_this<meter> {
  public:
@@ -123,6 +130,7 @@ class meter : public std::enable_shared_from_this<meter> {
   };
   using deltas = std::array<std::int64_t, meter_field_count>;
 
+  entry* slow_entry(shard& sh, const detail::exchange& ex, std::int64_t hour) noexcept;
   entry* find_entry(shard& sh, meter_series series, std::string_view key_id,
                     std::int64_t hour) noexcept;
   meter_series add_series(series_info info);  // under the registry's mutex

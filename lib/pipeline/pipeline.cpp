@@ -408,7 +408,10 @@ response pipeline::finish(run_state& s) const {
       log(log_level::error,
           fmt::format("{} {} {}: {}", ex.id(), ex.req.method, ex.path, out.error->log_reason));
     out.res = render_gateway_error(*out.error, &ex);
-    if (s.internal) s.internal->gateway_error = true;
+    if (s.internal) {
+      s.internal->gateway_error = true;
+      s.internal->error_type = out.error->type;
+    }
   }
   if (s.stream && !out.error && ex.stream) *s.stream = std::move(ex.stream);
   if (s.internal) {

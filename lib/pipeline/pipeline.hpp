@@ -11,6 +11,7 @@
 #include "usage/key_registry.hpp"
 
 #include <gatehouse/gateway.hpp>
+#include <gatehouse/gateway_response.hpp>
 #include <gatehouse/http.hpp>
 #include <gatehouse/http_client.hpp>
 
@@ -55,6 +56,7 @@ struct internal_run {
   /// The caller's cancellation, as reply_target::cancel (a host's cancelled async_upgrade).
   net::cancel_handle cancel{};
   bool gateway_error = false;  // out: the gateway ended the request itself (a gateway response)
+  response_type error_type = response_type::default_4xx;  // out: of that gateway response
   /// Out: the API key step 5 accepted ("" for none), for WebSocket metering.
   std::string api_key_id;
   /// Out: how long its integration took (negative: none was called), for WebSocket metrics.

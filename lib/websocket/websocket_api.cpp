@@ -243,8 +243,9 @@ struct integration_reply {
   response res;
   bool gateway_error = false;  // the gateway ended it (timeout, failure, throttle …)
   std::shared_ptr<const auth::authorization> auth;
-  std::chrono::nanoseconds integration_latency{-1};  // negative: no integration ran
-  std::string api_key_id;                            // the API key step 5 accepted
+  std::chrono::nanoseconds integration_latency{-1};       // negative: no integration ran
+  std::string api_key_id;                                 // the API key step 5 accepted
+  response_type error_type = response_type::default_4xx;  // of a gateway error
 };
 
 // Runs `req` on the stage's routes stage as the event `call`, with the connection's
@@ -267,6 +268,7 @@ asio::awaitable<integration_reply> run_routes(const detail::websocket_stage_stat
   run.cancel = cancel;
   out.res = co_await pipeline->run(req, nullptr, &run);
   out.gateway_error = run.gateway_error;
+  out.error_type = run.error_type;
   out.auth = std::move(run.auth);
   out.api_key_id = std::move(run.api_key_id);
   out.integration_latency = run.integration_latency;
@@ -1000,6 +1002,11 @@ asio::awaitable<upgrade_attempt> try_upgrade(std::shared_ptr<detail::websocket_s
     websocket::integration_latency(*st, route, verdict.integration_latency);
   if (verdict.res.status < 200 || verdict.res.status > 299) {
     websocket::count_outcome(*st, route, verdict.res.status, verdict.gateway_error);
+    // A connection refused for its authorization, key, throttle or quota is not billed.
+    if (verdict.gateway_error) {
+      const auto why = observe::classify(verdict.error_type);
+      if (why != observe::mf_billed) websocket::meter(*st, verdict.api_key_id, why);
+    }
     out.res = std::move(verdict.res);
     co_return out;
   }

@@ -411,11 +411,15 @@ TEST_CASE("WebSocket messages in 32 KB units each way, connects and connection m
   metering_report r;
   do {
     r = gw.metering().report(since - 1h, since + 1h);
-  } while ((r.rows.empty() || r.rows[0].connection_minutes == 0) &&
+  } while ((r.rows.size() < 2 || r.rows[1].connection_minutes == 0) &&
            std::chrono::steady_clock::now() < deadline &&
            (std::this_thread::sleep_for(10ms), true));
-  REQUIRE(r.rows.size() == 1);
-  const auto& row = r.rows[0];
+  REQUIRE(r.rows.size() == 2);
+  // The upgrade without a key: refused, not billed.
+  CHECK(r.rows[0].key_id.empty());
+  CHECK(r.rows[0].invalid_api_keys == 1);
+  CHECK(r.rows[0].connects == 0);
+  const auto& row = r.rows[1];
   CHECK(row.type == metrics_api_type::websocket);
   CHECK(row.api_id == "chat000001");
   CHECK(row.stage == "ws");
