@@ -7,6 +7,8 @@
 #   (petstore --authorize-reads, Authorization: Bearer allow)
 #   gatehouse with its metrics (the default)        against petstore --no-metrics, for cache hits
 #   and GET /prod/pets/1; and with --detailed-metrics (a second series per request)
+#   gatehouse with its metering (the default)       against petstore --no-metering, and metrics
+#   and metering both on against both off (--no-metrics --no-metering), for cache hits and /pets/1
 #   an imported API's GET /prod/legacy/pets/1       against the same API composed in C++
 #   (gatehouse-serve over bench/serve/api.json against bench_composed; both proxy to an nginx
 #   backend, which runs outside callgrind and is not counted)
@@ -168,6 +170,14 @@ if [[ -n $WITH ]]; then
   row "gatehouse GET /prod/pets/1, --with" with "$pet" /prod/pets/1 "" "${gatehouse[@]}" \
     "${with_flags[@]}"
 fi
+row "gatehouse cache hits, metering off" hit_nometering "$list" "/prod/pets?type=dog" "" \
+  "${gatehouse[@]}" --no-metering
+row "gatehouse GET /prod/pets/1, metering off" plain_nometering "$pet" /prod/pets/1 "" \
+  "${gatehouse[@]}" --no-metering
+row "gatehouse cache hits, metrics+metering off" hit_bare "$list" "/prod/pets?type=dog" "" \
+  "${gatehouse[@]}" --no-metrics --no-metering
+row "gatehouse GET /prod/pets/1, metrics+metering off" plain_bare "$pet" /prod/pets/1 "" \
+  "${gatehouse[@]}" --no-metrics --no-metering
 
 taskset -c "$SERVER_CPU" nginx -p "$tmp/backend" -c "$tmp/backend/nginx.conf" >"$tmp/backend.log" 2>&1 &
 backend_pid=$!
@@ -187,6 +197,12 @@ printf '%-46s %13s\n' "metrics on / off, cache hits" "$(more "${ir[hit]}" "${ir[
 printf '%-46s %13s\n' "metrics on / off, GET /prod/pets/1" "$(more "${ir[plain]}" "${ir[plain_off]}")"
 printf '%-46s %13s\n' "detailed metrics / stage's only, /pets/1" \
   "$(more "${ir[plain_detailed]}" "${ir[plain]}")"
+printf '%-46s %13s\n' "metering on / off, cache hits" "$(more "${ir[hit]}" "${ir[hit_nometering]}")"
+printf '%-46s %13s\n' "metering on / off, GET /prod/pets/1" \
+  "$(more "${ir[plain]}" "${ir[plain_nometering]}")"
+printf '%-46s %13s\n' "metrics+metering on / off, cache hits" "$(more "${ir[hit]}" "${ir[hit_bare]}")"
+printf '%-46s %13s\n' "metrics+metering on / off, /pets/1" \
+  "$(more "${ir[plain]}" "${ir[plain_bare]}")"
 printf '%-46s %13s\n' "imported API / composed in C++" "$(ratio "${ir[imported]}" "${ir[composed]}")"
 if [[ -n $WITH ]]; then
   printf '%-46s %13s\n' "--with / plain GET /prod/pets/1" "$(ratio "${ir[with]}" "${ir[plain]}")"

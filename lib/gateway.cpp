@@ -6,6 +6,7 @@
 #include "net/serial_executor.hpp"
 #include "net/server.hpp"
 #include "net/tls_context.hpp"
+#include "observe/metering_endpoint.hpp"
 #include "observe/operator_endpoint.hpp"
 #include "pipeline/gateway_responses.hpp"
 #include "pipeline/pipeline.hpp"
@@ -42,7 +43,8 @@ class gateway_impl {
   gateway_impl(asio::any_io_executor ex, gateway_options options)
       : executor(std::move(ex)),
         pipeline(std::make_shared<detail::pipeline>(executor, options)),
-        server(std::make_shared<net::server>(executor, pipeline, options.limits)) {}
+        server(std::make_shared<net::server>(executor, pipeline, options.limits)),
+        metering(pipeline->observer().meter()) {}
   asio::any_io_executor executor;
   std::shared_ptr<detail::pipeline> pipeline;
   std::shared_ptr<net::server> server;
@@ -64,6 +66,19 @@ class gateway_impl {
     g.requests_abandoned = pipeline->abandoned_requests();
     g.access_log_lines_dropped = observer.counters().access_log_lines_dropped();
     return out;
+  }
+  Metering metering;
+  /// Starts metering's periodic flush: while the gateway listens (listeners keep the host's
+  /// io_context busy anyway; a timer alone would keep it from returning).
+  void listening() {
+    if (const auto& m = pipeline->observer().meter()) m->start_timer();
+  }
+  /// At stop: the timer goes, and what the threads counted goes into the store.
+  void stop_metering() {
+    if (const auto& m = pipeline->observer().meter()) {
+      m->stop_timer();
+      m->flush();
+    }
   }
   /// async_stop() or stop() began: dispatches and upgrades are refused from then on.
   std::atomic<bool> stopping{false};
@@ -183,6 +198,10 @@ Gateway& Gateway::mount(const WebSocketStage& stage) {
                                      st.options.metrics_enabled);
       st.metrics = m;
     }
+    if (const auto& m = impl_->pipeline->observer().meter()) {
+      st.meter_series = m->websocket_series(st.api->options.name, st.api->options.id, st.name);
+      st.meter = m;
+    }
   }
   impl_->server->websockets().mount(detail::access::state(stage));
   return *this;
@@ -191,14 +210,18 @@ Gateway& Gateway::mount(const WebSocketStage& stage) {
 asio::ip::tcp::endpoint Gateway::listen(std::string_view address, tls::config tls,
                                         listen_options options) {
   auto at = parse_address(address);
-  return impl_->server->listen(at, net::make_server_context(tls),
-                               std::move(options.private_endpoint));
+  auto bound =
+      impl_->server->listen(at, net::make_server_context(tls), std::move(options.private_endpoint));
+  impl_->listening();
+  return bound;
 }
 
 asio::ip::tcp::endpoint Gateway::listen(std::string_view address, plain_http_t,
                                         listen_options options) {
-  return impl_->server->listen(parse_address(address), nullptr,
-                               std::move(options.private_endpoint));
+  auto bound =
+      impl_->server->listen(parse_address(address), nullptr, std::move(options.private_endpoint));
+  impl_->listening();
+  return bound;
 }
 
 void Gateway::stop() {
@@ -208,6 +231,7 @@ void Gateway::stop() {
   detail::access::core(impl_->pipeline->client())->abort_all();
   // The lines of the requests answered so far reach their files (or callbacks).
   impl_->pipeline->flush_access_logs();
+  impl_->stop_metering();
 }
 
 Gateway& Gateway::export_traces(tracing_options options) {
@@ -248,6 +272,13 @@ response Gateway::metrics_response(const request& req) const {
   return observe::exposition_response(impl_->metrics(), req);
 }
 
+Metering& Gateway::metering() noexcept { return impl_->metering; }
+
+response Gateway::metering_response(const request& req) const {
+  if (auto refused = observe::refuse_method(req)) return std::move(*refused);
+  return observe::metering_response(impl_->pipeline->observer().meter().get(), req);
+}
+
 asio::ip::tcp::endpoint Gateway::listen_metrics(std::string_view address) {
   auto at = parse_address(address);
   std::shared_ptr<observe::operator_endpoint> paths;
@@ -262,11 +293,19 @@ asio::ip::tcp::endpoint Gateway::listen_metrics(std::string_view address) {
                         if (!impl) return response{503, {}, {}};
                         return observe::exposition_response(impl->metrics(), req);
                       });
+      paths_made->add(
+          "/metering", [w = std::weak_ptr<detail::gateway_impl>(impl_)](const request& req) {
+            auto impl = w.lock();
+            if (!impl) return response{503, {}, {}};
+            return observe::metering_response(impl->pipeline->observer().meter().get(), req);
+          });
       impl_->operator_paths = std::move(paths_made);
     }
     paths = impl_->operator_paths;
   }
-  return impl_->server->listen(at, nullptr, {}, std::move(paths));
+  auto bound = impl_->server->listen(at, nullptr, {}, std::move(paths));
+  impl_->listening();
+  return bound;
 }
 
 namespace {
@@ -456,6 +495,10 @@ void Gateway::start_stop(std::chrono::milliseconds drain, detail::callback<detai
                  [p = impl_->pipeline, done = std::move(done)](detail::nothing n) mutable {
                    detail::access::core(p->client())->abort_all();
                    p->flush_access_logs();  // no line of a drained request is left behind
+                   if (const auto& m = p->observer().meter()) {
+                     m->stop_timer();
+                     m->flush();
+                   }
                    done(n);
                  }));
 }

@@ -33,6 +33,8 @@ bool listener_flags::take(std::string_view flag, const std::function<std::string
     tracing = true;
   else if (flag == "--otlp-endpoint")
     otlp_endpoint = value();
+  else if (flag == "--no-metering")
+    no_metering = true;
   else
     return false;
   return true;

@@ -27,10 +27,11 @@ struct listener_flags {
   bool no_metrics = false;        ///< keeps no metrics (gateway_options::metrics), to measure them
   bool tracing = false;           ///< the stage samples requests for tracing (Stage::tracing)
   std::string otlp_endpoint;      ///< where sampled requests' spans go (Gateway::export_traces)
+  bool no_metering = false;       ///< meters nothing (gateway_options::metering), to measure it
 
   /// Takes `flag` if it is one of --listen, --cert, --key, --http, --threads,
-  /// --metrics-listen, --detailed-metrics, --no-metrics, --tracing, --otlp-endpoint (`value`
-  /// reads the flag's value);
+  /// --metrics-listen, --detailed-metrics, --no-metrics, --no-metering, --tracing,
+  /// --otlp-endpoint (`value` reads the flag's value);
   /// false for any other flag.
   bool take(std::string_view flag, const std::function<std::string()>& value);
   /// What is wrong with the flags together, or "".
@@ -41,8 +42,8 @@ struct listener_flags {
   /// The usage text of these flags.
   static constexpr const char* usage =
       "[--listen ADDR:PORT] [--cert FILE --key FILE] [--http] [--threads N] "
-      "[--metrics-listen ADDR:PORT] [--detailed-metrics] [--no-metrics] [--tracing] "
-      "[--otlp-endpoint URL]";
+      "[--metrics-listen ADDR:PORT] [--detailed-metrics] [--no-metrics] [--no-metering] "
+      "[--tracing] [--otlp-endpoint URL]";
 };
 
 /// Listens as the flags say: plain HTTP, the certificate files, or a self-signed certificate.

@@ -1,7 +1,7 @@
 // petstore: AWS's PetStore sample API served by gatehouse under the stage "prod".
 //
 //   petstore [--listen ADDR:PORT] [--cert FILE --key FILE] [--http] [--threads N]
-//            [--metrics-listen ADDR:PORT] [--detailed-metrics] [--no-metrics]
+//            [--metrics-listen ADDR:PORT] [--detailed-metrics] [--no-metrics] [--no-metering]
 //            [--tracing] [--otlp-endpoint URL]
 //            [--backend HOST:PORT] [--api-key KEY] [--limits aws|off|unrefusing] [--no-cache]
 //            [--demo-token TOKEN] [--authorize-reads] [--jwt-issuer ISS] [--jwt-audience AUD]
@@ -39,9 +39,10 @@
 // by default this server's https://LISTEN/prod (http:// with --http).
 // --tracing samples requests as AWS's default rule does (1 a second, then 5 %) and
 // --otlp-endpoint sends their spans to an OTLP/HTTP collector;
-// --metrics-listen serves GET /metrics (Prometheus text or OpenMetrics) on a plain-HTTP listener
-// of its own; --detailed-metrics adds series per method; --no-metrics keeps none (to measure
-// what they cost).
+// --metrics-listen serves GET /metrics (Prometheus text or OpenMetrics) and GET /metering (the
+// metering report, ?from=&to=&format=json|csv) on a plain-HTTP listener of its own;
+// --detailed-metrics adds series per method; --no-metrics keeps none, --no-metering meters
+// nothing (to measure what they cost).
 
 #include "access_log_flags.hpp"
 #include "demo_jwt.hpp"
@@ -247,6 +248,7 @@ int main(int argc, char** argv) {
         .quota = gatehouse::quota_settings{1000, gatehouse::quota_period::day}};
     gatehouse::gateway_options options;
     options.metrics = !a.server.no_metrics;
+    options.metering = !a.server.no_metering;
     if (a.limits == "off") options.throttle.reset();
     if (unrefusing) {
       options.throttle = huge;

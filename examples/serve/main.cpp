@@ -9,7 +9,7 @@
 //                   [--access-log FILE [--access-log-format clf|json|xml|csv|FORMAT]]
 //                   [--listen ADDR:PORT] [--cert FILE --key FILE] [--http] [--threads N]
 //                   [--metrics-listen ADDR:PORT] [--detailed-metrics] [--no-metrics]
-//                   [--tracing] [--otlp-endpoint URL]
+//                   [--no-metering] [--tracing] [--otlp-endpoint URL]
 //   gatehouse-serve --openapi FILE [--api-type rest|http] [--stage NAME] [--basepath …]
 //                   --export FILE --export-format oas30|swagger [--extensions LIST] [--yaml]
 //   gatehouse-serve --openapi FILE [--api-type rest|http] [--stage NAME] [--basepath …]
@@ -37,11 +37,11 @@
 // AWS's account throttle (10,000 requests a second, burst 5,000) off. A document AWS refuses exits
 // 1 with AWS's message. --petstore-functions binds petstore's C++ functions and its demo-token
 // authorizer (token "allow") by the names petstore's export gives them (petstore --export):
-// the export, served here, answers as petstore does. --metrics-listen serves GET /metrics on a
-// plain-HTTP listener of its own (--detailed-metrics: series per method or route too).
-// the export, served here, answers as petstore does. --access-log appends a line per request to
-// FILE in AWS's preset for the API type (clf, json, xml, csv; default json) or a format of
-// $context variables; SIGHUP reopens FILE (logrotate).
+// the export, served here, answers as petstore does. --metrics-listen serves GET /metrics and
+// GET /metering on a plain-HTTP listener of its own (--detailed-metrics: series per method or
+// route too). --access-log appends a line per request to FILE in AWS's preset for the API type
+// (clf, json, xml, csv; default json) or a format of $context variables; SIGHUP reopens FILE
+// (logrotate).
 
 #include "access_log_flags.hpp"
 #include "pets.hpp"
@@ -362,6 +362,7 @@ int main(int argc, char** argv) {
     asio::io_context io{a.server.concurrency_hint()};
     gatehouse::gateway_options options;
     options.metrics = !a.server.no_metrics;
+    options.metering = !a.server.no_metering;
     options.region = o.region;
     if (a.limits == "off") options.throttle.reset();
     gatehouse::Stage stage{stage_id, api.router.deploy()};

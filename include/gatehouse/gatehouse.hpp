@@ -15,6 +15,7 @@
 #include <gatehouse/http_integration.hpp>
 #include <gatehouse/iam.hpp>
 #include <gatehouse/integration.hpp>
+#include <gatehouse/metering.hpp>
 #include <gatehouse/metrics.hpp>
 #include <gatehouse/openapi.hpp>
 #include <gatehouse/router.hpp>

@@ -4,6 +4,7 @@
 #include <gatehouse/config.hpp>
 #include <gatehouse/http.hpp>
 #include <gatehouse/http_client.hpp>
+#include <gatehouse/metering.hpp>
 #include <gatehouse/metrics.hpp>
 #include <gatehouse/stage.hpp>
 #include <gatehouse/store.hpp>
@@ -70,6 +71,12 @@ struct gateway_options {
   /// Keeps AWS's metrics of every mounted stage and the gateway's own (Gateway::metrics,
   /// listen_metrics), per thread; false records none of them (for measuring what they cost).
   bool metrics = true;
+  /// Meters calls and bytes per API, stage, API key and hour into the store (Gateway::metering,
+  /// <gatehouse/metering.hpp>); false meters nothing (for measuring what it costs).
+  bool metering = true;
+  /// How often metering adds what the threads counted into the store (also on each report and
+  /// when the gateway stops); at least 1 s.
+  std::chrono::seconds metering_flush_interval{10};
 };
 
 class WebSocketStage;
@@ -247,8 +254,16 @@ class Gateway {
   /// path of its choosing: 200 with Prometheus text or OpenMetrics (as its Accept header asks),
   /// 405 for a method other than GET and HEAD. The host writes framing and connection handling.
   response metrics_response(const request& req) const;
+  /// Calls, bytes and units per API, stage, API key and hour, with their cost
+  /// (<gatehouse/metering.hpp>): reports, flushes, the price table. Thread-safe.
+  Metering& metering() noexcept;
+  /// The metering report as a response to a GET `req` with ?from=…&to=…&format=json|csv (ISO
+  /// 8601 or epoch seconds; by default everything, as JSON), 400 for bad parameters.
+  response metering_response(const request& req) const;
+
   /// Opens a plain-HTTP operator listener on "host:port" (port 0: an ephemeral one) that serves
-  /// GET /metrics as metrics_response does, and nothing of the APIs (404 elsewhere). Keep it on
+  /// GET /metrics as metrics_response does and GET /metering as metering_response does, and
+  /// nothing of the APIs (404 elsewhere). Keep it on
   /// an address clients cannot reach (127.0.0.1, an internal network). Returns the bound
   /// endpoint; throws config_error. It stops with the gateway's other listeners.
   asio::ip::tcp::endpoint listen_metrics(std::string_view address);

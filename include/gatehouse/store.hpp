@@ -61,6 +61,15 @@ struct cache_lookup {
   std::shared_ptr<const std::string> data{};  ///< the entry, on a hit
 };
 
+/// An increment of one named counter of a counts record.
+using count_delta = std::pair<std::string_view, std::int64_t>;
+
+/// A record of named counters (metering's counts of one API, stage, key and hour).
+struct counts_record {
+  std::string key;
+  std::vector<std::pair<std::string, std::int64_t>> counts;  ///< sorted by name
+};
+
 /// What a store that talks to a server reports of it (Gateway::metrics).
 struct store_statistics {
   std::uint64_t round_trips = 0;  ///< requests sent to the server, answered or failed
@@ -99,6 +108,15 @@ class store {
   virtual bool erase(std::string_view key) = 0;
   /// Every record whose key starts with `prefix`, sorted by key.
   virtual std::vector<std::pair<std::string, std::string>> scan(std::string_view prefix) = 0;
+
+  /// Adds `deltas` to the named counters of the record `key` (made, at 0, when absent) as one
+  /// step: metering adds its counts here, so that the gateways sharing a store add into the
+  /// same totals. The default keeps them as put()/get() records ("name=value" lines) under a
+  /// process-wide lock: enough for a store that one process uses; a store shared by several
+  /// overrides it with an increment of its own (Redis: HINCRBY).
+  virtual void add_counts(std::string_view key, std::span<const count_delta> deltas);
+  /// Every counts record whose key starts with `prefix`, sorted by key.
+  virtual std::vector<counts_record> scan_counts(std::string_view prefix);
 
   /// Round trips to a server and their failures since the store was made, read when metrics
   /// are (any thread; keep it cheap). The in-memory store makes none.

@@ -24,16 +24,6 @@ constexpr auto bounds_ns = [] {
   return out;
 }();
 
-std::atomic<std::uint64_t> last_registry_id{0};
-
-// The shards this thread used last, by registry id (ids are never reused, so a slot of a
-// registry that is gone is never matched again).
-struct shard_slot {
-  std::uint64_t owner = 0;
-  metrics::shard* shard = nullptr;
-};
-thread_local std::array<shard_slot, 8> recent_shards{};
-thread_local unsigned next_slot = 0;
 }  // namespace
 
 void histogram_cells::add(std::chrono::nanoseconds d) noexcept {
@@ -50,16 +40,10 @@ struct metrics::shard {
   };
   std::array<std::atomic<chunk*>, max_chunks> chunks{};
   counter unmatched, tls_ok, tls_failed;
-  // The series of the snapshots this thread saw last, by serial: a request finds its own within
-  // `memo_ways` places of its serial's (so that a few stages whose serials share a place do not
-  // push each other out). Only the owning thread reads or writes them.
-  struct memo {
-    std::uint64_t serial = 0;
-    const resolution* series = nullptr;
-  };
-  static constexpr std::size_t memo_ways = 4;
-  std::array<memo, 64> memos{};
-  std::uint8_t next_victim = 0;
+  // The series of the snapshots this thread saw last.
+  // (Each holds its resolution: the registry drops one whose snapshot is gone while a thread may
+  // still have it here, and only the owning thread lets go of these.)
+  snapshot_memo<std::shared_ptr<const resolution>> memos;
 
   shard() = default;
   shard(const shard&) = delete;
@@ -100,31 +84,8 @@ struct metrics::resolution {
   std::vector<series_id> routes;
 };
 
-metrics::metrics() : id_(last_registry_id.fetch_add(1, std::memory_order_relaxed) + 1) {}
+metrics::metrics() = default;
 metrics::~metrics() = default;
-
-metrics::shard* metrics::local_shard() noexcept {
-  for (const auto& slot : recent_shards)
-    if (slot.owner == id_) return slot.shard;
-  return attach_thread();
-}
-
-// Once per thread (and again when its slot went to other registries): the thread's shard,
-// found by its id or made.
-metrics::shard* metrics::attach_thread() noexcept {
-  try {
-    std::lock_guard lock(mutex_);
-    const auto me = std::this_thread::get_id();
-    shard* mine = nullptr;
-    for (const auto& [thread, s] : shards_)
-      if (thread == me) mine = s.get();
-    if (!mine) mine = shards_.emplace_back(me, std::make_unique<shard>()).second.get();
-    recent_shards[next_slot++ % recent_shards.size()] = {id_, mine};
-    return mine;
-  } catch (...) {  // out of memory: this record is lost
-    return nullptr;
-  }
-}
 
 series_id metrics::add_series(series_info info) {
   auto key =
@@ -138,17 +99,17 @@ series_id metrics::add_series(series_info info) {
   return id;
 }
 
-const metrics::resolution* metrics::resolve_locked(
+std::shared_ptr<const metrics::resolution> metrics::resolve_locked(
     const std::shared_ptr<const detail::stage_snapshot>& s) {
   if (auto it = resolutions_.find(s->serial.value); it != resolutions_.end())
-    return it->second.get();
+    return it->second;
   // Snapshots that are gone are never asked for again (their serials are not reused).
   std::erase_if(resolutions_, [](const auto& r) { return r.second->snapshot.expired(); });
-  auto r = std::make_unique<resolution>();
+  auto r = std::make_shared<resolution>();
   r->snapshot = s;
   const auto& api = s->deployment->api;
   r->type = api.type == api_type::http ? metrics_api_type::http : metrics_api_type::rest;
-  if (s->no_metrics) return resolutions_.emplace(s->serial.value, std::move(r)).first->second.get();
+  if (s->no_metrics) return resolutions_.emplace(s->serial.value, std::move(r)).first->second;
   r->stage = add_series({r->type, api.name, api.id, s->name, {}, {}, {}});
   const auto& table = s->deployment->routes;
   r->routes.assign(table.size(), no_series);
@@ -165,20 +126,15 @@ const metrics::resolution* metrics::resolve_locked(
     }
     r->routes[i] = add_series(std::move(info));
   }
-  return resolutions_.emplace(s->serial.value, std::move(r)).first->second.get();
+  return resolutions_.emplace(s->serial.value, std::move(r)).first->second;
 }
 
 const metrics::resolution* metrics::resolve(
     shard& sh, const std::shared_ptr<const detail::stage_snapshot>& s) {
-  const std::uint64_t serial = s->serial.value;
-  const std::size_t first = (serial * shard::memo_ways) % sh.memos.size();
-  for (std::size_t i = 0; i < shard::memo_ways; ++i)
-    if (sh.memos[first + i].serial == serial) return sh.memos[first + i].series;
+  if (auto found = sh.memos.find(s->serial.value)) return found->get();
   try {
     std::lock_guard lock(mutex_);
-    auto& memo = sh.memos[first + sh.next_victim++ % shard::memo_ways];
-    memo = {serial, resolve_locked(s)};
-    return memo.series;
+    return sh.memos.remember(s->serial.value, resolve_locked(s))->get();
   } catch (...) {
     return nullptr;
   }
@@ -257,7 +213,7 @@ void add_websocket(series_cells& c, websocket_count what) noexcept {
 }  // namespace
 
 void metrics::record(const request_facts& f) noexcept {
-  shard* sh = local_shard();
+  shard* sh = shards_.local();
   if (!sh) return;
   const auto& ex = f.ex;
   if (!ex.stage) {  // no mounted stage: no API to count it for
@@ -276,7 +232,7 @@ void metrics::record(const request_facts& f) noexcept {
 
 void metrics::count(series_id stage, series_id route, websocket_count what) noexcept {
   if (stage == no_series) return;
-  shard* sh = local_shard();
+  shard* sh = shards_.local();
   if (!sh) return;
   if (auto* c = sh->cells(stage)) add_websocket(*c, what);
   if (route == no_series) return;
@@ -286,7 +242,7 @@ void metrics::count(series_id stage, series_id route, websocket_count what) noex
 void metrics::integration_latency(series_id stage, series_id route,
                                   std::chrono::nanoseconds d) noexcept {
   if (stage == no_series) return;
-  shard* sh = local_shard();
+  shard* sh = shards_.local();
   if (!sh) return;
   if (auto* c = sh->cells(stage)) c->integration_latency.add(d);
   if (route == no_series) return;
@@ -294,7 +250,7 @@ void metrics::integration_latency(series_id stage, series_id route,
 }
 
 void metrics::tls_handshake(bool ok) noexcept {
-  if (shard* sh = local_shard()) (ok ? sh->tls_ok : sh->tls_failed).add();
+  if (shard* sh = shards_.local()) (ok ? sh->tls_ok : sh->tls_failed).add();
 }
 
 namespace {
@@ -339,16 +295,17 @@ metrics_snapshot metrics::snapshot() const {
     m.method = info.method;
     m.resource = info.resource;
     m.route = info.route;
-    for (const auto& [thread, sh] : shards_)
-      if (const auto* c = sh->find(id)) merge(m, *c);
+    shards_.for_each_locked([&](const shard& sh) {
+      if (const auto* c = sh.find(id)) merge(m, *c);
+    });
     total(m.latency);
     total(m.integration_latency);
   }
-  for (const auto& [thread, sh] : shards_) {
-    out.gateway.unmatched_requests += sh->unmatched.get();
-    out.gateway.tls_handshakes += sh->tls_ok.get();
-    out.gateway.tls_handshake_failures += sh->tls_failed.get();
-  }
+  shards_.for_each_locked([&](const shard& sh) {
+    out.gateway.unmatched_requests += sh.unmatched.get();
+    out.gateway.tls_handshakes += sh.tls_ok.get();
+    out.gateway.tls_handshake_failures += sh.tls_failed.get();
+  });
   return out;
 }
 

@@ -1,15 +1,15 @@
 #pragma once
 
 // AWS's metrics and the gateway's own, kept per thread. Each thread that records has a shard
-// of its own (found through a thread_local slot, registered once under a mutex), which only it
-// writes: no lock, no shared write and, once its series exist, no allocation per request. A
-// read merges the shards. A request that waited and went on on another thread (a connection's
-// strand may run anywhere) records into the shard of the thread it ends on. A series (a mounted
-// stage; a method or route of a stage with detailed metrics) gets a small number when it first
-// appears; requests address it by that number, found per thread from the stage snapshot's serial,
-// never by a name.
+// of its own (observe/shards.hpp), which only it writes: no lock, no shared write and, once its
+// series exist, no allocation per request. A read merges the shards. A request that waited and went
+// on on another thread (a connection's strand may run anywhere) records into the shard of the
+// thread it ends on. A series (a mounted stage; a method or route of a stage with detailed metrics)
+// gets a small number when it first appears; requests address it by that number, found per thread
+// from the stage snapshot's serial, never by a name.
 
 #include "observe/request_facts.hpp"
+#include "observe/shards.hpp"
 
 #include <gatehouse/metrics.hpp>
 
@@ -31,19 +31,6 @@ struct stage_snapshot;
 }
 
 namespace gatehouse::observe {
-
-/// A counter written by one thread and read by any (a relaxed load and store: no locked
-/// instruction).
-class counter {
- public:
-  void add(std::uint64_t n = 1) noexcept {
-    v_.store(v_.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
-  }
-  std::uint64_t get() const noexcept { return v_.load(std::memory_order_relaxed); }
-
- private:
-  std::atomic<std::uint64_t> v_{0};
-};
 
 /// A latency histogram's cells (latency_histogram's buckets).
 struct histogram_cells {
@@ -137,19 +124,16 @@ class metrics {
   struct series_info;
   struct resolution;
 
-  shard* local_shard() noexcept;
-  shard* attach_thread() noexcept;
   const resolution* resolve(shard& sh, const std::shared_ptr<const detail::stage_snapshot>& s);
-  const resolution* resolve_locked(const std::shared_ptr<const detail::stage_snapshot>& s);
+  std::shared_ptr<const resolution> resolve_locked(const std::shared_ptr<const detail::stage_snapshot>& s);
   series_id add_series(series_info info);
 
-  const std::uint64_t id_;  // never reused: what the threads' slots are keyed by
-  mutable std::mutex mutex_;
+  shard_registry<shard> shards_;
+  std::mutex& mutex_ = shards_.mutex();  // guards the series and resolutions too
   std::vector<series_info> series_;
   std::map<std::string, series_id, std::less<>> by_key_;
   // Per snapshot (by serial): its series; dropped once the snapshot is gone.
-  std::unordered_map<std::uint64_t, std::unique_ptr<resolution>> resolutions_;
-  std::vector<std::pair<std::thread::id, std::unique_ptr<shard>>> shards_;
+  std::unordered_map<std::uint64_t, std::shared_ptr<const resolution>> resolutions_;
 };
 
 }  // namespace gatehouse::observe

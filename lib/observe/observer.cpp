@@ -9,8 +9,13 @@
 
 namespace gatehouse::observe {
 
-observer::observer(const gateway_options& options)
+observer::observer(const gateway_options& options, std::shared_ptr<store> store,
+                   asio::any_io_executor executor)
     : metrics_(options.metrics ? std::make_shared<observe::metrics>() : nullptr),
+      meter_(options.metering
+                 ? std::make_shared<observe::meter>(std::move(store), std::move(executor),
+                                                    options.metering_flush_interval)
+                 : nullptr),
       spans_(std::make_shared<span_exporter>(tracing_options{})) {}
 observer::~observer() = default;
 
@@ -32,6 +37,7 @@ void observer::record(const request_facts& facts) const noexcept {
   // The stage's access log; requests that found no stage have none.
   if (const auto& stage = facts.ex.stage)
     if (const auto& log = stage->access_log) log->write(facts);
+  if (meter_) meter_->record(facts);
   if (facts.ex.trace.is_sampled() && facts.ex.stage && facts.ex.stage->tracing) {
     auto exporter = spans_.load(std::memory_order_acquire);
     if (exporter->enabled()) export_spans(facts, *exporter);

@@ -3,6 +3,7 @@
 // The step after the response: every request a gateway answers is recorded here once, on the
 // thread that answered it, without blocking (metrics, access logs, traces, metering).
 
+#include "observe/meter.hpp"
 #include "observe/metrics.hpp"
 #include "observe/request_facts.hpp"
 #include "observe/span_exporter.hpp"
@@ -21,7 +22,9 @@ namespace gatehouse::observe {
 
 class observer {
  public:
-  explicit observer(const gateway_options& options);
+  /// `store` and `executor`: where metering adds its counts, and runs its flushes.
+  observer(const gateway_options& options, std::shared_ptr<store> store,
+           asio::any_io_executor executor);
   ~observer();
   observer(const observer&) = delete;
   observer& operator=(const observer&) = delete;
@@ -41,6 +44,8 @@ class observer {
 
   /// AWS's metrics and the gateway's own; null when gateway_options::metrics is off.
   const std::shared_ptr<observe::metrics>& metrics() const noexcept { return metrics_; }
+  /// Metering's counts; null when gateway_options::metering is off.
+  const std::shared_ptr<observe::meter>& meter() const noexcept { return meter_; }
   /// The counters other modules bump (access-log lines dropped …), kept even with metrics off.
   gateway_counters& counters() const noexcept { return counters_; }
 
@@ -56,6 +61,7 @@ class observer {
   void export_spans(const request_facts& facts, span_exporter& exporter) const noexcept;
 
   std::shared_ptr<observe::metrics> metrics_;
+  std::shared_ptr<observe::meter> meter_;
   mutable gateway_counters counters_;
   // The sampling rule and exporter; only requests of stages with tracing on read it.
   std::atomic<std::shared_ptr<span_exporter>> spans_;

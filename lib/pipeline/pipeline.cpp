@@ -222,15 +222,34 @@ void run_state_release::operator()(run_state* s) const noexcept {
 
 pipeline::pipeline(asio::any_io_executor executor, gateway_options options)
     : options_(std::move(options)),
-      client_(std::move(executor), options_.upstream),
+      client_(executor, options_.upstream),
       store_(options_.store ? options_.store : make_memory_store()),
       keys_(std::make_shared<key_registry>(store_,
                                            [this](std::string_view id) { return find_plan(id); })),
       api_keys_(keys_),
       flights_(std::make_unique<cache::flight_table>()),
-      observer_(options_) {}
+      observer_(options_, store_, std::move(executor)) {
+  if (const auto& m = observer_.meter()) m->caches([this] { return caches_in_use(); });
+}
 
-pipeline::~pipeline() = default;
+// The stage caches that are on, for metering's cache hours.
+std::vector<observe::cache_in_use> pipeline::caches_in_use() const {
+  std::vector<observe::cache_in_use> out;
+  auto mounts = mounts_.load(std::memory_order_acquire);
+  for (const auto& [name, stage] : mounts->stages) {
+    const auto s = stage->load();
+    if (!s->cache) continue;
+    const auto& api = s->deployment->api;
+    out.push_back({api.id, api.name, s->name, s->cache->capacity_bytes});
+  }
+  return out;
+}
+
+pipeline::~pipeline() {
+  // The meter may outlive the pipeline (a report under way, a posted flush): it must not call
+  // back into it.
+  if (const auto& m = observer_.meter()) m->caches(nullptr);
+}
 
 void pipeline::flush_cache(const stage_state& stage) {
   store_->cache_flush(stage.load()->cache_namespace);
@@ -406,12 +425,16 @@ response pipeline::finish(run_state& s) const {
       log(log_level::error,
           fmt::format("{} {} {}: {}", ex.id(), ex.req.method, ex.path, out.error->log_reason));
     out.res = render_gateway_error(*out.error, &ex);
-    if (s.internal) s.internal->gateway_error = true;
+    if (s.internal) {
+      s.internal->gateway_error = true;
+      s.internal->error_type = out.error->type;
+    }
   }
   if (s.stream && !out.error && ex.stream) *s.stream = std::move(ex.stream);
   if (s.internal) {
     // A run kept for its record keeps its authorization for it too.
     s.internal->auth = s.internal->records_itself ? ex.auth : std::move(ex.auth);
+    if (ex.api_key) s.internal->api_key_id = ex.api_key->id;
     s.internal->integration_latency =
         s.abandoned ? std::chrono::nanoseconds{-1} : ex.integration_latency;
   }

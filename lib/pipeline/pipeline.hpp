@@ -11,6 +11,7 @@
 #include "usage/key_registry.hpp"
 
 #include <gatehouse/gateway.hpp>
+#include <gatehouse/gateway_response.hpp>
 #include <gatehouse/http.hpp>
 #include <gatehouse/http_client.hpp>
 
@@ -66,6 +67,9 @@ struct internal_run {
   /// The caller's cancellation, as reply_target::cancel (a host's cancelled async_upgrade).
   net::cancel_handle cancel{};
   bool gateway_error = false;  // out: the gateway ended the request itself (a gateway response)
+  response_type error_type = response_type::default_4xx;  // out: of that gateway response
+  /// Out: the API key step 5 accepted ("" for none), for WebSocket metering.
+  std::string api_key_id;
   /// Out: how long its integration took (negative: none was called), for WebSocket metrics.
   std::chrono::nanoseconds integration_latency{-1};
   /// In: the event's request id (36 characters), which its record and the error messages its
@@ -160,6 +164,8 @@ class pipeline {
   gatehouse::store& shared_store() const noexcept { return *store_; }
   /// Empties the stage's cache.
   void flush_cache(const stage_state& stage);
+  /// The mounted stages whose cache is on.
+  std::vector<observe::cache_in_use> caches_in_use() const;
   /// A usage plan attached to a mounted stage, by id.
   std::shared_ptr<const plan_state> find_plan(std::string_view id) const;
 

@@ -7,8 +7,10 @@
 
 #include <gatehouse/store.hpp>
 
+#include <algorithm>
 #include <array>
 #include <atomic>
+#include <charconv>
 #include <cstdint>
 #include <functional>
 #include <list>
@@ -30,6 +32,52 @@ asio::awaitable<cache_lookup> store::cache_get(std::string_view ns, std::string_
   auto r = try_cache_get(ns, key, now);
   if (r.state == cache_lookup::outcome::pending) r.state = cache_lookup::outcome::miss;
   co_return r;
+}
+
+namespace {
+std::mutex default_counts_mutex;  // the default add_counts' lock: stores are few
+
+void parse_counts(std::string_view text, std::vector<std::pair<std::string, std::int64_t>>& out) {
+  while (!text.empty()) {
+    const auto end = std::min(text.find('\n'), text.size());
+    const std::string_view line = text.substr(0, end);
+    text.remove_prefix(std::min(end + 1, text.size()));
+    const auto eq = line.rfind('=');
+    if (eq == std::string_view::npos) continue;
+    std::int64_t v = 0;
+    std::from_chars(line.data() + eq + 1, line.data() + line.size(), v);
+    out.emplace_back(std::string(line.substr(0, eq)), v);
+  }
+}
+}  // namespace
+
+void store::add_counts(std::string_view key, std::span<const count_delta> deltas) {
+  std::lock_guard lock(default_counts_mutex);
+  std::vector<std::pair<std::string, std::int64_t>> counts;
+  if (auto text = get(key)) parse_counts(*text, counts);
+  for (const auto& [name, delta] : deltas) {
+    auto it =
+        std::find_if(counts.begin(), counts.end(), [&](const auto& c) { return c.first == name; });
+    if (it == counts.end())
+      counts.emplace_back(std::string(name), delta);
+    else
+      it->second += delta;
+  }
+  std::sort(counts.begin(), counts.end());
+  std::string text;
+  for (const auto& [name, value] : counts)
+    text.append(name).append("=").append(std::to_string(value)).append("\n");
+  put(key, std::move(text));
+}
+
+std::vector<counts_record> store::scan_counts(std::string_view prefix) {
+  std::vector<counts_record> out;
+  for (auto& [key, text] : scan(prefix)) {
+    auto& r = out.emplace_back();
+    r.key = std::move(key);
+    parse_counts(text, r.counts);
+  }
+  return out;
 }
 
 namespace {
@@ -186,6 +234,25 @@ class memory_store final : public store {
     records_.erase(it);
     return true;
   }
+  void add_counts(std::string_view key, std::span<const count_delta> deltas) override {
+    std::lock_guard lock(counts_mutex_);
+    auto it = counts_.find(key);
+    if (it == counts_.end()) it = counts_.emplace(std::string(key), count_map{}).first;
+    for (const auto& [name, delta] : deltas) {
+      auto c = it->second.find(name);
+      if (c == it->second.end()) c = it->second.emplace(std::string(name), 0).first;
+      c->second += delta;
+    }
+  }
+  std::vector<counts_record> scan_counts(std::string_view prefix) override {
+    std::lock_guard lock(counts_mutex_);
+    std::vector<counts_record> out;
+    for (auto it = counts_.lower_bound(prefix);
+         it != counts_.end() && std::string_view(it->first).starts_with(prefix); ++it)
+      out.push_back({it->first, {it->second.begin(), it->second.end()}});
+    return out;
+  }
+
   std::vector<std::pair<std::string, std::string>> scan(std::string_view prefix) override {
     std::lock_guard lock(records_mutex_);
     std::vector<std::pair<std::string, std::string>> out;
@@ -299,6 +366,10 @@ class memory_store final : public store {
   std::map<std::string, std::unique_ptr<cache_space>, std::less<>> spaces_;  // never removed
   std::mutex records_mutex_;
   std::map<std::string, std::string, std::less<>> records_;
+  // Metering's counts: added to every few seconds per gateway, read by reports.
+  using count_map = std::map<std::string, std::int64_t, std::less<>>;
+  std::mutex counts_mutex_;
+  std::map<std::string, count_map, std::less<>> counts_;
 };
 
 }  // namespace

@@ -4,6 +4,7 @@
 // its $connect route, the sessions' message routing, and the connections' registry.
 
 #include "net/cancellation.hpp"
+#include "observe/meter.hpp"
 #include "observe/metrics.hpp"
 #include "throttle/token_bucket.hpp"
 #include "websocket/session.hpp"
@@ -66,6 +67,7 @@ struct websocket_connection {
   std::string principal_id, authorizer_json;        // what connect_authorizer found out
   std::shared_ptr<const auth::authorization> auth;  // the same, for integration routes
   throttle::bucket_state message_bucket;            // message_throttle; on the session's strand
+  std::string api_key_id;                           // the API key $connect accepted, for metering
   std::weak_ptr<websocket::session> session;
   asio::any_io_executor executor;
 };
@@ -93,6 +95,9 @@ struct websocket_stage_state : std::enable_shared_from_this<websocket_stage_stat
   /// The gateway's metrics and this stage's series in them, set once when mounted (null: none).
   std::shared_ptr<observe::metrics> metrics;
   observe::websocket_series series;
+  /// The gateway's metering and this stage's series in it, set once when mounted (null: none).
+  std::shared_ptr<observe::meter> meter;
+  observe::meter_series meter_series = 0;
 
   std::shared_ptr<websocket_connection> find(std::string_view id) const;
 };

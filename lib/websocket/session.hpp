@@ -82,6 +82,10 @@ class session {
   virtual bool is_open() const noexcept = 0;
   /// The strand the session's work and handlers run on.
   virtual asio::any_io_executor get_executor() const = 0;
+
+  /// The API key its connection was accepted with ("" for none): what metering counts its
+  /// messages under. Set before the session starts.
+  std::string api_key_id;
 };
 
 /// A session over a plain TCP socket (ws://), on a strand of the socket's executor.

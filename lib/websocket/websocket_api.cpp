@@ -244,7 +244,9 @@ struct integration_reply {
   response res;
   bool gateway_error = false;  // the gateway ended it (timeout, failure, throttle …)
   std::shared_ptr<const auth::authorization> auth;
-  std::chrono::nanoseconds integration_latency{-1};  // negative: no integration ran
+  std::chrono::nanoseconds integration_latency{-1};       // negative: no integration ran
+  std::string api_key_id;                                 // the API key step 5 accepted
+  response_type error_type = response_type::default_4xx;  // of a gateway error
 };
 
 // Runs `req` on the stage's routes stage as the event `run` stands for (websocket/event_record),
@@ -260,7 +262,9 @@ asio::awaitable<integration_reply> run_routes(const detail::websocket_stage_stat
   }
   out.res = co_await pipeline->run(req, nullptr, &run);
   out.gateway_error = run.gateway_error;
+  out.error_type = run.error_type;
   out.auth = std::move(run.auth);
+  out.api_key_id = std::move(run.api_key_id);
   out.integration_latency = run.integration_latency;
   co_return out;
 }
@@ -523,7 +527,8 @@ void start(const websocket::pending_connection& p, Stream stream, std::string al
     if (const auto& limit = st->options.message_throttle) {
       const auto now_ns =
           std::chrono::duration_cast<std::chrono::nanoseconds>(now.time_since_epoch()).count();
-      if (throttle::take(c->message_bucket, *limit, now_ns) != 0) {  // not routed
+      if (throttle::take(c->message_bucket, *limit, now_ns) != 0) {   // not routed
+        websocket::meter(*st, c->api_key_id, observe::mf_throttled);  // not billed
         websocket::count(*st, nullptr, observe::websocket_count::message);
         refuse_message(*st, *c, nullptr, {}, response_type::throttled, 429, "Too Many Requests");
         return;
@@ -532,6 +537,7 @@ void start(const websocket::pending_connection& p, Stream stream, std::string al
     std::string key;
     const auto* route = route_for(*st->api, kind, payload, key);
     websocket::count(*st, route, observe::websocket_count::message);
+    websocket::meter(*st, c->api_key_id, observe::mf_messages_in, payload.size());
     if (!route) {
       refuse_message(*st, *c, nullptr, {}, response_type::default_4xx, 403, "Forbidden");
       return;
@@ -553,6 +559,13 @@ void start(const websocket::pending_connection& p, Stream stream, std::string al
   };
   h.on_close = [st, c](std::uint16_t code, std::string_view reason) {
     st->open_sessions.fetch_sub(1, std::memory_order_relaxed);
+    if (st->meter) {  // connection minutes: its duration rounded up to whole minutes
+      const auto lasted = clock::now() - c->connected_at;
+      const auto minutes =
+          std::max<std::int64_t>(1, std::chrono::ceil<std::chrono::minutes>(lasted).count());
+      st->meter->websocket(st->meter_series, c->api_key_id, observe::mf_connection_minutes,
+                           static_cast<std::uint64_t>(minutes), 0, clock::now());
+    }
     {
       std::lock_guard lock(st->mutex);
       auto it = st->connections.find(c->id);
@@ -563,6 +576,7 @@ void start(const websocket::pending_connection& p, Stream stream, std::string al
   };
   st->open_sessions.fetch_add(1, std::memory_order_relaxed);
   auto s = websocket::make_session(std::move(stream), std::move(h), so);
+  s->api_key_id = c->api_key_id;
   c->session = s;
   c->executor = s->get_executor();
   {
@@ -1037,10 +1051,16 @@ asio::awaitable<upgrade_attempt> try_upgrade(std::shared_ptr<detail::websocket_s
     websocket::integration_latency(*st, route, verdict.integration_latency);
   if (verdict.res.status < 200 || verdict.res.status > 299) {
     websocket::count_outcome(*st, route, verdict.res.status, verdict.gateway_error);
+    // A connection refused for its authorization, key, throttle or quota is not billed.
+    if (verdict.gateway_error) {
+      const auto why = observe::classify(verdict.error_type);
+      if (why != observe::mf_billed) websocket::meter(*st, verdict.api_key_id, why);
+    }
     out.res = std::move(verdict.res);
     websocket::record_event(*st, run, {out.res.status});
     co_return out;
   }
+  c->api_key_id = std::move(verdict.api_key_id);
   if (verdict.auth) {
     c->auth = std::move(verdict.auth);
     c->principal_id = c->auth->principal_id.empty() ? c->auth->user_arn : c->auth->principal_id;
@@ -1099,6 +1119,7 @@ asio::awaitable<upgrade_attempt> try_upgrade(std::shared_ptr<detail::websocket_s
   // Accepted: AWS logs the $connect route's 200 rather than the 101 on the wire.
   websocket::record_event(*st, run, {200, nullptr, integration_latency});
   out.res = switching_protocols(hr, subprotocol);
+  websocket::meter(*st, c->api_key_id, observe::mf_connects);
   out.accepted = std::make_shared<pending_connection>(pending_connection{st, std::move(c)});
   co_return out;
 }

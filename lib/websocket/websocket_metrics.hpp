@@ -23,12 +23,23 @@ inline void count(const detail::websocket_stage_state& st, const detail::websock
   if (st.metrics) st.metrics->count(st.series.stage, route_series(st, route), what);
 }
 
-/// Queues a message to the client; counted in MessageCount when queued.
+/// Meters a WebSocket event of the stage under an API key (metering's counts).
+inline void meter(const detail::websocket_stage_state& st, std::string_view key_id,
+                  observe::meter_field what, std::uint64_t bytes = 0) noexcept {
+  if (st.meter)
+    st.meter->websocket(st.meter_series, key_id, what, 1, bytes, std::chrono::system_clock::now());
+}
+
+/// Queues a message to the client; counted in MessageCount and metered when queued.
 inline bool send_counted(const detail::websocket_stage_state& st,
                          const detail::websocket_route* route, session& s, message_kind kind,
                          std::string payload) {
+  const std::size_t bytes = payload.size();
   const bool sent = s.send(kind, std::move(payload));
-  if (sent) count(st, route, observe::websocket_count::message);
+  if (sent) {
+    count(st, route, observe::websocket_count::message);
+    meter(st, s.api_key_id, observe::mf_messages_out, bytes);
+  }
   return sent;
 }
 inline bool send_counted(const detail::websocket_stage_state& st,
