@@ -6,7 +6,9 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <array>
+#include <cstdint>
 
 namespace gatehouse::observe {
 
@@ -153,16 +155,63 @@ piece_op op_of(const format_piece& p, log_escaping escaping) noexcept {
   }
 }
 
-// Lays the literals out for copying in blocks and picks each piece's shortcut.
-void finish_pieces(access_log_format& f) {
-  for (auto& p : f.pieces) {
-    p.literal_at = static_cast<std::uint32_t>(f.literals.size());
+// The widest value a step's op writes (what fixed_room counts for it).
+constexpr std::uint32_t widest(piece_op op) noexcept {
+  switch (op) {
+    case piece_op::request_id:
+      return 36;
+    case piece_op::request_time:
+      return 32;
+    case piece_op::status:
+    case piece_op::response_length:
+      return 20;  // a 64-bit number's digits
+    case piece_op::protocol:
+      return 8;
+    case piece_op::general:
+      return 4;  // "null" or "-" when absent; present values are counted when written
+    case piece_op::end:
+      break;
+  }
+  return 0;
+}
+
+// Picks each piece's shortcut and makes the steps: a request id or the protocol (fixed width)
+// becomes a patch of the literal around it, so that a step ends only at a variable of another
+// kind or the line's end.
+void make_steps(access_log_format& f) {
+  log_step step;
+  auto open = [&] { step.literal_at = static_cast<std::uint32_t>(f.literals.size()); };
+  open();
+  for (std::size_t i = 0; i < f.pieces.size(); ++i) {
+    auto& p = f.pieces[i];
     f.literals += p.literal;
-    if (!p.var) continue;
+    step.literal_size += static_cast<std::uint32_t>(p.literal.size());
+    if (!p.var) break;
     p.op = op_of(p, f.escaping);
     p.from_response = *p.var >= transform::first_response_variable;
+    const bool fixed = p.op == piece_op::request_id || p.op == piece_op::protocol;
+    if (fixed && step.patch_count < log_step::max_patches) {
+      step.patches[step.patch_count++] = {step.literal_size, p.op == piece_op::request_id
+                                                                 ? patch_kind::request_id
+                                                                 : patch_kind::protocol};
+      const std::uint32_t width = widest(p.op);
+      f.literals.append(width, ' ');
+      step.literal_size += width;
+      continue;
+    }
+    step.op = p.op;
+    step.piece = static_cast<std::uint32_t>(i);
+    f.steps.push_back(step);
+    step = {};
+    open();
   }
+  step.op = piece_op::end;
+  step.piece = static_cast<std::uint32_t>(f.pieces.size() - 1);
+  f.steps.push_back(step);
   f.literals.append(32, '\0');
+  std::uint64_t room = f.literals.size();
+  for (const auto& s : f.steps) room += widest(s.op);
+  f.fixed_room = static_cast<std::uint32_t>(std::min<std::uint64_t>(room, UINT32_MAX));
 }
 
 // Whether the pieces' literals separate the variables by single commas, and nothing else.
@@ -265,7 +314,7 @@ access_log_format compile_access_log_format(std::string_view format, log_api api
   } else if (comma_separated(out.pieces)) {
     out.escaping = log_escaping::csv;
   }
-  finish_pieces(out);
+  make_steps(out);
   return out;
 }
 

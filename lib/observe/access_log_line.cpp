@@ -166,27 +166,25 @@ class line_buffer {
   void room(std::size_t n) {
     if (static_cast<std::size_t>(c_.end - c_.p) < n) c_ = grown(c_, n);
   }
+  // The writes below assume room(): the render makes room for a line's fixed parts once, and
+  // for each general value with them (access_log_format::fixed_room).
   void put(std::string_view s) {
-    room(s.size());
     if (!s.empty()) std::memcpy(c_.p, s.data(), s.size());
     c_.p += s.size();
   }
-  void put(char c) {
-    room(1);
-    *c_.p++ = c;
-  }
+  void put(char c) { *c_.p++ = c; }
   // `n` bytes of `s`, which may be read 32 bytes past them (padded): in blocks of 32 bytes,
-  // which the compiler copies inline (most literals take one).
-  void put_padded(const char* s, std::size_t n) {
-    room(n + 32);
-    std::memcpy(c_.p, s, 32);
-    for (std::size_t i = 32; i < n; i += 32) std::memcpy(c_.p + i, s + i, 32);
+  // which the compiler copies inline (most literals take one). Returns where they went.
+  char* put_padded(const char* s, std::size_t n) {
+    char* const at = c_.p;
+    std::memcpy(at, s, 32);
+    for (std::size_t i = 32; i < n; i += 32) std::memcpy(at + i, s + i, 32);
     c_.p += n;
+    return at;
   }
   // The first `n` (≤ N) bytes of an array of N.
   template <std::size_t N>
   void put_prefix(const char (&s)[N], std::size_t n) {
-    room(N);
     std::memcpy(c_.p, s, N);
     c_.p += n;
   }
@@ -196,7 +194,6 @@ class line_buffer {
         "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
         "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
         "8081828384858687888990919293949596979899";
-    room(20);
     char buf[40];
     char* const end = buf + 20;
     char* b = end;
@@ -265,23 +262,29 @@ bool word_needs_look(std::uint64_t w) noexcept {
 
 template <log_escaping Mode>
 bool line_buffer::put_clean(std::string_view v) {
-  room(v.size());
   const char* s = v.data();
-  std::size_t n = v.size();
+  const std::size_t size = v.size();
   char* d = c_.p;
-  for (; n >= 8; n -= 8, s += 8, d += 8) {
+  if (size >= 8) {
+    // Whole words, the last one overlapping the one before (no byte-by-byte tail).
     std::uint64_t w;
-    std::memcpy(&w, s, 8);
+    for (std::size_t i = 0; i + 8 < size; i += 8) {
+      std::memcpy(&w, s + i, 8);
+      if (word_needs_look<Mode>(w)) return false;
+      std::memcpy(d + i, &w, 8);
+    }
+    std::memcpy(&w, s + size - 8, 8);
     if (word_needs_look<Mode>(w)) return false;
-    std::memcpy(d, &w, 8);
+    std::memcpy(d + size - 8, &w, 8);
+  } else {
+    constexpr std::uint8_t mask = bit(Mode);
+    for (std::size_t i = 0; i < size; ++i) {
+      const auto c = static_cast<unsigned char>(s[i]);
+      if (specials[c] & mask) return false;
+      d[i] = static_cast<char>(c);
+    }
   }
-  constexpr std::uint8_t mask = bit(Mode);
-  for (; n > 0; --n) {
-    const auto c = static_cast<unsigned char>(*s++);
-    if (specials[c] & mask) return false;
-    *d++ = static_cast<char>(c);
-  }
-  c_.p += v.size();
+  c_.p += size;
   return true;
 }
 
@@ -438,54 +441,56 @@ bool json_token(std::string_view v) {
   return out;
 }
 
-// Writes one variable's value as the format's escaping says (see log_escaping).
-inline void emit(line_buffer& out, const format_piece& p, log_escaping mode,
-                 std::optional<std::string_view> value) {
-  if (!value || value->empty()) {
-    if (mode == log_escaping::json && !p.in_json_string)
+// Writes one variable's value as the format's escaping says (see log_escaping), with room for
+// the rest of the line's fixed parts (`fixed_room`).
+template <log_escaping Mode>
+void emit(line_buffer& out, const format_piece& p, std::optional<std::string_view> value,
+          std::size_t fixed_room) {
+  if (!value || value->empty()) {  // (fixed_room counts this)
+    if (Mode == log_escaping::json && !p.in_json_string)
       out.put(std::string_view("null"));
     else
       out.put('-');
     return;
   }
   const std::string_view v = *value;
-  if ((mode != log_escaping::json || p.in_json_string) &&
+  if ((Mode != log_escaping::json || p.in_json_string) &&
       *p.var != context_var::error_message_string) {
+    out.room(v.size() + fixed_room);
     if (p.safe) {  // copied as it is
       out.put(v);
       return;
     }
-    bool copied = false;  // the usual case: nothing in the value needs escaping
-    switch (mode) {
-      case log_escaping::json:
-        copied = out.put_clean<log_escaping::json>(v);
-        break;
-      case log_escaping::xml:
-        copied = out.put_clean<log_escaping::xml>(v);
-        break;
-      case log_escaping::csv:
-        copied = out.put_clean<log_escaping::csv>(v);
-        break;
-      case log_escaping::text:
-        copied = out.put_clean<log_escaping::text>(v);
-        break;
-    }
-    if (copied) return;
+    if (out.put_clean<Mode>(v)) return;  // the usual case: nothing in it needs escaping
   }
-  out.put(formatted(p, mode, v));
+  const std::string_view text = formatted(p, Mode, v);
+  out.room(text.size() + fixed_room);
+  out.put(text);
 }
-// The line, written through `out`.
-std::string_view render_into(line_buffer out, const access_log_format& format,
-                             const request_facts& facts) {
+
+// The line, written through `out`: the format's steps (see log_step), for a format of shape
+// `Mode`.
+template <log_escaping Mode>
+std::string_view render_steps(line_buffer out, const access_log_format& format,
+                              const request_facts& facts) {
   thread_local transform::context_scratch scratch;
 
-  const char* literals = format.literals.data();
+  const char* const literals = format.literals.data();
+  const std::size_t fixed_room = format.fixed_room;
   const auto& ex = facts.ex;
-  const auto& pieces = format.pieces;
-  for (std::size_t i = 0, vars = pieces.size() - 1; i < vars; ++i) {
-    const auto& p = pieces[i];
-    out.put_padded(literals + p.literal_at, p.literal.size());
-    switch (p.op) {  // the presets' usual variables, copied as they are
+  out.room(fixed_room);
+  for (const log_step& s : format.steps) {
+    char* const at = out.put_padded(literals + s.literal_at, s.literal_size);
+    for (std::size_t k = 0; k < s.patch_count; ++k) {
+      char* const to = at + s.patches[k].offset;
+      if (s.patches[k].kind == patch_kind::request_id)
+        std::memcpy(to, ex.request_id, 36);
+      else
+        std::memcpy(to, "HTTP/1.1", 8);
+    }
+    switch (s.op) {  // the presets' usual variables, copied as they are
+      case piece_op::end:
+        return out.view();
       case piece_op::request_id:
         out.put_prefix(ex.request_id, 36);
         continue;
@@ -506,15 +511,30 @@ std::string_view render_into(line_buffer out, const access_log_format& format,
       case piece_op::general:
         break;
     }
+    const format_piece& p = format.pieces[s.piece];
     std::optional<std::string_view> v;
     if (std::string_view field; !p.from_response && transform::context_field(ex, *p.var, field))
       v = field;  // a field of the request, its most usual kind
     else
       v = value(facts, p, scratch);
-    emit(out, p, format.escaping, v);
+    emit<Mode>(out, p, v, fixed_room);
   }
-  out.put_padded(literals + pieces.back().literal_at, pieces.back().literal.size());
-  return out.view();
+  return out.view();  // (the last step ends the line)
+}
+
+std::string_view render_into(line_buffer out, const access_log_format& format,
+                             const request_facts& facts) {
+  switch (format.escaping) {
+    case log_escaping::json:
+      return render_steps<log_escaping::json>(out, format, facts);
+    case log_escaping::xml:
+      return render_steps<log_escaping::xml>(out, format, facts);
+    case log_escaping::csv:
+      return render_steps<log_escaping::csv>(out, format, facts);
+    case log_escaping::text:
+      break;
+  }
+  return render_steps<log_escaping::text>(out, format, facts);
 }
 
 }  // namespace

@@ -101,8 +101,7 @@ series_id metrics::add_series(series_info info) {
 
 std::shared_ptr<const metrics::resolution> metrics::resolve_locked(
     const std::shared_ptr<const detail::stage_snapshot>& s) {
-  if (auto it = resolutions_.find(s->serial.value); it != resolutions_.end())
-    return it->second;
+  if (auto it = resolutions_.find(s->serial.value); it != resolutions_.end()) return it->second;
   // Snapshots that are gone are never asked for again (their serials are not reused).
   std::erase_if(resolutions_, [](const auto& r) { return r.second->snapshot.expired(); });
   auto r = std::make_shared<resolution>();

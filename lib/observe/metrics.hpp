@@ -125,7 +125,8 @@ class metrics {
   struct resolution;
 
   const resolution* resolve(shard& sh, const std::shared_ptr<const detail::stage_snapshot>& s);
-  std::shared_ptr<const resolution> resolve_locked(const std::shared_ptr<const detail::stage_snapshot>& s);
+  std::shared_ptr<const resolution> resolve_locked(
+      const std::shared_ptr<const detail::stage_snapshot>& s);
   series_id add_series(series_info info);
 
   shard_registry<shard> shards_;

@@ -309,3 +309,43 @@ TEST_CASE("values are escaped so that a line keeps its shape", "[access_log]") {
           "", &forbidden) ==
       R"({"id":"00000000-0000-4000-8000-000000000000","m":"Forbidden","q":"\"Forbidden\""})");
 }
+
+TEST_CASE("a value of any length is escaped wherever its special byte is", "[access_log]") {
+  // Clean values are copied in words (the last one overlapping): every length around the word
+  // size, with a special byte at every place, in each shape.
+  for (std::size_t size = 1; size <= 26; ++size) {
+    const std::string clean(size, 'x');
+    INFO("size " << size);
+    CHECK(render("$context.requestId \"$context.identity.userAgent\"", clean) ==
+          "00000000-0000-4000-8000-000000000000 \"" + clean + "\"");
+    CHECK(render(R"({"id":"$context.requestId","ua":"$context.identity.userAgent"})", clean) ==
+          R"({"id":"00000000-0000-4000-8000-000000000000","ua":")" + clean + "\"}");
+    for (std::size_t at = 0; at < size; ++at) {
+      std::string v = clean;
+      v[at] = '"';
+      INFO("quote at " << at);
+      std::string text = clean, json = clean, xml = clean;
+      text.replace(at, 1, "\\x22");
+      json.replace(at, 1, "\\\"");
+      xml.replace(at, 1, "&quot;");
+      CHECK(render("$context.requestId \"$context.identity.userAgent\"", v) ==
+            "00000000-0000-4000-8000-000000000000 \"" + text + "\"");
+      CHECK(render(R"({"id":"$context.requestId","ua":"$context.identity.userAgent"})", v) ==
+            R"({"id":"00000000-0000-4000-8000-000000000000","ua":")" + json + "\"}");
+      CHECK(render("<r id=\"$context.requestId\">$context.identity.userAgent</r>", v) ==
+            "<r id=\"00000000-0000-4000-8000-000000000000\">" + xml + "</r>");
+    }
+  }
+}
+
+TEST_CASE("a line longer than its reservation is whole", "[access_log]") {
+  // Many variables and a long value: the render grows its buffer and keeps what it wrote.
+  std::string format = "$context.requestId";
+  std::string want = "00000000-0000-4000-8000-000000000000";
+  const std::string ua(5000, 'u');
+  for (int i = 0; i < 40; ++i) {
+    format += " [$context.requestId] $context.protocol \"$context.identity.userAgent\"";
+    want += " [00000000-0000-4000-8000-000000000000] HTTP/1.1 \"" + ua + "\"";
+  }
+  CHECK(render(format, ua) == want);
+}
