@@ -1,30 +1,43 @@
 #include "observe/trace_context.hpp"
 
 #include "pipeline/request_id.hpp"
+#include "util/hex.hpp"
 #include "util/text.hpp"
 
+#include <array>
 #include <cstring>
 
 namespace gatehouse::observe {
 
 namespace {
 
-// `digits` lower- or upper-case hex digits as a number; false when one is not a hex digit.
-bool parse_hex(std::string_view digits, std::uint64_t& out) noexcept {
+// Per byte: its value as a hex digit, or 0x10 when it is none (upper-case letters are none in
+// the lower-case table: W3C's ids are lower-case only).
+constexpr auto hex_table(bool upper_too) {
+  std::array<std::uint8_t, 256> t{};
+  for (int c = 0; c < 256; ++c) {
+    const int d = util::hex_value(static_cast<char>(c));
+    t[static_cast<std::size_t>(c)] =
+        d < 0 || (!upper_too && c >= 'A' && c <= 'F') ? 0x10 : static_cast<std::uint8_t>(d);
+  }
+  return t;
+}
+constexpr auto any_case_hex = hex_table(true);
+constexpr auto lower_case_hex = hex_table(false);
+
+// `digits` (at most 16) hex digits as a number, one table lookup each without a branch; false
+// when one is not a digit of `table`.
+bool parse_hex(std::string_view digits, std::uint64_t& out,
+               const std::array<std::uint8_t, 256>& table = any_case_hex) noexcept {
   std::uint64_t v = 0;
+  unsigned bad = 0;
   for (char c : digits) {
-    const int d = util::hex_value(c);
-    if (d < 0) return false;
-    v = (v << 4) | static_cast<std::uint64_t>(d);
+    const std::uint8_t d = table[static_cast<unsigned char>(c)];
+    bad |= d;
+    v = (v << 4) | (d & 15u);
   }
   out = v;
-  return true;
-}
-
-bool lower_hex(std::string_view digits) noexcept {
-  for (char c : digits)
-    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
-  return true;
+  return (bad & 0x10u) == 0;
 }
 
 struct incoming {
@@ -44,17 +57,19 @@ bool parse_amzn(std::string_view value, incoming& in) noexcept {
     if (eq == std::string_view::npos) continue;
     const std::string_view k = part.substr(0, eq), v = part.substr(eq + 1);
     if (k == "Root") {
-      std::uint64_t time = 0, mid = 0, low = 0;
+      std::uint32_t time = 0, mid = 0;
+      std::uint64_t low = 0;
       if (v.size() != 35 || v[0] != '1' || v[1] != '-' || v[10] != '-' ||
-          !parse_hex(v.substr(2, 8), time) || !parse_hex(v.substr(11, 8), mid) ||
-          !parse_hex(v.substr(19, 16), low) || (time == 0 && mid == 0 && low == 0))
+          !util::parse_hex8<true>(v.data() + 2, time) ||
+          !util::parse_hex8<true>(v.data() + 11, mid) ||
+          !util::parse_hex16<true>(v.data() + 19, low) || (time == 0 && mid == 0 && low == 0))
         return false;
-      in.high = (time << 32) | mid;
+      in.high = (std::uint64_t{time} << 32) | mid;
       in.low = low;
       root = true;
     } else if (k == "Parent") {
       std::uint64_t p = 0;
-      if (v.size() == 16 && parse_hex(v, p)) in.parent = p;
+      if (v.size() == 16 && util::parse_hex16<true>(v.data(), p)) in.parent = p;
     } else if (k == "Sampled") {
       if (v == "1") in.sampled = sampling::sampled;
       if (v == "0") in.sampled = sampling::not_sampled;
@@ -68,13 +83,12 @@ bool parse_amzn(std::string_view value, incoming& in) noexcept {
 bool parse_traceparent(std::string_view v, incoming& in) noexcept {
   v = util::trim_blanks(v);
   if (v.size() < 55 || v[2] != '-' || v[35] != '-' || v[52] != '-') return false;
-  const std::string_view version = v.substr(0, 2);
-  if (!lower_hex(version) || version == "ff") return false;
-  if (version == "00" ? v.size() != 55 : (v.size() > 55 && v[55] != '-')) return false;
-  std::uint64_t high = 0, low = 0, parent = 0, flags = 0;
-  if (!lower_hex(v.substr(3, 32)) || !lower_hex(v.substr(36, 16)) ||
-      !parse_hex(v.substr(3, 16), high) || !parse_hex(v.substr(19, 16), low) ||
-      !parse_hex(v.substr(36, 16), parent) || !parse_hex(v.substr(53, 2), flags))
+  std::uint64_t version = 0, high = 0, low = 0, parent = 0, flags = 0;
+  if (!parse_hex(v.substr(0, 2), version, lower_case_hex) || version == 0xff) return false;
+  if (version == 0 ? v.size() != 55 : (v.size() > 55 && v[55] != '-')) return false;
+  if (!util::parse_hex16<false>(v.data() + 3, high) ||
+      !util::parse_hex16<false>(v.data() + 19, low) ||
+      !util::parse_hex16<false>(v.data() + 36, parent) || !parse_hex(v.substr(53, 2), flags))
     return false;
   if ((high == 0 && low == 0) || parent == 0) return false;
   in.high = high;
