@@ -26,6 +26,12 @@
 # most between the two authorizer rows and between the imported and composed rows.
 #
 #   bench/instructions.sh [--duration SECONDS] [--connections N] [--build-dir DIR] [--with FLAGS]
+#                         [--only 'ROW…']
+#
+# --only runs only the rows named (by the names the script keeps their counts under: hit,
+# nginx_list, plain, auth, hit_off, plain_off, plain_detailed, with, hit_nometering,
+# plain_nometering, hit_bare, plain_bare, all_on, all_off, imported, composed); the ratios of
+# rows not run print n/a.
 #
 # Environment: DURATION (5), CONNECTIONS (50), WARMUP (2), BUILD_DIR (build/release), JOBS (2),
 # SERVER_CPU (0), CLIENT_CPU (1). Everything listens on 127.0.0.1 only.
@@ -35,7 +41,7 @@ say() { echo "instructions.sh: $*" >&2; }
 usage() { sed -n '2,/^set -euo/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
 
 DURATION=${DURATION:-5} CONNECTIONS=${CONNECTIONS:-50} WARMUP=${WARMUP:-2}
-BUILD_DIR=${BUILD_DIR:-$root/build/release} JOBS=${JOBS:-2} WITH=${WITH:-}
+BUILD_DIR=${BUILD_DIR:-$root/build/release} JOBS=${JOBS:-2} WITH=${WITH:-} ONLY=${ONLY:-}
 SERVER_CPU=${SERVER_CPU:-0} CLIENT_CPU=${CLIENT_CPU:-1}
 while (($#)); do
   case $1 in
@@ -43,6 +49,7 @@ while (($#)); do
     --connections) CONNECTIONS=$2; shift 2 ;;
     --build-dir) BUILD_DIR=$2; shift 2 ;;
     --with) WITH=$2; shift 2 ;;
+    --only) ONLY=$2; shift 2 ;;
     -h|--help) usage 0 ;;
     *) say "unknown option $1"; usage 2 >&2 ;;
   esac
@@ -76,7 +83,8 @@ stop_backend() {
   wait "$backend_pid" 2>/dev/null || true
   backend_pid=""
 }
-trap 'stop_server; stop_backend; rm -rf "$tmp"' EXIT
+# KEEP=DIR keeps the callgrind counts there (DIR/NAME.cg) for callgrind_annotate.
+trap 'stop_server; stop_backend; [[ -z ${KEEP:-} ]] || { mkdir -p "$KEEP"; cp "$tmp"/*.cg "$KEEP"/ 2>/dev/null; }; rm -rf "$tmp"' EXIT
 trap 'exit 130' INT TERM
 
 pet='{"id":1,"type":"dog","price":249.99}'
@@ -146,6 +154,7 @@ printf '%-46s %13s %10s\n' "user-space instructions per request" "instructions" 
 row() {
   local label=$1 name=$2 want=$3 path=$4 header=$5 count requests
   shift 5
+  [[ -z $ONLY || " $ONLY " == *" $name "* ]] || return 0
   read -r _ count requests < <(measure "$name" "$want" "$path" "$header" "$@")
   ir[$name]=$count
   reqs[$name]=$requests
@@ -178,9 +187,19 @@ row "gatehouse cache hits, metrics+metering off" hit_bare "$list" "/prod/pets?ty
   "${gatehouse[@]}" --no-metrics --no-metering
 row "gatehouse GET /prod/pets/1, metrics+metering off" plain_bare "$pet" /prod/pets/1 "" \
   "${gatehouse[@]}" --no-metrics --no-metering
+# Everything issue 24 adds, on and off, for the same request carrying a sampled traceparent:
+# metrics, metering, the JSON access log to a file and the stage's tracing (the trace
+# propagated; no collector, so no spans leave), against none of them.
+traceparent="traceparent: 00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
+row "gatehouse /pets/1, everything observed" all_on "$pet" /prod/pets/1 "$traceparent" \
+  "${gatehouse[@]}" --access-log "$tmp/access.log" --access-log-format json --tracing
+row "gatehouse /pets/1, nothing observed" all_off "$pet" /prod/pets/1 "$traceparent" \
+  "${gatehouse[@]}" --no-metrics --no-metering
 
-taskset -c "$SERVER_CPU" nginx -p "$tmp/backend" -c "$tmp/backend/nginx.conf" >"$tmp/backend.log" 2>&1 &
-backend_pid=$!
+if [[ -z $ONLY || " $ONLY " == *" imported "* || " $ONLY " == *" composed "* ]]; then
+  taskset -c "$SERVER_CPU" nginx -p "$tmp/backend" -c "$tmp/backend/nginx.conf" >"$tmp/backend.log" 2>&1 &
+  backend_pid=$!
+fi
 row "imported API GET /prod/legacy/pets/1" imported "$pet" /prod/legacy/pets/1 "" \
   "$serve" --openapi "$root/bench/serve/api.json" --http --listen "127.0.0.1:$port" --limits off \
   --stage-variable "backend=127.0.0.1:$backend_port"
@@ -189,25 +208,26 @@ row "the same API composed in C++" composed "$pet" /prod/legacy/pets/1 "" \
 stop_backend
 
 printf '\n%-46s %13s\n' "ratios" "instructions"
-printf '%-46s %13s\n' "gatehouse cache hits / nginx" "$(ratio "${ir[hit]}" "${ir[nginx_list]}")"
-printf '%-46s %13s\n' "gatehouse cached authorizer / none" "$(ratio "${ir[auth]}" "${ir[plain]}")"
+printf '%-46s %13s\n' "gatehouse cache hits / nginx" "$(ratio "${ir[hit]:-}" "${ir[nginx_list]:-}")"
+printf '%-46s %13s\n' "gatehouse cached authorizer / none" "$(ratio "${ir[auth]:-}" "${ir[plain]:-}")"
 # What the metrics add, in per cent of the instructions without them (issue 24: under 5 %).
-more() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%+.2f %%", (a / b - 1) * 100; else print "n/a" }'; }
-printf '%-46s %13s\n' "metrics on / off, cache hits" "$(more "${ir[hit]}" "${ir[hit_off]}")"
-printf '%-46s %13s\n' "metrics on / off, GET /prod/pets/1" "$(more "${ir[plain]}" "${ir[plain_off]}")"
+more() { awk -v a="$1" -v b="$2" 'BEGIN { if (a > 0 && b > 0) printf "%+.2f %%", (a / b - 1) * 100; else print "n/a" }'; }
+printf '%-46s %13s\n' "metrics on / off, cache hits" "$(more "${ir[hit]:-}" "${ir[hit_off]:-}")"
+printf '%-46s %13s\n' "metrics on / off, GET /prod/pets/1" "$(more "${ir[plain]:-}" "${ir[plain_off]:-}")"
 printf '%-46s %13s\n' "detailed metrics / stage's only, /pets/1" \
-  "$(more "${ir[plain_detailed]}" "${ir[plain]}")"
-printf '%-46s %13s\n' "metering on / off, cache hits" "$(more "${ir[hit]}" "${ir[hit_nometering]}")"
+  "$(more "${ir[plain_detailed]:-}" "${ir[plain]:-}")"
+printf '%-46s %13s\n' "metering on / off, cache hits" "$(more "${ir[hit]:-}" "${ir[hit_nometering]:-}")"
 printf '%-46s %13s\n' "metering on / off, GET /prod/pets/1" \
-  "$(more "${ir[plain]}" "${ir[plain_nometering]}")"
-printf '%-46s %13s\n' "metrics+metering on / off, cache hits" "$(more "${ir[hit]}" "${ir[hit_bare]}")"
+  "$(more "${ir[plain]:-}" "${ir[plain_nometering]:-}")"
+printf '%-46s %13s\n' "metrics+metering on / off, cache hits" "$(more "${ir[hit]:-}" "${ir[hit_bare]:-}")"
 printf '%-46s %13s\n' "metrics+metering on / off, /pets/1" \
-  "$(more "${ir[plain]}" "${ir[plain_bare]}")"
-printf '%-46s %13s\n' "imported API / composed in C++" "$(ratio "${ir[imported]}" "${ir[composed]}")"
+  "$(more "${ir[plain]:-}" "${ir[plain_bare]:-}")"
+printf '%-46s %13s\n' "everything / nothing observed, /pets/1" \
+  "$(more "${ir[all_on]:-}" "${ir[all_off]:-}")"
+printf '%-46s %13s\n' "imported API / composed in C++" "$(ratio "${ir[imported]:-}" "${ir[composed]:-}")"
 if [[ -n $WITH ]]; then
-  printf '%-46s %13s\n' "--with / plain GET /prod/pets/1" "$(ratio "${ir[with]}" "${ir[plain]}")"
-  awk -v a="${ir[with]}" -v b="${ir[plain]}" \
-    'BEGIN { printf "%-46s %12.1f%%\n", "--with adds", (a - b) * 100 / b }'
+  printf '%-46s %13s\n' "--with / plain GET /prod/pets/1" "$(ratio "${ir[with]:-}" "${ir[plain]:-}")"
+  printf '%-46s %13s\n' "--with adds" "$(more "${ir[with]:-}" "${ir[plain]:-}")"
   echo "(--with: $WITH)"
 fi
 
@@ -221,6 +241,7 @@ per_function() {
 }
 # The functions whose inclusive counts per request grew most from row B to row A.
 additions() {
+  [[ -f $tmp/$1.cg && -f $tmp/$2.cg ]] || return 0
   printf '\n%s\n' "$3"
   join -t$'\t' -a1 -e0 -o 0,1.2,2.2 <(per_function "$tmp/$1.cg" "${reqs[$1]}") \
     <(per_function "$tmp/$2.cg" "${reqs[$2]}") |
@@ -229,6 +250,7 @@ additions() {
 }
 additions auth plain "largest additions of the cached authorizer (instructions per request, inclusive)"
 additions imported composed "largest additions of the imported API over the composed one"
+additions all_on all_off "largest additions of everything observed (instructions per request, inclusive)"
 if [[ -n $WITH ]]; then
   additions with plain "largest additions of --with (instructions per request, inclusive)"
 fi

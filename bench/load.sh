@@ -24,6 +24,10 @@
 #                                      its stage variable: GET /prod/legacy/pets/1 -> backend /pets/1
 #   the same API composed in C++       bench_composed: that API written in C++, served with the
 #                                      same listener, gateway options and stage
+#   gatehouse, everything observed     petstore with metrics, metering, the JSON access log to a
+#                                      file and the stage's tracing, GET /prod/pets/1 carrying a
+#                                      sampled traceparent (the trace propagated; no collector)
+#   gatehouse, nothing observed        petstore with --no-metrics --no-metering, the same request
 #
 # The first petstore runs with --limits off (no account throttle), like nginx; the last row
 # against the first gives what steps 5 and 6 (API key, usage plan, throttle, quota) cost.
@@ -38,13 +42,14 @@
 #
 #   bench/load.sh [--rounds N] [--duration SECONDS] [--connections N] [--warmup SECONDS]
 #                 [--no-proxy] [--no-limits] [--no-cache] [--no-auth] [--no-import]
+#                 [--no-observe]
 #                 [--build-dir DIR]
 #
 # The same settings can come from the environment: ROUNDS (5), DURATION (5), CONNECTIONS (50),
 # WARMUP (2), PROXY (1; 0 or --no-proxy skips all the proxy rows), LIMITS (1; 0 or --no-limits
 # skips the row with every limit on), CACHE (1; 0 or --no-cache skips the three cache rows),
 # IMPORT (1; 0 or --no-import skips the imported and composed rows; they need the proxy rows'
-# backend),
+# backend), OBSERVE (1; 0 or --no-observe skips the two rows of everything and nothing observed),
 # BUILD_DIR (build/release),
 # JOBS (2), SERVER_CPU (0), CLIENT_CPU (1). For testing this script only, GATEHOUSE_PROXY_URL
 # replaces the gatehouse proxy row's URL (petstore then runs without --backend); BACKEND in it
@@ -70,6 +75,7 @@ LIMITS=${LIMITS:-1}
 CACHE=${CACHE:-1}
 AUTH=${AUTH:-1}
 IMPORT=${IMPORT:-1}
+OBSERVE=${OBSERVE:-1}
 BUILD_DIR=${BUILD_DIR:-$root/build/release}
 JOBS=${JOBS:-2}
 SERVER_CPU=${SERVER_CPU:-0}
@@ -92,6 +98,7 @@ while (($#)); do
     --no-cache) CACHE=0; shift ;;
     --no-auth) AUTH=0; shift ;;
     --no-import) IMPORT=0; shift ;;
+    --no-observe) OBSERVE=0; shift ;;
     --build-dir) BUILD_DIR=$2; shift 2 ;;
     -h|--help) usage 0 ;;
     *) echo "load.sh: unknown argument $1" >&2; usage 2 >&2 ;;
@@ -105,6 +112,7 @@ done
 [[ $CACHE == [01] ]] || { echo "load.sh: CACHE must be 0 or 1" >&2; exit 2; }
 [[ $AUTH == [01] ]] || { echo "load.sh: AUTH must be 0 or 1" >&2; exit 2; }
 [[ $IMPORT == [01] ]] || { echo "load.sh: IMPORT must be 0 or 1" >&2; exit 2; }
+[[ $OBSERVE == [01] ]] || { echo "load.sh: OBSERVE must be 0 or 1" >&2; exit 2; }
 [[ $PROXY == 1 ]] || IMPORT=0
 
 say() { printf 'load.sh: %s\n' "$*" >&2; }
@@ -286,6 +294,17 @@ ghl_pid="" ghl_port=""
 # The same as the first without the stage cache.
 ghn_pid="" ghn_port=""
 [[ $CACHE == 1 ]] && start_petstore ghn "${limits_args[@]}" --no-cache
+# Everything issue 24 adds, on and off (see the rows above).
+if [[ $OBSERVE == 1 && $help != *--access-log* ]]; then
+  say "this petstore has no --access-log: no rows of what observing costs"; OBSERVE=0
+fi
+gho_pid="" gho_port="" ghx_pid="" ghx_port=""
+traceparent="traceparent: 00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
+if [[ $OBSERVE == 1 ]]; then
+  start_petstore gho "${limits_args[@]}" --access-log "$tmp/access.log" --access-log-format json \
+    --tracing
+  start_petstore ghx "${limits_args[@]}" --no-metrics --no-metering
+fi
 
 # The imported API and the same API composed in C++, against the proxy rows' backend.
 gsi_pid="" gsi_port="" gsc_pid="" gsc_port=""
@@ -444,6 +463,12 @@ if [[ $IMPORT == 1 ]]; then
 fi
 [[ $LIMITS == 1 ]] && add_row ghl "http://127.0.0.1:$ghl_port$path" "gatehouse, every limit on" \
   "$ghl_pid" ghl "x-api-key: $bench_key"
+if [[ $OBSERVE == 1 ]]; then
+  add_row gho "http://127.0.0.1:$gho_port$path" "gatehouse, everything observed" "$gho_pid" gho \
+    "$traceparent"
+  add_row ghx "http://127.0.0.1:$ghx_port$path" "gatehouse, nothing observed" "$ghx_pid" ghx \
+    "$traceparent"
+fi
 for k in "${rows[@]}"; do
   pid=${row_pids[$k]%% *}
   s=$(await "${row_log[$k]}" "${row_url[$k]}" "$pid" "${row_header[$k]}" "${row_expected[$k]}")
@@ -561,4 +586,5 @@ if [[ $AUTH == 1 ]]; then
 fi
 [[ $LIMITS == 1 ]] && ratio_line "gatehouse limits on / off" ghl gh
 [[ $IMPORT == 1 ]] && ratio_line "imported API / composed in C++" gsi gsc
+[[ $OBSERVE == 1 ]] && ratio_line "everything / nothing observed" gho ghx
 exit 0
