@@ -27,6 +27,7 @@
 // gatehouse_upstream_connections_open, gatehouse_upstream_connections_idle,
 // gatehouse_store_round_trips_total, gatehouse_store_failures_total,
 // gatehouse_requests_abandoned_total, gatehouse_unmatched_requests_total,
+// gatehouse_requests_refused_total,
 // gatehouse_access_log_lines_dropped_total, gatehouse_build_info.
 
 #include <array>
@@ -93,8 +94,10 @@ struct gateway_metrics {
   std::uint64_t upstream_connections_idle = 0;  ///< of those, idle in the keep-alive pools
   std::uint64_t store_round_trips = 0;  ///< requests the store made to a server (store::statistics)
   std::uint64_t store_failures = 0;     ///< of those, failed
-  std::uint64_t requests_abandoned = 0;        ///< Gateway::abandoned_requests()
-  std::uint64_t unmatched_requests = 0;        ///< requests for no mounted stage (answered 403/404)
+  std::uint64_t requests_abandoned = 0;  ///< Gateway::abandoned_requests()
+  std::uint64_t unmatched_requests = 0;  ///< requests for no mounted stage (answered 403/404)
+  std::uint64_t requests_refused = 0;    ///< refused by the server before any API: malformed (400),
+                                         ///< too slow (408), too large (413, 431), and the like
   std::uint64_t access_log_lines_dropped = 0;  ///< access-log lines lost to a full buffer
 };
 

@@ -540,6 +540,7 @@ class connection final : public connection_base,
     char id[37];
     detail::make_request_id(id);
     res.headers.add("x-amzn-RequestId", std::string(id, 36));
+    srv_->pipeline().observer().refused();
     srv_->pipeline().log(log_level::info, fmt::format("{} from {}: {} ({})", status, remote_ip_,
                                                       reason, wire::reason_phrase(status)));
     wire::write_head(res, false, out_);

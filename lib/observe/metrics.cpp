@@ -39,7 +39,7 @@ struct metrics::shard {
     std::array<series_cells, chunk_series> cells;
   };
   std::array<std::atomic<chunk*>, max_chunks> chunks{};
-  counter unmatched, tls_ok, tls_failed;
+  counter unmatched, refused, tls_ok, tls_failed;
   // The series of the snapshots this thread saw last.
   // (Each holds its resolution: the registry drops one whose snapshot is gone while a thread may
   // still have it here, and only the owning thread lets go of these.)
@@ -248,6 +248,10 @@ void metrics::integration_latency(series_id stage, series_id route,
   if (auto* c = sh->cells(route)) c->integration_latency.add(d);
 }
 
+void metrics::refused() noexcept {
+  if (shard* sh = shards_.local()) sh->refused.add();
+}
+
 void metrics::tls_handshake(bool ok) noexcept {
   if (shard* sh = shards_.local()) (ok ? sh->tls_ok : sh->tls_failed).add();
 }
@@ -302,6 +306,7 @@ metrics_snapshot metrics::snapshot() const {
   }
   shards_.for_each_locked([&](const shard& sh) {
     out.gateway.unmatched_requests += sh.unmatched.get();
+    out.gateway.requests_refused += sh.refused.get();
     out.gateway.tls_handshakes += sh.tls_ok.get();
     out.gateway.tls_handshake_failures += sh.tls_failed.get();
   });

@@ -104,6 +104,8 @@ class metrics {
   void integration_latency(series_id stage, series_id route, std::chrono::nanoseconds d) noexcept;
   /// A TLS handshake on a listener ended.
   void tls_handshake(bool ok) noexcept;
+  /// The server refused a request before any API (its framing, size or pace).
+  void refused() noexcept;
 
   // Set-up (rare; under the mutex).
 

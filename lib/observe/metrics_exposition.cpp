@@ -337,6 +337,9 @@ void write_gateway_families(writer& w, const gateway_metrics& g) {
        "cancelled them."},
       {"gatehouse_unmatched_requests", kind::counter, g.unmatched_requests,
        "Requests for no mounted stage, answered 403 or 404 before any API."},
+      {"gatehouse_requests_refused", kind::counter, g.requests_refused,
+       "Requests the server refused before any API (malformed, too slow, too large), answered "
+       "with their 4xx and closed."},
       {"gatehouse_access_log_lines_dropped", kind::counter, g.access_log_lines_dropped,
        "Access-log lines dropped because the log's buffer was full."},
   };

@@ -39,6 +39,10 @@ class observer {
   void tls_handshake(bool ok) const noexcept {
     if (metrics_) metrics_->tls_handshake(ok);
   }
+  /// The server refused a request before any API (answered 400, 408, 413, 431 … and closed).
+  void refused() const noexcept {
+    if (metrics_) metrics_->refused();
+  }
   /// A stage was mounted: its series exist from now on, before its first request.
   void mounted(const std::shared_ptr<const detail::stage_snapshot>& snapshot) const noexcept;
 

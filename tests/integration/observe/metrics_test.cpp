@@ -172,6 +172,17 @@ TEST_CASE("after a known mix of requests every metric equals what was sent [thre
     REQUIRE(r);
     CHECK(r->status == 426);  // Upgrade Required: no Sec-WebSocket-Version
   }
+  {
+    // Refused by the server before any API: a malformed head (400) and headers too large
+    // (431). Neither is a request of an API.
+    auto bad = test::roundtrip(port, "GET /prod/x HTTP/1.1\r\nHost: x\r\nNo colon\r\n\r\n");
+    REQUIRE(bad);
+    CHECK(bad->status == 400);
+    auto big = test::roundtrip(port, "GET /prod/x HTTP/1.1\r\nHost: x\r\nX-Big: " +
+                                         std::string(64 * 1024, 'b') + "\r\n\r\n");
+    REQUIRE(big);
+    CHECK(big->status == 431);
+  }
   for (int i = 0; i < 3; ++i) {
     c1.text(R"({"action":"echo"})");
     CHECK(c1.next().payload == R"({"action":"echo"})");
@@ -255,6 +266,7 @@ TEST_CASE("after a known mix of requests every metric equals what was sent [thre
   CHECK(s.find("ws", "bad")->integration_errors == 1);
 
   CHECK(s.gateway.unmatched_requests == 1);
+  CHECK(s.gateway.requests_refused == 2);
   // The two WebSocket sessions, once the server has seen the other clients go.
   CHECK(test::backend::wait_for([&] { return gw.metrics().gateway.connections_open == 2; }));
   CHECK(s.gateway.upstream_connections_open == 1);
@@ -275,6 +287,7 @@ TEST_CASE("after a known mix of requests every metric equals what was sent [thre
                           R"(api="chat",api_id="chat000001",stage="ws",route="echo")", 6)) !=
         std::string::npos);
   CHECK(text.find("gatehouse_unmatched_requests_total 1\n") != std::string::npos);
+  CHECK(text.find("gatehouse_requests_refused_total 2\n") != std::string::npos);
   CHECK(text.find("@connections") == std::string::npos);  // AWS's management API has none
   test::check_exposition(url);
 }
