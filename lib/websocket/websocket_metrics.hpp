@@ -2,8 +2,8 @@
 
 // AWS's WebSocket metrics (ConnectCount, MessageCount, IntegrationError, ClientError,
 // ExecutionError, IntegrationLatency) of a stage, and of a route where the stage keeps detailed
-// metrics: what websocket_api.cpp counts where connects and messages happen. Nothing when the
-// gateway keeps no metrics.
+// metrics: what upgrade.cpp and route_invocation.cpp count where connects and messages happen.
+// Nothing when the gateway keeps no metrics.
 
 #include "websocket/api_host.hpp"
 
