@@ -132,7 +132,6 @@ constexpr int max_in_flight = 128;
 void handle_sync_message(const detail::websocket_stage_state& st, detail::websocket_connection& c,
                          const detail::websocket_route& route, std::string_view key,
                          message_kind kind, std::string_view body, clock::time_point now) {
-  const auto received = std::chrono::steady_clock::now();
   char rid[37];
   detail::make_request_id(rid);
   char message_id[17];
@@ -142,23 +141,23 @@ void handle_sync_message(const detail::websocket_stage_state& st, detail::websoc
   ev.body = body;
   ev.is_binary = kind == message_kind::binary;
   std::optional<proxy_result> result;
-  const integration_timer timer(st);
+  handler_invocation invocation;
   try {
     result = route.sync(ev);
   } catch (...) {
   }
-  timer.done(st, &route);
+  invocation.finish(st, &route, result);
   const auto call = event_call(c, key, "MESSAGE", ev.message_id);
   if (!result) {
-    count(st, &route, observe::websocket_count::execution_error);
     if (auto s = c.session.lock())
       send_counted(st, &route, *s, error_message("Internal server error", c.id, {rid, 36}));
     const auto err = event_error(response_type::integration_failure, 500, "Internal server error");
-    record_event(st, call, c.auth, {rid, 36}, {500, &err, since(received), received});
+    record_event(st, call, c.auth, {rid, 36},
+                 {500, &err, invocation.latency(), invocation.started()});
     return;
   }
-  count_outcome(st, &route, result->status_code, false);
-  record_event(st, call, c.auth, {rid, 36}, {200, nullptr, since(received), received});
+  record_event(st, call, c.auth, {rid, 36},
+               {200, nullptr, invocation.latency(), invocation.started()});
   if (!route.options.two_way || result->body.empty()) return;
   if (auto s = c.session.lock())
     send_reply(st, route, *s, std::move(result->body), result->is_base64_encoded);
@@ -196,14 +195,9 @@ asio::awaitable<void> handle_message(std::shared_ptr<detail::websocket_stage_sta
   ev.message_id = message_id;
   ev.body = body;
   ev.is_binary = kind == message_kind::binary;
-  const integration_timer timer(*st);
-  const auto started = std::chrono::steady_clock::now();
+  handler_invocation invocation;
   auto outcome = co_await invoke(*route, ev);
-  timer.done(*st, route);
-  if (outcome.result)
-    count_outcome(*st, route, outcome.result->status_code, false);
-  else
-    count(*st, route, observe::websocket_count::execution_error);
+  invocation.finish(*st, route, outcome.result);
   {
     const auto err =
         outcome.timed_out
@@ -211,7 +205,7 @@ asio::awaitable<void> handle_message(std::shared_ptr<detail::websocket_stage_sta
             : event_error(response_type::integration_failure, 500, "Internal server error");
     const int status = outcome.result ? 200 : err.status;
     record_event(*st, call, c->auth, rid,
-                 {status, outcome.result ? nullptr : &err, since(started), received});
+                 {status, outcome.result ? nullptr : &err, invocation.latency(), received});
   }
   auto s = c->session.lock();
   if (!s) co_return;
@@ -265,16 +259,11 @@ asio::awaitable<connect_handler_outcome> run_connect_handler(
     const detail::websocket_connection& c, const request& upgrade, std::string_view request_id) {
   websocket_event ev = base_event(st, c, "$connect", websocket_event_type::connect, request_id);
   ev.upgrade = &upgrade;
-  const integration_timer timer(st);
-  const auto started = std::chrono::steady_clock::now();
+  handler_invocation invocation;
   auto outcome = co_await invoke(route, ev);
-  timer.done(st, &route);
-  const auto latency = since(started);
-  if (outcome.result)
-    count_outcome(st, &route, outcome.result->status_code, false);
-  else
-    count(st, &route, observe::websocket_count::execution_error);
-  co_return connect_handler_outcome{std::move(outcome.result), outcome.timed_out, latency};
+  invocation.finish(st, &route, outcome.result);
+  co_return connect_handler_outcome{std::move(outcome.result), outcome.timed_out,
+                                    invocation.latency()};
 }
 
 void route_message(const std::shared_ptr<detail::websocket_stage_state>& st,
@@ -338,18 +327,13 @@ asio::awaitable<void> handle_disconnect(std::shared_ptr<detail::websocket_stage_
   websocket_event ev = base_event(*st, *c, "$disconnect", websocket_event_type::disconnect, rid);
   ev.disconnect_status_code = code;
   ev.disconnect_reason = reason;
-  const integration_timer timer(*st);
-  const auto started = std::chrono::steady_clock::now();
+  handler_invocation invocation;
   auto outcome = co_await invoke(*route, ev);
-  timer.done(*st, route);
-  if (outcome.result)
-    count_outcome(*st, route, outcome.result->status_code, false);
-  else
-    count(*st, route, observe::websocket_count::execution_error);
+  invocation.finish(*st, route, outcome.result);
   const auto err = event_error(response_type::integration_failure, 500, "Internal server error");
-  record_event(
-      *st, call, c->auth, rid,
-      {outcome.result ? 200 : 500, outcome.result ? nullptr : &err, since(started), started});
+  record_event(*st, call, c->auth, rid,
+               {outcome.result ? 200 : 500, outcome.result ? nullptr : &err, invocation.latency(),
+                invocation.started()});
 }
 
 }  // namespace gatehouse::websocket
