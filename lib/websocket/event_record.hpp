@@ -38,9 +38,4 @@ inline detail::gateway_error event_error(response_type type, int status, std::st
   return detail::gateway_error{type, status, std::string(message)};
 }
 
-/// The time since `t0`.
-inline std::chrono::nanoseconds since(std::chrono::steady_clock::time_point t0) {
-  return std::chrono::steady_clock::now() - t0;
-}
-
 }  // namespace gatehouse::websocket

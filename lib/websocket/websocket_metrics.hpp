@@ -2,12 +2,13 @@
 
 // AWS's WebSocket metrics (ConnectCount, MessageCount, IntegrationError, ClientError,
 // ExecutionError, IntegrationLatency) of a stage, and of a route where the stage keeps detailed
-// metrics: what websocket_api.cpp counts where connects and messages happen. Nothing when the
-// gateway keeps no metrics.
+// metrics: what upgrade.cpp and route_invocation.cpp count where connects and messages happen.
+// Nothing when the gateway keeps no metrics.
 
 #include "websocket/api_host.hpp"
 
 #include <chrono>
+#include <optional>
 #include <string>
 
 namespace gatehouse::websocket {
@@ -55,21 +56,6 @@ inline void integration_latency(const detail::websocket_stage_state& st,
     st.metrics->integration_latency(st.series.stage, route_series(st, route), d);
 }
 
-/// Times a C++ handler's call, when metrics are kept.
-class integration_timer {
- public:
-  explicit integration_timer(const detail::websocket_stage_state& st) noexcept
-      : start_(st.metrics ? std::chrono::steady_clock::now()
-                          : std::chrono::steady_clock::time_point{}) {}
-  void done(const detail::websocket_stage_state& st,
-            const detail::websocket_route* route) const noexcept {
-    if (st.metrics) integration_latency(st, route, std::chrono::steady_clock::now() - start_);
-  }
-
- private:
-  std::chrono::steady_clock::time_point start_;
-};
-
 /// What an answer counts: a gateway error is a ClientError (4xx: refused before the
 /// integration) or an ExecutionError (calling the integration failed); the integration's own
 /// 4xx or 5xx is an IntegrationError.
@@ -83,5 +69,30 @@ inline void count_outcome(const detail::websocket_stage_state& st,
   else if (status >= 400)
     count(st, route, observe::websocket_count::integration_error);
 }
+
+/// One call of a route's C++ handler, timed by a single clock read at each end: its start and
+/// latency serve both IntegrationLatency and the event's record.
+class handler_invocation {
+ public:
+  handler_invocation() noexcept : started_(std::chrono::steady_clock::now()) {}
+
+  /// Ends the call: its latency into IntegrationLatency, and its outcome counted (a result by
+  /// its status; none, as when the handler threw or timed out, as an ExecutionError).
+  void finish(const detail::websocket_stage_state& st, const detail::websocket_route* route,
+              const std::optional<proxy_result>& result) noexcept {
+    latency_ = std::chrono::steady_clock::now() - started_;
+    integration_latency(st, route, latency_);
+    if (result)
+      count_outcome(st, route, result->status_code, false);
+    else
+      count(st, route, observe::websocket_count::execution_error);
+  }
+  std::chrono::steady_clock::time_point started() const noexcept { return started_; }
+  std::chrono::nanoseconds latency() const noexcept { return latency_; }
+
+ private:
+  std::chrono::steady_clock::time_point started_;
+  std::chrono::nanoseconds latency_{0};
+};
 
 }  // namespace gatehouse::websocket
