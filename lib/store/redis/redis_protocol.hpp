@@ -4,6 +4,7 @@
 // nothing else of it (no hiredis connection, sync or async). This is the only place that sees a
 // hiredis type; replies come out as redis::value.
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <initializer_list>
@@ -59,6 +60,16 @@ class command {
   std::unique_ptr<char, free_command> data_{};
   std::size_t size_ = 0;
 };
+
+/// A command from its arguments (anything a std::string_view is made from). In a coroutine,
+/// `co_await c.exec(make_command("GET", key))` rather than `co_await c.exec({"GET", key})`:
+/// GCC 12 cannot compile a braced list inside a co_await expression ("array used as
+/// initializer").
+template <class... Args>
+command make_command(const Args&... args) {
+  const std::array<std::string_view, sizeof...(Args)> argv{std::string_view(args)...};
+  return command(std::span<const std::string_view>(argv));
+}
 
 /// Turns the bytes a connection receives into replies. One reply's size (its bytes, and what
 /// its values take in memory) is capped: a larger one is an error, never an allocation.
