@@ -279,13 +279,15 @@ void client::launch(command cmd, clock::time_point deadline, completion done) {
 }
 
 asio::awaitable<result> client::exec(command cmd, std::chrono::milliseconds timeout) {
-  co_return co_await exec_until(std::move(cmd), deadline(timeout));
+  co_return co_await exec_until(core_, executor_, std::move(cmd), deadline(timeout));
 }
 
-asio::awaitable<result> client::exec_until(command cmd, clock::time_point deadline) {
+asio::awaitable<result> client::exec_until(std::shared_ptr<client_core> core,
+                                           asio::any_io_executor fallback, command cmd,
+                                           clock::time_point deadline) {
   auto [ec, v] = co_await asio::async_initiate<decltype(use_tuple), void(std::error_code, value)>(
-      [this, deadline](auto handler, command c) {
-        launch(std::move(c), deadline, make_completion<std::error_code>(handler));
+      [&core, &fallback, deadline](auto handler, command c) {
+        core->launch(std::move(c), deadline, make_completion<std::error_code>(handler, fallback));
       },
       use_tuple, std::move(cmd));
   co_return result{ec, std::move(v)};
@@ -294,22 +296,24 @@ asio::awaitable<result> client::exec_until(command cmd, clock::time_point deadli
 asio::awaitable<result> client::eval(const script& s, std::span<const std::string_view> keys,
                                      std::span<const std::string_view> args,
                                      std::chrono::milliseconds timeout) {
+  const auto core = core_;
+  const auto fallback = executor_;
   const auto until = deadline(timeout);
   std::array<char, 24> count;  // a std::array: GCC 12 cannot keep a C array in a coroutine
   auto [end, ec] = std::to_chars(count.data(), count.data() + count.size(), keys.size());
   const std::array<std::string_view, 3> head{"EVALSHA", s.sha1(),
                                              std::string_view(count.data(), end)};
-  result r = co_await exec_until(command(head, keys, args), until);
+  result r = co_await exec_until(core, fallback, command(head, keys, args), until);
   if (r.error != errc::error_reply || r.reply.error_code() != "NOSCRIPT") co_return r;
   // The server has lost its scripts (SCRIPT FLUSH, a restart without them): load this one and
   // run it once more, within what is left of the deadline.
   if (clock::now() >= until) co_return result{errc::timed_out, {}};
   command load{"SCRIPT", "LOAD", s.source()};  // not in the co_await: GCC 12 fails on that
-  result loaded = co_await exec_until(std::move(load), until);
+  result loaded = co_await exec_until(core, fallback, std::move(load), until);
   if (loaded.error) co_return loaded;
-  core_->script_loaded();
+  core->script_loaded();
   if (clock::now() >= until) co_return result{errc::timed_out, {}};
-  co_return co_await exec_until(command(head, keys, args), until);
+  co_return co_await exec_until(core, fallback, command(head, keys, args), until);
 }
 
 statistics client::stats() const noexcept { return core_->stats(); }

@@ -117,7 +117,7 @@ class client {
   auto async_exec(command cmd, std::chrono::milliseconds timeout, Token&& token) {
     return asio::async_initiate<Token, void(asio::error_code, value)>(
         [this](auto handler, command c, std::chrono::milliseconds t) {
-          launch(std::move(c), deadline(t), make_completion<asio::error_code>(handler));
+          launch(std::move(c), deadline(t), make_completion<asio::error_code>(handler, executor_));
         },
         token, std::move(cmd), timeout);
   }
@@ -130,8 +130,8 @@ class client {
   /// The same for coroutines; never throws.
   asio::awaitable<result> exec(command cmd, std::chrono::milliseconds timeout = {});
 
-  /// EVALSHA of `s` with `keys` and `args` (which must stay valid until it completes). When
-  /// the server answers NOSCRIPT (SCRIPT FLUSH, a restart), it loads the script (SCRIPT LOAD)
+  /// EVALSHA of `s` with `keys` and `args` (which, and `s`, must stay valid until it completes).
+  /// When the server answers NOSCRIPT (SCRIPT FLUSH, a restart), it loads the script (SCRIPT LOAD)
   /// and runs it once more; the whole within `timeout` (the client's when zero).
   asio::awaitable<result> eval(const script& s, std::span<const std::string_view> keys,
                                std::span<const std::string_view> args,
@@ -145,13 +145,17 @@ class client {
  private:
   clock::time_point deadline(std::chrono::milliseconds timeout) const noexcept;
   void launch(command cmd, clock::time_point deadline, completion done);
-  asio::awaitable<result> exec_until(command cmd, clock::time_point deadline);
+  // The core by value: a coroutine under way keeps it (a call after the client is gone fails
+  // with errc::closed rather than touching it).
+  static asio::awaitable<result> exec_until(std::shared_ptr<client_core> core,
+                                            asio::any_io_executor fallback, command cmd,
+                                            clock::time_point deadline);
 
   // A completion that calls `handler` on its associated executor, its memory from its
   // associated allocator; with asio::error_code (Boost's on Boost.Asio) or std::error_code.
   template <class ErrorCode, class Handler>
-  completion make_completion(Handler& handler) const {
-    auto ex = asio::get_associated_executor(handler, executor_);
+  static completion make_completion(Handler& handler, const asio::any_io_executor& fallback) {
+    auto ex = asio::get_associated_executor(handler, fallback);
     auto allocator = asio::get_associated_allocator(handler);
     return completion(
         [h = std::move(handler), ex](std::error_code ec, value v) mutable {

@@ -148,7 +148,6 @@ asio::awaitable<void> connection::run(std::shared_ptr<link> l) {
   connect_timer_.cancel();
   if (ec) {
     counters_.connect_failures.fetch_add(1, std::memory_order_relaxed);
-    health_->failed();
     fail(ec);
     co_return;
   }
@@ -332,11 +331,13 @@ void connection::fail(std::error_code ec) {
   std::deque<call> calls;
   calls.swap(pending_);
   if (state_ != state::closed) enter_backoff();
+  // One failure for the breaker, however many calls were in flight: a connection lost under
+  // load is one event, not a hundred.
+  if (is_outage(ec)) health_->failed();
   // Last: a completion may call again (and find the connection in its new state).
   for (auto& c : calls) {
     if (!c.done) continue;
     counters_.failures.fetch_add(1, std::memory_order_relaxed);
-    if (is_outage(ec)) health_->failed();
     c.done(ec, {});
   }
 }
