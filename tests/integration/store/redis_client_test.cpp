@@ -277,7 +277,7 @@ TEST_CASE("redis client: EVALSHA loads the script again after NOSCRIPT", "[redis
 }
 
 TEST_CASE("redis client: closing fails the calls still waiting, and nothing is left behind",
-          "[redis]") {
+          "[redis][threads]") {
   test::redis_server server({.extra_args = {"--enable-debug-command", "local"}});
   test::io_threads io(2);
   std::promise<asio::error_code> slow, behind;
