@@ -1,4 +1,5 @@
 #include "net/client_core.hpp"
+#include "net/tls_context.hpp"
 
 #include "http/response_parser.hpp"
 #include "util/access.hpp"
@@ -77,47 +78,13 @@ std::size_t thread_shard() noexcept {
 
 std::shared_ptr<asio::ssl::context> make_client_context(const http_client_options& o, bool verify,
                                                         const client_certificate* cert) {
-  auto ctx = std::make_shared<asio::ssl::context>(asio::ssl::context::tls_client);
-  SSL_CTX_set_min_proto_version(ctx->native_handle(), TLS1_2_VERSION);
-  static const unsigned char alpn[] = "\x08http/1.1";
-  SSL_CTX_set_alpn_protos(ctx->native_handle(), alpn, sizeof alpn - 1);
-  asio::error_code ec;
-  if (verify) {
-    ctx->set_verify_mode(asio::ssl::verify_peer);
-    if (!o.ca_file.empty()) {
-      ctx->load_verify_file(o.ca_file, ec);
-      if (ec)
-        throw config_error(
-            fmt::format("http client ca_file '{}': cannot load: {}", o.ca_file, ec.message()));
-    } else if (!o.ca_pem.empty()) {
-      // Only the given certificates.
-    } else {
-      // The system trust store; Debian's bundle first, as BoringSSL's default paths differ.
-      const char* bundle = "/etc/ssl/certs/ca-certificates.crt";
-      std::error_code fec;
-      if (std::filesystem::exists(bundle, fec))
-        ctx->load_verify_file(bundle, ec);
-      else
-        ctx->set_default_verify_paths(ec);
-    }
-    if (!o.ca_pem.empty()) {
-      ctx->add_certificate_authority(asio::buffer(o.ca_pem), ec);
-      if (ec)
-        throw config_error(
-            fmt::format("http client ca_pem: not PEM certificates: {}", ec.message()));
-    }
-  } else {
-    ctx->set_verify_mode(asio::ssl::verify_none);
-  }
-  if (cert && *cert) {
-    const auto& d = detail::access::data(*cert);
-    ctx->use_certificate_chain(asio::buffer(d.certificate_pem), ec);
-    if (!ec) ctx->use_private_key(asio::buffer(d.private_key_pem), asio::ssl::context::pem, ec);
-    if (ec)
-      throw config_error(
-          fmt::format("client certificate '{}': cannot be used: {}", d.id, ec.message()));
-  }
-  return ctx;
+  static constexpr std::string_view alpn = "\x08http/1.1";
+  return net::make_client_context({.verify = verify,
+                                   .ca_file = o.ca_file,
+                                   .ca_pem = o.ca_pem,
+                                   .certificate = cert,
+                                   .alpn = alpn,
+                                   .what = "http client"});
 }
 }  // namespace
 
@@ -755,15 +722,7 @@ asio::awaitable<std::error_code> connect(upstream_connection& c, const upstream_
   if (c.up->tls) {
     c.tls = std::make_unique<asio::ssl::stream<tcp::socket&>>(c.socket, *c.up->ssl);
     SSL* ssl = c.tls->native_handle();
-    const std::string host(to.host);
-    const bool is_ip = ip_literal(to.host, addr);
-    if (!is_ip) SSL_set_tlsext_host_name(ssl, host.c_str());
-    if (!c.up->skip_verification) {
-      if (is_ip)
-        X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), host.c_str());
-      else
-        X509_VERIFY_PARAM_set1_host(SSL_get0_param(ssl), host.c_str(), host.size());
-    }
+    net::prepare_client_tls(ssl, to.host, !c.up->skip_verification);
     auto [hec] = co_await c.tls->async_handshake(asio::ssl::stream_base::client, bound(cancel));
     if (c.aborted) co_return make_error_code(client_errc::client_closed);
     if (c.timed_out) co_return make_error_code(client_errc::connect_timeout);

@@ -1,13 +1,19 @@
 #include "net/tls_context.hpp"
 
+#include "net/url.hpp"
+#include "util/access.hpp"
+
 #include <gatehouse/config_error.hpp>
 
 #include <openssl/err.h>
 #include <openssl/ssl.h>
+#include <openssl/x509.h>
 
 #include <fmt/format.h>
 
 #include <cstring>
+#include <filesystem>
+#include <string>
 
 namespace gatehouse::net {
 
@@ -62,6 +68,62 @@ std::shared_ptr<asio::ssl::context> make_server_context(const tls::config& confi
     throw config_error(
         fmt::format("TLS private key does not match the certificate: {}", last_ssl_error()));
   return ctx;
+}
+
+std::shared_ptr<asio::ssl::context> make_client_context(const client_tls_settings& o) {
+  auto ctx = std::make_shared<asio::ssl::context>(asio::ssl::context::tls_client);
+  SSL_CTX_set_min_proto_version(ctx->native_handle(), TLS1_2_VERSION);
+  if (!o.alpn.empty())
+    SSL_CTX_set_alpn_protos(ctx->native_handle(),
+                            reinterpret_cast<const unsigned char*>(o.alpn.data()), o.alpn.size());
+  asio::error_code ec;
+  if (o.verify) {
+    ctx->set_verify_mode(asio::ssl::verify_peer);
+    if (!o.ca_file.empty()) {
+      ctx->load_verify_file(std::string(o.ca_file), ec);
+      if (ec)
+        throw config_error(
+            fmt::format("{} ca_file '{}': cannot load: {}", o.what, o.ca_file, ec.message()));
+    } else if (!o.ca_pem.empty()) {
+      // Only the given certificates.
+    } else {
+      // The system trust store; Debian's bundle first, as BoringSSL's default paths differ.
+      const char* bundle = "/etc/ssl/certs/ca-certificates.crt";
+      std::error_code fec;
+      if (std::filesystem::exists(bundle, fec))
+        ctx->load_verify_file(bundle, ec);
+      else
+        ctx->set_default_verify_paths(ec);
+    }
+    if (!o.ca_pem.empty()) {
+      ctx->add_certificate_authority(asio::buffer(o.ca_pem.data(), o.ca_pem.size()), ec);
+      if (ec)
+        throw config_error(
+            fmt::format("{} ca_pem: not PEM certificates: {}", o.what, ec.message()));
+    }
+  } else {
+    ctx->set_verify_mode(asio::ssl::verify_none);
+  }
+  if (o.certificate && *o.certificate) {
+    const auto& d = detail::access::data(*o.certificate);
+    ctx->use_certificate_chain(asio::buffer(d.certificate_pem), ec);
+    if (!ec) ctx->use_private_key(asio::buffer(d.private_key_pem), asio::ssl::context::pem, ec);
+    if (ec)
+      throw config_error(
+          fmt::format("client certificate '{}': cannot be used: {}", d.id, ec.message()));
+  }
+  return ctx;
+}
+
+void prepare_client_tls(SSL* ssl, std::string_view host_view, bool verify) {
+  const std::string host(host_view);
+  const bool is_ip = is_ip_literal(host);
+  if (!is_ip) SSL_set_tlsext_host_name(ssl, host.c_str());
+  if (!verify) return;
+  if (is_ip)
+    X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), host.c_str());
+  else
+    X509_VERIFY_PARAM_set1_host(SSL_get0_param(ssl), host.c_str(), host.size());
 }
 
 }  // namespace gatehouse::net
