@@ -272,3 +272,18 @@ TEST_CASE("redis client: a reply nobody asked for, and a server that never answe
     CHECK(fake.accepted() == 2);
   }
 }
+
+TEST_CASE(
+    "redis client: with AOF, what was written survives a restart, and the client finds "
+    "the new server by itself",
+    "[redis]") {
+  test::redis_server server({.aof = true});
+  test::io_threads io(1);
+  redis::client c(io.executor(), outage_options(server));
+  REQUIRE(call(c, {"INCRBY", "quota", "41"}).reply.integer == 41);
+  server.stop();
+  server.start();
+  // The connections still hold the old server's sockets: a call may find one closed, once.
+  REQUIRE(test::eventually([&] { return call(c, {"INCR", "quota"}).reply.integer == 42; }));
+  CHECK(server.command({"GET", "quota"}).text == "42");
+}
