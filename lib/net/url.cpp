@@ -1,27 +1,12 @@
 #include "net/url.hpp"
 
+#include "util/text.hpp"
+
 #include <asio/ip/address.hpp>
 
 #include <charconv>
 
 namespace gatehouse::net {
-
-namespace {
-bool istarts_with(std::string_view s, std::string_view prefix) noexcept {
-  if (s.size() < prefix.size()) return false;
-  for (std::size_t i = 0; i < prefix.size(); ++i) {
-    char c = s[i];
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-    if (c != prefix[i]) return false;
-  }
-  return true;
-}
-
-bool host_name_char(char c) noexcept {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
-         c == '.' || c == '_';
-}
-}  // namespace
 
 bool is_ip_literal(std::string_view host) noexcept {
   asio::error_code ec;
@@ -35,10 +20,10 @@ std::optional<url_parts> parse_url(std::string_view url, std::string* why) {
     return std::nullopt;
   };
   url_parts u;
-  if (istarts_with(url, "https://")) {
+  if (util::istarts_with(url, "https://")) {
     u.tls = true;
     url.remove_prefix(8);
-  } else if (istarts_with(url, "http://")) {
+  } else if (util::istarts_with(url, "http://")) {
     url.remove_prefix(7);
   } else {
     return bad("the URL must start with http:// or https://");

@@ -24,4 +24,10 @@ std::optional<url_parts> parse_url(std::string_view url, std::string* why = null
 /// True when `host` is an IPv4 or IPv6 address rather than a name.
 bool is_ip_literal(std::string_view host) noexcept;
 
+/// Whether `c` may stand in a host name (letters, digits, '-', '.', '_').
+constexpr bool host_name_char(char c) noexcept {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+         c == '.' || c == '_';
+}
+
 }  // namespace gatehouse::net

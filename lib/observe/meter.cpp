@@ -34,17 +34,6 @@ std::uint64_t units_of(std::uint64_t bytes, std::uint64_t unit) noexcept {
   return std::max<std::uint64_t>(1, (bytes + unit - 1) / unit);
 }
 
-std::string_view type_name(metrics_api_type t) noexcept {
-  switch (t) {
-    case metrics_api_type::http:
-      return "http";
-    case metrics_api_type::websocket:
-      return "websocket";
-    default:
-      return "rest";
-  }
-}
-
 // A key's part with '/' and '%' escaped, so that names with slashes keep the parts apart.
 void append_part(std::string& out, std::string_view part) {
   out += '/';
@@ -467,6 +456,17 @@ void meter::prices(metering_prices p) {
 metering_prices meter::prices() const {
   std::lock_guard lock(prices_mutex_);
   return prices_;
+}
+
+std::string_view type_name(metrics_api_type t) noexcept {
+  switch (t) {
+    case metrics_api_type::http:
+      return "http";
+    case metrics_api_type::websocket:
+      return "websocket";
+    default:
+      return "rest";
+  }
 }
 
 }  // namespace gatehouse::observe

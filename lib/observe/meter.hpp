@@ -159,6 +159,9 @@ class meter : public std::enable_shared_from_this<meter> {
   std::unique_ptr<asio::steady_timer> timer_;  // under timer_mutex_; null when stopped
 };
 
+/// The name of an API type in counts records' keys and reports: rest, http, websocket.
+std::string_view type_name(metrics_api_type t) noexcept;
+
 /// The store's key prefixes: counts records, and the marks of cache hours.
 inline constexpr std::string_view meter_counts_prefix = "metering/";
 inline constexpr std::string_view meter_cache_prefix = "metering-cache/";

@@ -55,17 +55,6 @@ std::optional<metrics_api_type> type_of(std::string_view s) {
   return std::nullopt;
 }
 
-std::string_view type_name(metrics_api_type t) noexcept {
-  switch (t) {
-    case metrics_api_type::http:
-      return "http";
-    case metrics_api_type::websocket:
-      return "websocket";
-    default:
-      return "rest";
-  }
-}
-
 constexpr double gib = 1024.0 * 1024.0 * 1024.0;
 
 // The price table's cache size for a capacity: the first that holds it, else the largest.

@@ -1,6 +1,7 @@
 #include "store/redis/redis_url.hpp"
 
 #include "net/url.hpp"
+#include "util/text.hpp"
 
 #include <gatehouse/config_error.hpp>
 
@@ -12,21 +13,6 @@
 namespace gatehouse::redis {
 
 namespace {
-bool istarts_with(std::string_view s, std::string_view prefix) noexcept {
-  if (s.size() < prefix.size()) return false;
-  for (std::size_t i = 0; i < prefix.size(); ++i) {
-    char c = s[i];
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-    if (c != prefix[i]) return false;
-  }
-  return true;
-}
-
-bool host_name_char(char c) noexcept {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
-         c == '.' || c == '_';
-}
-
 // The URL after its scheme, split at the end of its authority and at its user info's '@'
 // (the last one: an unencoded '@' in a password stays in the password).
 struct split_url {
@@ -103,9 +89,9 @@ endpoint parse_url(std::string_view url) {
     if (static_cast<unsigned char>(c) <= 0x20 || c == 0x7f)
       throw bad("contains whitespace or a control character");
   endpoint e;
-  if (istarts_with(url, "rediss://"))
+  if (util::istarts_with(url, "rediss://"))
     e.tls = true;
-  else if (!istarts_with(url, "redis://"))
+  else if (!util::istarts_with(url, "redis://"))
     throw bad("must start with redis:// or rediss://");
   const auto s = split(url);
   if (!s) throw bad("must start with redis:// or rediss://");
@@ -144,7 +130,7 @@ endpoint parse_url(std::string_view url) {
     }
     if (e.host.empty()) throw bad("has no host");
     for (char c : e.host)
-      if (!host_name_char(c)) throw bad("the host is not a valid name or address");
+      if (!net::host_name_char(c)) throw bad("the host is not a valid name or address");
   }
   if (!port.empty()) {
     unsigned value = 0;
