@@ -55,13 +55,13 @@ void store::add_counts(std::string_view key, std::span<const count_delta> deltas
   std::lock_guard lock(default_counts_mutex);
   std::vector<std::pair<std::string, std::int64_t>> counts;
   if (auto text = get(key)) parse_counts(*text, counts);
-  for (const auto& [name, delta] : deltas) {
+  for (const auto& d : deltas) {
     auto it =
-        std::find_if(counts.begin(), counts.end(), [&](const auto& c) { return c.first == name; });
+        std::find_if(counts.begin(), counts.end(), [&](const auto& c) { return c.first == d.first; });
     if (it == counts.end())
-      counts.emplace_back(std::string(name), delta);
+      counts.emplace_back(std::string(d.first), d.second);
     else
-      it->second += delta;
+      it->second += d.second;
   }
   std::sort(counts.begin(), counts.end());
   std::string text;
