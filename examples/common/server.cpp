@@ -35,7 +35,15 @@ bool listener_flags::take(std::string_view flag, const std::function<std::string
     otlp_endpoint = value();
   else if (flag == "--no-metering")
     no_metering = true;
-  else
+  else if (flag == "--store")
+    store = value();
+  else if (flag == "--cache-store")
+    cache_store = value();
+  else if (flag == "--store-fail") {
+    const std::string mode = value();
+    if (mode != "open" && mode != "closed") return false;
+    store_fail_closed = mode == "closed";
+  } else
     return false;
   return true;
 }
@@ -47,7 +55,19 @@ std::string listener_flags::check() const {
     return "--no-metrics keeps no metrics to serve (--metrics-listen, --detailed-metrics)";
   if (!otlp_endpoint.empty() && !tracing)
     return "--otlp-endpoint exports the spans of --tracing: give both";
+  if (!cache_store.empty() && store.empty())
+    return "--cache-store puts the stage cache beside --store's limits: give both";
   return "";
+}
+
+std::shared_ptr<gatehouse::store> make_store(asio::io_context& io, const listener_flags& flags) {
+  if (flags.store.empty()) return nullptr;
+  gatehouse::redis_options o;
+  o.url = flags.store;
+  o.cache_url = flags.cache_store;
+  o.on_failure = flags.store_fail_closed ? gatehouse::redis_failure_mode::fail_closed
+                                         : gatehouse::redis_failure_mode::fail_open;
+  return gatehouse::make_redis_store(io.get_executor(), std::move(o));
 }
 
 int listener_flags::concurrency_hint() const {

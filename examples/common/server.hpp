@@ -28,10 +28,13 @@ struct listener_flags {
   bool tracing = false;           ///< the stage samples requests for tracing (Stage::tracing)
   std::string otlp_endpoint;      ///< where sampled requests' spans go (Gateway::export_traces)
   bool no_metering = false;       ///< meters nothing (gateway_options::metering), to measure it
+  std::string store;              ///< redis://… : limits, keys and metering shared on Redis
+  std::string cache_store;        ///< redis://… : the stage cache on (another) Redis
+  bool store_fail_closed = false;  ///< --store-fail closed: 503 while Redis cannot answer
 
   /// Takes `flag` if it is one of --listen, --cert, --key, --http, --threads,
   /// --metrics-listen, --detailed-metrics, --no-metrics, --no-metering, --tracing,
-  /// --otlp-endpoint (`value` reads the flag's value);
+  /// --otlp-endpoint, --store, --cache-store, --store-fail (`value` reads the flag's value);
   /// false for any other flag.
   bool take(std::string_view flag, const std::function<std::string()>& value);
   /// What is wrong with the flags together, or "".
@@ -43,8 +46,12 @@ struct listener_flags {
   static constexpr const char* usage =
       "[--listen ADDR:PORT] [--cert FILE --key FILE] [--http] [--threads N] "
       "[--metrics-listen ADDR:PORT] [--detailed-metrics] [--no-metrics] [--no-metering] "
-      "[--tracing] [--otlp-endpoint URL]";
+      "[--tracing] [--otlp-endpoint URL] [--store redis://HOST:PORT[/DB]] "
+      "[--cache-store redis://HOST:PORT[/DB]] [--store-fail open|closed]";
 };
+
+/// The store of --store (Redis, its stage cache on --cache-store), or null (the in-memory one).
+std::shared_ptr<gatehouse::store> make_store(asio::io_context& io, const listener_flags& flags);
 
 /// Listens as the flags say: plain HTTP, the certificate files, or a self-signed certificate.
 asio::ip::tcp::endpoint listen(gatehouse::Gateway& gw, const listener_flags& flags);

@@ -3,7 +3,9 @@
 //   petstore [--listen ADDR:PORT] [--cert FILE --key FILE] [--http] [--threads N]
 //            [--metrics-listen ADDR:PORT] [--detailed-metrics] [--no-metrics] [--no-metering]
 //            [--tracing] [--otlp-endpoint URL]
+//            [--store redis://HOST:PORT[/DB] [--cache-store redis://…] [--store-fail open|closed]]
 //            [--backend HOST:PORT] [--api-key KEY] [--limits aws|off|unrefusing] [--no-cache]
+//            [--plan-rate R] [--plan-burst B] [--plan-quota N]
 //            [--demo-token TOKEN] [--authorize-reads] [--jwt-issuer ISS] [--jwt-audience AUD]
 //            [--jwks URL-or-FILE] [--iam-credentials FILE] [--api-id ID]
 //            [--access-log FILE [--access-log-format clf|json|xml|csv|FORMAT]]
@@ -33,6 +35,10 @@
 // prints its keys.
 // --api-id gives the API its id ($context.apiId, the export's host) instead of a random one, so
 // that exports are the same every time.
+// --plan-rate, --plan-burst and --plan-quota set the plan "basic"'s limits (a day's quota).
+// --store shares limits, quotas, API keys and metering with every petstore on that Redis (the
+// plan's id is "basic" everywhere; --api-key KEY is one key on all of them); --cache-store
+// puts the stage cache there too.
 // --access-log appends a line per request of the prod stage to FILE in AWS's preset (clf, json,
 // xml, csv; default json) or a format of $context variables; SIGHUP reopens FILE (logrotate).
 // --sdk writes a client SDK of the prod stage into DIR and exits; the client calls --invoke-url,
@@ -74,6 +80,8 @@ struct args {
   std::string jwks;
   std::string iam_credentials;
   std::string api_id;
+  std::optional<double> plan_rate;
+  std::optional<std::int64_t> plan_burst, plan_quota;
   // --export: write the prod stage's OpenAPI export (as AWS's GetExport) and exit.
   std::string export_file;
   gatehouse::export_options export_options;
@@ -87,7 +95,8 @@ struct args {
       "petstore: %s\nusage: petstore %s [--backend HOST:PORT] [--api-key KEY] "
       "[--limits aws|off|unrefusing] [--no-cache] [--demo-token TOKEN] [--authorize-reads] "
       "[--jwt-issuer ISS] [--jwt-audience AUD] [--jwks URL-or-FILE] [--iam-credentials FILE] "
-      "[--api-id ID] [--export FILE [--export-format oas30|swagger] [--extensions LIST] "
+      "[--api-id ID] [--plan-rate R] [--plan-burst B] [--plan-quota N] [--export FILE "
+      "[--export-format oas30|swagger] [--extensions LIST] "
       "[--yaml]] %s %s\n",
       why, examples::listener_flags::usage, examples::access_log_flags::usage,
       examples::sdk_flags::usage);
@@ -126,6 +135,12 @@ args parse(int argc, char** argv) {
       a.iam_credentials = value();
     else if (arg == "--api-id")
       a.api_id = value();
+    else if (arg == "--plan-rate")
+      a.plan_rate = std::strtod(value().c_str(), nullptr);
+    else if (arg == "--plan-burst")
+      a.plan_burst = std::strtoll(value().c_str(), nullptr, 10);
+    else if (arg == "--plan-quota")
+      a.plan_quota = std::strtoll(value().c_str(), nullptr, 10);
     else if (arg == "--export")
       a.export_file = value();
     else if (arg == "--export-format") {
@@ -244,9 +259,11 @@ int main(int argc, char** argv) {
     constexpr gatehouse::throttle_settings huge{1e9, 1'000'000'000};
     gatehouse::usage_plan_options basic_options{
         .name = "basic",
+        .id = "basic",  // the same on every instance that shares a store
         .throttle = gatehouse::throttle_settings{50, 100},
         .quota = gatehouse::quota_settings{1000, gatehouse::quota_period::day}};
     gatehouse::gateway_options options;
+    options.store = examples::make_store(io, a.server);
     options.metrics = !a.server.no_metrics;
     options.metering = !a.server.no_metering;
     if (a.limits == "off") options.throttle.reset();
@@ -258,6 +275,9 @@ int main(int argc, char** argv) {
       prod.throttle(huge);
       by_id.throttle = huge;
     }
+    if (a.plan_rate) basic_options.throttle->rate = *a.plan_rate;
+    if (a.plan_burst) basic_options.throttle->burst = *a.plan_burst;
+    if (a.plan_quota) basic_options.quota->limit = *a.plan_quota;
     prod.method("GET /pets/{petId}", by_id);
     prod.method("GET /pets/{petId}/owner", owner);
     prod.method("ANY /legacy/{proxy+}", legacy);
@@ -274,10 +294,20 @@ int main(int argc, char** argv) {
     gatehouse::Gateway gw{io, options};
     examples::observe(gw, prod, a.server);
     gw.mount(prod);
-    auto key = gw.api_keys().create(
-        {.name = "petstore-demo",
-         .value = a.api_key.empty() ? std::nullopt : std::optional<std::string>(a.api_key),
-         .usage_plan_ids = {basic.id()}});
+    std::string key_value;
+    if (options.store && !a.api_key.empty()) {
+      // Made once for all the instances on the store: imported (made, or found and kept).
+      gw.api_keys().import_csv("name,key,enabled,usageplanIds\npetstore-demo," + a.api_key +
+                               ",true," + basic.id() + "\n");
+      key_value = a.api_key;
+    } else {
+      key_value = *gw.api_keys()
+                       .create({.name = "petstore-demo",
+                                .value = a.api_key.empty() ? std::nullopt
+                                                           : std::optional<std::string>(a.api_key),
+                                .usage_plan_ids = {basic.id()}})
+                       .value;
+    }
     const auto at = examples::listen(gw, a.server);
     if (is_own_address(a.backend, at))
       usage(("--backend " + a.backend + " is petstore itself: /prod/legacy/… would proxy to itself")
@@ -288,7 +318,7 @@ int main(int argc, char** argv) {
     std::printf("petstore: %s/prod/legacy/… proxies to http://%s/…\n", url.c_str(),
                 a.backend.c_str());
     std::printf("petstore: API key for POST /prod/pets (usage plan basic): %s\n",
-                key.value->c_str());
+                key_value.c_str());
     std::printf("petstore: DELETE /prod/pets/{petId} takes 'Authorization: Bearer %s'\n",
                 a.demo_token.c_str());
     if (signer) {

@@ -18,6 +18,7 @@
 #include <gatehouse/metering.hpp>
 #include <gatehouse/metrics.hpp>
 #include <gatehouse/openapi.hpp>
+#include <gatehouse/redis_store.hpp>
 #include <gatehouse/router.hpp>
 #include <gatehouse/sdk.hpp>
 #include <gatehouse/stage.hpp>

@@ -15,6 +15,7 @@
 #include <memory>
 #include <optional>
 #include <span>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -36,6 +37,14 @@ struct quota_check {
   std::string_view key{};
   std::int64_t limit = 0;
   time_point expires{};
+  /// For a store that keeps time by its server's clock (Redis), which finds the period itself:
+  /// the counter's name without the period, the period, the limit of a whole period, and the
+  /// limit of the period that contains `plan_created` (less the plan's offset).
+  std::string_view plan_key{};
+  quota_period period = quota_period::day;
+  std::int64_t period_limit = 0;
+  std::int64_t first_period_limit = 0;
+  time_point plan_created{};
 };
 
 /// Everything one request must be admitted by, checked and taken all or nothing.
@@ -46,7 +55,9 @@ struct admission {
   time_point usage_expires{};
 };
 
-enum class admission_verdict { admitted, throttled, quota_exceeded };
+/// unavailable: a shared store could not be asked in time and fails closed (503 Service
+/// Unavailable, Retry-After: 1).
+enum class admission_verdict { admitted, throttled, quota_exceeded, unavailable };
 
 struct admission_result {
   admission_verdict verdict = admission_verdict::admitted;
@@ -74,6 +85,13 @@ struct counts_record {
 struct store_statistics {
   std::uint64_t round_trips = 0;  ///< requests sent to the server, answered or failed
   std::uint64_t failures = 0;     ///< of those, failed (connection lost, timeout, error reply)
+};
+
+/// A record call (put, get, scan, …) of a store on a server that could not be answered in
+/// time; what() says which call and why.
+class store_error : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
 };
 
 /// The store interface. Request-path calls (try_admit / admit) must be cheap and thread-safe;
@@ -105,6 +123,12 @@ class store {
   /// Small records by key: API keys, plan membership.
   virtual void put(std::string_view key, std::string value) = 0;
   virtual std::optional<std::string> get(std::string_view key) = 0;
+  /// get() for the request path: never blocks a thread (a store on a server asks it without
+  /// waiting); nullopt also when the server cannot answer in time.
+  virtual asio::awaitable<std::optional<std::string>> fetch(std::string_view key);
+  /// True when other gateway instances may change the records (put, erase) too: a record not
+  /// found in a copy kept in memory must then be fetched.
+  virtual bool shared() const noexcept { return false; }
   virtual bool erase(std::string_view key) = 0;
   /// Every record whose key starts with `prefix`, sorted by key.
   virtual std::vector<std::pair<std::string, std::string>> scan(std::string_view prefix) = 0;

@@ -21,10 +21,6 @@ struct plan_state;
 struct access;  // the library's own way to what the public types keep private
 }  // namespace detail
 
-/// How often a usage plan's quota starts afresh, on UTC boundaries: midnight, Monday midnight
-/// (ISO weeks), the first of the month.
-enum class quota_period { day, week, month };
-
 /// AWS's QuotaSettings: at most `limit` requests per period and API key; `offset` requests
 /// fewer in the period in which the plan was made. Exhausted → 429 QUOTA_EXCEEDED.
 struct quota_settings {

@@ -415,7 +415,12 @@ void meter::flush_locked() {
       append_part(key, c.api_id);
       append_part(key, c.api_name);
       append_part(key, c.stage);
-      store_->put(key, std::to_string(c.capacity_bytes));
+      try {
+        store_->put(key, std::to_string(c.capacity_bytes));
+      } catch (...) {  // a shared store that cannot answer now: put again at the next flush
+        flush_failures_.fetch_add(1, std::memory_order_relaxed);
+        return;
+      }
     }
   }
   std::vector<count_delta> list;

@@ -100,10 +100,11 @@ step match_route(exchange& ex) {
 }  // namespace
 
 // What the request waits for when a step cannot finish at once, and where it goes on after.
-enum class wait_for : std::uint8_t { nothing, authorizer, admission, cache, integration };
+enum class wait_for : std::uint8_t { nothing, authorizer, api_key, admission, cache, integration };
 enum class run_step : std::uint8_t {
   begin,
   after_authorizer,
+  after_key_fetch,
   after_admission,
   after_cache,
   after_integration,
@@ -121,7 +122,8 @@ struct run_state {
   std::optional<outcome> hit;
   std::shared_ptr<const mount_table> mounts;
   bool from_cache = false;
-  bool abandoned = false;  // cancelled while it waited: no further step ran
+  bool key_fetched = false;  // step 5 asked the shared store for a key unknown here
+  bool abandoned = false;    // cancelled while it waited: no further step ran
   run_step next = run_step::begin;
   wait_for waiting = wait_for::nothing;
   // The caller's: where a streamed body, an internal run's results and the reply go.
@@ -314,8 +316,18 @@ wait_for pipeline::advance(run_state& s) const {
       }
       [[fallthrough]];
     case run_step::after_authorizer:
-      // 5 API key + usage plan: for methods that require a key.
-      if (!out.error) keep_error(out, usage::check_api_key(ex, *keys_));
+    case run_step::after_key_fetch:
+      // 5 API key + usage plan: for methods that require a key. A key unknown here may have
+      // been made by another instance sharing the store: asked for once.
+      if (!out.error) {
+        bool fetch = false;
+        keep_error(out, usage::check_api_key(ex, *keys_, s.key_fetched ? nullptr : &fetch));
+        if (fetch) {
+          s.key_fetched = true;
+          s.next = run_step::after_key_fetch;
+          return wait_for::api_key;
+        }
+      }
       // 6 throttle: the plan's buckets for the key, the method's, the account's; the plan's
       // quota.
       if (!out.error && throttle::prepare(ex, options_.throttle, s.adm)) {
@@ -379,6 +391,9 @@ asio::awaitable<void> pipeline::complete(run_state& s, wait_for w) const {
       case wait_for::authorizer:
         s.out.error = co_await auth::authorize(s.ex);
         end_authorizer(s.ex, s.out);
+        break;
+      case wait_for::api_key:
+        co_await keys_->fetch(s.ex.api_key_value);
         break;
       case wait_for::admission:
         s.verdict = co_await store_->admit(s.adm, s.ex.start);

@@ -34,6 +34,10 @@ asio::awaitable<cache_lookup> store::cache_get(std::string_view ns, std::string_
   co_return r;
 }
 
+asio::awaitable<std::optional<std::string>> store::fetch(std::string_view key) {
+  co_return get(key);
+}
+
 namespace {
 std::mutex default_counts_mutex;  // the default add_counts' lock: stores are few
 

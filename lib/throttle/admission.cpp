@@ -71,9 +71,17 @@ bool prepare(detail::exchange& ex, const std::optional<throttle_settings>& accou
 
     if (method_limit) ex.buckets[n++] = {view(1), *method_limit};
     if (plan.options.throttle) ex.buckets[n++] = {view(0), *plan.options.throttle};
-    if (plan.options.quota)
-      a.quota = quota_check{view(2), usage::limit_in(*plan.options.quota, plan.created, window),
-                            window.end};
+    if (plan.options.quota) {
+      const auto& q = *plan.options.quota;
+      a.quota = quota_check{.key = view(2),
+                            .limit = usage::limit_in(q, plan.created, window),
+                            .expires = window.end,
+                            .plan_key = view(2).substr(0, view(2).size() - 11),  // less "/date"
+                            .period = q.period,
+                            .period_limit = std::max<std::int64_t>(0, q.limit),
+                            .first_period_limit = std::max<std::int64_t>(0, q.limit - q.offset),
+                            .plan_created = plan.created};
+    }
     a.usage_key = view(3);
     a.usage_expires = today + std::chrono::days{1} + usage_kept;
   }
@@ -86,6 +94,12 @@ bool prepare(detail::exchange& ex, const std::optional<throttle_settings>& accou
 
 std::optional<detail::gateway_error> verdict(const admission_result& r) {
   if (r.verdict == admission_verdict::admitted) return std::nullopt;
+  if (r.verdict == admission_verdict::unavailable) {
+    detail::gateway_error e{response_type::default_5xx, 503, "Service Unavailable",
+                            "the shared store could not admit the request in time (fail_closed)"};
+    e.retry_after = std::chrono::seconds(1);
+    return e;
+  }
   const bool quota = r.verdict == admission_verdict::quota_exceeded;
   detail::gateway_error e{quota ? response_type::quota_exceeded : response_type::throttled};
   // Whole seconds, rounded up: a client that waits that long finds a token (or a new period).

@@ -25,6 +25,9 @@ namespace gatehouse::detail {
 
 namespace {
 constexpr std::string_view record_prefix = "apikey/";
+// In a shared store, the id of the key with a value's hash: how an instance finds a key
+// another one made.
+constexpr std::string_view hash_prefix = "apikeyhash/";
 
 // `n` characters drawn uniformly from `alphabet` with the system's random generator.
 std::string random_text(std::size_t n, std::string_view alphabet) {
@@ -133,12 +136,46 @@ std::size_t key_registry::hash_of_hash::operator()(const key_hash& h) const noex
 
 key_registry::key_registry(std::shared_ptr<store> s, plan_finder find_plan)
     : store_(std::move(s)), find_plan_(std::move(find_plan)) {
-  // Keys another instance (or an earlier run, with a lasting store) put in the store.
-  for (const auto& [k, v] : store_->scan(record_prefix))
-    if (auto r = deserialize(v)) {
-      by_hash_[r->hash] = r;
-      by_id_[r->id] = r;
-    }
+  // Keys another instance (or an earlier run, with a lasting store) put in the store. A
+  // shared store that cannot answer now is asked again for each key as requests bring it.
+  try {
+    for (const auto& [k, v] : store_->scan(record_prefix))
+      if (auto r = deserialize(v)) {
+        by_hash_[r->hash] = r;
+        by_id_[r->id] = r;
+      }
+  } catch (const store_error&) {
+    if (!store_->shared()) throw;
+  }
+}
+
+void key_registry::remember(std::shared_ptr<const key_record> r) {
+  std::unique_lock lock(index_mutex_);
+  if (auto old = by_id_.find(r->id); old != by_id_.end() && old->second->hash != r->hash)
+    by_hash_.erase(old->second->hash);
+  by_hash_[r->hash] = r;
+  by_id_[r->id] = std::move(r);
+}
+
+std::shared_ptr<const key_record> key_registry::load(const key_hash& h) {
+  if (!store_->shared()) return nullptr;
+  auto id = store_->get(fmt::format("{}{}", hash_prefix, to_hex(h)));
+  if (!id) return nullptr;
+  auto text = store_->get(fmt::format("{}{}", record_prefix, *id));
+  std::shared_ptr<const key_record> r = text ? deserialize(*text) : nullptr;
+  if (!r || r->hash != h) return nullptr;
+  remember(r);
+  return r;
+}
+
+asio::awaitable<void> key_registry::fetch(std::string_view value) {
+  const key_hash h = hash_key(value);
+  auto id = co_await store_->fetch(fmt::format("{}{}", hash_prefix, to_hex(h)));
+  if (!id) co_return;
+  auto text = co_await store_->fetch(fmt::format("{}{}", record_prefix, *id));
+  if (!text) co_return;
+  auto r = deserialize(*text);
+  if (r && r->hash == h) remember(std::move(r));
 }
 
 std::shared_ptr<const key_record> key_registry::find(std::string_view value) const {
@@ -153,11 +190,8 @@ std::shared_ptr<const key_record> key_registry::find(std::string_view value) con
 
 void key_registry::publish(std::shared_ptr<const key_record> r) {
   store_->put(fmt::format("{}{}", record_prefix, r->id), serialize(*r));
-  std::unique_lock lock(index_mutex_);
-  if (auto old = by_id_.find(r->id); old != by_id_.end() && old->second->hash != r->hash)
-    by_hash_.erase(old->second->hash);
-  by_hash_[r->hash] = r;
-  by_id_[r->id] = r;
+  if (store_->shared()) store_->put(fmt::format("{}{}", hash_prefix, to_hex(r->hash)), r->id);
+  remember(std::move(r));
 }
 
 void key_registry::check_plans(const key_record& r, std::string_view where,
@@ -200,11 +234,13 @@ api_key key_registry::create(api_key_spec spec) {
     throw config_error(fmt::format("{}: a value is 20 to 128 letters and digits", where));
   auto r = std::make_shared<key_record>();
   r->hash = hash_key(value);
+  bool taken;
   {
     std::shared_lock ilock(index_mutex_);
-    if (by_hash_.contains(r->hash))
-      throw config_error(fmt::format("{}: another key has this value", where));
+    taken = by_hash_.contains(r->hash);
   }
+  if (taken || load(r->hash))
+    throw config_error(fmt::format("{}: another key has this value", where));
   do r->id = random_text(10, "abcdefghijklmnopqrstuvwxyz0123456789");
   while (by_id_.contains(r->id));
   r->name = std::move(spec.name);
@@ -227,12 +263,15 @@ std::vector<std::string> key_registry::import_csv(std::string_view csv) {
   for (const auto& row : file.rows) {
     auto r = std::make_shared<key_record>();
     r->hash = hash_key(row.key);
+    std::shared_ptr<const key_record> same;
     {
       std::shared_lock ilock(index_mutex_);
-      if (auto it = by_hash_.find(r->hash); it != by_hash_.end()) {  // the same key: update it
-        r->id = it->second->id;
-        r->created = it->second->created;
-      }
+      if (auto it = by_hash_.find(r->hash); it != by_hash_.end()) same = it->second;
+    }
+    if (!same) same = load(r->hash);  // made by another instance
+    if (same) {                       // the same key: update it
+      r->id = same->id;
+      r->created = same->created;
     }
     if (r->id.empty()) {
       do r->id = random_text(10, "abcdefghijklmnopqrstuvwxyz0123456789");
@@ -296,9 +335,12 @@ bool key_registry::remove(std::string_view id) {
   std::unique_lock ilock(index_mutex_);
   auto it = by_id_.find(id);
   if (it == by_id_.end()) return false;
-  by_hash_.erase(it->second->hash);
+  const key_hash h = it->second->hash;
+  by_hash_.erase(h);
   by_id_.erase(it);
+  ilock.unlock();
   store_->erase(fmt::format("{}{}", record_prefix, id));
+  if (store_->shared()) store_->erase(fmt::format("{}{}", hash_prefix, to_hex(h)));
   return true;
 }
 

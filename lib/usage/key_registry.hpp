@@ -45,6 +45,9 @@ class key_registry {
 
   // Step 5: the record whose value this is (compared by hash, in constant time), or null.
   std::shared_ptr<const key_record> find(std::string_view value) const;
+  // For a shared store: asks it for the key with this value (made by another instance) and,
+  // when there is one, keeps it here, so that find() finds it. Never blocks a thread.
+  asio::awaitable<void> fetch(std::string_view value);
 
   api_key create(api_key_spec spec);
   std::vector<std::string> import_csv(std::string_view csv);
@@ -66,6 +69,10 @@ class key_registry {
   std::shared_ptr<const key_record> record(std::string_view id) const;
   // Callers hold write_mutex_.
   void publish(std::shared_ptr<const key_record> record);
+  // Keeps `record` in the index (replacing the one with its id).
+  void remember(std::shared_ptr<const key_record> record);
+  // A shared store's record of the key with hash `h`, kept in the index; null if none.
+  std::shared_ptr<const key_record> load(const key_hash& h);
   // Throws config_error unless every plan of `record` exists (`known` need not be mounted)
   // and no two of them cover one stage.
   void check_plans(const key_record& record, std::string_view where,
