@@ -347,5 +347,8 @@ int main(int argc, char** argv) {
   } catch (const gatehouse::config_error& e) {
     std::fprintf(stderr, "petstore: %s\n", e.what());
     return 1;
+  } catch (const gatehouse::store_error& e) {  // --store's Redis did not answer at start
+    std::fprintf(stderr, "petstore: %s\n", e.what());
+    return 1;
   }
 }
