@@ -1,10 +1,12 @@
 // Fuzz target: bytes a Redis server sends, through the reply glue (hiredis's reader with our
 // object functions), fed in chunks whose size the first byte picks, with a small cap on a
-// reply's size. Nothing may crash, hang or leak; a reply's values are well formed; after an
-// error the reader stays failed. Then the same bytes, split at NULs, as a command's arguments:
+// reply's size. Nothing may crash, hang or leak; a reply's values are well formed, and what the
+// pub/sub subscriber makes of each (parse_push) points into it; after an error the reader stays
+// failed. Then the same bytes, split at NULs, as a command's arguments:
 // formatted by hiredis and read back, they must come out as the same bulk strings.
 
 #include "store/redis/redis_protocol.hpp"
+#include "store/redis/redis_subscriber.hpp"
 
 #include <cstddef>
 #include <cstdint>
@@ -14,6 +16,7 @@
 
 namespace {
 using gatehouse::redis::command;
+using gatehouse::redis::push;
 using gatehouse::redis::reply_reader;
 using gatehouse::redis::value;
 using gatehouse::redis::value_type;
@@ -30,6 +33,31 @@ void check_value(const value& v, int depth) {
     check(v.text.empty());
   for (const auto& e : v.elements) check_value(e, depth + 1);
   check(!describe(v).empty());
+}
+
+bool within(std::string_view part, const std::string& whole) {
+  return part.data() == whole.data() && part.size() == whole.size();
+}
+
+void check_push(const value& v) {
+  const push p = parse_push(v);
+  switch (p.what) {
+    case push::kind::message:
+      check(v.elements.size() == 3 && within(p.channel, v.elements[1].text) &&
+            within(p.payload, v.elements[2].text));
+      break;
+    case push::kind::subscribed:
+    case push::kind::unsubscribed:
+      check(v.elements.size() == 3 && within(p.channel, v.elements[1].text) && p.payload.empty());
+      break;
+    case push::kind::error:
+      check(v.is_error() && within(p.payload, v.text));
+      break;
+    case push::kind::pong:
+    case push::kind::other:
+      check(p.channel.empty() && p.payload.empty());
+      break;
+  }
 }
 }  // namespace
 
@@ -57,6 +85,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         break;
       }
       check_value(v, 0);
+      check_push(v);
     }
   }
 

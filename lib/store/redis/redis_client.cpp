@@ -70,28 +70,32 @@ class breaker final : public health_listener {
   std::atomic<std::uint64_t> opens_{0};
 };
 
-void check_options(const client_options& o) {
-  const auto positive = [](std::chrono::milliseconds d, const char* name) {
-    if (d <= std::chrono::milliseconds::zero())
-      throw config_error(fmt::format("redis client: {} must be positive", name));
-  };
+void check_positive(std::chrono::milliseconds d, std::string_view what, const char* name) {
+  if (d <= std::chrono::milliseconds::zero())
+    throw config_error(fmt::format("{}: {} must be positive", what, name));
+}
+
+// What only the client uses: the pool, the calls' deadline and the breaker.
+void check_client_options(const client_options& o) {
   if (o.connections == 0 || o.connections > 64)
     throw config_error(
         fmt::format("redis client: connections must be from 1 to 64, not {}", o.connections));
-  positive(o.timeout, "timeout");
-  positive(o.connect_timeout, "connect_timeout");
-  positive(o.stall_timeout, "stall_timeout");
-  positive(o.reconnect_backoff, "reconnect_backoff");
-  positive(o.reconnect_backoff_max, "reconnect_backoff_max");
-  positive(o.breaker_delay, "breaker_delay");
-  positive(o.breaker_delay_max, "breaker_delay_max");
+  check_positive(o.timeout, "redis client", "timeout");
+  check_positive(o.breaker_delay, "redis client", "breaker_delay");
+  check_positive(o.breaker_delay_max, "redis client", "breaker_delay_max");
   if (o.breaker_failures == 0)
     throw config_error("redis client: breaker_failures must be at least 1");
-  if (o.max_reply_bytes < 1024)
-    throw config_error("redis client: max_reply_bytes must be at least 1024");
 }
+}  // namespace
 
-std::shared_ptr<const connection_settings> make_settings(const client_options& o) {
+std::shared_ptr<const connection_settings> make_connection_settings(const client_options& o,
+                                                                    std::string_view what) {
+  check_positive(o.connect_timeout, what, "connect_timeout");
+  check_positive(o.stall_timeout, what, "stall_timeout");
+  check_positive(o.reconnect_backoff, what, "reconnect_backoff");
+  check_positive(o.reconnect_backoff_max, what, "reconnect_backoff_max");
+  if (o.max_reply_bytes < 1024)
+    throw config_error(fmt::format("{}: max_reply_bytes must be at least 1024", what));
   auto s = std::make_shared<connection_settings>();
   s->where = parse_url(o.url);
   if (s->where.tls) {
@@ -100,7 +104,7 @@ std::shared_ptr<const connection_settings> make_settings(const client_options& o
                                        .ca_file = o.ca_file,
                                        .ca_pem = o.ca_pem,
                                        .certificate = &o.certificate,
-                                       .what = "redis client"});
+                                       .what = what});
   }
   s->connect_timeout = o.connect_timeout;
   s->stall_timeout = o.stall_timeout;
@@ -109,15 +113,14 @@ std::shared_ptr<const connection_settings> make_settings(const client_options& o
   s->max_reply_bytes = o.max_reply_bytes;
   return s;
 }
-}  // namespace
 
 class client_core : public std::enable_shared_from_this<client_core> {
  public:
   client_core(asio::any_io_executor executor, client_options options)
       : executor_(std::move(executor)),
         strand_(net::serial_executor(executor_)),
-        options_((check_options(options), std::move(options))),
-        settings_(make_settings(options_)),
+        options_((check_client_options(options), std::move(options))),
+        settings_(make_connection_settings(options_, "redis client")),
         breaker_(std::make_shared<breaker>(options_.breaker_failures)),
         probe_timer_(strand_),
         probe_delay_(options_.breaker_delay) {

@@ -98,6 +98,12 @@ class script {
   std::string source_, sha1_;
 };
 
+/// The settings of the connections made for `options` (a client's, a subscriber's): checks what
+/// they use (the URL, the connect timeout, the backoff, the reply cap, the TLS files) and throws
+/// config_error naming `what` ("redis client") and the item.
+std::shared_ptr<const connection_settings> make_connection_settings(const client_options& options,
+                                                                    std::string_view what);
+
 class client_core;
 
 class client {

@@ -1,7 +1,6 @@
 #include "store/redis/redis_connection.hpp"
 
 #include "net/serial_executor.hpp"
-#include "net/tls_context.hpp"
 #include "store/redis/redis_error.hpp"
 #include "util/as_tuple.hpp"
 
@@ -9,24 +8,16 @@
 #include <asio/co_spawn.hpp>
 #include <asio/detached.hpp>
 #include <asio/dispatch.hpp>
-#include <asio/ip/address.hpp>
-#include <asio/ip/tcp.hpp>
-#include <asio/ssl/stream.hpp>
 #include <asio/use_awaitable.hpp>
 #include <asio/write.hpp>
 
 #include <algorithm>
-#include <charconv>
-#include <optional>
-#include <random>
 #include <vector>
 
 namespace gatehouse::redis {
 
 namespace {
-using asio::ip::tcp;
 constexpr auto use_tuple = util::as_tuple(asio::use_awaitable);
-constexpr std::size_t read_buffer_size = 16 * 1024;
 
 // Error replies that say the server cannot serve now (it loads its data, runs a script past
 // its time limit, is a replica, lost its master, or wants a password we did not give): for the
@@ -35,43 +26,13 @@ bool server_unwell(std::string_view code) noexcept {
   return code == "LOADING" || code == "BUSY" || code == "MASTERDOWN" || code == "READONLY" ||
          code == "NOAUTH";
 }
-
-// A random factor from 0.75 to 1.25, so that many clients that lost one server do not come
-// back in step.
-double jitter() {
-  thread_local std::minstd_rand rng(std::random_device{}());
-  return std::uniform_real_distribution<double>(0.75, 1.25)(rng);
-}
 }  // namespace
 
-// One attempt at a connection: its socket, TLS stream, reader and write buffer. Each attempt
-// has its own, so that the operations of a connection just closed can still complete against
-// their objects while the next attempt starts.
-struct connection::link {
-  link(const asio::any_io_executor& ex, std::size_t max_reply)
-      : socket(ex), resolver(ex), reader(max_reply), in(read_buffer_size) {}
-
-  void close() noexcept {
-    asio::error_code ec;
-    resolver.cancel();
-    socket.close(ec);
-  }
-
-  template <class F>
-  decltype(auto) with_stream(F&& f) {
-    if (tls) return f(*tls);
-    return f(socket);
-  }
-
-  tcp::socket socket;
-  tcp::resolver resolver;
-  std::optional<asio::ssl::stream<tcp::socket&>> tls;
-  reply_reader reader;
-  std::vector<char> in;
+// One attempt at a connection (see transport), and its write under way.
+struct connection::link : transport {
+  using transport::transport;
   std::string writing;  // the bytes of the write in flight
   bool write_in_flight = false;
-  bool timed_out = false;  // the connect timeout closed it
-  bool ready = false;      // connected, logged in, selected
 };
 
 connection::connection(const asio::any_io_executor& executor,
@@ -80,7 +41,6 @@ connection::connection(const asio::any_io_executor& executor,
     : strand_(net::serial_executor(executor)),
       settings_(std::move(settings)),
       health_(std::move(health)),
-      connect_timer_(strand_),
       deadline_timer_(strand_),
       backoff_timer_(strand_) {}
 
@@ -143,108 +103,17 @@ void connection::start() {
 }
 
 asio::awaitable<void> connection::run(std::shared_ptr<link> l) {
-  const std::error_code ec = co_await open(l);
+  counters_.connects.fetch_add(1, std::memory_order_relaxed);
+  const std::error_code ec = co_await open_transport(l, *settings_);
   if (link_ != l) co_return;  // closed meanwhile
-  connect_timer_.cancel();
   if (ec) {
     counters_.connect_failures.fetch_add(1, std::memory_order_relaxed);
     fail(ec);
     co_return;
   }
-  l->ready = true;
   state_ = state::ready;
   if (!out_.empty()) start_write(l);
   co_await read_loop(std::move(l));
-}
-
-asio::awaitable<std::error_code> connection::open(std::shared_ptr<link> l) {
-  const connection_settings& s = *settings_;
-  counters_.connects.fetch_add(1, std::memory_order_relaxed);
-  connect_timer_.expires_after(s.connect_timeout);
-  connect_timer_.async_wait([l](asio::error_code ec) {
-    if (ec || l->ready) return;
-    l->timed_out = true;
-    l->close();
-  });
-  // Every wait ends early when the link is closed: by the connect timeout, or by close().
-  const auto gone = [&]() -> std::optional<std::error_code> {
-    if (l->timed_out) return make_error_code(errc::connect_timeout);
-    if (link_ != l) return make_error_code(errc::closed);
-    return std::nullopt;
-  };
-
-  std::vector<tcp::endpoint> endpoints;
-  asio::error_code aec;
-  const auto address = asio::ip::make_address(s.where.host, aec);
-  if (!aec) {
-    endpoints.emplace_back(address, s.where.port);
-  } else {
-    char port[8];
-    auto [end, pec] = std::to_chars(port, port + sizeof port, s.where.port);
-    auto [rec, results] =
-        co_await l->resolver.async_resolve(s.where.host, std::string(port, end), use_tuple);
-    if (auto g = gone()) co_return *g;
-    if (rec) co_return make_error_code(errc::connect_failed);
-    for (const auto& r : results) endpoints.push_back(r.endpoint());
-  }
-  asio::error_code last = asio::error::host_not_found;
-  for (const auto& ep : endpoints) {
-    asio::error_code ignored;
-    if (l->socket.is_open()) l->socket.close(ignored);
-    auto [cec] = co_await l->socket.async_connect(ep, use_tuple);
-    if (auto g = gone()) co_return *g;
-    last = cec;
-    if (!cec) break;
-  }
-  if (last) co_return make_error_code(errc::connect_failed);
-  asio::error_code ignored;
-  l->socket.set_option(tcp::no_delay(true), ignored);
-
-  if (s.tls) {
-    l->tls.emplace(l->socket, *s.tls);
-    net::prepare_client_tls(l->tls->native_handle(), s.where.host, s.verify);
-    auto [hec] = co_await l->tls->async_handshake(asio::ssl::stream_base::client, use_tuple);
-    if (auto g = gone()) co_return *g;
-    if (hec) co_return make_error_code(errc::tls_failed);
-  }
-
-  // AUTH and SELECT go first and alone: a call sent behind a SELECT that fails would run on
-  // database 0.
-  std::string hello;
-  std::vector<errc> expect;
-  if (!s.where.password.empty()) {
-    const command auth = s.where.user.empty() ? command{"AUTH", s.where.password}
-                                              : command{"AUTH", s.where.user, s.where.password};
-    hello.append(auth.bytes());
-    expect.push_back(errc::auth_failed);
-  }
-  if (s.where.db != 0) {
-    char db[16];
-    auto [end, dec] = std::to_chars(db, db + sizeof db, s.where.db);
-    hello.append(command{"SELECT", std::string_view(db, end)}.bytes());
-    expect.push_back(errc::select_failed);
-  }
-  if (expect.empty()) co_return std::error_code{};
-  auto [wec, written] = co_await l->with_stream(
-      [&](auto& stream) { return asio::async_write(stream, asio::buffer(hello), use_tuple); });
-  if (auto g = gone()) co_return *g;
-  if (wec) co_return make_error_code(errc::connection_lost);
-  value v;
-  for (std::size_t i = 0; i < expect.size();) {
-    const auto st = l->reader.next(v);
-    if (st == reply_reader::status::reply) {
-      if (v.is_error()) co_return make_error_code(expect[i]);
-      ++i;
-      continue;
-    }
-    if (st != reply_reader::status::need_more) co_return make_error_code(errc::protocol_error);
-    auto [rec, n] = co_await l->with_stream(
-        [&](auto& stream) { return stream.async_read_some(asio::buffer(l->in), use_tuple); });
-    if (auto g = gone()) co_return *g;
-    if (rec) co_return make_error_code(errc::connection_lost);
-    l->reader.feed(l->in.data(), n);
-  }
-  co_return std::error_code{};
 }
 
 asio::awaitable<void> connection::read_loop(std::shared_ptr<link> l) {
@@ -326,7 +195,6 @@ void connection::fail(std::error_code ec) {
     link_.reset();
     if (ec != errc::closed) counters_.resets.fetch_add(1, std::memory_order_relaxed);
   }
-  connect_timer_.cancel();
   out_.clear();
   std::deque<call> calls;
   calls.swap(pending_);
@@ -350,12 +218,7 @@ void connection::enter_backoff() {
     usable_.store(true, std::memory_order_relaxed);
     return;
   }
-  const auto& s = *settings_;
-  const double factor = static_cast<double>(std::uint64_t(1) << std::min(n - 1, 20u));
-  const auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(
-      std::min(std::chrono::duration<double, std::milli>(s.backoff) * factor,
-               std::chrono::duration<double, std::milli>(s.backoff_max)) *
-      jitter());
+  const auto wait = backoff_wait(*settings_, n);
   state_ = state::backoff;
   usable_.store(false, std::memory_order_relaxed);
   backoff_timer_.expires_after(wait);

@@ -7,6 +7,7 @@
 // in its turn), and after a failure waits out a growing backoff before it connects again.
 // redis::client keeps a few of these and the circuit breaker over them.
 
+#include "store/redis/redis_open.hpp"
 #include "store/redis/redis_protocol.hpp"
 #include "store/redis/redis_url.hpp"
 
@@ -14,7 +15,6 @@
 
 #include <asio/any_io_executor.hpp>
 #include <asio/awaitable.hpp>
-#include <asio/ssl/context.hpp>
 #include <asio/steady_timer.hpp>
 
 #include <atomic>
@@ -28,25 +28,9 @@
 
 namespace gatehouse::redis {
 
-using clock = std::chrono::steady_clock;
-
 /// A call's completion, called once: with the reply, or with the error (errc) and no value. An
 /// error reply comes as errc::error_reply with the value that holds its message.
 using completion = detail::callback<std::error_code, value>;
-
-/// What every connection of a client is made with.
-struct connection_settings {
-  endpoint where{};
-  std::shared_ptr<asio::ssl::context> tls{};  ///< for rediss:// only
-  bool verify = true;                         ///< check the server's certificate and name
-  std::chrono::milliseconds connect_timeout{1000};
-  /// A connection whose oldest unanswered call timed out this long ago is taken for dead (a
-  /// server that hangs, a network that drops packets without a reset) and closed.
-  std::chrono::milliseconds stall_timeout{2000};
-  std::chrono::milliseconds backoff{10};  ///< the first wait before connecting again; doubles
-  std::chrono::milliseconds backoff_max{1000};
-  std::size_t max_reply_bytes = 64 * 1024 * 1024;
-};
 
 /// Told the outcome of each call, and of each attempt to connect (the client's circuit breaker).
 /// Called on the connections' strands: any thread.
@@ -104,7 +88,6 @@ class connection : public std::enable_shared_from_this<connection> {
   void enqueue(command cmd, clock::time_point deadline, completion done);
   void start();
   asio::awaitable<void> run(std::shared_ptr<link> l);
-  asio::awaitable<std::error_code> open(std::shared_ptr<link> l);
   asio::awaitable<void> read_loop(std::shared_ptr<link> l);
   void start_write(const std::shared_ptr<link>& l);
   void on_written(const std::shared_ptr<link>& l, std::error_code ec);
@@ -126,7 +109,6 @@ class connection : public std::enable_shared_from_this<connection> {
   std::string out_;             // commands not yet written
   std::deque<call> pending_;    // calls written or to be written, in order, awaiting replies
   unsigned attempts_ = 0;       // connection failures since the last reply
-  asio::steady_timer connect_timer_;
   asio::steady_timer deadline_timer_;
   clock::time_point armed_at_ = clock::time_point::max();
   asio::steady_timer backoff_timer_;
