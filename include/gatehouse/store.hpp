@@ -12,6 +12,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <span>
@@ -129,6 +130,16 @@ class store {
   /// True when other gateway instances may change the records (put, erase) too: a record not
   /// found in a copy kept in memory must then be fetched.
   virtual bool shared() const noexcept { return false; }
+  /// A record put (`value` set) or erased (`value` null); an empty `key`: changes may have been
+  /// missed (the store lost its server for a while), so read again what you keep.
+  using record_watcher =
+      std::function<void(std::string_view key, std::optional<std::string_view> value)>;
+  /// Calls `on_change` (on any thread, soon after; not within put or erase) for each record
+  /// under `prefix` that any instance sharing the store puts or erases, this one's included.
+  /// A store that only one process uses calls it never (the default).
+  virtual void watch(std::string_view prefix, record_watcher on_change) {
+    (void)prefix, (void)on_change;
+  }
   virtual bool erase(std::string_view key) = 0;
   /// Every record whose key starts with `prefix`, sorted by key.
   virtual std::vector<std::pair<std::string, std::string>> scan(std::string_view prefix) = 0;

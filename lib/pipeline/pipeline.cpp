@@ -232,6 +232,7 @@ pipeline::pipeline(asio::any_io_executor executor, gateway_options options)
       flights_(std::make_unique<cache::flight_table>()),
       observer_(options_, store_, std::move(executor)) {
   if (const auto& m = observer_.meter()) m->caches([this] { return caches_in_use(); });
+  keys_->follow_store();
 }
 
 // The stage caches that are on, for metering's cache hours.

@@ -6,6 +6,7 @@
 
 #include "store/redis/blocking_client.hpp"
 #include "store/redis/redis_client.hpp"
+#include "store/redis/redis_subscriber.hpp"
 #include "store/redis/refusal_memory.hpp"
 #include "store/redis/store_scripts.hpp"
 
@@ -24,6 +25,7 @@
 #include <charconv>
 #include <cstdio>
 #include <map>
+#include <mutex>
 
 namespace gatehouse {
 
@@ -166,6 +168,7 @@ class redis_store final : public store {
 
   void cache_flush(std::string_view ns) override {
     if (!cache_) return memory_->cache_flush(ns);
+    // Sent twice at worst: one more generation empties the stage's cache just the same.
     auto r = cache_records_->call(redis::make_command("INCR", generation_key(ns)));
     if (r.error) throw failed_call("cache flush", ns, r);
   }
@@ -203,6 +206,35 @@ class redis_store final : public store {
   }
 
   bool shared() const noexcept override { return true; }
+
+  void watch(std::string_view prefix, record_watcher on_change) override {
+    std::lock_guard lock(watch_mutex_);
+    watchers_.push_back({std::string(prefix), std::move(on_change)});
+    if (subscriber_) return;
+    // The first watcher: hear of every change from now on (put and erase publish them).
+    subscriber_ = std::make_unique<redis::subscriber>(
+        executor_, client_options_of(options_, options_.url, options_.record_timeout));
+    subscriber_->set_handler([this](std::string_view, std::string_view message) {
+      if (message.empty()) return;
+      const char op = message.front();
+      message.remove_prefix(1);
+      std::optional<std::string_view> value;
+      std::string_view key = message;
+      if (op == 'P') {
+        const auto nl = message.find('\n');
+        if (nl == std::string_view::npos) return;
+        key = message.substr(0, nl);
+        value = message.substr(nl + 1);
+      } else if (op != 'E') {
+        return;
+      }
+      if (key.empty()) return;
+      tell(key, value);
+    });
+    // Connected again (or for the first time): what happened meanwhile was not heard.
+    subscriber_->on_connected([this] { tell({}, std::nullopt); });
+    subscriber_->subscribe(channel_);
+  }
 
   bool erase(std::string_view key) override {
     const std::string full = prefix_ + std::string(key);
@@ -243,7 +275,8 @@ class redis_store final : public store {
       args.push_back(numbers.back());
     }
     const std::array<std::string_view, 1> keys{full};
-    auto r = records_.eval(redis::add_counts_script(), keys, args);
+    // Not sent twice: an increment that did reach Redis would count twice.
+    auto r = records_.eval(redis::add_counts_script(), keys, args, false);
     if (r.error) throw failed_call("add counts", key, r);
   }
 
@@ -342,6 +375,16 @@ class redis_store final : public store {
         asio::detached);
   }
 
+  void tell(std::string_view key, std::optional<std::string_view> value) {
+    std::vector<record_watcher> to_call;
+    {
+      std::lock_guard lock(watch_mutex_);
+      for (const auto& [prefix, w] : watchers_)
+        if (key.empty() || key.starts_with(prefix)) to_call.push_back(w);
+    }
+    for (const auto& w : to_call) w(key, value);
+  }
+
   std::string generation_key(std::string_view ns) const {
     return fmt::format("{}cachegen:{}", prefix_, ns);
   }
@@ -402,6 +445,10 @@ class redis_store final : public store {
   std::shared_ptr<std::atomic<std::size_t>> live_ = std::make_shared<std::atomic<std::size_t>>(1);
   std::atomic<bool> failing_{false};
   std::atomic<std::uint64_t> admissions_{0}, local_refusals_{0}, fallbacks_{0};
+  std::mutex watch_mutex_;
+  std::vector<std::pair<std::string, record_watcher>> watchers_;
+  // Last: closed (no callback runs any more) before what its callbacks use goes.
+  std::unique_ptr<redis::subscriber> subscriber_;
 };
 
 }  // namespace

@@ -157,6 +157,48 @@ void key_registry::remember(std::shared_ptr<const key_record> r) {
   by_id_[r->id] = std::move(r);
 }
 
+void key_registry::forget(std::string_view id) {
+  std::unique_lock lock(index_mutex_);
+  auto it = by_id_.find(id);
+  if (it == by_id_.end()) return;
+  by_hash_.erase(it->second->hash);
+  by_id_.erase(it);
+}
+
+void key_registry::resync() {
+  std::vector<std::pair<std::string, std::string>> records;
+  try {
+    records = store_->scan(record_prefix);
+  } catch (const store_error&) {
+    return;  // asked again at the next reconnect; keys unknown here are fetched meanwhile
+  }
+  std::set<std::string, std::less<>> ids;
+  for (const auto& [k, v] : records)
+    if (auto r = deserialize(v)) {
+      ids.insert(r->id);
+      remember(std::move(r));
+    }
+  std::vector<std::string> gone;
+  {
+    std::shared_lock lock(index_mutex_);
+    for (const auto& [id, r] : by_id_)
+      if (!ids.contains(id)) gone.push_back(id);
+  }
+  for (const auto& id : gone) forget(id);
+}
+
+void key_registry::follow_store() {
+  if (!store_->shared()) return;
+  store_->watch(record_prefix, [weak = weak_from_this()](std::string_view key,
+                                                         std::optional<std::string_view> value) {
+    auto self = weak.lock();
+    if (!self) return;
+    if (key.empty()) return self->resync();
+    if (!value) return self->forget(key.substr(record_prefix.size()));
+    if (auto r = deserialize(*value)) self->remember(std::move(r));
+  });
+}
+
 std::shared_ptr<const key_record> key_registry::load(const key_hash& h) {
   if (!store_->shared()) return nullptr;
   auto id = store_->get(fmt::format("{}{}", hash_prefix, to_hex(h)));

@@ -38,7 +38,7 @@ struct key_record {
 /// SHA-256 of an API key value.
 key_hash hash_key(std::string_view value) noexcept;
 
-class key_registry {
+class key_registry : public std::enable_shared_from_this<key_registry> {
  public:
   using plan_finder = std::function<std::shared_ptr<const plan_state>(std::string_view id)>;
   key_registry(std::shared_ptr<store> store, plan_finder find_plan);
@@ -48,6 +48,10 @@ class key_registry {
   // For a shared store: asks it for the key with this value (made by another instance) and,
   // when there is one, keeps it here, so that find() finds it. Never blocks a thread.
   asio::awaitable<void> fetch(std::string_view value);
+  // For a shared store: follows the changes other instances make to the keys (made, changed,
+  // removed), and reads them all again when changes may have been missed. Call once, after
+  // construction (it keeps a weak reference to this registry).
+  void follow_store();
 
   api_key create(api_key_spec spec);
   std::vector<std::string> import_csv(std::string_view csv);
@@ -71,6 +75,10 @@ class key_registry {
   void publish(std::shared_ptr<const key_record> record);
   // Keeps `record` in the index (replacing the one with its id).
   void remember(std::shared_ptr<const key_record> record);
+  // Drops the key `id` from the index.
+  void forget(std::string_view id);
+  // Reads every key record again (a shared store's changes may have been missed).
+  void resync();
   // A shared store's record of the key with hash `h`, kept in the index; null if none.
   std::shared_ptr<const key_record> load(const key_hash& h);
   // Throws config_error unless every plan of `record` exists (`known` need not be mounted)

@@ -36,9 +36,20 @@ auto blocking_client::run(Op op) {
   return std::move(*out);
 }
 
-result blocking_client::call(command cmd) {
+namespace {
+// A connection that was idle when Redis went away fails the next call sent on it.
+bool stale_connection(const result& r) noexcept {
+  return r.error == errc::connection_lost || r.error == errc::not_connected;
+}
+}  // namespace
+
+result blocking_client::call(command cmd, bool idempotent) {
+  command again = idempotent ? cmd.copy() : command{};
+  auto r =
+      run([&]() -> asio::awaitable<result> { co_return co_await client_->exec(std::move(cmd)); });
+  if (!idempotent || !stale_connection(r)) return r;
   return run(
-      [&]() -> asio::awaitable<result> { co_return co_await client_->exec(std::move(cmd)); });
+      [&]() -> asio::awaitable<result> { co_return co_await client_->exec(std::move(again)); });
 }
 
 std::vector<result> blocking_client::call_all(std::vector<command> cmds) {
@@ -60,7 +71,10 @@ std::vector<result> blocking_client::call_all(std::vector<command> cmds) {
 }
 
 result blocking_client::eval(const script& s, std::span<const std::string_view> keys,
-                             std::span<const std::string_view> args) {
+                             std::span<const std::string_view> args, bool idempotent) {
+  auto r =
+      run([&]() -> asio::awaitable<result> { co_return co_await client_->eval(s, keys, args); });
+  if (!idempotent || !stale_connection(r)) return r;
   return run([&]() -> asio::awaitable<result> { co_return co_await client_->eval(s, keys, args); });
 }
 

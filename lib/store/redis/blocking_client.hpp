@@ -23,13 +23,14 @@ class blocking_client {
   blocking_client(const blocking_client&) = delete;
   blocking_client& operator=(const blocking_client&) = delete;
 
-  /// One command.
-  result call(command cmd);
+  /// One command. A command that may safely run twice (`idempotent`) is sent once more when
+  /// the connection it went out on turned out to be lost (Redis restarted since the last call).
+  result call(command cmd, bool idempotent = true);
   /// Several commands, pipelined; a result per command, in order.
   std::vector<result> call_all(std::vector<command> cmds);
-  /// A script (EVALSHA, loaded on NOSCRIPT).
+  /// A script (EVALSHA, loaded on NOSCRIPT); sent once more as call() says.
   result eval(const script& s, std::span<const std::string_view> keys,
-              std::span<const std::string_view> args);
+              std::span<const std::string_view> args, bool idempotent = true);
 
   statistics stats() const noexcept { return client_->stats(); }
 

@@ -12,6 +12,8 @@
 
 #include <array>
 #include <climits>
+#include <cstdlib>
+#include <cstring>
 #include <iterator>
 #include <new>
 
@@ -73,6 +75,18 @@ std::string describe(const value& v, std::size_t max_text) {
 // ---------------------------------------------------------------------------------------------
 
 void command::free_command::operator()(char* p) const noexcept { redisFreeCommand(p); }
+
+command command::copy() const {
+  command c;
+  if (size_ == 0) return c;
+  // malloc, as hiredis allocates commands: redisFreeCommand frees either.
+  auto* p = static_cast<char*>(std::malloc(size_));
+  if (!p) return c;
+  std::memcpy(p, data_.get(), size_);
+  c.data_.reset(p);
+  c.size_ = size_;
+  return c;
+}
 
 command::command(std::span<const std::string_view> a, std::span<const std::string_view> b,
                  std::span<const std::string_view> c) {

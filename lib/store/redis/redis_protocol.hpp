@@ -52,6 +52,8 @@ class command {
   /// Empty when there were no arguments (or no memory): such a command fails, unsent.
   std::string_view bytes() const noexcept { return {data_.get(), size_}; }
   bool empty() const noexcept { return size_ == 0; }
+  /// The same command again (to send it once more); empty when there is no memory.
+  command copy() const;
 
  private:
   struct free_command {

@@ -33,7 +33,7 @@ struct load_result {
 TEST_CASE(
     "redis store: Redis killed under load and started again — deadlines kept, "
     "fail_closed and fail_open as documented, recovery by itself, quotas kept (AOF)",
-    "[redis][slow]") {
+    "[redis][slow][threads]") {
   test::redis_server server({.aof = true});
   test::io_threads store_io(1);
   auto make_store = [&](redis_failure_mode mode) {
