@@ -157,31 +157,7 @@ if [[ $PROXY == 1 && -z $GATEHOUSE_PROXY_URL ]]; then
 fi
 
 # --- servers ---------------------------------------------------------------------------------
-tmp=$(mktemp -d /tmp/gatehouse-load.XXXXXX)
-pids=()
-cleanup() {
-  local pid
-  for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
-  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-# A loopback port nothing listens on right now and not handed out before in this run (each
-# server start is verified anyway).
-ports_taken=" "
-free_port() {
-  local p i
-  for ((i = 0; i < 100; i++)); do
-    p=$((10000 + RANDOM % 20000))  # below the ephemeral ports (32768 up)
-    [[ $ports_taken == *" $p "* ]] && continue
-    if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then echo "$p"; return; fi
-  done
-  say "no free port found"; exit 1
-}
-# free_port runs in a subshell when called as $(free_port): remember its answer out here.
-take_port() { local p; p=$(free_port); ports_taken+="$p "; printf -v "$1" '%s' "$p"; }
+make_tmp load
 
 path=/prod/pets/1                # petstore's own route, and nginx return 200's location
 proxy_path=/prod/legacy/pets/1   # through a proxy: /prod/legacy/{proxy+} -> backend /{proxy}
@@ -189,27 +165,6 @@ backend_path=/pets/1
 expected='{"id":1,"type":"dog","price":249.99}'
 list_path='/prod/pets?type=dog'   # the cached list, and nginx's second location
 list_expected='[{"id":1,"type":"dog","price":249.99}]'
-
-# Waits until URL answers 200 with the expected JSON; the bytes of a whole response go to stdout.
-# NAME names the output shown when the server (PID) dies: $tmp/NAME.log and $tmp/NAME.out.
-await() {
-  local name=$1 url=$2 pid=$3 header=${4:-} want=${5:-$expected} i out
-  for ((i = 0; i < 100; i++)); do
-    if ! kill -0 "$pid" 2>/dev/null; then
-      say "$name exited; its output:"; cat "$tmp/$name.log" "$tmp/$name.out" >&2 2>/dev/null; exit 1
-    fi
-    if out=$(curl -s -D "$tmp/$name.head" ${header:+-H "$header"} "$url" 2>/dev/null) &&
-      [[ $out == "$want" ]]; then
-      if ! grep -qi '^content-type: application/json' "$tmp/$name.head"; then
-        say "$name answers $url without Content-Type: application/json"; exit 1
-      fi
-      echo $(( $(wc -c <"$tmp/$name.head") + ${#out} ))
-      return
-    fi
-    sleep 0.1
-  done
-  say "$name does not answer $url with $want"; exit 1
-}
 
 # Set by take_port and start_nginx below.
 backend_port="" nginx_port="" ngx_gh_port="" ngx_be_port="" hap_port=""
@@ -259,27 +214,6 @@ if [[ $PROXY == 1 ]]; then
   }"
 fi
 
-# Starts PROGRAM as NAME with ARGS on an ephemeral port (log $tmp/NAME.log); it says
-# "serving http://127.0.0.1:PORT/…". Sets NAME_pid and NAME_port.
-start_program() {
-  local name=$1 program=$2 pid port="" i
-  shift 2
-  taskset -c "$SERVER_CPU" "$program" --http --listen 127.0.0.1:0 "$@" >"$tmp/$name.log" 2>&1 &
-  pids+=($!)
-  pid=$!
-  for ((i = 0; i < 100; i++)); do
-    # (the log may not exist yet: the shell that opens it may not have run)
-    port=$(sed -n 's|.*serving http://127\.0\.0\.1:\([0-9]*\)/.*|\1|p' "$tmp/$name.log" 2>/dev/null |
-      head -n1) || true
-    [[ -n $port ]] && break
-    kill -0 "$pid" 2>/dev/null || { say "$name exited:"; cat "$tmp/$name.log" >&2; exit 1; }
-    sleep 0.1
-  done
-  [[ -n $port ]] || { say "$name did not report its port"; exit 1; }
-  ports_taken+="$port "
-  printf -v "${name}_pid" '%s' "$pid"
-  printf -v "${name}_port" '%s' "$port"
-}
 start_petstore() { local name=$1; shift; start_program "$name" "$petstore" "$@"; }
 
 # gatehouse: petstore, with --backend for the gatehouse proxy row.
@@ -445,7 +379,7 @@ if [[ $PROXY == 1 ]]; then
     "$nginx_pid $backend_pid" nginx
   add_row hap_be "http://127.0.0.1:$hap_port$proxy_path" "haproxy -> nginx backend" \
     "$haproxy_pid $backend_pid" haproxy
-  s=$(await backend "http://127.0.0.1:$backend_port$backend_path" "$backend_pid")
+  s=$(await backend "http://127.0.0.1:$backend_port$backend_path" "$backend_pid" "" "$expected")
 fi
 if [[ $CACHE == 1 ]]; then
   add_row nginx_list "http://127.0.0.1:$nginx_port$list_path" "nginx return 200, the list" \
@@ -476,41 +410,6 @@ for k in "${rows[@]}"; do
 done
 
 # --- load ------------------------------------------------------------------------------------
-# Runs wrk; prints "<req/s> <p99 ms> <requests> <non-2xx or error count>".
-run_wrk() {
-  local url=$1 seconds=$2 header=${3:-} out
-  out=$(taskset -c "$CLIENT_CPU" wrk -t1 -c"$CONNECTIONS" -d"${seconds}s" --latency \
-    ${header:+-H "$header"} "$url")
-  awk '
-    function ms(v) {
-      if (v ~ /us$/) return v / 1000; if (v ~ /ms$/) return v + 0
-      if (v ~ /m$/) return v * 60000; if (v ~ /s$/) return v * 1000; return v + 0 }
-    /^Requests\/sec:/ { rps = $2 }
-    / requests in / { n = $1 }
-    /^ +99%/ { p99 = ms($2) }
-    /Non-2xx or 3xx responses:/ { bad += $NF }
-    /Socket errors:/ { gsub(/,/, ""); bad += $4 + $6 + $8 + $10 }
-    END { printf "%.0f %.3f %d %d\n", rps, p99, n, bad }' <<<"$out"
-}
-
-# CPU time (clock ticks, user + system) used so far by processes and their children processes
-# (nginx's worker). Server CPU per request does not depend on what else runs on the machine
-# nearly as much as req/s does, so it is printed too.
-cpu_ticks() {
-  local pid kids total=0 f p
-  for pid in "$@"; do
-    kids=$(cat /proc/"$pid"/task/*/children 2>/dev/null || true)
-    for p in $pid $kids; do
-      f=$(cat /proc/"$p"/stat 2>/dev/null) || continue
-      f=${f##*) }  # fields from the 3rd on; the name in (…) may hold spaces
-      set -- $f
-      total=$((total + ${12} + ${13}))
-    done
-  done
-  echo "$total"
-}
-hz=$(getconf CLK_TCK)
-
 
 say "gatehouse on 127.0.0.1:$gh_port, nginx on 127.0.0.1:$nginx_port$(
   [[ $PROXY == 1 ]] && echo ", nginx proxies on 127.0.0.1:$ngx_gh_port (gatehouse) and :$ngx_be_port (backend), haproxy on :$hap_port, backend nginx on :$backend_port")"
@@ -531,11 +430,11 @@ for ((r = 1; r <= ROUNDS; r++)); do
   for k in "${order[@]}"; do
     # shellcheck disable=SC2086
     before=$(cpu_ticks ${row_pids[$k]})
-    read -r q l n bad < <(run_wrk "${row_url[$k]}" "$DURATION" "${row_header[$k]}") || true
+    read -r q l n bad _ < <(run_wrk "${row_url[$k]}" "$DURATION" "${row_header[$k]}") || true
     [[ -n ${q:-} && -n ${bad:-} && ${n:-0} -gt 0 ]] || { say "wrk against ${row_url[$k]} failed"; exit 1; }
     # shellcheck disable=SC2086
     after=$(cpu_ticks ${row_pids[$k]})
-    c=$(awk -v t=$((after - before)) -v hz="$hz" -v n="$n" 'BEGIN { printf "%.2f", t / hz * 1e6 / n }')
+    c=$(cpu_us $((after - before)) "$n")
     rps[$k]+="$q "
     p99[$k]+="$l "
     cpu[$k]+="$c "
@@ -561,12 +460,6 @@ ratio_line() {
   printf '%-34s %10s %9s %12s %12s %12s\n' "$1" "$(ratio "${med_rps[$2]}" "${med_rps[$3]}")" \
     "$(ratio "${med_p99[$2]}" "${med_p99[$3]}")" "$(ratio "${med_cpu[$2]}" "${med_cpu[$3]}")" \
     "$(round_ratio "${rps[$2]}" "${rps[$3]}")" "$(round_ratio "${cpu[$2]}" "${cpu[$3]}")"
-}
-# The median over rounds of A's run / B's run in the same round: the rows of one round run a
-# few seconds apart, so this follows the machine's drift better than the ratio of medians.
-round_ratio() {
-  paste <(tr ' ' '\n' <<<"$1" | grep .) <(tr ' ' '\n' <<<"$2" | grep .) |
-    awk '$2 > 0 { print $1 / $2 }' | median | awk '{ printf "%.2f", $1 }'
 }
 printf '\n%-34s %10s %9s %12s %12s %12s\n' "ratios of medians, then per round" "req/s" "p99" \
   "server cpu" "req/s/round" "cpu/round"
