@@ -4,17 +4,24 @@
 // failure mode. Record calls wait on a connection of their own (blocking_client). Every key
 // is "{prefix}:" + the key the gateway names.
 
+#include "store/redis/admission_batcher.hpp"
 #include "store/redis/blocking_client.hpp"
 #include "store/redis/redis_client.hpp"
 #include "store/redis/redis_subscriber.hpp"
 #include "store/redis/refusal_memory.hpp"
 #include "store/redis/store_scripts.hpp"
+#include "util/as_tuple.hpp"
 
 #include <gatehouse/config_error.hpp>
 #include <gatehouse/redis_store.hpp>
 
+#include <asio/associated_allocator.hpp>
+#include <asio/associated_executor.hpp>
+#include <asio/async_result.hpp>
 #include <asio/co_spawn.hpp>
 #include <asio/detached.hpp>
+#include <asio/dispatch.hpp>
+#include <asio/use_awaitable.hpp>
 
 #include <openssl/rand.h>
 
@@ -31,6 +38,7 @@ namespace gatehouse {
 
 namespace {
 using steady = std::chrono::steady_clock;
+constexpr auto use_tuple = util::as_tuple(asio::use_awaitable);
 constexpr std::int64_t live_window_ms = 3000;  // an instance is live this long after its call
 constexpr auto heartbeat_every = std::chrono::seconds(1);
 
@@ -90,6 +98,8 @@ class redis_store final : public store {
         limiter_(std::make_shared<redis::client>(
             executor_, client_options_of(options_, options_.url, options_.timeout))),
         records_(client_options_of(options_, options_.url, options_.record_timeout)),
+        batcher_(std::make_shared<redis::admission_batcher>(
+            executor_, limiter_, prefix_, std::max<std::size_t>(2, options_.connections), 64)),
         memory_(make_memory_store()),
         instance_(random_id()) {
     if (!options_.cache_url.empty()) {
@@ -113,16 +123,25 @@ class redis_store final : public store {
 
   asio::awaitable<admission_result> admit(const admission& a, time_point now) override {
     if (auto r = try_admit(a, now)) co_return *r;
-    redis::admission_call call;
-    call.build(prefix_, a);
-    admissions_.fetch_add(1, std::memory_order_relaxed);
     heartbeat();
-    const auto r = co_await limiter_->eval(redis::admission_script(), call.keys(), call.args());
-    admission_result out;
-    if (r.error || !redis::read_admission_reply(r.reply, out)) {
-      if (!r.error)
-        warn_once(
-            fmt::format("redis store: the admission script answered {}", redis::describe(r.reply)));
+    auto [ec, out] =
+        co_await asio::async_initiate<decltype(use_tuple), void(std::error_code, admission_result)>(
+            [this, &a](auto handler) {
+              auto ex = asio::get_associated_executor(handler, executor_);
+              auto allocator = asio::get_associated_allocator(handler);
+              batcher_->admit(
+                  a,
+                  redis::admission_batcher::done_fn(
+                      [h = std::move(handler), ex](std::error_code e, admission_result r) mutable {
+                        asio::dispatch(ex,
+                                       [h = std::move(h), e, r]() mutable { std::move(h)(e, r); });
+                      },
+                      allocator));
+            },
+            use_tuple);
+    if (ec) {
+      if (ec == redis::errc::protocol_error)
+        warn_once("redis store: the admission script answered what it never answers");
       co_return fail(a, now);
     }
     if (out.verdict != admission_verdict::admitted) refusals_.remember(a, out, steady::now());
@@ -313,8 +332,7 @@ class redis_store final : public store {
   }
 
   redis_store_statistics redis_statistics() const noexcept {
-    return {admissions_.load(std::memory_order_relaxed),
-            local_refusals_.load(std::memory_order_relaxed),
+    return {batcher_->requests(), local_refusals_.load(std::memory_order_relaxed),
             fallbacks_.load(std::memory_order_relaxed), live_->load(std::memory_order_relaxed)};
   }
 
@@ -436,6 +454,7 @@ class redis_store final : public store {
   asio::any_io_executor executor_;
   std::shared_ptr<redis::client> limiter_;  // the request path's calls
   redis::blocking_client records_;          // record calls
+  std::shared_ptr<redis::admission_batcher> batcher_;  // admissions, batched under load
   std::shared_ptr<redis::client> cache_;    // the stage cache's Redis, if any
   std::unique_ptr<redis::blocking_client> cache_records_;
   std::shared_ptr<store> memory_;  // the failure mode's admissions; the cache without cache_url
@@ -444,7 +463,7 @@ class redis_store final : public store {
   std::atomic<steady::rep> last_heartbeat_{0};
   std::shared_ptr<std::atomic<std::size_t>> live_ = std::make_shared<std::atomic<std::size_t>>(1);
   std::atomic<bool> failing_{false};
-  std::atomic<std::uint64_t> admissions_{0}, local_refusals_{0}, fallbacks_{0};
+  std::atomic<std::uint64_t> local_refusals_{0}, fallbacks_{0};
   std::mutex watch_mutex_;
   std::vector<std::pair<std::string, record_watcher>> watchers_;
   // Last: closed (no callback runs any more) before what its callbacks use goes.

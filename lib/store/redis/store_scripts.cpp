@@ -8,17 +8,20 @@
 namespace gatehouse::redis {
 
 namespace {
-// KEYS: the buckets (most specific first), then the quota's key if any, then the usage key if
-// any. ARGV: the number of buckets; rate and burst per bucket; the quota's period ('-': none,
-// 'd', 'w', 'm'), the limit of a whole period, the limit of the plan's first period, when the
-// plan was made (unix ms); '1' to count usage, and when the usage key expires (unix ms).
-// Returns {0} admitted; {1, i, wait_us} throttled by bucket i (0-based; wait -1: never);
-// {2, 0, wait_ms} quota exceeded until the period ends.
+// Admits a batch of requests in order, each all or nothing, as if one after another: a bucket,
+// quota or usage counter several of them share is read once and written once.
+// KEYS: every key the batch names, once each. ARGV: the number of requests, then per request:
+// its number of buckets; per bucket (most specific first) its key's index, rate and burst; its
+// quota's key index (0: none) and, if any, the period ('d', 'w', 'm'), the limit of a whole
+// period, the limit of the plan's first period and when the plan was made (unix ms); its usage
+// key's index (0: none) and, if any, when that key expires (unix ms).
+// Returns per request {0} admitted; {1, i, wait_us} throttled by bucket i (0-based; wait -1:
+// never); {2, 0, wait_ms} quota exceeded until the period ends.
 constexpr std::string_view admission_lua = R"lua(
 local one = 1000000
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * one + tonumber(t[2])
-local n = tonumber(ARGV[1])
+local now_ms = math.floor(now / 1000)
 local function int(x) return string.format('%.0f', x) end
 local day_ms = 86400000
 local function days_from_civil(y, m, d)
@@ -49,11 +52,16 @@ local function period(kind, ms)
   if nm > 12 then ny, nm = y + 1, 1 end
   return days_from_civil(y, m, 1) * day_ms, days_from_civil(ny, nm, 1) * day_ms
 end
-local tokens_of, updated_of = {}, {}
-for i = 1, n do
-  local rate, burst = tonumber(ARGV[2 * i]), tonumber(ARGV[2 * i + 1])
+-- A bucket's state, refilled to now (once: the batch shares one instant).
+local buckets = {}
+local function bucket(k, rate, burst)
+  local b = buckets[k]
+  if b then
+    b.rate, b.burst = rate, burst
+    return b
+  end
   local cap = burst * one
-  local s = redis.call('HMGET', KEYS[i], 't', 'u')
+  local s = redis.call('HMGET', KEYS[k], 't', 'u')
   local tokens, updated = tonumber(s[1]), tonumber(s[2])
   if not tokens or not updated then
     tokens, updated = cap, now
@@ -72,43 +80,100 @@ for i = 1, n do
       updated = now
     end
   end
-  if tokens < one then
-    local wait = -1
-    if rate > 0 and cap >= one then wait = math.max(1, math.ceil((one - tokens) / rate)) end
-    return {1, i - 1, wait}
+  b = {tokens = tokens, updated = updated, rate = rate, burst = burst}
+  buckets[k] = b
+  return b
+end
+local quotas, usage = {}, {}
+local out = {}
+local p = 2
+for r = 1, tonumber(ARGV[1]) do
+  local verdict
+  local taken = {}
+  local nb = tonumber(ARGV[p])
+  p = p + 1
+  for i = 1, nb do
+    local k, rate, burst = tonumber(ARGV[p]), tonumber(ARGV[p + 1]), tonumber(ARGV[p + 2])
+    p = p + 3
+    if not verdict then
+      local b = bucket(k, rate, burst)
+      if b.tokens < one then
+        local wait = -1
+        if rate > 0 and burst >= 1 then wait = math.max(1, math.ceil((one - b.tokens) / rate)) end
+        verdict = {1, i - 1, wait}
+      else
+        taken[#taken + 1] = b
+      end
+    end
   end
-  tokens_of[i], updated_of[i] = tokens - one, updated
+  local q
+  local qk = tonumber(ARGV[p])
+  p = p + 1
+  if qk > 0 then
+    local kind, full, first, created =
+      ARGV[p], tonumber(ARGV[p + 1]), tonumber(ARGV[p + 2]), tonumber(ARGV[p + 3])
+    p = p + 4
+    if not verdict then
+      q = quotas[qk]
+      if not q then
+        local start, stop = period(kind, now_ms)
+        local s = redis.call('HMGET', KEYS[qk], 'p', 'n')
+        local used = 0
+        if tonumber(s[1]) == start then used = tonumber(s[2]) or 0 end
+        q = {start = start, stop = stop, used = used}
+        quotas[qk] = q
+      end
+      local limit = full
+      if created >= q.start and created < q.stop then limit = first end
+      if q.used >= limit then verdict = {2, 0, q.stop - now_ms} end
+    end
+  end
+  local uk = tonumber(ARGV[p])
+  p = p + 1
+  local expiry
+  if uk > 0 then
+    expiry = ARGV[p]
+    p = p + 1
+  end
+  if verdict then
+    out[r] = verdict
+  else
+    for _, b in ipairs(taken) do
+      b.tokens = b.tokens - one
+      b.dirty = true
+    end
+    if q then
+      q.used = q.used + 1
+      q.dirty = true
+    end
+    if uk > 0 then
+      local u = usage[uk] or {n = 0}
+      u.n, u.expiry = u.n + 1, expiry
+      usage[uk] = u
+    end
+    out[r] = {0}
+  end
 end
-local at = 2 * n + 2
-local k = n + 1
-local kind = ARGV[at]
-if kind ~= '-' then
-  local now_ms = math.floor(now / 1000)
-  local start, stop = period(kind, now_ms)
-  local created = tonumber(ARGV[at + 3])
-  local limit = tonumber(ARGV[at + 1])
-  if created >= start and created < stop then limit = tonumber(ARGV[at + 2]) end
-  local q = redis.call('HMGET', KEYS[k], 'p', 'n')
-  local used = 0
-  if tonumber(q[1]) == start then used = tonumber(q[2]) or 0 end
-  if used >= limit then return {2, 0, stop - now_ms} end
-  redis.call('HSET', KEYS[k], 'p', int(start), 'n', int(used + 1))
-  redis.call('PEXPIREAT', KEYS[k], int(stop))
-  k = k + 1
+for k, b in pairs(buckets) do
+  if b.dirty then
+    redis.call('HSET', KEYS[k], 't', int(b.tokens), 'u', int(b.updated))
+    -- Forgotten once full again (a new bucket starts full): the time to refill, and a second.
+    local ttl = day_ms
+    if b.rate > 0 then ttl = math.ceil((b.burst * one - b.tokens) / b.rate / 1000) + 1000 end
+    redis.call('PEXPIRE', KEYS[k], int(ttl))
+  end
 end
-for i = 1, n do
-  local rate, burst = tonumber(ARGV[2 * i]), tonumber(ARGV[2 * i + 1])
-  redis.call('HSET', KEYS[i], 't', int(tokens_of[i]), 'u', int(updated_of[i]))
-  -- Forgotten once full again (a new bucket starts full): the time to refill, and a second.
-  local ttl = day_ms
-  if rate > 0 then ttl = math.ceil((burst * one - tokens_of[i]) / rate / 1000) + 1000 end
-  redis.call('PEXPIRE', KEYS[i], int(ttl))
+for k, q in pairs(quotas) do
+  if q.dirty then
+    redis.call('HSET', KEYS[k], 'p', int(q.start), 'n', int(q.used))
+    redis.call('PEXPIREAT', KEYS[k], int(q.stop))
+  end
 end
-if ARGV[at + 4] == '1' then
-  redis.call('INCR', KEYS[k])
-  redis.call('PEXPIREAT', KEYS[k], ARGV[at + 5])
+for k, u in pairs(usage) do
+  redis.call('INCRBY', KEYS[k], u.n)
+  redis.call('PEXPIREAT', KEYS[k], u.expiry)
 end
-return {0}
+return out
 )lua";
 
 // KEYS[1]: the sorted set of instances; ARGV: this instance's id, the window in ms.
@@ -184,61 +249,78 @@ const script& add_counts_script() {
   return s;
 }
 
-void admission_call::build(std::string_view prefix, const admission& a) {
-  text_.clear();
-  marks_.clear();
-  auto out = std::back_inserter(text_);
-  const auto mark = [&] { marks_.push_back(text_.size()); };
-  // Keys first, then arguments: each one's end is marked.
-  const auto key = [&](std::string_view k) {
-    text_.append(prefix).append(k);
-    mark();
-  };
-  for (const auto& b : a.buckets) key(b.key);
-  const bool usage = !a.usage_key.empty();
-  if (a.quota) key(a.quota->plan_key);
-  if (usage) key(a.usage_key);
-  const std::size_t key_count = marks_.size();
+void admission_batch::clear() {
+  keys_.clear();
+  index_.clear();
+  args_.clear();
+  arg_ends_.clear();
+  key_views_.clear();
+  arg_views_.clear();
+  count_ = 0;
+}
 
-  fmt::format_to(out, "{}", a.buckets.size());
-  mark();
+std::size_t admission_batch::key(std::string_view prefix, std::string_view k) {
+  std::string full;
+  full.reserve(prefix.size() + k.size());
+  full.append(prefix).append(k);
+  if (auto it = index_.find(full); it != index_.end()) return it->second;
+  keys_.push_back(std::move(full));  // a deque: the views of the index stay valid
+  const std::size_t n = keys_.size();
+  index_.emplace(keys_.back(), n);
+  return n;
+}
+
+template <class T>
+void admission_batch::arg(const T& v) {
+  fmt::format_to(std::back_inserter(args_), "{}", v);
+  arg_ends_.push_back(args_.size());
+}
+
+void admission_batch::add(std::string_view prefix, const admission& a) {
+  ++count_;
+  arg(a.buckets.size());
   for (const auto& b : a.buckets) {
-    fmt::format_to(out, "{}", b.limit.rate);
-    mark();
-    fmt::format_to(out, "{}", b.limit.burst);
-    mark();
+    arg(key(prefix, b.key));
+    arg(b.limit.rate);
+    arg(b.limit.burst);
   }
   if (a.quota) {
-    const char kind = a.quota->period == quota_period::day    ? 'd'
-                      : a.quota->period == quota_period::week ? 'w'
-                                                              : 'm';
-    text_.push_back(kind);
-    mark();
-    fmt::format_to(out, "{}", a.quota->period_limit);
-    mark();
-    fmt::format_to(out, "{}", a.quota->first_period_limit);
-    mark();
-    fmt::format_to(out, "{}", unix_ms(a.quota->plan_created));
-    mark();
+    arg(key(prefix, a.quota->plan_key));
+    arg(a.quota->period == quota_period::day    ? 'd'
+        : a.quota->period == quota_period::week ? 'w'
+                                                : 'm');
+    arg(a.quota->period_limit);
+    arg(a.quota->first_period_limit);
+    arg(unix_ms(a.quota->plan_created));
   } else {
-    for (std::string_view s : {"-", "0", "0", "0"}) {
-      text_.append(s);
-      mark();
-    }
+    arg(0);
   }
-  text_.push_back(usage ? '1' : '0');
-  mark();
-  fmt::format_to(out, "{}", usage ? unix_ms(a.usage_expires) : 0);
-  mark();
+  if (!a.usage_key.empty()) {
+    arg(key(prefix, a.usage_key));
+    arg(unix_ms(a.usage_expires));
+  } else {
+    arg(0);
+  }
+}
 
-  keys_.clear();
-  args_.clear();
+void admission_batch::finish() {
+  key_views_.assign(keys_.begin(), keys_.end());
+  arg_views_.clear();
+  arg_views_.reserve(arg_ends_.size() + 1);
+  count_text_ = std::to_string(count_);
+  arg_views_.push_back(count_text_);
   std::size_t begin = 0;
-  for (std::size_t i = 0; i < marks_.size(); ++i) {
-    const std::string_view part(text_.data() + begin, marks_[i] - begin);
-    (i < key_count ? keys_ : args_).push_back(part);
-    begin = marks_[i];
+  for (const auto end : arg_ends_) {
+    arg_views_.emplace_back(args_.data() + begin, end - begin);
+    begin = end;
   }
+}
+
+bool read_admission_replies(const value& reply, std::span<admission_result> out) noexcept {
+  if (reply.type != value_type::array || reply.elements.size() != out.size()) return false;
+  for (std::size_t i = 0; i < out.size(); ++i)
+    if (!read_admission_reply(reply.elements[i], out[i])) return false;
+  return true;
 }
 
 bool read_admission_reply(const value& reply, admission_result& out) noexcept {

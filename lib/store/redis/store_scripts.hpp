@@ -10,8 +10,11 @@
 #include <array>
 #include <chrono>
 #include <cstddef>
+#include <deque>
+#include <span>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 namespace gatehouse::redis {
@@ -33,22 +36,35 @@ const script& record_erase_script();
 /// HINCRBY of each (field, delta) pair of ARGV into KEYS[1].
 const script& add_counts_script();
 
-/// The keys and arguments of one admission script call, built in place (no allocation once
-/// its buffers have grown).
-class admission_call {
+/// The keys and arguments of one admission script call for a batch of requests: each key once.
+class admission_batch {
  public:
-  /// `prefix` is "{key_prefix}:".
-  void build(std::string_view prefix, const admission& a);
+  void clear();
+  /// Adds `a` (its keys with `prefix`): its result is the size()-th of the reply.
+  void add(std::string_view prefix, const admission& a);
+  std::size_t size() const noexcept { return count_; }
+  /// Makes keys() and args(), once every request is added.
+  void finish();
 
-  std::span<const std::string_view> keys() const noexcept { return keys_; }
-  std::span<const std::string_view> args() const noexcept { return args_; }
+  std::span<const std::string_view> keys() const noexcept { return key_views_; }
+  std::span<const std::string_view> args() const noexcept { return arg_views_; }
 
  private:
-  std::string text_;  // every key and argument, one after another
-  std::vector<std::string_view> keys_, args_;
-  std::vector<std::size_t> marks_;
+  std::size_t key(std::string_view prefix, std::string_view k);  // its index in KEYS, from 1
+  template <class T>
+  void arg(const T& v);
+
+  std::deque<std::string> keys_;
+  std::unordered_map<std::string_view, std::size_t> index_;
+  std::string args_;  // the arguments, one after another
+  std::vector<std::size_t> arg_ends_;
+  std::string count_text_;
+  std::vector<std::string_view> key_views_, arg_views_;
+  std::size_t count_ = 0;
 };
 
+/// The replies to a batch, one per request; false when the reply is not one the script gives.
+bool read_admission_replies(const value& reply, std::span<admission_result> out) noexcept;
 /// The admission script's reply as a result; false when it is not one the script gives.
 bool read_admission_reply(const value& reply, admission_result& out) noexcept;
 

@@ -125,11 +125,12 @@ TEST_CASE("redis scale-out: a plan's quota of 500 holds exactly across three pet
     CHECK(t.limit_exceeded == 300);
     CHECK(t.too_many == 0);
     CHECK(t.other == 0);
-    // One script call per admitted request; refusals cost one each only until an instance
-    // has heard of the exhausted quota (then it answers from memory, asking again once a
-    // second): per instance at most the 8 requests in flight, and one a second.
+    // At most one script call per admitted request (fewer: under load one call carries the
+    // requests that came while others were under way); refusals cost one each only until an
+    // instance has heard of the exhausted quota (then it answers from memory, asking again once
+    // a second): per instance at most the 8 requests in flight, and one a second.
     const auto calls = evalsha_calls(server);
-    CHECK(calls >= 500);
+    CHECK(calls > 0);
     CHECK(calls <= 500 + 3 * 8 + 3 * (static_cast<std::int64_t>(seconds) + 1));
 
     // A refused burst served from the instances' memory adds none (within a second).

@@ -5,6 +5,7 @@
 
 #include "redis_server.hpp"
 #include "redis_test_util.hpp"
+#include "store/redis/store_scripts.hpp"
 
 #include <gatehouse/redis_store.hpp>
 
@@ -329,4 +330,45 @@ TEST_CASE(
   b->cache_flush("stage1");
   CHECK(wait_for(io, a->cache_get("stage1", "GET /pets", now)).state ==
         gatehouse::cache_lookup::outcome::miss);
+}
+
+TEST_CASE(
+    "redis store: one admission call for many requests admits them in order, each all "
+    "or nothing, reading and writing a shared bucket once",
+    "[redis]") {
+  test::redis_server server;
+  test::io_threads io(1);
+  auto c = std::make_shared<gatehouse::redis::client>(
+      io.executor(), gatehouse::redis::client_options{.url = server.url()});
+  // Five requests on one bucket of 3 (nothing comes back), the third with a second bucket that
+  // is empty: it is refused and takes nothing, so the fourth finds the last token and the fifth
+  // none.
+  const std::array<bucket_check, 1> shared{bucket_check{"t/shared", {0, 3}}};
+  const std::array<bucket_check, 2> with_empty{bucket_check{"t/shared", {0, 3}},
+                                               bucket_check{"t/empty", {0, 0}}};
+  std::vector<admission> requests(5, only(shared));
+  requests[2] = only(with_empty);
+  requests[4].usage_key = "usage/u";
+  requests[4].usage_expires = std::chrono::system_clock::now() + std::chrono::days{2};
+  gatehouse::redis::admission_batch batch;
+  for (const auto& a : requests) batch.add("{gatehouse}:", a);
+  batch.finish();
+  CHECK(batch.keys().size() == 3);  // each key once
+  const auto r =
+      wait_for(io, c->eval(gatehouse::redis::admission_script(), batch.keys(), batch.args()));
+  REQUIRE_FALSE(r.error);
+  std::vector<admission_result> results(requests.size());
+  REQUIRE(gatehouse::redis::read_admission_replies(r.reply, results));
+  CHECK(results[0].verdict == admission_verdict::admitted);
+  CHECK(results[1].verdict == admission_verdict::admitted);
+  CHECK(results[2].verdict == admission_verdict::throttled);
+  CHECK(results[2].refused_bucket == 1);
+  CHECK(results[3].verdict == admission_verdict::admitted);
+  CHECK(results[4].verdict == admission_verdict::throttled);  // the bucket of 3 is empty
+  CHECK(redis_int(server, {"HGET", "{gatehouse}:t/shared", "t"}) == 0);
+  CHECK(redis_int(server, {"EXISTS", "{gatehouse}:usage/u"}) == 0);  // the fifth was refused
+  // Reads and writes: one HMGET per key, one HSET per bucket that changed.
+  const auto info = server.command({"INFO", "commandstats"}).text;
+  CHECK(info.find("cmdstat_hmget:calls=2,") != std::string::npos);
+  CHECK(info.find("cmdstat_hset:calls=1,") != std::string::npos);
 }
