@@ -56,7 +56,8 @@ asio::awaitable<void> admission_batcher::run(std::shared_ptr<admission_batcher> 
     auto r = co_await self->client_->eval(admission_script(), call.keys(), call.args());
     std::vector<admission_result> results(batch.size());
     std::error_code ec = r.error;
-    if (!ec && !read_admission_replies(r.reply, results)) ec = errc::protocol_error;
+    if (!ec && !read_admission_replies(r.reply, call.group_sizes(), results))
+      ec = errc::protocol_error;
     for (std::size_t i = 0; i < batch.size(); ++i) batch[i].done(ec, results[i]);
     // What queued meanwhile goes next, in this call's place.
     {

@@ -9,14 +9,18 @@ namespace gatehouse::redis {
 
 namespace {
 // Admits a batch of requests in order, each all or nothing, as if one after another: a bucket,
-// quota or usage counter several of them share is read once and written once.
-// KEYS: every key the batch names, once each. ARGV: the number of requests, then per request:
-// its number of buckets; per bucket (most specific first) its key's index, rate and burst; its
-// quota's key index (0: none) and, if any, the period ('d', 'w', 'm'), the limit of a whole
-// period, the limit of the plan's first period and when the plan was made (unix ms); its usage
-// key's index (0: none) and, if any, when that key expires (unix ms).
-// Returns per request {0} admitted; {1, i, wait_us} throttled by bucket i (0-based; wait -1:
-// never); {2, 0, wait_ms} quota exceeded until the period ends.
+// quota or usage counter several of them share is read once and written once. Requests come in
+// groups of alike ones (the same buckets, limits, quota and usage counter), each group in one
+// step: n of its `count` are admitted, where n is what every bucket and the quota have room
+// for, and the rest are refused as the first of them would be.
+// KEYS: every key the batch names, once each. ARGV: the number of groups, then per group: its
+// count and number of buckets; per bucket (most specific first) its key's index, rate and
+// burst; its quota's key index (0: none) and, if any, the period ('d', 'w', 'm'), the limit of
+// a whole period, the limit of the plan's first period and when the plan was made (unix ms);
+// its usage key's index (0: none) and, if any, when that key expires (unix ms).
+// Returns per group {n, 0, 0, 0} when all n were admitted; otherwise {n, 1, i, wait_us} for
+// the rest throttled by bucket i (0-based; wait -1: never) or {n, 2, 0, wait_ms} for the rest
+// over the quota until the period ends.
 constexpr std::string_view admission_lua = R"lua(
 local one = 1000000
 local t = redis.call('TIME')
@@ -87,24 +91,18 @@ end
 local quotas, usage = {}, {}
 local out = {}
 local p = 2
-for r = 1, tonumber(ARGV[1]) do
-  local verdict
-  local taken = {}
-  local nb = tonumber(ARGV[p])
-  p = p + 1
+for g = 1, tonumber(ARGV[1]) do
+  local count, nb = tonumber(ARGV[p]), tonumber(ARGV[p + 1])
+  p = p + 2
+  local n = count
+  local bs = {}
   for i = 1, nb do
     local k, rate, burst = tonumber(ARGV[p]), tonumber(ARGV[p + 1]), tonumber(ARGV[p + 2])
     p = p + 3
-    if not verdict then
-      local b = bucket(k, rate, burst)
-      if b.tokens < one then
-        local wait = -1
-        if rate > 0 and burst >= 1 then wait = math.max(1, math.ceil((one - b.tokens) / rate)) end
-        verdict = {1, i - 1, wait}
-      else
-        taken[#taken + 1] = b
-      end
-    end
+    local b = bucket(k, rate, burst)
+    bs[i] = b
+    local room = math.floor(b.tokens / one)
+    if room < n then n = room end
   end
   local q
   local qk = tonumber(ARGV[p])
@@ -113,20 +111,19 @@ for r = 1, tonumber(ARGV[1]) do
     local kind, full, first, created =
       ARGV[p], tonumber(ARGV[p + 1]), tonumber(ARGV[p + 2]), tonumber(ARGV[p + 3])
     p = p + 4
-    if not verdict then
-      q = quotas[qk]
-      if not q then
-        local start, stop = period(kind, now_ms)
-        local s = redis.call('HMGET', KEYS[qk], 'p', 'n')
-        local used = 0
-        if tonumber(s[1]) == start then used = tonumber(s[2]) or 0 end
-        q = {start = start, stop = stop, used = used}
-        quotas[qk] = q
-      end
-      local limit = full
-      if created >= q.start and created < q.stop then limit = first end
-      if q.used >= limit then verdict = {2, 0, q.stop - now_ms} end
+    q = quotas[qk]
+    if not q then
+      local start, stop = period(kind, now_ms)
+      local s = redis.call('HMGET', KEYS[qk], 'p', 'n')
+      local used = 0
+      if tonumber(s[1]) == start then used = tonumber(s[2]) or 0 end
+      q = {start = start, stop = stop, used = used}
+      quotas[qk] = q
     end
+    local limit = full
+    if created >= q.start and created < q.stop then limit = first end
+    local room = math.max(0, limit - q.used)
+    if room < n then n = room end
   end
   local uk = tonumber(ARGV[p])
   p = p + 1
@@ -135,24 +132,38 @@ for r = 1, tonumber(ARGV[1]) do
     expiry = ARGV[p]
     p = p + 1
   end
-  if verdict then
-    out[r] = verdict
-  else
-    for _, b in ipairs(taken) do
-      b.tokens = b.tokens - one
+  if n > 0 then
+    for _, b in ipairs(bs) do
+      b.tokens = b.tokens - n * one
       b.dirty = true
     end
     if q then
-      q.used = q.used + 1
+      q.used = q.used + n
       q.dirty = true
     end
     if uk > 0 then
       local u = usage[uk] or {n = 0}
-      u.n, u.expiry = u.n + 1, expiry
+      u.n, u.expiry = u.n + n, expiry
       usage[uk] = u
     end
-    out[r] = {0}
   end
+  local verdict = {n, 0, 0, 0}
+  if n < count then
+    -- The next one meets the first bucket without a token, or else the quota.
+    verdict = nil
+    for i, b in ipairs(bs) do
+      if b.tokens < one then
+        local wait = -1
+        if b.rate > 0 and b.burst >= 1 then
+          wait = math.max(1, math.ceil((one - b.tokens) / b.rate))
+        end
+        verdict = {n, 1, i - 1, wait}
+        break
+      end
+    end
+    if not verdict then verdict = {n, 2, 0, q.stop - now_ms} end
+  end
+  out[g] = verdict
 end
 for k, b in pairs(buckets) do
   if b.dirty then
@@ -249,6 +260,25 @@ const script& add_counts_script() {
   return s;
 }
 
+namespace {
+// Whether two requests are admitted alike: the same buckets with the same limits, quota and
+// usage counter.
+bool alike(const admission& x, const admission& y) noexcept {
+  if (x.buckets.size() != y.buckets.size() || x.quota.has_value() != y.quota.has_value() ||
+      x.usage_key != y.usage_key || x.usage_expires != y.usage_expires)
+    return false;
+  for (std::size_t i = 0; i < x.buckets.size(); ++i) {
+    const auto &a = x.buckets[i], &b = y.buckets[i];
+    if (a.key != b.key || a.limit.rate != b.limit.rate || a.limit.burst != b.limit.burst)
+      return false;
+  }
+  if (!x.quota) return true;
+  const auto &a = *x.quota, &b = *y.quota;
+  return a.plan_key == b.plan_key && a.period == b.period && a.period_limit == b.period_limit &&
+         a.first_period_limit == b.first_period_limit && a.plan_created == b.plan_created;
+}
+}  // namespace
+
 void admission_batch::clear() {
   keys_.clear();
   index_.clear();
@@ -256,6 +286,8 @@ void admission_batch::clear() {
   arg_ends_.clear();
   key_views_.clear();
   arg_views_.clear();
+  groups_.clear();
+  last_ = nullptr;
   count_ = 0;
 }
 
@@ -278,6 +310,13 @@ void admission_batch::arg(const T& v) {
 
 void admission_batch::add(std::string_view prefix, const admission& a) {
   ++count_;
+  if (last_ && alike(*last_, a)) {  // one more of the group before
+    ++groups_.back().count;
+    return;
+  }
+  last_ = &a;
+  groups_.push_back({arg_ends_.size(), 1});
+  arg(0);  // the count: written by finish()
   arg(a.buckets.size());
   for (const auto& b : a.buckets) {
     arg(key(prefix, b.key));
@@ -305,22 +344,56 @@ void admission_batch::add(std::string_view prefix, const admission& a) {
 
 void admission_batch::finish() {
   key_views_.assign(keys_.begin(), keys_.end());
+  counts_text_.clear();
+  counts_text_.reserve(groups_.size() * 4 + 8);
+  fmt::format_to(std::back_inserter(counts_text_), "{}", groups_.size());
+  std::vector<std::size_t> count_ends{counts_text_.size()};
+  for (const auto& g : groups_) {
+    fmt::format_to(std::back_inserter(counts_text_), "{}", g.count);
+    count_ends.push_back(counts_text_.size());
+  }
   arg_views_.clear();
   arg_views_.reserve(arg_ends_.size() + 1);
-  count_text_ = std::to_string(count_);
-  arg_views_.push_back(count_text_);
-  std::size_t begin = 0;
-  for (const auto end : arg_ends_) {
-    arg_views_.emplace_back(args_.data() + begin, end - begin);
-    begin = end;
+  arg_views_.emplace_back(counts_text_.data(), count_ends[0]);
+  std::size_t begin = 0, group = 0;
+  for (std::size_t i = 0; i < arg_ends_.size(); ++i) {
+    if (group < groups_.size() && groups_[group].first_arg == i) {  // the group's count
+      arg_views_.emplace_back(counts_text_.data() + count_ends[group],
+                              count_ends[group + 1] - count_ends[group]);
+      ++group;
+    } else {
+      arg_views_.emplace_back(args_.data() + begin, arg_ends_[i] - begin);
+    }
+    begin = arg_ends_[i];
   }
 }
 
-bool read_admission_replies(const value& reply, std::span<admission_result> out) noexcept {
-  if (reply.type != value_type::array || reply.elements.size() != out.size()) return false;
-  for (std::size_t i = 0; i < out.size(); ++i)
-    if (!read_admission_reply(reply.elements[i], out[i])) return false;
-  return true;
+bool read_admission_replies(const value& reply, std::span<const std::size_t> group_sizes,
+                            std::span<admission_result> out) noexcept {
+  if (reply.type != value_type::array || reply.elements.size() != group_sizes.size()) return false;
+  std::size_t at = 0;
+  for (std::size_t g = 0; g < group_sizes.size(); ++g) {
+    const auto& e = reply.elements[g].elements;
+    if (e.size() != 4) return false;
+    for (const auto& x : e)
+      if (x.type != value_type::integer) return false;
+    const std::size_t count = group_sizes[g];
+    if (at + count > out.size() || e[0].integer < 0 ||
+        static_cast<std::size_t>(e[0].integer) > count)
+      return false;
+    const auto admitted = static_cast<std::size_t>(e[0].integer);
+    admission_result rest;
+    if (admitted < count) {
+      value v;  // {code, i, wait}: as one request's reply
+      v.type = value_type::array;
+      v.elements.assign(e.begin() + 1, e.end());
+      if (!read_admission_reply(v, rest) || rest.verdict == admission_verdict::admitted)
+        return false;
+    }
+    for (std::size_t i = 0; i < count; ++i) out[at + i] = i < admitted ? admission_result{} : rest;
+    at += count;
+  }
+  return at == out.size();
 }
 
 bool read_admission_reply(const value& reply, admission_result& out) noexcept {

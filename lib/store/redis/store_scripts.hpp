@@ -48,6 +48,12 @@ class admission_batch {
 
   std::span<const std::string_view> keys() const noexcept { return key_views_; }
   std::span<const std::string_view> args() const noexcept { return arg_views_; }
+  /// How many requests each group of alike ones holds, in order (read_admission_replies).
+  std::vector<std::size_t> group_sizes() const {
+    std::vector<std::size_t> out;
+    for (const auto& g : groups_) out.push_back(g.count);
+    return out;
+  }
 
  private:
   std::size_t key(std::string_view prefix, std::string_view k);  // its index in KEYS, from 1
@@ -58,13 +64,22 @@ class admission_batch {
   std::unordered_map<std::string_view, std::size_t> index_;
   std::string args_;  // the arguments, one after another
   std::vector<std::size_t> arg_ends_;
-  std::string count_text_;
+  struct group {
+    std::size_t first_arg;  // the index of its count among the arguments
+    std::size_t count;
+  };
+  std::vector<group> groups_;
+  const admission* last_ = nullptr;  // the request the last group was made for
+  std::string counts_text_;          // the number of groups, then each group's count
   std::vector<std::string_view> key_views_, arg_views_;
   std::size_t count_ = 0;
 };
 
-/// The replies to a batch, one per request; false when the reply is not one the script gives.
-bool read_admission_replies(const value& reply, std::span<admission_result> out) noexcept;
+/// The replies to a batch, one per request (`group_sizes` from the batch); false when the reply
+/// is not one the script gives.
+bool read_admission_replies(const value& reply, std::span<const std::size_t> group_sizes,
+                            std::span<admission_result> out) noexcept;
+/// One request's reply: {0}, {1, i, wait_us} or {2, 0, wait_ms}.
 /// The admission script's reply as a result; false when it is not one the script gives.
 bool read_admission_reply(const value& reply, admission_result& out) noexcept;
 

@@ -358,7 +358,7 @@ TEST_CASE(
       wait_for(io, c->eval(gatehouse::redis::admission_script(), batch.keys(), batch.args()));
   REQUIRE_FALSE(r.error);
   std::vector<admission_result> results(requests.size());
-  REQUIRE(gatehouse::redis::read_admission_replies(r.reply, results));
+  REQUIRE(gatehouse::redis::read_admission_replies(r.reply, batch.group_sizes(), results));
   CHECK(results[0].verdict == admission_verdict::admitted);
   CHECK(results[1].verdict == admission_verdict::admitted);
   CHECK(results[2].verdict == admission_verdict::throttled);
@@ -371,4 +371,52 @@ TEST_CASE(
   const auto info = server.command({"INFO", "commandstats"}).text;
   CHECK(info.find("cmdstat_hmget:calls=2,") != std::string::npos);
   CHECK(info.find("cmdstat_hset:calls=1,") != std::string::npos);
+}
+
+TEST_CASE(
+    "redis store: a group of alike requests in one call is admitted as far as every "
+    "bucket and the quota have room, the rest refused as the first of them would be",
+    "[redis]") {
+  test::redis_server server;
+  test::io_threads io(1);
+  auto c = std::make_shared<gatehouse::redis::client>(
+      io.executor(), gatehouse::redis::client_options{.url = server.url()});
+  const auto run = [&](const std::vector<admission>& requests) {
+    gatehouse::redis::admission_batch batch;
+    for (const auto& a : requests) batch.add("{gatehouse}:", a);
+    batch.finish();
+    const auto r =
+        wait_for(io, c->eval(gatehouse::redis::admission_script(), batch.keys(), batch.args()));
+    REQUIRE_FALSE(r.error);
+    std::vector<admission_result> results(requests.size());
+    REQUIRE(gatehouse::redis::read_admission_replies(r.reply, batch.group_sizes(), results));
+    CHECK(batch.group_sizes() == std::vector<std::size_t>{requests.size()});
+    return results;
+  };
+  // Buckets of 9 and 3 (rate 0): three of five, then the second bucket refuses.
+  const std::array<bucket_check, 2> two{bucket_check{"g/nine", {0, 9}},
+                                        bucket_check{"g/three", {0, 3}}};
+  auto results = run(std::vector<admission>(5, only(two)));
+  for (int i = 0; i < 3; ++i) CHECK(results[i].verdict == admission_verdict::admitted);
+  for (int i = 3; i < 5; ++i) {
+    CHECK(results[i].verdict == admission_verdict::throttled);
+    CHECK(results[i].refused_bucket == 1);
+  }
+  CHECK(redis_int(server, {"HGET", "{gatehouse}:g/nine", "t"}) == 6'000'000);
+  // A quota of 4 under a roomy bucket: four of six, the rest over the quota.
+  const std::array<bucket_check, 1> roomy{bucket_check{"g/roomy", {0, 100}}};
+  admission q = only(roomy);
+  q.quota = quota_check{.key = "x",
+                        .limit = 4,
+                        .expires = {},
+                        .plan_key = "g/quota",
+                        .period = gatehouse::quota_period::month,
+                        .period_limit = 4,
+                        .first_period_limit = 4,
+                        .plan_created = {}};
+  results = run(std::vector<admission>(6, q));
+  for (int i = 0; i < 4; ++i) CHECK(results[i].verdict == admission_verdict::admitted);
+  for (int i = 4; i < 6; ++i) CHECK(results[i].verdict == admission_verdict::quota_exceeded);
+  CHECK(redis_int(server, {"HGET", "{gatehouse}:g/roomy", "t"}) == 96'000'000);
+  CHECK(redis_int(server, {"HGET", "{gatehouse}:g/quota", "n"}) == 4);
 }
