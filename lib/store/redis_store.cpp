@@ -98,8 +98,8 @@ class redis_store final : public store {
         limiter_(std::make_shared<redis::client>(
             executor_, client_options_of(options_, options_.url, options_.timeout))),
         records_(client_options_of(options_, options_.url, options_.record_timeout)),
-        batcher_(std::make_shared<redis::admission_batcher>(
-            executor_, limiter_, prefix_, std::max<std::size_t>(2, options_.connections), 64)),
+        batcher_(std::make_shared<redis::admission_batcher>(executor_, limiter_, prefix_, 1, 256,
+                                                            options_.timeout)),
         memory_(make_memory_store()),
         instance_(random_id()) {
     if (!options_.cache_url.empty()) {
@@ -452,10 +452,10 @@ class redis_store final : public store {
   const std::string prefix_;   // "{key_prefix}:"
   const std::string channel_;  // where record changes are published
   asio::any_io_executor executor_;
-  std::shared_ptr<redis::client> limiter_;  // the request path's calls
-  redis::blocking_client records_;          // record calls
+  std::shared_ptr<redis::client> limiter_;             // the request path's calls
+  redis::blocking_client records_;                     // record calls
   std::shared_ptr<redis::admission_batcher> batcher_;  // admissions, batched under load
-  std::shared_ptr<redis::client> cache_;    // the stage cache's Redis, if any
+  std::shared_ptr<redis::client> cache_;               // the stage cache's Redis, if any
   std::unique_ptr<redis::blocking_client> cache_records_;
   std::shared_ptr<store> memory_;  // the failure mode's admissions; the cache without cache_url
   redis::refusal_memory refusals_;

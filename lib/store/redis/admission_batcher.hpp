@@ -13,6 +13,7 @@
 
 #include <asio/any_io_executor.hpp>
 
+#include <chrono>
 #include <cstddef>
 #include <deque>
 #include <memory>
@@ -29,8 +30,10 @@ class admission_batcher : public std::enable_shared_from_this<admission_batcher>
   /// thread (the caller dispatches to its own executor).
   using done_fn = detail::callback<std::error_code, admission_result>;
 
+  /// A request waits at most `timeout` in all: queued, then in its call.
   admission_batcher(asio::any_io_executor executor, std::shared_ptr<client> c, std::string prefix,
-                    std::size_t max_in_flight, std::size_t max_batch);
+                    std::size_t max_in_flight, std::size_t max_batch,
+                    std::chrono::milliseconds timeout);
 
   /// Admits `a` (which must stay valid until `done` is called). Any thread.
   void admit(const admission& a, done_fn done);
@@ -43,6 +46,7 @@ class admission_batcher : public std::enable_shared_from_this<admission_batcher>
   struct waiter {
     const admission* a;
     done_fn done;
+    clock::time_point since;  // when it came
   };
   // Under mutex_: the next batch from the queue, when a call may start.
   std::vector<waiter> take_locked();
@@ -54,6 +58,7 @@ class admission_batcher : public std::enable_shared_from_this<admission_batcher>
   std::shared_ptr<client> client_;
   const std::string prefix_;
   const std::size_t max_in_flight_, max_batch_;
+  const std::chrono::milliseconds timeout_;
   std::mutex mutex_;
   std::deque<waiter> queue_;
   std::size_t in_flight_ = 0;
