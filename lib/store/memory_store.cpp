@@ -60,8 +60,8 @@ void store::add_counts(std::string_view key, std::span<const count_delta> deltas
   std::vector<std::pair<std::string, std::int64_t>> counts;
   if (auto text = get(key)) parse_counts(*text, counts);
   for (const auto& d : deltas) {
-    auto it =
-        std::find_if(counts.begin(), counts.end(), [&](const auto& c) { return c.first == d.first; });
+    auto it = std::find_if(counts.begin(), counts.end(),
+                           [&](const auto& c) { return c.first == d.first; });
     if (it == counts.end())
       counts.emplace_back(std::string(d.first), d.second);
     else
