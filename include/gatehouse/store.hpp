@@ -124,6 +124,14 @@ class store {
   /// Small records by key: API keys, plan membership.
   virtual void put(std::string_view key, std::string value) = 0;
   virtual std::optional<std::string> get(std::string_view key) = 0;
+  /// Puts `value` only when `key` has no record yet, as one step among every instance sharing
+  /// the store; false when it had one (left as it was). The default: get() then put(), enough
+  /// for a store that one process uses under the caller's lock.
+  virtual bool put_new(std::string_view key, std::string value) {
+    if (get(key)) return false;
+    put(key, std::move(value));
+    return true;
+  }
   /// get() for the request path: never blocks a thread (a store on a server asks it without
   /// waiting); nullopt also when the server cannot answer in time.
   virtual asio::awaitable<std::optional<std::string>> fetch(std::string_view key);

@@ -210,6 +210,12 @@ class redis_store final : public store {
     if (r.error) throw failed_call("put", key, r);
   }
 
+  bool put_new(std::string_view key, std::string value) override {
+    auto r = records_.call(redis::make_command("SET", prefix_ + std::string(key), value, "NX"));
+    if (r.error) throw failed_call("put new", key, r);
+    return !r.reply.is_nil();  // +OK when set, nil when the key was there
+  }
+
   std::optional<std::string> get(std::string_view key) override {
     auto r = records_.call(redis::make_command("GET", prefix_ + std::string(key)));
     if (r.error) throw failed_call("get", key, r);

@@ -157,6 +157,11 @@ void key_registry::remember(std::shared_ptr<const key_record> r) {
   by_id_[r->id] = std::move(r);
 }
 
+bool key_registry::claim(const key_record& r) {
+  if (!store_->shared()) return true;
+  return store_->put_new(fmt::format("{}{}", hash_prefix, to_hex(r.hash)), r.id);
+}
+
 void key_registry::forget(std::string_view id) {
   std::unique_lock lock(index_mutex_);
   auto it = by_id_.find(id);
@@ -285,6 +290,9 @@ api_key key_registry::create(api_key_spec spec) {
     throw config_error(fmt::format("{}: another key has this value", where));
   do r->id = random_text(10, "abcdefghijklmnopqrstuvwxyz0123456789");
   while (by_id_.contains(r->id));
+  // Another instance may make a key of this value at the same moment: the first to claim the
+  // value's hash has it.
+  if (!claim(*r)) throw config_error(fmt::format("{}: another key has this value", where));
   r->name = std::move(spec.name);
   r->description = std::move(spec.description);
   r->enabled = spec.enabled;
@@ -319,6 +327,16 @@ std::vector<std::string> key_registry::import_csv(std::string_view csv) {
       do r->id = random_text(10, "abcdefghijklmnopqrstuvwxyz0123456789");
       while (by_id_.contains(r->id));
       r->created = std::chrono::system_clock::now();
+      // Another instance importing the same key at the same moment: the first to claim the
+      // value's hash made it, and this import updates that one.
+      if (!claim(*r)) {
+        if (auto other = load(r->hash)) {
+          r->id = other->id;
+          r->created = other->created;
+        } else if (auto id = store_->get(fmt::format("{}{}", hash_prefix, to_hex(r->hash)))) {
+          r->id = *id;  // claimed, its record not written yet: this import writes it
+        }
+      }
     }
     r->name = row.name;
     r->description = row.description;

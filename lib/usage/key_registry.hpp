@@ -75,6 +75,8 @@ class key_registry : public std::enable_shared_from_this<key_registry> {
   void publish(std::shared_ptr<const key_record> record);
   // Keeps `record` in the index (replacing the one with its id).
   void remember(std::shared_ptr<const key_record> record);
+  // For a shared store: claims `record`'s value for its id (false: another instance has it).
+  bool claim(const key_record& record);
   // Drops the key `id` from the index.
   void forget(std::string_view id);
   // Reads every key record again (a shared store's changes may have been missed).

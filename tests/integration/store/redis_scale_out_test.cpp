@@ -196,3 +196,27 @@ TEST_CASE("redis scale-out: a key made on one instance is accepted on another at
 }
 
 #endif
+
+TEST_CASE(
+    "redis scale-out: three petstores started at once with one --api-key share one key "
+    "and its quota",
+    "[redis]") {
+  test::redis_server server;
+  std::vector<std::unique_ptr<test::child_process>> processes;
+  for (int i = 0; i < 3; ++i)  // all three before any banner is read: their imports race
+    processes.push_back(std::make_unique<test::child_process>(std::vector<std::string>{
+        PETSTORE_BINARY, "--http", "--listen", "127.0.0.1:0", "--api-key", key, "--store",
+        server.url(), "--no-metering", "--no-cache", "--plan-quota", "3"}));
+  std::vector<instance> all;
+  for (auto& p : processes) {
+    const std::string banner = p->line();
+    std::smatch m;
+    REQUIRE(std::regex_search(banner, m, std::regex(R"(:(\d+)/prod)")));
+    all.push_back({nullptr, static_cast<unsigned short>(std::stoi(m[1]))});
+  }
+  CHECK(server.command({"KEYS", "*apikey/*"}).elements.size() == 1);  // one record
+  tally t;
+  hammer(all, 1, t, [](int k) { return k >= 6; });
+  CHECK(t.created == 3);
+  CHECK(t.limit_exceeded == 3);
+}
